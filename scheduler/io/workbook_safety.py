@@ -1,0 +1,82 @@
+"""Open an untrusted .xlsx safely: size limits before parsing, zip-bomb check, clear errors.
+
+Limits (documented in docs/formats.md):
+- file size at most ``MAX_FILE_BYTES`` (50 MB);
+- total uncompressed size at most ``MAX_UNCOMPRESSED_BYTES`` (500 MB);
+- no member with a compression ratio above ``MAX_RATIO`` (200:1) once larger than 1 MB.
+XML is parsed by openpyxl through defusedxml (installed as a dependency), so entity-expansion
+and external-entity attacks are refused.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from scheduler.errors import WorkbookError
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
+MAX_RATIO = 200
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def check_workbook_file(path: str | Path) -> None:
+    """Raise :class:`WorkbookError` unless ``path`` looks like a sane .xlsx archive."""
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise WorkbookError("workbook not found", file=name)
+    size = path.stat().st_size
+    if size == 0:
+        raise WorkbookError("the file is empty; expected an .xlsx workbook", file=name)
+    if size > MAX_FILE_BYTES:
+        raise WorkbookError(
+            f"the file is {size / 1e6:.1f} MB; workbooks above {MAX_FILE_BYTES // (1024 * 1024)} MB are refused", file=name
+        )
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head == _OLE_MAGIC:
+        raise WorkbookError(
+            "the workbook is password-protected (encrypted) or in the old .xls format; "
+            "save it as an unprotected .xlsx", file=name
+        )
+    if head[:2] != b"PK":
+        raise WorkbookError("not an .xlsx workbook (no zip archive inside; is it a CSV or text file renamed?)", file=name)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+            total = 0
+            for info in infos:
+                total += info.file_size
+                if info.file_size > 1_000_000 and info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+                    raise WorkbookError(
+                        f"member {info.filename!r} expands {info.file_size / info.compress_size:.0f}-fold; "
+                        f"refused as a possible zip bomb (limit {MAX_RATIO}:1)", file=name
+                    )
+            if total > MAX_UNCOMPRESSED_BYTES:
+                raise WorkbookError(
+                    f"the workbook expands to {total / 1e6:.0f} MB; above the {MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB "
+                    "limit (possible zip bomb)", file=name
+                )
+            bad = zf.testzip()
+            if bad is not None:
+                raise WorkbookError(f"the workbook is damaged (member {bad!r} fails its checksum)", file=name)
+    except zipfile.BadZipFile:
+        raise WorkbookError("the workbook is truncated or damaged (not a readable zip archive)", file=name) from None
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise WorkbookError("a zip archive but not an Excel workbook (no xl/ part)", file=name)
+
+
+def open_workbook_safely(path: str | Path, *, read_only: bool = True, data_only: bool = False):
+    """Check then open with openpyxl. Formulas are kept as text (``data_only=False``): never evaluated."""
+    import openpyxl
+
+    check_workbook_file(path)
+    try:
+        return openpyxl.load_workbook(path, read_only=read_only, data_only=data_only)
+    except WorkbookError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for malformed parts
+        raise WorkbookError(f"the workbook cannot be read ({type(exc).__name__}: {exc})", file=str(path)) from None

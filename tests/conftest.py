@@ -1,0 +1,31 @@
+"""Shared fixtures and helpers: paths, scenario factories, frame comparison tolerances."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"          # ../shared beside the project (never copied in)
+SCENARIOS = ROOT / "scenarios"
+
+
+def shared_path(*parts: str) -> Path:
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"{p} not present (../shared is expected beside the project)")
+    return p
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write('name.csv', text) -> absolute path of a file in tmp_path."""
+
+    def _write(name: str, text: str) -> Path:
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+        return p
+
+    return _write

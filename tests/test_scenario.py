@@ -1,0 +1,94 @@
+from pathlib import Path
+
+import pytest
+
+from scheduler.errors import ScenarioError
+from scheduler.scenario import load_scenario
+from scheduler.shifts import build_catalogue
+
+from conftest import SCENARIOS
+
+
+@pytest.mark.parametrize("name", ["baseline", "double11", "double11_no_overflow", "618"])
+def test_shipped_scenarios_load(name):
+    s = load_scenario(SCENARIOS / f"{name}.yaml")
+    assert s.interval_min in (15, 30)
+    assert Path(s.data.history.path).is_absolute()
+    assert set(s.queues) >= {"voice_presales", "chat", "email", "complaints_major"}
+
+
+def test_extends_overrides_and_inherits():
+    s = load_scenario(SCENARIOS / "double11_no_overflow.yaml")
+    assert s.teams["overflow"].max_agents == 0
+    assert s.teams["overflow"].cost_per_hour == 60  # inherited from base
+    assert s.horizon.start.isoformat() == "2026-11-02"
+
+
+def test_data_paths_relative_to_the_file_that_writes_them(tmp_path):
+    (tmp_path / "sub").mkdir()
+    child = tmp_path / "sub" / "child.yaml"
+    child.write_text(f"extends: {SCENARIOS / 'double11.yaml'}\nname: child\n")
+    s = load_scenario(child)
+    assert s.data.agents.path == str((SCENARIOS.parent / "data/sample/agents.csv").resolve())
+
+
+def _error(tmp_path, text, overrides=()):
+    f = tmp_path / "s.yaml"
+    f.write_text(f"extends: {SCENARIOS / 'double11.yaml'}\nname: t\n" + text)
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(f, overrides)
+    return str(exc.value)
+
+
+def test_unknown_key_names_file_path_and_valid_keys(tmp_path):
+    msg = _error(tmp_path, "rules: {min_rest: 11}\n")
+    assert "s.yaml" in msg and "rules.min_rest" in msg and "min_rest_h" in msg
+
+
+def test_bad_literal_lists_choices(tmp_path):
+    msg = _error(tmp_path, "interval_min: 20\n")
+    assert "interval_min" in msg and "20" in msg and "15 or 30" in msg
+
+
+def test_unknown_team_in_queue(tmp_path):
+    msg = _error(tmp_path, "queues: {chat: {teams: [tier1, vendor]}}\n")
+    assert "queues.chat.teams" in msg and "'vendor'" in msg
+
+
+def test_clock_times_stay_text_in_yaml(tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text(f"extends: {SCENARIOS / 'double11.yaml'}\nname: t\nrules: {{night_window: {{start: 23:00}}}}\n")
+    assert load_scenario(f).rules.night_window.start == 23 * 60
+
+
+def test_duplicate_key_is_an_error(tmp_path):
+    msg = _error(tmp_path, "solver: {seed: 1}\nsolver: {seed: 2}\n")
+    assert "duplicate key 'solver'" in msg
+
+
+def test_extends_cycle(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("extends: b.yaml\nname: a\n")
+    b.write_text("extends: a.yaml\nname: b\n")
+    with pytest.raises(ScenarioError, match="cycle"):
+        load_scenario(a)
+
+
+def test_missing_file():
+    with pytest.raises(ScenarioError, match="not found"):
+        load_scenario("/nonexistent/x.yaml")
+
+
+def test_set_overrides_are_validated():
+    s = load_scenario(SCENARIOS / "double11.yaml", ["solver.time_limit_s=30", "queues.chat.deflection=0.15"])
+    assert s.solver.time_limit_s == 30 and s.queues["chat"].deflection == 0.15
+    with pytest.raises(ScenarioError, match="solver.time_limit_s"):
+        load_scenario(SCENARIOS / "double11.yaml", ["solver.time_limit_s=-1"])
+
+
+def test_shift_catalogue():
+    cat = build_catalogue(load_scenario(SCENARIOS / "double11.yaml"))
+    assert cat["D0800"].length_min == 540 and cat["D0800"].paid_min == 480
+    assert cat["N2200"].is_night and cat["N2200"].crosses_midnight
+    assert not cat["D0800"].is_night
+    assert cat["D1500"].end_min == 1440 and not cat["D1500"].is_night  # 15:00-24:00: 2 h of night only

@@ -1,0 +1,102 @@
+import pytest
+
+from scheduler.errors import InputFileError
+from scheduler.io.tables import read_agents, read_calendar, read_history
+
+
+def test_history_ok(write):
+    p = write("h.csv", "ds,queue,volume,aht_s\n2026-01-01 00:00,chat,3,\n2026-01-01 00:15,chat,0,300\n")
+    h = read_history(p)
+    assert list(h.columns) == ["ds", "queue", "volume", "aht_s"]
+    assert h["volume"].tolist() == [3.0, 0.0]
+
+
+def test_history_without_queue_is_one_queue(write):
+    h = read_history(write("h.csv", "ds,volume\n2026-01-01 00:00,3\n"))
+    assert h["queue"].tolist() == ["all"]
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("ds,queue\n2026-01-01 00:00,chat\n", "missing column 'volume'"),
+        ("ds,queue,volume\n2026-01-01 00:00,chat,-1\n", "row 2, column 'volume': out of range (got '-1')"),
+        ("ds,queue,volume\n01/02/2026 10:00,chat,1\n", "row 2, column 'ds': not a timestamp (got '01/02/2026 10:00')"),
+        ("ds,queue,volume\n2026-01-01 00:00,chat,x\n", "column 'volume': not a number"),
+        ("ds,queue,volume\n2026-01-01 00:00,chat,1\n2026-01-01 00:00,chat,2\n", "row 3"),
+    ],
+)
+def test_history_errors_name_file_row_column(write, text, needle):
+    p = write("h.csv", text)
+    with pytest.raises(InputFileError) as exc:
+        read_history(p)
+    assert str(p) in str(exc.value)
+    assert needle in str(exc.value)
+
+
+def test_all_problems_reported_together(write):
+    p = write("h.csv", "ds,queue,volume\nbad,chat,1\n2026-01-01 00:00,chat,-5\n")
+    with pytest.raises(InputFileError) as exc:
+        read_history(p)
+    assert len(exc.value.problems) == 2
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputFileError, match="not found"):
+        read_history(tmp_path / "nope.csv")
+
+
+def test_calendar(write):
+    p = write("c.csv", "name,kind,start,end,peak,uplift\ndouble11,promotion,2025-10-20,2025-11-30,2025-11-11,\n")
+    c = read_calendar(p)
+    assert c["peak"].iloc[0].day == 11
+    with pytest.raises(InputFileError, match="unknown kind"):
+        read_calendar(write("c2.csv", "name,kind,start,end\nx,party,2025-01-01,2025-01-02\n"))
+    with pytest.raises(InputFileError, match="ends before it starts"):
+        read_calendar(write("c3.csv", "name,kind,start,end\nx,holiday,2025-01-03,2025-01-02\n"))
+
+
+AGENTS = "agent_id,name,team,skills,contract,seniority,unavailable,night_ok\n"
+
+
+def test_agents(write):
+    p = write("a.csv", AGENTS + "A1,Li Na,tier1,chat;email,full_time,senior,2026-11-03;2026-11-10..2026-11-12,yes\n")
+    a = read_agents(p, teams={"tier1"}, contracts={"full_time"}, queues={"chat", "email"})
+    assert a["skills"].iloc[0] == ("chat", "email")
+    assert len(a["unavailable"].iloc[0]) == 4
+    assert a["night_ok"].iloc[0]
+
+
+def test_agents_unknown_team_and_contract(write):
+    p = write("a.csv", AGENTS + "A1,x,vendor,chat,ft,senior,,\n")
+    with pytest.raises(InputFileError) as exc:
+        read_agents(p, teams={"tier1", "overflow"}, contracts={"full_time"}, queues={"chat"})
+    msg = str(exc.value)
+    assert "row 2, column 'team': unknown team (got 'vendor')" in msg
+    assert "column 'contract': unknown contract (got 'ft')" in msg
+
+
+def test_excel_input_names_the_cell(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "hist"
+    ws.append(["ds", "queue", "volume"])
+    ws.append(["2026-01-01 00:00", "chat", 4])
+    ws.append(["2026-01-01 00:15", "chat", -2])
+    p = tmp_path / "h.xlsx"
+    wb.save(p)
+    with pytest.raises(InputFileError) as exc:
+        read_history(p)
+    assert "hist!C3" in str(exc.value)
+    ok = tmp_path / "ok.xlsx"
+    ws["C3"] = 2
+    wb.save(ok)
+    assert read_history(ok, sheet="hist")["volume"].sum() == 6
+
+
+def test_renamed_csv_is_not_a_workbook(write):
+    p = write("h.xlsx", "ds,volume\n")
+    with pytest.raises(InputFileError, match="not an .xlsx workbook"):
+        read_history(p)
