@@ -64,3 +64,52 @@ def main(debug: bool, quiet: bool, verbose: bool) -> None:
 
 
 # Commands are added below, one block each (keep blocks small: parse, call one library function).
+
+
+# ---- run -----------------------------------------------------------------------------------------
+
+def _load_scenario(path: str, overrides: tuple[str, ...]):
+    from scheduler.scenario import load_scenario
+
+    return load_scenario(path, overrides)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--outdir", type=click.Path(file_okay=False), help="Output folder (default out/<scenario name>/).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a scenario key, e.g. --set solver.time_limit_s=60 (repeatable).")
+@click.option("--lock", "lock_path", type=click.Path(dir_okay=False),
+              help="A supervisor's edited roster.xlsx: its changed/locked cells are kept, the rest re-optimised.")
+@click.option("--no-simulate", is_flag=True, help="Skip the simulated check of the plan (faster).")
+@reports_errors
+def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path: str | None, no_simulate: bool) -> None:
+    """Plan SCENARIO end to end: forecast, requirements, roster, checks, simulation.
+
+    Writes roster.xlsx, assignments.csv, breaks.csv, coverage.csv and summary.json into the output
+    folder, atomically (a failed run leaves earlier files untouched).
+    """
+    from pathlib import Path
+
+    from scheduler.pipeline import default_outdir, load_inputs, run_scenario, write_plan
+
+    sc = _load_scenario(scenario, overrides)
+    inputs = load_inputs(sc, progress_echo)
+    locks = None
+    if lock_path:
+        from scheduler.io.excel import read_roster_workbook
+
+        progress_echo(f"reading locked edits from {lock_path}")
+        locks = read_roster_workbook(lock_path, sc, inputs.agents).locks
+    plan = run_scenario(sc, locks=locks, simulate=False if no_simulate else None, progress=progress_echo, inputs=inputs)
+    out = Path(outdir) if outdir else default_outdir(sc)
+    written = write_plan(plan, out)
+    s = plan.summary
+    solver = s["solver"]
+    gap = solver.get("gap")
+    click.echo(
+        f"{sc.name}: {solver['status']}, cost {s['total_cost']:,.0f}, "
+        f"paid hours {sum(s['paid_hours_by_team'].values()):,.0f} (overflow {s['overflow_hours']:,.0f}), "
+        f"gap {'n/a' if gap is None else f'{100 * gap:.1f} %'}, hard violations {s['hard_violations']}"
+    )
+    click.echo(f"wrote {len(written)} files to {out}/")

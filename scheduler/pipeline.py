@@ -1,0 +1,382 @@
+"""One scenario end to end: load inputs → forecast → requirements → roster → checks → simulation.
+
+Returns a :class:`Plan` that the CLI, ``compare`` and the notebooks all use; :func:`write_plan`
+writes its files atomically (every file to a temporary name first, renamed into place only when all
+are written).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scheduler import columns as C
+from scheduler.errors import InputFileError, SchedulerError
+from scheduler.scenario import Scenario
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class Inputs:
+    history: pd.DataFrame
+    calendar: pd.DataFrame | None
+    agents: pd.DataFrame
+    previous: pd.DataFrame | None = None
+
+
+@dataclass
+class Plan:
+    scenario: Scenario
+    inputs: Inputs
+    forecast: Any                       # forecast.ForecastResult (gross forecast)
+    volume: pd.DataFrame                # net volume offered to agents (after scale and deflection)
+    requirements: Any                   # staffing.Requirements
+    roster: Any                         # optimize.Roster
+    violations: list = field(default_factory=list)
+    simulation: Any = None              # simulate.SimulationResult or None
+    summary: dict = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------------
+# inputs
+
+
+def load_inputs(scenario: Scenario, progress: Progress = _quiet) -> Inputs:
+    """Read history, calendar, agents (and the previous roster) named by the scenario."""
+    from scheduler.io.tables import read_agents, read_calendar, read_history
+
+    if scenario.data.generate_sample is not None:
+        from scheduler.sample_data import ensure_sample_data
+
+        if ensure_sample_data(scenario):
+            progress(f"generated the sample data into {Path(scenario.data.history.path).parent}")
+    d = scenario.data
+    history = read_history(d.history.path, d.history.sheet)
+    calendar = read_calendar(d.calendar.path, d.calendar.sheet) if d.calendar else None
+    agents = read_agents(
+        d.agents.path, d.agents.sheet, teams=set(scenario.teams), contracts=set(scenario.contracts),
+        queues=set(scenario.queues),
+    )
+    agents = add_hired_agents(agents, scenario)
+    previous = None
+    if d.previous_roster is not None:
+        previous = read_previous_assignments(d.previous_roster.path)
+    return Inputs(history=history, calendar=calendar, agents=agents, previous=previous)
+
+
+def add_hired_agents(agents: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Append the scenario's ``hiring`` agents (unavailable before their start date)."""
+    if not scenario.hiring:
+        return agents
+    rows = []
+    horizon_days = scenario.horizon.dates()
+    for i, h in enumerate(scenario.hiring):
+        before = frozenset(d for d in horizon_days if d < h.start)
+        for k in range(h.count):
+            rows.append({
+                C.AGENT_ID: f"H{i + 1}-{h.team}-{k + 1:03d}", C.AGENT_NAME: f"New hire {h.team} {k + 1}",
+                C.TEAM: h.team, C.SKILLS: tuple(h.skills), C.CONTRACT: h.contract, C.SENIORITY: h.seniority,
+                C.UNAVAILABLE: before, C.NIGHT_OK: h.night_ok,
+            })
+    return pd.concat([agents, pd.DataFrame(rows)], ignore_index=True)
+
+
+def read_previous_assignments(path: str | Path) -> pd.DataFrame:
+    """A previous period's ``assignments.csv`` (for rest rules at the horizon's start)."""
+    from scheduler.errors import ProblemCollector
+    from scheduler.io.tables import read_raw_table, require_columns
+
+    raw = read_raw_table(path, what="previous roster")
+    require_columns(raw, C.ASSIGNMENT_COLUMNS)
+    out = ProblemCollector(raw.file)
+    f = raw.frame
+    frame = pd.DataFrame({
+        C.AGENT_ID: f[C.AGENT_ID].str.strip(), C.TEAM: f[C.TEAM].str.strip(),
+        C.DATE: pd.to_datetime(f[C.DATE], format=C.DATE_FORMAT, errors="coerce"),
+        C.SHIFT: f[C.SHIFT].str.strip(),
+        C.SHIFT_START: pd.to_datetime(f[C.SHIFT_START], format=C.TIMESTAMP_FORMAT, errors="coerce"),
+        C.SHIFT_END: pd.to_datetime(f[C.SHIFT_END], format=C.TIMESTAMP_FORMAT, errors="coerce"),
+        C.PAID_H: pd.to_numeric(f[C.PAID_H], errors="coerce"),
+    })
+    for col, expected in ((C.DATE, "YYYY-MM-DD"), (C.SHIFT_START, "YYYY-MM-DD HH:MM"),
+                          (C.SHIFT_END, "YYYY-MM-DD HH:MM"), (C.PAID_H, "hours")):
+        for i in np.flatnonzero(frame[col].isna().to_numpy())[:20]:
+            out.add("cannot be read", value=f[col].iat[i], expected=expected, row=raw.first_row + int(i), column=col)
+    out.raise_if_any()
+    frame[C.DATE] = frame[C.DATE].dt.date
+    return frame
+
+
+# ------------------------------------------------------------------------------------------------
+# stages
+
+
+def history_before_horizon(history: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Only history before the horizon's first day is used to forecast it."""
+    cutoff = pd.Timestamp(scenario.horizon.start)
+    return history[history[C.DS] < cutoff]
+
+
+def net_volume(forecast_frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Volume offered to agents: the forecast × ``forecast.scale[q]`` × (1 − ``deflection[q]``)."""
+    frame = forecast_frame.copy()
+    factor = frame[C.QUEUE].map(
+        lambda q: scenario.forecast.scale.get(q, 1.0) * (1.0 - scenario.queues[q].deflection if q in scenario.queues else 1.0)
+    ).astype(float)
+    for col in (C.VOLUME, C.VOLUME_LO, C.VOLUME_HI):
+        if col in frame:
+            frame[col] = frame[col] * factor
+    return frame
+
+
+def run_forecast_stage(scenario: Scenario, inputs: Inputs):
+    from scheduler.forecast import run_forecast
+
+    missing = [q for q in scenario.queues if q not in set(inputs.history[C.QUEUE].unique())]
+    if missing:
+        raise InputFileError(
+            f"no history for queue(s) {', '.join(missing)} defined in the scenario; "
+            f"queues in the file: {', '.join(sorted(inputs.history[C.QUEUE].unique()))}",
+            file=scenario.data.history.path,
+        )
+    history = history_before_horizon(inputs.history, scenario)
+    history = history[history[C.QUEUE].isin(list(scenario.queues))]
+    if history.empty:
+        raise InputFileError(
+            f"no history before the horizon's first day {scenario.horizon.start}; the forecast needs past data",
+            file=scenario.data.history.path,
+        )
+    open_hours = {q: spec.open_minutes for q, spec in scenario.queues.items()}
+    return run_forecast(
+        history, inputs.calendar, start=scenario.horizon.start, days=scenario.horizon.days,
+        interval_min=scenario.interval_min, settings=scenario.forecast, open_hours=open_hours,
+        timezone=scenario.timezone,
+    )
+
+
+def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simulate: bool | None = None,
+                 progress: Progress = _quiet, inputs: Inputs | None = None) -> Plan:
+    """Run every stage of one scenario and return the plan (nothing is written)."""
+    from scheduler.optimize import solve_roster
+    from scheduler.staffing import build_requirements
+    from scheduler.validate import check_roster
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if inputs is None:
+        progress("reading inputs")
+        inputs = load_inputs(scenario, progress)
+    timings["inputs"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    progress(f"forecasting {len(scenario.queues)} queues for {scenario.horizon.days} days")
+    forecast = run_forecast_stage(scenario, inputs)
+    volume = net_volume(forecast.frame, scenario)
+    timings["forecast"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    progress("computing requirements (Erlang C/A, deferred-work deadlines)")
+    requirements = build_requirements(volume, scenario)
+    timings["requirements"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    progress(f"building the roster (CP-SAT, up to {scenario.solver.time_limit_s:g} s)")
+    roster = solve_roster(scenario, inputs.agents, requirements, locks=locks, previous=inputs.previous,
+                          progress=progress)
+    timings["roster"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    progress("checking every labour rule (independent validator)")
+    violations = check_roster(scenario, inputs.agents, roster.assignments, roster.breaks, locks=locks,
+                              previous=inputs.previous)
+    timings["validate"] = time.perf_counter() - t
+
+    sim = None
+    if simulate if simulate is not None else scenario.simulation.enabled:
+        from scheduler.simulate import simulate_roster
+
+        t = time.perf_counter()
+        progress(f"simulating the roster ({scenario.simulation.reps} replications)")
+        sim = simulate_roster(scenario, inputs.agents, volume, roster.assignments, roster.breaks,
+                              reps=scenario.simulation.reps, seed=scenario.simulation.seed)
+        timings["simulate"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+
+    plan = Plan(scenario=scenario, inputs=inputs, forecast=forecast, volume=volume, requirements=requirements,
+                roster=roster, violations=violations, simulation=sim, timings_s=timings)
+    plan.summary = build_summary(plan)
+    return plan
+
+
+# ------------------------------------------------------------------------------------------------
+# summary
+
+
+def _clean(x: Any) -> Any:
+    """JSON-safe values: numpy scalars to Python, NaN/inf to None, dates to ISO text."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        v = float(x)
+        return None if not math.isfinite(v) else round(v, 6)
+    if isinstance(x, (pd.Timestamp,)):
+        return x.isoformat()
+    if isinstance(x, date):
+        return x.isoformat()
+    return x
+
+
+def daily_expected_service_level(coverage: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Volume-weighted expected SL per day and live queue from the roster's coverage."""
+    live = [q for q, spec in scenario.queues.items() if spec.is_live]
+    cov = coverage[coverage[C.QUEUE_OR_GROUP].isin(live)].copy()
+    if cov.empty:
+        return pd.DataFrame(columns=["date", "queue", "volume", "service_level"])
+    cov["date"] = pd.to_datetime(cov[C.INTERVAL_START]).dt.date
+    cov["answered"] = cov[C.FORECAST_VOLUME] * cov[C.SERVICE_LEVEL]
+    g = cov.groupby(["date", C.QUEUE_OR_GROUP], as_index=False)[[C.FORECAST_VOLUME, "answered"]].sum()
+    g["service_level"] = np.where(g[C.FORECAST_VOLUME] > 0, g["answered"] / g[C.FORECAST_VOLUME].where(g[C.FORECAST_VOLUME] > 0), np.nan)
+    return g.rename(columns={C.QUEUE_OR_GROUP: "queue", C.FORECAST_VOLUME: "volume"})[["date", "queue", "volume", "service_level"]]
+
+
+def build_summary(plan: Plan) -> dict:
+    s = plan.scenario
+    r = plan.roster
+    a = r.assignments
+    paid = a.groupby(C.TEAM)[C.PAID_H].sum().to_dict() if len(a) else {}
+    cost = {team: paid.get(team, 0.0) * s.teams[team].cost_per_hour for team in s.teams}
+    if hasattr(r, "cost_by_team") and r.cost_by_team:
+        cost = dict(r.cost_by_team)
+    daily = daily_expected_service_level(r.coverage, s)
+    sl_by_day: dict[str, dict[str, Any]] = {}
+    for row in daily.itertuples(index=False):
+        sl_by_day.setdefault(row.date.isoformat(), {})[row.queue] = {"expected": row.service_level}
+    if plan.simulation is not None and hasattr(plan.simulation, "daily"):
+        for row in plan.simulation.daily.itertuples(index=False):
+            key = pd.Timestamp(row.date).date().isoformat()
+            entry = sl_by_day.setdefault(key, {}).setdefault(row.queue, {})
+            entry["simulated"] = getattr(row, "service_level", None)
+            for extra in ("service_level_lo", "service_level_hi"):
+                if hasattr(row, extra):
+                    entry[f"simulated_{extra.split('_')[-1]}"] = getattr(row, extra)
+    hard = [v for v in plan.violations if getattr(v, "severity", "hard") == "hard"]
+    summary = {
+        "scenario": s.name,
+        "description": s.description,
+        "horizon": {"start": s.horizon.start, "end": s.horizon.end, "days": s.horizon.days},
+        "solver": {
+            "status": r.status, "objective": r.objective, "best_bound": r.best_bound, "gap": r.gap,
+            "wall_time_s": r.wall_time_s,
+        },
+        "paid_hours_by_team": {t: paid.get(t, 0.0) for t in s.teams},
+        "cost_by_team": cost,
+        "total_cost": sum(cost.values()),
+        "overflow_hours": paid.get("overflow", 0.0),
+        "agents_used": int(a[C.AGENT_ID].nunique()) if len(a) else 0,
+        "service_level_by_day": sl_by_day,
+        "sl_definition": "offered (answered within target / all arrivals; abandons count as misses)",
+        "hard_violations": len(hard),
+        "violations": [str(v) for v in plan.violations[:200]],
+        "forecast": {"models": getattr(plan.forecast, "models", {}), "warnings": getattr(plan.forecast, "warnings", [])},
+        "timings_s": plan.timings_s,
+    }
+    return _clean(summary)
+
+
+# ------------------------------------------------------------------------------------------------
+# writing
+
+
+def _fmt_times(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
+    out = frame.copy()
+    for c in cols:
+        if c in out and len(out):
+            out[c] = pd.to_datetime(out[c]).dt.strftime(C.TIMESTAMP_FORMAT)
+    return out
+
+
+class AtomicWriter:
+    """Collect files as temporary files in the output folder; ``commit`` renames them all into place."""
+
+    def __init__(self, outdir: Path):
+        self.outdir = Path(outdir)
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        self._pending: list[tuple[Path, Path]] = []
+
+    def path_for(self, name: str) -> Path:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.outdir)
+        os.close(fd)
+        tmp_path = Path(tmp)
+        self._pending.append((tmp_path, self.outdir / name))
+        return tmp_path
+
+    def write_text(self, name: str, text: str) -> None:
+        self.path_for(name).write_text(text, encoding="utf-8")
+
+    def write_csv(self, name: str, frame: pd.DataFrame) -> None:
+        frame.to_csv(self.path_for(name), index=False)
+
+    def commit(self) -> list[Path]:
+        for tmp, final in self._pending:
+            os.replace(tmp, final)
+        done = [final for _, final in self._pending]
+        self._pending.clear()
+        return done
+
+    def abort(self) -> None:
+        for tmp, _ in self._pending:
+            tmp.unlink(missing_ok=True)
+        self._pending.clear()
+
+
+def write_plan(plan: Plan, outdir: str | Path) -> list[Path]:
+    """Write the plan's files into ``outdir`` atomically; returns the paths written."""
+    from scheduler.io.excel import write_roster_workbook
+
+    r = plan.roster
+    w = AtomicWriter(Path(outdir))
+    try:
+        assignments = _fmt_times(r.assignments, (C.SHIFT_START, C.SHIFT_END))
+        if len(assignments):
+            assignments[C.DATE] = pd.to_datetime(assignments[C.DATE]).dt.strftime(C.DATE_FORMAT)
+        w.write_csv("assignments.csv", assignments[list(C.ASSIGNMENT_COLUMNS)])
+        w.write_csv("breaks.csv", _fmt_times(r.breaks, (C.SHIFT_START, C.SHIFT_END))[list(C.BREAK_COLUMNS)])
+        w.write_csv("coverage.csv", _fmt_times(r.coverage, (C.INTERVAL_START,))[list(C.COVERAGE_COLUMNS)])
+        w.write_csv("forecast.csv", _fmt_times(plan.forecast.frame, (C.DS,)))
+        w.write_csv("requirements.csv", _fmt_times(plan.requirements.table, (C.INTERVAL_START,)))
+        if plan.simulation is not None and hasattr(plan.simulation, "daily"):
+            w.write_csv("simulation_daily.csv", plan.simulation.daily)
+        w.write_text("summary.json", json.dumps(plan.summary, indent=2, ensure_ascii=False) + "\n")
+        write_roster_workbook(
+            w.path_for("roster.xlsx"), scenario=plan.scenario, agents=plan.inputs.agents,
+            assignments=r.assignments, breaks=r.breaks, coverage=r.coverage, summary=plan.summary,
+        )
+    except BaseException:
+        w.abort()
+        raise
+    return w.commit()
+
+
+def default_outdir(scenario: Scenario) -> Path:
+    return Path("out") / scenario.name
