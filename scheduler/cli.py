@@ -113,3 +113,35 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
         f"gap {'n/a' if gap is None else f'{100 * gap:.1f} %'}, hard violations {s['hard_violations']}"
     )
     click.echo(f"wrote {len(written)} files to {out}/")
+
+
+# ---- compare -------------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--outdir", type=click.Path(file_okay=False), default="out/compare", show_default=True,
+              help="Folder for the comparison; each plan's files go to OUTDIR/<scenario name>/.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a key in every scenario (repeatable).")
+@click.option("--rerun", is_flag=True, help="Run every plan again even when fresh outputs exist.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), help="Plans run at once (default: number of cores).")
+@click.option("--no-simulate", is_flag=True, help="Skip the simulated check of each plan.")
+@reports_errors
+def compare(scenarios: tuple[str, ...], outdir: str, overrides: tuple[str, ...], rerun: bool, jobs: int | None,
+            no_simulate: bool) -> None:
+    """Run (or reuse) several SCENARIOS and compare them side by side.
+
+    Writes comparison.xlsx (one column per plan, differences from the first plan highlighted, a
+    per-day sheet), required_vs_scheduled.png, daily_service_level.png, cost_breakdown.png and
+    report.md, and prints the table.
+    """
+    from pathlib import Path
+
+    from scheduler.compare import comparison_table, format_table, run_plans, write_comparison
+
+    out = Path(outdir)
+    plans = run_plans(list(scenarios), out, overrides=overrides, reuse=not rerun, jobs=jobs,
+                      simulate=False if no_simulate else None, progress=progress_echo)
+    written = write_comparison(plans, out)
+    click.echo(format_table(comparison_table(plans)))
+    click.echo(f"wrote {', '.join(p.name for p in written)} to {out}/")

@@ -260,6 +260,19 @@ def daily_expected_service_level(coverage: pd.DataFrame, scenario: Scenario) -> 
     return g.rename(columns={C.QUEUE_OR_GROUP: "queue", C.FORECAST_VOLUME: "volume"})[["date", "queue", "volume", "service_level"]]
 
 
+def overtime_hours(assignments: pd.DataFrame, agents: pd.DataFrame, scenario: Scenario) -> float:
+    """Paid hours above each agent's contract maximum, summed over Monday–Sunday weeks."""
+    if assignments.empty:
+        return 0.0
+    a = assignments[[C.AGENT_ID, C.DATE, C.PAID_H]].copy()
+    d = pd.to_datetime(a[C.DATE])
+    a["week"] = (d - pd.to_timedelta(d.dt.weekday, unit="D")).dt.date
+    weekly = a.groupby([C.AGENT_ID, "week"])[C.PAID_H].sum().reset_index()
+    contract = agents.set_index(C.AGENT_ID)[C.CONTRACT]
+    cap = weekly[C.AGENT_ID].map(contract).map(lambda c: scenario.contracts[c].max_hours_per_week)
+    return float(np.clip(weekly[C.PAID_H] - cap, 0.0, None).sum())
+
+
 def build_summary(plan: Plan) -> dict:
     s = plan.scenario
     r = plan.roster
@@ -293,6 +306,7 @@ def build_summary(plan: Plan) -> dict:
         "cost_by_team": cost,
         "total_cost": sum(cost.values()),
         "overflow_hours": paid.get("overflow", 0.0),
+        "overtime_hours": overtime_hours(a, plan.inputs.agents, s),
         "agents_used": int(a[C.AGENT_ID].nunique()) if len(a) else 0,
         "service_level_by_day": sl_by_day,
         "sl_definition": "offered (answered within target / all arrivals; abandons count as misses)",
