@@ -1,0 +1,1 @@
+"""Benchmark suite: ``python -m benchmarks [--mode quick|full] [--only NAME]`` (see benchmarks/README.md)."""
