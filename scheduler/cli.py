@@ -170,3 +170,57 @@ def sample_data(outdir: str, seed: int, end, years: int) -> None:
         raise click.BadParameter(str(exc), param_hint="'--end' / '--years'") from None
     for path in generate_sample_data(outdir, seed=seed, end=end.date(), years=years).values():
         click.echo(str(path))
+
+
+# ---- forecast / backtest -------------------------------------------------------------------------
+
+_MODEL_CHOICES = ["auto", "seasonal_naive", "ets", "calendar_regression"]
+
+
+@main.command()
+@click.option("--history", "history_path", required=True, type=click.Path(dir_okay=False),
+              help="History CSV/xlsx: ds, queue, volume[, aht_s].")
+@click.option("--calendar", "calendar_path", type=click.Path(dir_okay=False),
+              help="Calendar CSV/xlsx: name, kind, start, end[, peak, uplift].")
+@click.option("--start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day of the forecast (local).")
+@click.option("--days", required=True, type=click.IntRange(1, 366), help="Days to forecast.")
+@click.option("--interval-min", type=click.IntRange(1, 1440), help="Interval in minutes (default: the history's own).")
+@click.option("--model", type=click.Choice(_MODEL_CHOICES), default="auto", show_default=True,
+              help="Model for every queue; auto = the best rolling-origin backtest per queue.")
+@click.option("--folds", type=click.IntRange(1, 20), default=4, show_default=True, help="Backtest folds for the choice.")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True, help="Zone of the local times (DST).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Forecast CSV to write.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw history and forecast to this PNG.")
+@reports_errors
+def forecast(history_path, calendar_path, start, days, interval_min, model, folds, timezone, output, plot_path) -> None:
+    """Forecast contacts per queue and interval: ds, queue, volume, volume_lo, volume_hi, model."""
+    from scheduler.forecast.cli_support import forecast_command
+
+    for line in forecast_command(history_path, calendar_path, start.date(), days, interval_min, model, folds,
+                                 timezone, output, plot_path):
+        progress_echo(line)
+
+
+@main.command()
+@click.option("--history", "history_path", required=True, type=click.Path(dir_okay=False),
+              help="History CSV/xlsx: ds, queue, volume[, aht_s].")
+@click.option("--calendar", "calendar_path", type=click.Path(dir_okay=False),
+              help="Calendar CSV/xlsx: name, kind, start, end[, peak, uplift].")
+@click.option("--horizon-days", required=True, type=click.IntRange(1, 366), help="Days forecast from each origin.")
+@click.option("--folds", required=True, type=click.IntRange(1, 52), help="Rolling origins (one horizon apart, up to 4 weeks).")
+@click.option("--interval-min", type=click.IntRange(1, 1440), help="Interval in minutes (default: the history's own).")
+@click.option("--model", "models", multiple=True, type=click.Choice(_MODEL_CHOICES[1:]),
+              help="Evaluate only this model (repeatable; default all).")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True, help="Zone of the local times (DST).")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
+@reports_errors
+def backtest(history_path, calendar_path, horizon_days, folds, interval_min, models, timezone, as_json) -> None:
+    """Rolling-origin accuracy per queue and model: MASE, WAPE, bias, RMSE, 80 % interval coverage
+    (overall, on promotion days, on holidays)."""
+    from scheduler.forecast.cli_support import backtest_command
+
+    text, notes = backtest_command(history_path, calendar_path, horizon_days, folds, interval_min, list(models),
+                                   timezone, as_json)
+    for line in notes:
+        progress_echo(line)
+    click.echo(text)
