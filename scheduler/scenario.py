@@ -210,6 +210,11 @@ class Queue(_Strict):
         default=None, description="a contact waiting this long may pass to the overflow team"
     )
     forecast_model: str | None = None
+    lagged_load: bool = Field(
+        default=True,
+        description="staff live queues on the lagged offered load (contacts in progress) rather than each "
+        "interval's own arrivals; matters when aht_s is not small against the interval (docs/staffing.md)",
+    )
 
     @field_validator("hours")
     @classmethod
