@@ -224,3 +224,90 @@ def backtest(history_path, calendar_path, horizon_days, folds, interval_min, mod
     for line in notes:
         progress_echo(line)
     click.echo(text)
+
+
+# ---- erlang / requirements (staffing) -------------------------------------------------------------
+
+@main.command()
+@click.option("--volume", type=click.FloatRange(min=0), required=True, help="Contacts offered per interval.")
+@click.option("--interval-min", type=click.FloatRange(min=0, min_open=True), default=15, show_default=True,
+              help="Interval length, minutes.")
+@click.option("--aht-s", type=click.FloatRange(min=0, min_open=True), required=True, help="Average handling time, seconds.")
+@click.option("--answer-within-s", type=click.FloatRange(min=0), required=True, help="Service-level time target t, seconds.")
+@click.option("--target-sl", type=click.FloatRange(min=0, max=1, min_open=True), required=True,
+              help="Share to answer within t (e.g. 0.8).")
+@click.option("--patience-s", type=click.FloatRange(min=0, min_open=True),
+              help="Mean patience, seconds: Erlang A (abandonment). Without it: Erlang C.")
+@click.option("--definition", type=click.Choice(["offered", "answered", "no_wait_gt_t"]), default="offered",
+              show_default=True, help="Service-level basis (docs/staffing.md).")
+@click.option("--asa-target-s", type=click.FloatRange(min=0, min_open=True), help="Also cap the average speed of answer.")
+@click.option("--max-abandon", type=click.FloatRange(min=0, max=1), help="Also cap the abandonment rate.")
+@click.option("--max-occupancy", type=click.FloatRange(min=0, max=1, min_open=True), help="Also cap occupancy.")
+@click.option("--concurrency", type=click.IntRange(1, 10), default=1, show_default=True, help="Chats per agent at once.")
+@click.option("--concurrency-aht-growth", type=click.FloatRange(min=0), default=0.15, show_default=True,
+              help="Handling time grows by this fraction per extra simultaneous chat.")
+@click.option("--shrinkage", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, show_default=True,
+              help="Share of paid time off the queue: rostered = ceil(required / (1 - shrinkage)).")
+@click.option("--rows", type=click.IntRange(0, 50), default=3, show_default=True, help="Table rows each side of the answer.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@reports_errors
+def erlang(volume, interval_min, aht_s, answer_within_s, target_sl, patience_s, definition, asa_target_s, max_abandon,
+           max_occupancy, concurrency, concurrency_aht_growth, shrinkage, rows, as_json) -> None:
+    """Required agents for one interval (Erlang C, or Erlang A with --patience-s), and a table of n
+    around it: service level, ASA, abandonment, occupancy."""
+    import json
+
+    from scheduler.staffing import Targets, erlang_table
+
+    targets = Targets(answer_within_s, target_sl, definition, asa_target_s, max_abandon, max_occupancy)
+    report = erlang_table(volume, interval_min, aht_s, targets, patience_s=patience_s, concurrency=concurrency,
+                          concurrency_aht_growth=concurrency_aht_growth, shrinkage=shrinkage, rows=rows)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, allow_nan=True))
+        return
+    click.echo(f"{report['model']}, load {report['load_erlangs']:.3f} Erl, SL definition: {report['sl_definition']}")
+    click.echo(f"required agents: {report['required']} (rostered with shrinkage {shrinkage:g}: {report['rostered']})")
+    click.echo(f"{'agents':>7} {'SL':>8} {'ASA s':>10} {'abandon':>8} {'occupancy':>9} {'P(wait)':>8}")
+    for r in report["table"]:
+        mark = " <" if r["agents"] == report["required"] else ""
+        click.echo(f"{r['agents']:>7} {r['service_level']:>8.4f} {r['asa_s']:>10.2f} {r['abandon_rate']:>8.4f} "
+                   f"{r['occupancy']:>9.4f} {r['p_wait']:>8.4f}{mark}")
+
+
+@main.command()
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), required=True, help="Scenario YAML.")
+@click.option("--forecast", "forecast_path", type=click.Path(dir_okay=False),
+              help="forecast.csv (ds, queue, volume, ...); the scenario's forecast.scale and deflection are applied.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Requirements CSV to write.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a scenario key (repeatable).")
+@reports_errors
+def requirements(scenario_path: str, forecast_path: str | None, output: str, overrides: tuple[str, ...]) -> None:
+    """Required effective agents per queue and interval (live queues: Erlang C/A; deferred queues:
+    deadline capacity and backlog), written as CSV."""
+    import importlib.util
+
+    from scheduler import columns as C
+    from scheduler.pipeline import net_volume
+    from scheduler.staffing import build_requirements
+
+    sc = _load_scenario(scenario_path, overrides)
+    if forecast_path:
+        from scheduler.io.tables import read_forecast
+
+        forecast = read_forecast(forecast_path)
+    elif importlib.util.find_spec("scheduler.forecast") is None:
+        raise click.ClickException("no forecast stage in this build: give --forecast FORECAST.csv (ds, queue, volume)")
+    else:
+        from scheduler.pipeline import load_inputs, run_forecast_stage
+
+        forecast = run_forecast_stage(sc, load_inputs(sc, progress_echo)).frame
+    progress_echo(f"computing requirements for {len(sc.queues)} queues")
+    req = build_requirements(net_volume(forecast, sc), sc)
+    table = req.table.copy()
+    table[C.INTERVAL_START] = table[C.INTERVAL_START].dt.strftime(C.TIMESTAMP_FORMAT)
+    table.to_csv(output, index=False, float_format="%.6g")
+    live = table[table["kind"] == "live"]
+    click.echo(f"wrote {len(table)} rows to {output}; peak required (effective agents): "
+               + ", ".join(f"{q} {v:g}" for q, v in table.groupby(C.QUEUE, sort=False)[C.REQUIRED].max().items()))
+    if len(live):
+        click.echo(f"service level definitions: {', '.join(sorted(set(live['sl_definition'])))}")

@@ -935,3 +935,36 @@ def _live_queue(qname: str, queue: Queue, ds: pd.DatetimeIndex, volume: np.ndarr
         abandon_rate=m.abandon_rate, asa_s=m.asa_s, occupancy=m.occupancy, sl_definition=targets.definition,
     )
     return curve, req, rate_eff
+
+
+def erlang_table(volume: float, interval_min: float, aht_s: float, targets: Targets, *, patience_s: float | None = None,
+                 concurrency: int = 1, concurrency_aht_growth: float = 0.0, shrinkage: float = 0.0,
+                 rows: int = 3) -> dict:
+    """One interval, as ``scheduler erlang`` prints it: the required agents, the rostered agents
+    after shrinkage and the metrics for ``rows`` agents either side of the answer (plain dict)."""
+    if interval_min <= 0:
+        raise StaffingError(f"interval_min must be > 0, got {interval_min!r}")
+    rate = volume * 60.0 / interval_min
+    growth = concurrency_aht_growth if concurrency > 1 else 0.0
+    n = int(_required(np.asarray(float(rate)), aht_s, targets, patience_s, int(concurrency), float(growth)))
+    answer_within_s, definition = targets.answer_within_s, targets.definition
+    lo = max(0, n - rows)
+    ns = np.arange(lo, n + rows + 1)
+    m = queue_metrics(rate, aht_s, ns, answer_within_s, patience_s, concurrency=concurrency,
+                      concurrency_aht_growth=growth, definition=definition)
+    model = "Erlang A (M/M/n+M)" if patience_s else "Erlang C (M/M/n)"
+    if concurrency > 1:
+        model += f", chat concurrency {concurrency} (handling +{growth:g} per extra chat)"
+    table = [
+        {"agents": int(k), "service_level": float(m.service_level[i]), "asa_s": float(m.asa_s[i]),
+         "abandon_rate": float(m.abandon_rate[i]), "occupancy": float(m.occupancy[i]), "p_wait": float(m.p_wait[i])}
+        for i, k in enumerate(ns)
+    ]
+    return {
+        "model": model,
+        "load_erlangs": rate * aht_s / 3600.0,
+        "sl_definition": definition,
+        "required": n,
+        "rostered": int(scheduled_agents(n, shrinkage)),
+        "table": table,
+    }

@@ -230,6 +230,35 @@ def read_history(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------------------------
+# forecast (a plan's forecast.csv, or one written by hand for `scheduler requirements`)
+
+
+def read_forecast(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
+    """A forecast file: ``ds, queue, volume`` (+ optional ``volume_lo, volume_hi, model``), one row per
+    queue × interval; volume = contacts per interval. Rows repeating (ds, queue) are an error."""
+    raw = read_raw_table(path, sheet, what="forecast")
+    require_columns(raw, (C.DS, C.QUEUE, C.VOLUME), (C.VOLUME_LO, C.VOLUME_HI, C.MODEL), what="forecast")
+    out = ProblemCollector(raw.file)
+    ds = _parse_timestamps(raw, C.DS, out)
+    cols = {C.DS: ds, C.QUEUE: raw.frame[C.QUEUE].str.strip()}
+    _bad_rows(raw, (cols[C.QUEUE] == "").to_numpy(), C.QUEUE, "empty queue name", "a queue name", out)
+    for c in (C.VOLUME, C.VOLUME_LO, C.VOLUME_HI):
+        if c in raw.frame.columns:
+            cols[c] = _parse_numbers(raw, c, out, minimum=0.0, required=c == C.VOLUME,
+                                     what="a number of contacts >= 0")
+    cols[C.MODEL] = raw.frame[C.MODEL] if C.MODEL in raw.frame.columns else ""
+    if len(raw.frame) == 0:
+        out.add("no data rows", row=2, expected="one row per queue and interval")
+    out.raise_if_any()
+    frame = pd.DataFrame(cols)
+    dup = frame.duplicated([C.DS, C.QUEUE], keep="first").to_numpy()
+    if dup.any():
+        _bad_rows(raw, dup, C.DS, "repeats an interval already given for this queue", "one row per queue and interval", out)
+        out.raise_if_any()
+    return frame
+
+
+# ----------------------------------------------------------------------------------------------
 # calendar
 
 
