@@ -229,7 +229,7 @@ class EtsFit:
     last_day: pd.Timestamp
 
 
-def fit_ets(level: LevelFit, max_days: int = 371) -> EtsFit | None:
+def fit_ets(level: LevelFit, max_days: int = 182) -> EtsFit | None:
     """Holt-Winters on log(1 + calendar-adjusted daily volume) of the open weekdays; None if the
     history is too short (fewer than 4 weeks of open days)."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
@@ -254,7 +254,7 @@ def fit_ets(level: LevelFit, max_days: int = 371) -> EtsFit | None:
                                          seasonal_periods=period, initialization_method="estimated")
         else:
             model = ExponentialSmoothing(series, trend="add", damped_trend=True, initialization_method="estimated")
-        result = model.fit()
+        result = model.fit(use_brute=False)
     return EtsFit(level, result, {}, days[sel[-1]])
 
 def predict_ets(fit: EtsFit, days: pd.DatetimeIndex) -> np.ndarray:

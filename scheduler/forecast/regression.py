@@ -90,8 +90,13 @@ def check_regressors(frame: object, names: list[str], index: pd.DatetimeIndex, w
             f"{what}: regressor dates do not cover the forecast: {len(absent)} date(s) missing, "
             f"first {absent[0].date()}, last {absent[-1].date()} (regressors run {idx.min().date()} .. {idx.max().date()})"
         )
-    out = frame.set_axis(idx).loc[index, names].apply(pd.to_numeric, errors="coerce").astype(float)
-    bad = ~np.isfinite(out.to_numpy())
+    sub = frame.set_axis(idx).loc[index, names]
+    try:
+        values = sub.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        values = sub.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    out = pd.DataFrame(values, index=index, columns=names)
+    bad = ~np.isfinite(values)
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise ForecastError(f"{what}: regressor {names[c]!r} has no finite value on {index[r].date()} ({int(bad.sum())} such cells)")

@@ -129,6 +129,22 @@ def _setup(history, calendar, start, interval_min, settings, timezone, warnings)
     return settings, start_ts, events, queues, interval
 
 
+def _single_threaded_blas(func):
+    """Run ``func`` with BLAS limited to one thread: the matrices here are small, and threaded BLAS
+    on a shared machine spends its time waiting."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@_single_threaded_blas
 def run_forecast(
     history: pd.DataFrame,
     calendar: pd.DataFrame | None,
@@ -184,7 +200,7 @@ def run_forecast(
         h_bt = min(int(days), MAX_BACKTEST_HORIZON)
         by_model = fc.backtest(h_bt, settings.backtest_folds, candidates) if total_recent > 0 else {}
         if by_model:
-            ae = {m: sum(float(np.nansum(np.abs(f.pred - np.nan_to_num(f.actual)))) for f in fl) for m, fl in by_model.items()}
+            ae = {m: sum(float(np.nansum(np.abs(f.daily_pred() - f.daily_actual()))) for f in fl) for m, fl in by_model.items()}
             best = min(ae, key=lambda m: (ae[m], MODEL_NAMES.index(m))) if model_q == "auto" else model_q
         else:
             best = candidates[0] if model_q != "auto" else "calendar_regression"
@@ -217,6 +233,7 @@ def run_forecast(
     return ForecastResult(frame=frame, warnings=warnings, models=chosen, backtest=backtest)
 
 
+@_single_threaded_blas
 def run_backtest(
     history: pd.DataFrame,
     calendar: pd.DataFrame | None,
