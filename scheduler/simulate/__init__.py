@@ -40,7 +40,8 @@ class SimulationResult:
     with ``<metric>_ci95`` (95 % half-width; nan with one replication). Contacts are counted in the
     interval they arrive in. Team frames (``team_intervals``, ``team_days``, ``team_overall``):
     ``available_h``, ``busy_h``, ``occupancy`` (busy ÷ available) with ``occupancy_ci95``.
-    ``replication_days``: the daily metrics of every replication. ``roster_effects``: break delays
+    ``replication_days`` / ``replication_team_days``: the daily counts and metrics of every replication
+    (for pooling days differently, e.g. leaving out a warm-up day). ``roster_effects``: break delays
     and overtime. ``contacts_per_rep``: simulated arrivals of each replication.
     """
 
@@ -51,6 +52,7 @@ class SimulationResult:
     team_days: pd.DataFrame
     team_overall: pd.DataFrame
     replication_days: pd.DataFrame
+    replication_team_days: pd.DataFrame
     roster_effects: dict
     reps: int
     seed: int
@@ -131,7 +133,8 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
     return SimulationResult(
         intervals=frames["intervals"], days=frames["days"], overall=frames["overall"],
         team_intervals=frames["team_intervals"], team_days=frames["team_days"], team_overall=frames["team_overall"],
-        replication_days=frames["replication_days"], roster_effects=roster_effects(raws), reps=reps, seed=seed,
+        replication_days=frames["replication_days"], replication_team_days=frames["replication_team_days"],
+        roster_effects=roster_effects(raws), reps=reps, seed=seed,
         contacts_per_rep=tuple(len(r.arrival_s) for r in raws), wall_time_s=time.perf_counter() - t0,
         settings={"overflow_mode": overflow_mode, "live_reserve": live_reserve,
                   "volume_uncertainty": volume_uncertainty,

@@ -180,8 +180,10 @@ def build_frames(inp: SimInputs, per_rep: list[dict[str, np.ndarray]]) -> dict[s
                 "rep": np.repeat(np.arange(R), Qn * X),
                 "date": np.tile(np.tile(np.asarray(lab), Qn), R),
                 "queue": np.tile(np.repeat(qnames, X), R),
-                "offered": sums["offered"].ravel(),
             }
+            for k in ("offered", "answered", "answered_within", "abandoned", "abandoned_within", "wait_sum_s",
+                      "overflow_answered", "completed", "past_deadline"):
+                rep_cols[k] = sums[k].ravel()
             for m in ("service_level", "asa_s", "abandon_rate", "overflow_share", "past_deadline_share"):
                 rep_cols[m] = metrics[m].ravel()
             frames["replication_days"] = pd.DataFrame(rep_cols)
@@ -201,6 +203,14 @@ def build_frames(inp: SimInputs, per_rep: list[dict[str, np.ndarray]]) -> dict[s
         tcols["occupancy"] = mean.ravel()
         tcols["occupancy_ci95"] = half.ravel()
         frames["team_" + key] = pd.DataFrame(tcols)
+        if level == "day":
+            frames["replication_team_days"] = pd.DataFrame({
+                "rep": np.repeat(np.arange(R), G * X),
+                "date": np.tile(np.tile(np.asarray(lab), G), R),
+                "team": np.tile(np.repeat(list(inp.teams), X), R),
+                "available_h": av.ravel() / 3600.0,
+                "busy_h": busy.ravel() / 3600.0,
+            })
     del T
     return frames
 
