@@ -30,7 +30,9 @@ BASE = {
 def deep_update(doc: dict, changes: dict) -> dict:
     out = copy.deepcopy(doc)
     for k, v in changes.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and not k.startswith("="):
+        if k.startswith("=") and v is None:
+            out.pop(k[1:], None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict) and not k.startswith("="):
             out[k] = deep_update(out[k], v)
         else:
             out[k.lstrip("=")] = copy.deepcopy(v)
@@ -38,7 +40,8 @@ def deep_update(doc: dict, changes: dict) -> dict:
 
 
 def make_scenario(**changes):
-    """A one-queue scenario; keyword values are merged into BASE (prefix a key with '=' to replace)."""
+    """A one-queue scenario; keyword values are merged into BASE (prefix a key with '=' to replace
+    it, '=key': None removes it)."""
     return scenario_from_dict(deep_update(BASE, changes), source="test")
 
 

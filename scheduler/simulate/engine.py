@@ -11,8 +11,11 @@ served, so this gives exactly the outcomes of an eager abandonment event.
 
 Routing (see docs/simulation.md):
 - a new live contact goes to an idle agent of the first team, in the queue's team order, that has one
-  (a chatting agent with a free chat slot before a fully idle one); the overflow team only once the
-  contact has waited ``overflow_after_s`` (a timer event);
+  (the longest idle); a new chat to the team's agent with the fewest chats in hand (idle first), so
+  chats spread evenly as staffing assumes; the overflow team only once the contact has waited
+  ``overflow_after_s`` (a timer event);
+- chat slow-down is dynamic: with m chats in hand every chat progresses at rate 1/(1 + growth·(m − 1)),
+  so its remaining time is rescheduled whenever m changes (stale heap entries are skipped);
 - an agent who becomes free takes the longest-waiting live contact it may serve; a chatting agent only
   more chats; with no live contact waiting it takes deferred work (earliest deadline first) when at least
   ``live_reserve`` other agents stay idle on each of its open live queues;
@@ -35,7 +38,7 @@ from scheduler.simulate.inputs import SimInputs
 # roster event kinds, in the order they are processed at equal times
 SHIFT_START, BLOCK_START, SHIFT_END = 0, 1, 2
 # heap event kinds
-END, OVERFLOW, BLOCK_END = 0, 1, 2
+END, OVERFLOW, BLOCK_END, CHAT_END = 0, 1, 2, 3
 # contact status
 WAITING, SERVED, ABANDONED, UNSERVED = 0, 1, 2, 3
 
@@ -188,12 +191,13 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
     fp = [0] * Q
     idle_count = [0] * Q
 
-    # idle / partial (chatting, with a free slot) agents per queue and team, insertion-ordered
+    # idle agents per queue and team, and chatting agents with a free slot per queue, team and number of
+    # chats in hand (level m = 1 .. concurrency - 1); dicts used as insertion-ordered sets
     idle_d = [[{} for _ in range(G)] for _ in range(Q)]
-    part_d = [[{} for _ in range(G)] for _ in range(Q)]
+    part_d = [[[{} for _ in range(max(q_conc[qi] - 1, 0))] for _ in range(G)] for qi in range(Q)]
     team_names = inp.teams
-    route_now: list[list[tuple[dict, dict | None]]] = []
-    route_ovf: list[list[tuple[dict, dict | None]]] = []
+    route_now: list[list[tuple[dict, list[dict] | None]]] = []
+    route_ovf: list[list[tuple[dict, list[dict] | None]]] = []
     def_route: list[list[dict]] = []
     eligible = inp.eligible
     team_has = [[bool(np.any(eligible[inp.agent_team == g, qi])) for g in range(G)] for qi in range(Q)]
@@ -219,7 +223,7 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
     a_team = inp.agent_team.tolist()
     a_mult = inp.agent_mult.tolist()
     ag_dicts: list[list[dict]] = []
-    ag_pdicts: list[list[dict]] = []
+    ag_pdicts: list[list[list[dict]]] = []
     ag_live: list[list[tuple[int, float, bool]]] = []
     ag_chat: list[list[tuple[int, float, bool]]] = []
     ag_liveq: list[list[int]] = []
@@ -239,13 +243,14 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                 entry = (qi, q_tau[qi] if delayed else 0.0, transfer and not delayed and has_ovf[qi])
                 lv.append(entry)
                 if q_conc[qi] > 1:
-                    pl.append(part_d[qi][g])
+                    pl.append(qi)
                     ch.append(entry)
                     concs.append(q_conc[qi])
             else:
                 df.append(qi)
         ag_dicts.append(dl)
-        ag_pdicts.append(pl)
+        lim = min(concs) if concs else 1
+        ag_pdicts.append([[part_d[qi][g][m - 1] for qi in pl] for m in range(1, lim)])
         ag_live.append(lv)
         ag_chat.append(ch)
         ag_liveq.append(lq)
@@ -259,7 +264,12 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
     token = [0] * N
     excl = [0] * N
     nchat = [0] * N
-    where = [0] * N          # 0 none, 1 idle dicts, 2 partial dicts
+    where = [0] * N          # 0 none, 1 idle dicts, 2 partial dicts (at level wlevel)
+    wlevel = [0] * N
+    chats: list[list[int]] = [[] for _ in range(N)]
+    chat_upd = [0.0] * N     # time the remaining work of the agent's chats was last brought up to date
+    work_left = [0.0] * n    # chat: remaining handling time at concurrency 1 (s)
+    chat_end = [0.0] * n     # chat: currently scheduled end (stale heap entries differ)
     pend = [0.0] * N
     pend_since = [0.0] * N
     pend_brk = [False] * N
@@ -288,7 +298,7 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
             for q in ag_liveq[a]:
                 idle_count[q] -= 1
         elif wh == 2:
-            for d in ag_pdicts[a]:
+            for d in ag_pdicts[a][wlevel[a] - 1]:
                 del d[a]
         where[a] = 0
 
@@ -300,9 +310,40 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
         where[a] = 1
 
     def set_partial(a: int) -> None:
-        for d in ag_pdicts[a]:
+        m = nchat[a]
+        for d in ag_pdicts[a][m - 1]:
             d[a] = None
         where[a] = 2
+        wlevel[a] = m
+
+    def chat_progress(a: int, t: float) -> None:
+        """Bring the remaining work of the agent's chats up to time t (rate 1/(1 + growth·(m − 1)))."""
+        lst = chats[a]
+        dt = t - chat_upd[a]
+        if dt > 0.0 and lst:
+            m1 = len(lst) - 1
+            for c in lst:
+                work_left[c] -= dt / (1.0 + q_growth[cq[c]] * m1)
+        chat_upd[a] = t
+
+    def chat_schedule(a: int, t: float) -> None:
+        lst = chats[a]
+        m1 = len(lst) - 1
+        for c in lst:
+            e = t + work_left[c] * (1.0 + q_growth[cq[c]] * m1)
+            if e != chat_end[c]:
+                chat_end[c] = e
+                heappush(heap, (e, CHAT_END, a, c))
+
+    def pick_agent(d_idle: dict, levels: list[dict] | None) -> int:
+        """The team's agent for a new contact: the longest idle; for chat, fewest chats in hand first."""
+        if d_idle:
+            return next(iter(d_idle))
+        if levels:
+            for d in levels:
+                if d:
+                    return next(iter(d))
+        return -1
 
     def head_any(q: int, t: float) -> int:
         L = ql[q]
@@ -342,14 +383,16 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
         ans_team[c] = a_team[a]
         d = base[c] * q_aht[q] * a_mult[a]
         if q_conc[q] > 1:
-            k = nchat[a] + 1
-            nchat[a] = k
-            if k > 1:
-                d *= 1.0 + q_growth[q] * (k - 1)
+            chat_progress(a, t)
+            chats[a].append(c)
+            nchat[a] += 1
+            work_left[c] = d
+            chat_end[c] = -1.0
+            chat_schedule(a, t)
         else:
             excl[a] = 1
-        hdl[c] = d
-        heappush(heap, (t + d, END, a, c))
+            hdl[c] = d
+            heappush(heap, (t + d, END, a, c))
 
     def pick(entries, t: float) -> tuple[int, int]:
         best = -1
@@ -502,10 +545,19 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
             if kind == END:
                 a = x
                 done_t[y] = t
-                if q_conc[cq[y]] > 1:
-                    nchat[a] -= 1
-                else:
-                    excl[a] = 0
+                excl[a] = 0
+                agent_free(a, t)
+            elif kind == CHAT_END:
+                a = x
+                if t != chat_end[y]:
+                    continue        # rescheduled since
+                chat_progress(a, t)
+                chats[a].remove(y)
+                chat_end[y] = -1.0  # a duplicate entry of the same time is now stale too
+                nchat[a] -= 1
+                done_t[y] = t
+                hdl[y] = t - ans_t[y]
+                chat_schedule(a, t)
                 clear(a)
                 agent_free(a, t)
             elif kind == OVERFLOW:
@@ -513,12 +565,9 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                 c = y
                 if status[c] != WAITING or arr[c] + pat[c] <= t:
                     continue
-                for d_idle, d_part in route_ovf[q]:
-                    if d_part:
-                        a = next(iter(d_part))
-                    elif d_idle:
-                        a = next(iter(d_idle))
-                    else:
+                for d_idle, levels in route_ovf[q]:
+                    a = pick_agent(d_idle, levels)
+                    if a < 0:
                         continue
                     h = head_any(q, t)
                     clear(a)
@@ -548,12 +597,9 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
             ia += 1
             ta = arr[ia] if ia < n else INF
             if q_live[q]:
-                for d_idle, d_part in route_now[q]:
-                    if d_part:
-                        a = next(iter(d_part))
-                    elif d_idle:
-                        a = next(iter(d_idle))
-                    else:
+                for d_idle, levels in route_now[q]:
+                    a = pick_agent(d_idle, levels)
+                    if a < 0:
                         continue
                     clear(a)
                     if nchat[a] == 0:
