@@ -385,3 +385,16 @@ def test_bad_arguments_are_named():
         simulate_roster(sc, ag, fc, asg, NO_BREAKS, reps=0, seed=0)
     with pytest.raises(InputFileError, match="unknown distribution for queue 'voice'"):
         simulate_roster(sc, ag, fc, asg, NO_BREAKS, reps=1, seed=0, service_time={"voice": "gamma"})
+
+
+def test_daily_frame_for_the_plan_summary():
+    sc, ag, fc, asg = base_inputs()
+    res = simulate_roster(sc, ag, fc, asg, NO_BREAKS, reps=3, seed=2)
+    d = res.daily
+    assert list(d.columns[:6]) == ["date", "queue", "offered", "service_level", "service_level_lo", "service_level_hi"]
+    assert (d["service_level_lo"] <= d["service_level"]).all() and (d["service_level"] <= d["service_level_hi"]).all()
+    assert d["date"].tolist() == [START] and d["sl_definition"].tolist() == ["offered"]
+    s = res.summary()
+    import json
+    json.dumps(s)
+    assert s["days"][0]["date"] == "2026-01-05" and s["reps"] == 3

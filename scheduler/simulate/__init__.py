@@ -60,6 +60,19 @@ class SimulationResult:
     wall_time_s: float
     settings: dict = field(default_factory=dict)
 
+    @property
+    def daily(self) -> pd.DataFrame:
+        """Simulated SL per day and live queue, for a plan's summary beside the expected SL: ``date,
+        queue, offered, service_level, service_level_lo, service_level_hi`` (95 % interval), ``asa_s``,
+        ``abandon_rate``, ``overflow_share``, ``sl_definition``."""
+        d = self.days[self.days["kind"] == "live"]
+        out = d[["date", "queue", "offered", "service_level"]].copy()
+        out["service_level_lo"] = (d["service_level"] - d["service_level_ci95"]).clip(lower=0.0)
+        out["service_level_hi"] = (d["service_level"] + d["service_level_ci95"]).clip(upper=1.0)
+        for c in ("asa_s", "abandon_rate", "overflow_share", "sl_definition"):
+            out[c] = d[c]
+        return out.reset_index(drop=True)
+
     def summary(self) -> dict:
         """A JSON-ready summary: overall per queue and team, daily SL per live queue, roster effects."""
         def records(frame: pd.DataFrame) -> list[dict]:
