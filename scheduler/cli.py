@@ -311,3 +311,43 @@ def requirements(scenario_path: str, forecast_path: str | None, output: str, ove
                + ", ".join(f"{q} {v:g}" for q, v in table.groupby(C.QUEUE, sort=False)[C.REQUIRED].max().items()))
     if len(live):
         click.echo(f"service level definitions: {', '.join(sorted(set(live['sl_definition'])))}")
+
+# ---- simulate ------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--scenario", "scenario_path", required=True, type=click.Path(dir_okay=False), help="Scenario YAML.")
+@click.option("--roster", type=click.Path(), help="A run's assignments.csv (breaks.csv beside it), its folder, or a "
+              "roster.xlsx (default: out/<scenario name>/assignments.csv).")
+@click.option("--forecast", "forecast_path", type=click.Path(dir_okay=False),
+              help="Forecast CSV (default: forecast.csv beside the roster, else the forecast is run).")
+@click.option("--reps", type=click.IntRange(1, 1000), help="Replications (default: the scenario's simulation.reps).")
+@click.option("--seed", type=int, help="Random seed (default: the scenario's simulation.seed).")
+@click.option("--overflow-mode", type=click.Choice(["expand", "transfer"]), default="expand", show_default=True,
+              help="After overflow_after_s the overflow team joins the queue (expand) or takes it over (transfer).")
+@click.option("--live-reserve", type=click.IntRange(0, 1000), default=1, show_default=True,
+              help="Deferred work starts only while this many other agents stay idle on the agent's live queues.")
+@click.option("--volume-uncertainty", is_flag=True, help="Draw each day's volume from the forecast's 10-90 % interval.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a scenario key (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write per interval/day/overall results to this CSV (and occupancy to <name>_teams.csv).")
+@reports_errors
+def simulate(scenario_path, roster, forecast_path, reps, seed, overflow_mode, live_reserve, volume_uncertainty,
+             overrides, as_json, output) -> None:
+    """Simulate a roster against random arrivals: the service level it really gives.
+
+    Discrete-event simulation (docs/simulation.md) of the shifts, breaks and shrinkage against
+    Poisson arrivals following the forecast, with abandonment, overflow, chat concurrency and
+    deferred work; results per queue with 95 % confidence intervals over replications.
+    """
+    from pathlib import Path
+
+    from scheduler.simulate.cli_support import report_json, report_text, simulate_command, write_report
+
+    sc = _load_scenario(scenario_path, overrides)
+    result = simulate_command(sc, roster, forecast_path, reps=reps, seed=seed, overflow_mode=overflow_mode,
+                              live_reserve=live_reserve, volume_uncertainty=volume_uncertainty, progress=progress_echo)
+    click.echo(report_json(result) if as_json else report_text(result))
+    if output:
+        for path in write_report(result, Path(output)):
+            progress_echo(f"wrote {path}")

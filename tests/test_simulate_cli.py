@@ -1,0 +1,123 @@
+"""`scheduler simulate` from a run's files: tables, JSON, the CSV report, clear errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from scheduler.cli import main
+from simulate_factories import BASE, deep_update, flat_forecast, make_agents
+
+START = date(2026, 1, 5)
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    """A scenario file, agents.csv and a run folder (assignments.csv, breaks.csv, forecast.csv)."""
+    doc = deep_update(BASE, {
+        "data": {"history": str(tmp_path / "history.csv"), "agents": str(tmp_path / "agents.csv")},
+        "queues": {"email": {"channel": "email", "aht_s": 480, "sla": {"resolve_within_h": 24}, "teams": ["tier1"]}},
+    })
+    doc["horizon"]["start"] = START.isoformat()
+    doc["horizon"]["days"] = 1
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(doc))
+    agents = make_agents({"tier1": 6}, {"tier1": ("voice", "email")})
+    agents.assign(skills=agents["skills"].map(";".join)).drop(columns=["unavailable"]).to_csv(
+        tmp_path / "agents.csv", index=False)
+    run = tmp_path / "run"
+    run.mkdir()
+    rows, brk = [], []
+    for i, a in enumerate(agents["agent_id"]):
+        s = pd.Timestamp(START) + pd.Timedelta(hours=8 + i % 2)
+        rows.append({"agent_id": a, "team": "tier1", "date": START.isoformat(), "shift": "D0800",
+                     "start": s.strftime("%Y-%m-%d %H:%M"), "end": (s + pd.Timedelta(hours=8)).strftime("%Y-%m-%d %H:%M"),
+                     "paid_h": 8})
+        b = s + pd.Timedelta(hours=3, minutes=15 * i)
+        brk.append({"agent_id": a, "start": b.strftime("%Y-%m-%d %H:%M"),
+                    "end": (b + pd.Timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M"), "kind": "meal"})
+    pd.DataFrame(rows).to_csv(run / "assignments.csv", index=False)
+    pd.DataFrame(brk).to_csv(run / "breaks.csv", index=False)
+    fc = flat_forecast({"voice": 40, "email": 4}, START, 1)
+    hours = fc["ds"].dt.hour
+    fc.loc[(hours < 8) | (hours >= 17), ["volume", "volume_lo", "volume_hi"]] = 0.0
+    fc["ds"] = fc["ds"].dt.strftime("%Y-%m-%d %H:%M")
+    fc.to_csv(run / "forecast.csv", index=False)
+    return tmp_path
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_simulate_prints_tables(run_dir):
+    r = invoke("simulate", "--scenario", run_dir / "s.yaml", "--roster", run_dir / "run" / "assignments.csv", "--reps", 3)
+    assert r.exit_code == 0, r.output
+    assert "simulated 3 replication(s), seed 1" in r.output
+    line = next(x for x in r.output.splitlines() if x.startswith("voice "))
+    assert "offered" in line and "±" in line
+    assert any(x.startswith("email ") for x in r.output.splitlines())
+    assert "breaks started late" in r.output
+    assert "using the forecast of the run" in r.output          # progress goes to stderr (mixed here)
+
+
+def test_simulate_json_is_reproducible(run_dir):
+    args = ("simulate", "--scenario", run_dir / "s.yaml", "--roster", run_dir / "run", "--reps", 2, "--json")
+    a, b = invoke(*args), invoke(*args)
+    assert a.exit_code == 0, a.output
+    ja, jb = json.loads(a.stdout), json.loads(b.stdout)
+    ja.pop("wall_time_s"), jb.pop("wall_time_s")
+    assert ja == jb
+    assert ja["reps"] == 2 and {q["queue"] for q in ja["overall"]} == {"voice", "email"}
+    c = json.loads(invoke(*args, "--seed", 99).stdout)
+    assert c["contacts_per_rep"] != ja["contacts_per_rep"]
+
+
+def test_simulate_writes_the_report(run_dir, tmp_path):
+    out = tmp_path / "reports" / "sim.csv"
+    r = invoke("-q", "simulate", "--scenario", run_dir / "s.yaml", "--roster", run_dir / "run", "--reps", 2, "-o", out)
+    assert r.exit_code == 0, r.output
+    q = pd.read_csv(out)
+    t = pd.read_csv(tmp_path / "reports" / "sim_teams.csv")
+    assert set(q["level"]) == {"interval", "day", "overall"}
+    assert len(q[q["level"] == "interval"]) == 2 * 96
+    assert q.loc[q["level"] == "overall", "period"].tolist() == ["all", "all"]
+    assert q.loc[(q["level"] == "day") & (q["queue"] == "voice"), "period"].tolist() == ["2026-01-05"]
+    assert {"service_level", "service_level_ci95", "asa_s", "abandon_rate", "overflow_share",
+            "past_deadline_share", "sl_definition"} <= set(q.columns)
+    overall = t[t["level"] == "overall"].iloc[0]
+    assert overall["team"] == "tier1" and 0 < overall["occupancy"] < 1
+    assert overall["available_h"] == pytest.approx(6 * 7.5, abs=1.0)   # 8 h shifts, 30 min meal (+ overtime)
+
+
+def test_missing_breaks_file(run_dir):
+    (run_dir / "run" / "breaks.csv").unlink()
+    r = invoke("simulate", "--scenario", run_dir / "s.yaml", "--roster", run_dir / "run" / "assignments.csv")
+    assert r.exit_code == 1
+    assert r.output.strip().splitlines()[-1] == (
+        f"Error: {run_dir / 'run' / 'breaks.csv'}: breaks.csv is missing beside the assignments; "
+        "'scheduler run' writes both")
+
+
+def test_unknown_agent_in_roster(run_dir):
+    p = run_dir / "run" / "assignments.csv"
+    p.write_text(p.read_text().replace("tier1-003", "Z999", 1))
+    r = invoke("simulate", "--scenario", run_dir / "s.yaml", "--roster", p)
+    assert r.exit_code == 1
+    assert "assignments, row 5, column 'agent_id': agent not in the agents table (got 'Z999')" in r.output
+
+
+def test_bad_forecast_cell(run_dir):
+    p = run_dir / "run" / "forecast.csv"
+    lines = p.read_text().splitlines()
+    parts = lines[40].split(",")
+    parts[2] = "lots"
+    lines[40] = ",".join(parts)
+    p.write_text("\n".join(lines) + "\n")
+    r = invoke("simulate", "--scenario", run_dir / "s.yaml", "--roster", run_dir / "run")
+    assert r.exit_code == 1
+    assert f"{p}, row 41, column 'volume': not a number >= 0 (got 'lots')" in r.output
