@@ -398,3 +398,25 @@ def test_daily_frame_for_the_plan_summary():
     import json
     json.dumps(s)
     assert s["days"][0]["date"] == "2026-01-05" and s["reps"] == 3
+
+
+def test_tier2_works_its_complaints_before_helping_on_calls():
+    """Own queues first: tier-2 takes tier-1 calls only when its complaints are covered, even while
+    tier-1 is overloaded (calls keep waiting), so complaints meet their 2 h deadline."""
+    sc = make_scenario(
+        queues={"voice": {"teams": ["tier1", "tier2"], "patience_s": 120},
+                "complaints_major": {"channel": "complaint", "aht_s": 1500, "sla": {"resolve_within_h": 2},
+                                     "teams": ["tier2"]}},
+        teams={"tier2": {"cost_per_hour": 45}})
+    ag = make_agents({"tier1": 3, "tier2": 3}, {"tier1": ("voice",), "tier2": ("voice", "complaints_major")})
+    fc = flat_forecast({"voice": 120, "complaints_major": 3}, START, 2)    # voice 6 Erl on 3 + helpers
+    inp = build_inputs(sc, ag, fc, round_the_clock(ag, START, 2), NO_BREAKS)
+    sums, raws = simulate_inputs(inp, reps=2, seed=16)
+    res = simulate_roster(sc, ag, fc, round_the_clock(ag, START, 2), NO_BREAKS, reps=2, seed=16)
+    o = res.overall.set_index("queue")
+    assert o.loc["complaints_major", "past_deadline_share"] < 0.02
+    t2 = inp.teams.index("tier2")
+    voice = inp.queue_index("voice")
+    for r in raws:
+        by_t2 = (r.status == 1) & (r.team == t2) & (r.queue == voice)
+        assert by_t2.sum() > 0.1 * (r.queue == voice).sum()       # and they do help on calls

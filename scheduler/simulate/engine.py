@@ -16,9 +16,11 @@ Routing (see docs/simulation.md):
   ``overflow_after_s`` (a timer event);
 - chat slow-down is dynamic: with m chats in hand every chat progresses at rate 1/(1 + growth·(m − 1)),
   so its remaining time is rescheduled whenever m changes (stale heap entries are skipped);
-- an agent who becomes free takes the longest-waiting live contact it may serve; a chatting agent only
-  more chats; with no live contact waiting it takes deferred work (earliest deadline first) when at least
-  ``live_reserve`` other agents stay idle on each of its open live queues;
+- an agent who becomes free works down its plan: the longest-waiting live contact of its *own* queues
+  (those whose first team is its team), then deferred work of its own queues (earliest deadline first,
+  when at least ``live_reserve`` other agents stay idle on each of its own open live queues), then live
+  contacts of queues it helps on, then their deferred work; a chatting agent takes only more chats.
+  So tier-2 works its complaints first and takes tier-1 calls when they are covered;
 - ``overflow_mode="expand"``: after the threshold the overflow team joins the queue's own teams;
   ``"transfer"``: the contact leaves the primary teams' queue for the overflow team's (M/M/n+D(τ)).
 - a break (or shrinkage block) due while the agent is busy starts when the work in hand ends and keeps
@@ -224,38 +226,45 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
     a_mult = inp.agent_mult.tolist()
     ag_dicts: list[list[dict]] = []
     ag_pdicts: list[list[list[dict]]] = []
-    ag_live: list[list[tuple[int, float, bool]]] = []
     ag_chat: list[list[tuple[int, float, bool]]] = []
     ag_liveq: list[list[int]] = []
-    ag_def: list[list[int]] = []
+    # an agent's work plan, in priority order: live contacts of its own queues (its team is the queue's
+    # first team), deferred items of its own queues, live contacts of queues it helps on, deferred items
+    # of those; each deferred step with the live queues whose reserve it must respect
+    ag_plan: list[list[tuple[bool, list, list[int]]]] = []
+    ag_def_res: list[dict[int, list[int]]] = []
     ag_conc = [1] * N
     for a in range(N):
         g = a_team[a]
-        dl, pl, lv, ch, lq, df = [], [], [], [], [], []
+        dl, pl, ch, lq = [], [], [], []
+        own_live, own_def, help_live, help_def = [], [], [], []
         concs = []
         for qi in range(Q):
             if not eligible[a, qi]:
                 continue
             dl.append(idle_d[qi][g])
+            own = inp.queues[qi].teams[0] == team_names[g]
             if q_live[qi]:
                 lq.append(qi)
                 delayed = g == ovf and q_tau[qi] > 0
                 entry = (qi, q_tau[qi] if delayed else 0.0, transfer and not delayed and has_ovf[qi])
-                lv.append(entry)
+                (own_live if own else help_live).append(entry)
                 if q_conc[qi] > 1:
                     pl.append(qi)
                     ch.append(entry)
                     concs.append(q_conc[qi])
             else:
-                df.append(qi)
+                (own_def if own else help_def).append(qi)
         ag_dicts.append(dl)
         lim = min(concs) if concs else 1
         ag_pdicts.append([[part_d[qi][g][m - 1] for qi in pl] for m in range(1, lim)])
-        ag_live.append(lv)
         ag_chat.append(ch)
         ag_liveq.append(lq)
-        ag_def.append(df)
-        ag_conc[a] = min(concs) if concs else 1
+        own_lq = [e[0] for e in own_live]
+        plan = [(True, own_live, []), (False, own_def, own_lq), (True, help_live, []), (False, help_def, lq)]
+        ag_plan.append([step for step in plan if step[1]])
+        ag_def_res.append({**{q: own_lq for q in own_def}, **{q: lq for q in help_def}})
+        ag_conc[a] = lim
 
     on_shift = [False] * N
     avail = [False] * N
@@ -416,13 +425,14 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
         if nchat[a] < lim:
             set_partial(a)
 
-    def reserve_ok(a: int, t: float, self_idle: bool) -> bool:
-        if reserve <= 0:
+    def reserve_ok(t: float, self_idle: bool, live_qs: list[int]) -> bool:
+        """At least ``reserve`` agents other than this one idle on each open queue of ``live_qs``."""
+        if reserve <= 0 or not live_qs:
             return True
         ti = int(t // w)
         ti = 0 if ti < 0 else (T - 1 if ti >= T else ti)
         need = reserve + (1 if self_idle else 0)
-        for q in ag_liveq[a]:
+        for q in live_qs:
             if open_now[q][ti] and idle_count[q] < need:
                 return False
         return True
@@ -467,25 +477,27 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
             return
         if not avail[a]:
             return
-        c, q = pick(ag_live[a], t)
-        if c >= 0:
-            busy_since[a] = t
-            start(a, c, q, t)
-            if q_conc[q] > 1:
-                fill_chats(a, t)
-            return
-        if ag_def[a] and reserve_ok(a, t, False):
-            best = -1
-            bq = -1
-            bd = INF
-            for q in ag_def[a]:
-                c = head_any(q, t)
-                if c >= 0 and (best < 0 or deadline[c] < bd):
-                    best, bq, bd = c, q, deadline[c]
-            if best >= 0:
-                busy_since[a] = t
-                start(a, best, bq, t)
-                return
+        for is_live, entries, res_qs in ag_plan[a]:
+            if is_live:
+                c, q = pick(entries, t)
+                if c >= 0:
+                    busy_since[a] = t
+                    start(a, c, q, t)
+                    if q_conc[q] > 1:
+                        fill_chats(a, t)
+                    return
+            elif reserve_ok(t, False, res_qs):
+                best = -1
+                bq = -1
+                bd = INF
+                for q in entries:
+                    c = head_any(q, t)
+                    if c >= 0 and (best < 0 or deadline[c] < bd):
+                        best, bq, bd = c, q, deadline[c]
+                if best >= 0:
+                    busy_since[a] = t
+                    start(a, best, bq, t)
+                    return
         set_idle(a)
 
     # ---- main loop -----------------------------------------------------------------------------------
@@ -616,7 +628,7 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                 chosen = -1
                 for d_idle in def_route[q]:
                     for a in d_idle:
-                        if reserve_ok(a, t, True):
+                        if reserve_ok(t, True, ag_def_res[a][q]):
                             chosen = a
                             break
                     if chosen >= 0:
