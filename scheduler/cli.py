@@ -312,6 +312,7 @@ def requirements(scenario_path: str, forecast_path: str | None, output: str, ove
     if len(live):
         click.echo(f"service level definitions: {', '.join(sorted(set(live['sl_definition'])))}")
 
+
 # ---- simulate ------------------------------------------------------------------------------------
 
 @main.command()

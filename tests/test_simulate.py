@@ -232,3 +232,47 @@ def test_same_seed_same_result_other_seed_other_result():
     assert a.contacts_per_rep != c.contacts_per_rep
     # replications differ from each other
     assert a.contacts_per_rep[0] != a.contacts_per_rep[1]
+
+
+# ---- against the staffing module's own formulas ----------------------------------------------------
+
+STAFFING_CASES = [
+    # rate/h, aht s, agents, target s, patience s (None = Erlang C), definition, days, reps
+    (300, 240, 23, 20, None, "offered", 3, 6),
+    (300, 240, 21, 30, 150, "answered", 3, 6),
+    (120, 360, 14, 30, 180, "no_wait_gt_t", 5, 6),
+]
+
+
+@pytest.mark.parametrize("rate,aht,agents,target,patience,definition,days,reps", STAFFING_CASES)
+def test_agrees_with_staffing_queue_metrics(rate, aht, agents, target, patience, definition, days, reps):
+    from scheduler.staffing import queue_metrics
+
+    row = pd.Series({"aht_seconds": aht, "target_seconds": target, "patience_seconds": patience or math.inf,
+                     "agents": agents, "arrival_rate_per_hour": rate})
+    res = simulate_roster(*one_queue(row, definition, days=days), NO_BREAKS, reps=reps, seed=31)
+    m = steady(res)
+    exp = queue_metrics(rate, aht, agents, target, patience, definition=definition)
+    assert_within(*m["service_level"], float(exp.service_level), f"SL ({definition})")
+    assert_within(*m["asa_s"], float(exp.asa_s), "ASA")
+    assert_within(*m["occupancy"], float(exp.occupancy), "occupancy")
+    if patience:
+        assert_within(*m["abandon_rate"], float(exp.abandon_rate), "abandonment")
+
+
+def test_chat_with_slow_down_agrees_with_staffing_chain():
+    """5 agents x 3 chats, each chat 15 % slower per extra chat in hand: staffing's birth-death chain
+    (chats spread evenly, slow-down by the mean concurrency) against the per-agent simulation."""
+    from scheduler.staffing import queue_metrics
+
+    sc = make_scenario(queues={"=voice": None, "chat": {
+        "channel": "chat", "aht_s": 180, "sla": {"answer_within_s": 20, "target": 0.8}, "teams": ["tier1"],
+        "concurrency": 3, "concurrency_aht_growth": 0.15}})
+    ag = make_agents({"tier1": 5}, {"tier1": ("chat",)})
+    fc = flat_forecast({"chat": 200}, START, 5)
+    res = simulate_roster(sc, ag, fc, round_the_clock(ag, START, 5), NO_BREAKS, reps=8, seed=32)
+    m = steady(res)
+    exp = queue_metrics(200, 180, 5, 20, None, concurrency=3, concurrency_aht_growth=0.15)
+    # the chain approximates each agent's slow-down by the mean concurrency: allow 0.03 beyond the CI
+    mean, half = m["service_level"]
+    assert abs(mean - float(exp.service_level)) <= BAND * half + 0.03, (mean, half, float(exp.service_level))

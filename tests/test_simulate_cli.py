@@ -120,4 +120,4 @@ def test_bad_forecast_cell(run_dir):
     p.write_text("\n".join(lines) + "\n")
     r = invoke("simulate", "--scenario", run_dir / "s.yaml", "--roster", run_dir / "run")
     assert r.exit_code == 1
-    assert f"{p}, row 41, column 'volume': not a number >= 0 (got 'lots')" in r.output
+    assert f"Error: {p}, row 41, column 'volume': not a number (got 'lots'); expected a number of contacts >= 0" in r.output

@@ -39,33 +39,6 @@ def read_breaks_csv(path: Path) -> pd.DataFrame:
     return frame[list(C.BREAK_COLUMNS)]
 
 
-def read_forecast_csv(path: Path) -> pd.DataFrame:
-    """A forecast CSV (``ds, queue, volume[, volume_lo, volume_hi, model]``), as ``scheduler run`` and
-    ``scheduler forecast`` write it."""
-    from scheduler.io.tables import read_raw_table, require_columns
-
-    raw = read_raw_table(path, what="forecast")
-    require_columns(raw, (C.DS, C.QUEUE, C.VOLUME), tuple(c for c in C.FORECAST_COLUMNS if c not in (C.DS, C.QUEUE, C.VOLUME)),
-                    what="forecast")
-    f = raw.frame
-    out = ProblemCollector(raw.file)
-    frame = pd.DataFrame({C.QUEUE: f[C.QUEUE].str.strip()})
-    frame[C.DS] = pd.to_datetime(f[C.DS].str.strip(), format=C.TIMESTAMP_FORMAT, errors="coerce")
-    for i in np.flatnonzero(frame[C.DS].isna().to_numpy())[:20]:
-        out.add("not a timestamp", value=f[C.DS].iat[i], expected="'YYYY-MM-DD HH:MM'", row=raw.first_row + int(i),
-                column=C.DS)
-    for col in (C.VOLUME, C.VOLUME_LO, C.VOLUME_HI):
-        if col not in f.columns:
-            continue
-        x = pd.to_numeric(f[col].str.strip(), errors="coerce")
-        for i in np.flatnonzero((x.isna() | (x < 0)).to_numpy())[:20]:
-            out.add("not a number >= 0", value=f[col].iat[i], expected="contacts per interval",
-                    row=raw.first_row + int(i), column=col)
-        frame[col] = x.astype(float)
-    out.raise_if_any()
-    return frame
-
-
 def load_roster(roster: Path, scenario: Scenario, agents: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Assignments and breaks from a roster workbook (``.xlsx``) or a run folder / its assignments.csv
     (breaks.csv beside it)."""
@@ -95,8 +68,8 @@ def simulate_command(scenario: Scenario, roster: str | None, forecast: str | Non
     """Read agents, roster and forecast for ``scenario`` and simulate. Without ``roster``: the scenario's
     default run folder (out/<name>/). Without ``forecast``: forecast.csv beside the roster, else the
     forecast stage is run. The forecast is scaled and deflected as in ``scheduler run``."""
+    from scheduler.io.tables import read_agents, read_forecast
     from scheduler.pipeline import add_hired_agents, default_outdir, load_inputs, net_volume, run_forecast_stage
-    from scheduler.io.tables import read_agents
 
     roster_path = Path(roster) if roster else default_outdir(scenario) / "assignments.csv"
     d = scenario.data
@@ -110,10 +83,10 @@ def simulate_command(scenario: Scenario, roster: str | None, forecast: str | Non
     assignments, breaks = load_roster(roster_path, scenario, agents)
     folder = roster_path if roster_path.is_dir() else roster_path.parent
     if forecast:
-        frame = read_forecast_csv(Path(forecast))
+        frame = read_forecast(forecast)
     elif (folder / "forecast.csv").exists():
         progress(f"using the forecast of the run: {folder / 'forecast.csv'}")
-        frame = read_forecast_csv(folder / "forecast.csv")
+        frame = read_forecast(folder / "forecast.csv")
     else:
         progress(f"no forecast.csv beside the roster: forecasting {scenario.horizon.days} days")
         frame = run_forecast_stage(scenario, load_inputs(scenario, progress)).frame
