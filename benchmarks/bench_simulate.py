@@ -173,7 +173,10 @@ def run(mode: str) -> dict:
         "notes": [
             f"target: ~500,000 contacts, one replication, under 20 s on one core; peak RSS {peak_rss_mb():.0f} MB",
             "time per contact stays flat as contacts grow (linear scaling): the loop does O(1) work per event "
-            "plus O(log n) heap operations on a heap that holds only service ends and timers in progress",
+            "plus O(log n) heap operations on a heap that holds only service ends and timers in progress; "
+            "peak memory is dominated by the per-contact lists (about 0.4 KB per contact)",
+            "the service figures judge the rule-of-thumb roster, not the optimizer: tier-2 works day shifts only "
+            "here, so complaints arriving at night wait for the morning and many miss their deadline",
         ],
         "failures": failures,
     }
