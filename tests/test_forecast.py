@@ -276,3 +276,43 @@ def test_backtest_metrics_and_calibration():
     assert overall.loc["calendar_regression", "mase"] < overall.loc["seasonal_naive", "mase"]
     assert 0.6 <= overall.loc["calendar_regression", "coverage"] <= 0.95
     assert "holiday" in set(table["segment"])
+
+
+# ---------------------------------------------------------------- weekday-like days
+
+
+def _weekday_series(start, end, levels, seed=0):
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(start, end, freq="D")
+    mean = np.array([levels[d] for d in days.day_of_week])
+    return days, mean * np.exp(rng.normal(0, 0.02, len(days)))
+
+
+def test_day_after_a_closure_is_like_the_reopening_weekday():
+    # weekdays only; Mondays carry the weekend's demand; the bank closes on 2025-05-26 (a Monday)
+    levels = {0: 3000, 1: 2000, 2: 2000, 3: 2000, 4: 2000, 5: 0, 6: 0}
+    days, vol = _weekday_series("2025-01-06", "2025-05-25", levels)
+    hist = pd.DataFrame({"ds": days, "queue": "calls", "volume": vol})
+    hist = hist[hist["volume"] > 0]
+    cal = pd.DataFrame({"name": ["memorial_day"], "kind": ["closure"], "start": [pd.Timestamp("2025-05-26")],
+                        "end": [pd.Timestamp("2025-05-26")], "peak": [pd.NaT], "uplift": [np.nan]})
+    res = run_forecast(hist, cal, start="2025-05-26", days=5, interval_min=1440, settings=PINNED)
+    f = res.frame.set_index("ds")["volume"]
+    assert f["2025-05-26"] == 0.0                             # closed
+    assert f["2025-05-27"] == pytest.approx(3000, rel=0.05)   # Tuesday after the closure: Monday-like
+    assert f["2025-05-28"] == pytest.approx(2000, rel=0.05)
+
+
+def test_holiday_on_a_weekend_is_not_cut_twice():
+    # 7-day queue, Saturday the quiet day; holidays on weekdays fall to about the Saturday level
+    levels = {0: 1600, 1: 1600, 2: 1600, 3: 1600, 4: 500, 5: 200, 6: 1600}
+    days, vol = _weekday_series("2025-01-01", "2025-09-30", levels, seed=1)
+    hol_days = [d for d in pd.date_range("2025-01-15", "2025-09-20", freq="23D") if d.day_of_week < 4]
+    vol = np.where(days.isin(hol_days), 200 * np.exp(np.random.default_rng(2).normal(0, 0.02, len(days))), vol)
+    hist = pd.DataFrame({"ds": days, "queue": "calls", "volume": vol})
+    rows = [("h%d" % i, "holiday", d, d) for i, d in enumerate(hol_days)] + [("new_feast", "holiday", pd.Timestamp("2025-10-04"), pd.Timestamp("2025-10-04"))]
+    cal = pd.DataFrame(rows, columns=["name", "kind", "start", "end"]).assign(peak=pd.NaT, uplift=np.nan)
+    res = run_forecast(hist, cal, start="2025-10-01", days=7, interval_min=1440, settings=PINNED)
+    f = res.frame.set_index("ds")["volume"]
+    assert f["2025-10-04"] == pytest.approx(200, rel=0.15)    # a Saturday holiday stays at the Saturday level
+    assert f["2025-10-03"] == pytest.approx(500, rel=0.15)    # its eve keeps its weekday (eves are not special here)

@@ -1,6 +1,7 @@
 """Rolling-origin evaluation and accuracy metrics.
 
-Origins step back from the forecast start by ``step`` days; at each origin every model is
+Origins step back from the forecast start one horizon at a time (rounded up to weeks, at most 4
+weeks; 1 week when the history is too short for that); at each origin every model is
 refitted on the history before it and forecasts ``horizon_days``. Errors are measured per
 interval on days with history (intervals with a row, or with a forecast): MASE (scaled by the
 in-sample MAE of the weekly seasonal naive on the fold's training history), WAPE, bias,
@@ -49,12 +50,12 @@ class Fold:
 
 def origins(n_days: int, horizon_days: int, folds: int, min_train_days: int = 28) -> list[int]:
     """Fold origins (indices into the history's days), oldest first."""
-    step = max(7, int(np.ceil(min(horizon_days, 28) / 7.0)) * 7)
-    out = []
-    for j in range(folds):
-        o = n_days - horizon_days - j * step
-        if o >= min_train_days:
-            out.append(o)
+    out: list[int] = []
+    for step in (max(7, int(np.ceil(min(horizon_days, 28) / 7.0)) * 7), 7):
+        out = [n_days - horizon_days - j * step for j in range(folds)]
+        out = [o for o in out if o >= min_train_days]
+        if len(out) == folds:
+            break
     return sorted(out)
 
 

@@ -250,3 +250,58 @@ def day_types(events: list[Event], days: pd.DatetimeIndex) -> list[tuple]:
                 if 4 > rank[i]:
                     types[i], rank[i] = ("holiday", ev.key, "day"), 4
     return types
+
+
+def reopening_weekday(open_dows: list[int]) -> int | None:
+    """The open weekday that follows the longest run of weekly closed weekdays (Monday when
+    Saturday and Sunday are closed); None when every weekday is open."""
+    if not open_dows or len(open_dows) == 7:
+        return None
+    best, best_len = None, -1
+    for d in open_dows:
+        run = 0
+        while (d - run - 1) % 7 not in open_dows and run < 7:
+            run += 1
+        if run > best_len:
+            best, best_len = d, run
+    return best
+
+
+def reopening_days(events: list[Event], days: pd.DatetimeIndex, open_dows: list[int]) -> dict[pd.Timestamp, int]:
+    """Days treated as the week's reopening weekday: the first open day after a closure when the
+    queue also closes weekly (the day after a bank holiday behaves like a Monday). Day -> weekday."""
+    first = reopening_weekday(open_dows)
+    if first is None or len(days) == 0:
+        return {}
+    closed = closed_days(events, days)
+    out: dict[pd.Timestamp, int] = {}
+    open_set = set(open_dows)
+    for i in np.flatnonzero(closed):
+        j = i + 1
+        while j < len(days) and (closed[j] or int(days[j].day_of_week) not in open_set):
+            j += 1
+        if j < len(days) and int(days[j].day_of_week) != first:
+            out[days[j]] = first
+    return out
+
+
+def weekday_map(events: list[Event], days: pd.DatetimeIndex, open_dows: list[int],
+                quietest: int | None) -> dict[pd.Timestamp, int]:
+    """Days whose level (and intraday profile) is modelled as another weekday's:
+
+    - the first and last day of a holiday (kind ``holiday``) as the week's quietest open weekday
+      (a holiday is like the weekly rest day; its learned columns correct the rest) — so a holiday
+      that falls on a weekend is not cut twice; intermediate days and eves keep their weekday;
+    - the first open day after a closure, in a queue that also closes weekly, as the reopening
+      weekday (the day after a bank holiday behaves like a Monday).
+    """
+    out = reopening_days(events, days, open_dows)
+    if quietest is None or len(days) == 0:
+        return out
+    for ev in events:
+        if ev.kind != "holiday":
+            continue
+        for d in (ev.start, ev.end):   # the intermediate days keep their weekday
+            if days[0] <= d <= days[-1]:
+                out[d] = quietest
+    return out

@@ -20,7 +20,7 @@ import pandas as pd
 
 from scheduler.errors import ForecastError
 from scheduler.forecast.calendar import (
-    Event, calendar_features, closed_days, event_day_bins, occurrence_features,
+    Event, calendar_features, closed_days, event_day_bins, occurrence_features, weekday_map,
 )
 from scheduler.forecast.history import QueueHistory
 from scheduler.forecast.regression import CalendarRegression, RegressionSpec
@@ -46,6 +46,15 @@ def open_weekdays(qh: QueueHistory, origin: int) -> list[int]:
         obs_all = qh.observed[:origin] & (np.nan_to_num(qh.totals[:origin]) > 0)
         out = sorted(set(qh.days[:origin][obs_all].day_of_week))
     return out
+
+
+def quietest_weekday(y: pd.Series, open_dows: list[int]) -> int | None:
+    """The open weekday with the lowest median volume (None with fewer than 2 open weekdays)."""
+    if len(open_dows) < 2:
+        return None
+    med = y.groupby(y.index.day_of_week).median()
+    med = med[med.index.isin(open_dows)].dropna()
+    return int(med.idxmin()) if len(med) else None
 
 
 @dataclass
@@ -103,12 +112,22 @@ class LevelFit:
                 else:
                     e = np.where((days >= ev.start) & (days <= ev.end), np.log(u), 0.0)
             eff += e
-        return eff
+        return eff + self.reopening_effect(days)
+
+    def reopening_effect(self, days: pd.DatetimeIndex) -> np.ndarray:
+        """Log-level change of days modelled as the week's reopening weekday (after a closure)."""
+        m = self.model
+        if not m.dow_map or not m.spec.weekly:
+            return np.zeros(len(days))
+        coef = {d: (m.beta[m.columns.index(f"dow[{d}]")] if f"dow[{d}]" in m.columns else 0.0) for d in range(7)}
+        plain = days.day_of_week.to_numpy()
+        mapped = m.weekdays(days)
+        return np.array([coef[b] - coef[a] for a, b in zip(plain, mapped)])
 
     def structural(self, days: pd.DatetimeIndex) -> np.ndarray:
-        """Log level without calendar effects."""
+        """Log level without calendar effects (each day as its own weekday)."""
         m = self.model
-        names, S = m._structural(days)
+        names, S = m._structural(days, use_map=False)
         return S @ m.beta[: len(names)]
 
     def predict(self, days: pd.DatetimeIndex) -> np.ndarray:
@@ -165,8 +184,11 @@ def fit_level(
     spec = RegressionSpec(weekly=qh.interval_min <= 1440, fourier_k=fourier)
     feats = calendar_features(events, days)
     weight = pd.Series(obs.astype(float), index=days)
-    model = CalendarRegression(spec).fit(y.where(obs), feats, weight=weight)
     open_dows = open_weekdays(qh, origin)
+    model = CalendarRegression(spec)
+    span_days = pd.date_range(days[0], max(horizon[-1], days[-1]), freq="D")
+    model.dow_map = weekday_map(events, span_days, open_dows, quietest_weekday(y.where(obs), open_dows))
+    model.fit(y.where(obs), feats, weight=weight)
     fit = LevelFit(qh, origin, events, model, dict(uplift or {}), open_dows)
     # events of the horizon never seen in the training data
     seen_cols = model.observed_columns(feats, obs & ~days.isin(model.outliers)) if len(feats.columns) else set()

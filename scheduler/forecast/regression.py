@@ -170,9 +170,18 @@ class CalendarRegression:
     outliers: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]))
     fitted: pd.Series | None = None
     dows: list[int] = field(default_factory=list)
+    dow_map: dict = field(default_factory=dict)   # day -> weekday its level is modelled as
+
+    def weekdays(self, index: pd.DatetimeIndex, use_map: bool = True) -> np.ndarray:
+        dow = index.day_of_week.to_numpy().copy()
+        if use_map and self.dow_map:
+            for i, d in enumerate(index):
+                if d in self.dow_map:
+                    dow[i] = self.dow_map[d]
+        return dow
 
     # -- design ------------------------------------------------------------------------------
-    def _structural(self, index: pd.DatetimeIndex) -> tuple[list[str], np.ndarray]:
+    def _structural(self, index: pd.DatetimeIndex, use_map: bool = True) -> tuple[list[str], np.ndarray]:
         t = ((index - self.t0).days.to_numpy() / YEAR_DAYS)
         names = ["const", "trend"]
         cols = [np.ones(len(index)), t]
@@ -180,7 +189,7 @@ class CalendarRegression:
             names.append(f"hinge{j}")
             cols.append(np.maximum(t - k, 0.0))
         if self.spec.weekly:
-            dow = index.day_of_week.to_numpy()
+            dow = self.weekdays(index, use_map)
             for d in self.dows[1:]:
                 names.append(f"dow[{d}]")
                 cols.append((dow == d).astype(float))

@@ -11,11 +11,11 @@ import pandas as pd
 from scheduler import columns as C
 from scheduler.errors import ForecastError
 from scheduler.forecast.backtest import Fold, metrics_table, naive_scales, origins
-from scheduler.forecast.calendar import Event, closed_days, day_types, read_events
+from scheduler.forecast.calendar import Event, closed_days, day_types, read_events, weekday_map
 from scheduler.forecast.history import (
     QueueHistory, dst_interval_factor, open_interval_mask, prepare_history, to_timestamp,
 )
-from scheduler.forecast.models import MODEL_NAMES, fit_ets, fit_level, predict_ets, seasonal_naive
+from scheduler.forecast.models import MODEL_NAMES, fit_ets, fit_level, open_weekdays, predict_ets, quietest_weekday, seasonal_naive
 from scheduler.forecast.profiles import ProfileBook, intraday_dispersion
 from scheduler.forecast.uncertainty import daily_log_errors, interval_quantiles
 from scheduler.scenario import ForecastSettings
@@ -52,6 +52,16 @@ class QueueForecaster:
         self.all_days = all_days
         self.types = day_types(self.events, all_days)
         self.closure = closed_days(self.events, all_days)
+        # days modelled as another weekday (holidays, eves, reopenings) take that weekday's profile
+        n = len(self.qh.days)
+        open_dows = open_weekdays(self.qh, n)
+        quiet = quietest_weekday(pd.Series(self.qh.totals, index=self.qh.days).where(~self.closure[:n]), open_dows)
+        self.profile_dow = all_days.day_of_week.to_numpy().copy()
+        pos = {d: i for i, d in enumerate(all_days)}
+        for d, dow in weekday_map(self.events, all_days, open_dows, quiet).items():
+            self.profile_dow[pos[d]] = dow
+            if self.types[pos[d]][0] == "dow":
+                self.types[pos[d]] = ("dow", dow)
 
     def forecast(self, origin: int, days: pd.DatetimeIndex, models: list[str],
                  notes: list[str] | None = None) -> tuple[dict[str, np.ndarray], dict]:
@@ -65,7 +75,7 @@ class QueueForecaster:
         excluded[:origin] = level.outlier_mask
         book = ProfileBook(qh, self.types, origin, excluded=excluded)
         pos = ((days - qh.days[0]).days).to_numpy()
-        prof = np.vstack([book.for_day(self.types[p], int(d.day_of_week)) for p, d in zip(pos, days)])
+        prof = np.vstack([book.for_day(self.types[p], int(self.profile_dow[p])) for p in pos])
         closed = self.closure[pos] | ~np.isin(days.day_of_week, level.open_dows)
         factor = np.ones_like(prof)
         for i, d in enumerate(days):
