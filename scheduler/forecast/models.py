@@ -27,6 +27,7 @@ from scheduler.forecast.regression import CalendarRegression, RegressionSpec
 
 MODEL_NAMES = ("seasonal_naive", "ets", "calendar_regression")
 YEARLY_MIN_DAYS = 365
+YEARLY_SEASON_DAYS = 730   # a yearly season seen only once cannot be told from trend and events
 OPEN_DOW_WEEKS = 8
 
 
@@ -175,11 +176,16 @@ def fit_level(
     if not obs.any():
         raise ForecastError(f"queue {qh.queue!r}: no observed day before {horizon[0].date()}")
     span = int((days[obs][-1] - days[obs][0]).days) + 1
-    fourier = 4 if span >= YEARLY_MIN_DAYS else 0
-    if not fourier:
+    fourier = 4 if span >= YEARLY_SEASON_DAYS else 0
+    if span < YEARLY_MIN_DAYS:
         notes.append(
             f"queue {qh.queue!r}: only {span} days of history (< 1 year): no yearly season; "
             "calendar effects are learned only from the events inside the history"
+        )
+    elif not fourier:
+        notes.append(
+            f"queue {qh.queue!r}: {span} days of history (< 2 years): the yearly season is seen only once and is "
+            "not modelled (trend, weekly pattern and calendar effects are)"
         )
     spec = RegressionSpec(weekly=qh.interval_min <= 1440, fourier_k=fourier)
     feats = calendar_features(events, days)
@@ -223,8 +229,8 @@ def fit_level(
                     f"its kind was seen: only the pooled {ev.family} effect (if any) is applied; give an uplift in the calendar"
                 )
     if len(model.outliers):
-        shown = ", ".join(str(d.date()) for d in model.outliers[:5])
-        more = f" and {len(model.outliers) - 5} more" if len(model.outliers) > 5 else ""
+        shown = ", ".join(str(d.date()) for d in model.outliers[::-1][:8])
+        more = f" and {len(model.outliers) - 8} earlier" if len(model.outliers) > 8 else ""
         notes.append(
             f"queue {qh.queue!r}: {len(model.outliers)} outlier day(s) flagged and left out of the fit "
             f"({shown}{more}); add them to the calendar if they were events"

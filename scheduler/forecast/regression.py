@@ -1,6 +1,7 @@
 """The calendar regression: a quasi-Poisson GLM (log link) with a ridge prior per column.
 
-``log E[y_t] = const + trend (piecewise linear, penalised slope changes) + day of week
+``log E[y_t] = const + trend (piecewise linear: a global slope plus penalised per-segment
+deviations) + day of week
 + yearly Fourier terms + calendar columns + external regressors``.
 
 Fitted by iteratively reweighted least squares with a Gaussian prior (ridge) whose standard
@@ -185,9 +186,13 @@ class CalendarRegression:
         t = ((index - self.t0).days.to_numpy() / YEAR_DAYS)
         names = ["const", "trend"]
         cols = [np.ones(len(index)), t]
-        for j, k in enumerate(self.knots):
+        # slope deviations per segment between knots (the last runs on): each penalised toward
+        # the global slope, so a segment the data say little about (e.g. one covered by events)
+        # keeps the global slope instead of a free one
+        edges = [0.0, *self.knots, np.inf] if self.knots else []
+        for j in range(len(edges) - 1):
             names.append(f"hinge{j}")
-            cols.append(np.maximum(t - k, 0.0))
+            cols.append(np.clip(t - edges[j], 0.0, edges[j + 1] - edges[j]))
         if self.spec.weekly:
             dow = self.weekdays(index, use_map)
             for d in self.dows[1:]:
