@@ -420,3 +420,28 @@ def test_tier2_works_its_complaints_before_helping_on_calls():
     for r in raws:
         by_t2 = (r.status == 1) & (r.team == t2) & (r.queue == voice)
         assert by_t2.sum() > 0.1 * (r.queue == voice).sum()       # and they do help on calls
+
+
+def test_ramp_up_beats_and_ramp_down_misses_the_stationary_formula():
+    """Per-interval Erlang staffing (docs/simulation.md, "Ramps"): 40 -> 160 -> 40 calls/h with 600 s
+    handling, 10 agents all day and 22 more from 10:00 to 12:00 (each level meets 80/20 by Erlang C).
+    The first interval of the peak starts with an empty queue and fresh agents (far better than the
+    formula); the first interval after it inherits the peak's calls in progress (worse)."""
+    from scheduler.staffing import queue_metrics
+
+    sc = make_scenario(queues={"voice": {"aht_s": 600}})
+    ag = make_agents({"tier1": 32}, {"tier1": ("voice",)})
+    fc = flat_forecast({"voice": 40}, START, 1)
+    h = fc["ds"].dt.hour
+    fc.loc[(h >= 10) & (h < 12), ["volume", "volume_lo", "volume_hi"]] = 40.0
+    rows = [shift(a, "tier1", "00:00", "24:00") if i < 10 else shift(a, "tier1", "10:00", "12:00")
+            for i, a in enumerate(ag["agent_id"])]
+    res = simulate_roster(sc, ag, fc, pd.DataFrame(rows), NO_BREAKS, reps=300, seed=17)
+    iv = res.intervals.set_index("interval_start")
+    low = float(queue_metrics(40, 600, 10, 20, None).service_level)       # 0.84
+    peak = float(queue_metrics(160, 600, 32, 20, None).service_level)     # 0.80
+    up = iv.loc[D0 + hm("10:00")]
+    down = iv.loc[D0 + hm("12:00")]
+    assert up["service_level"] - up["service_level_ci95"] > peak + 0.1
+    assert down["service_level"] + down["service_level_ci95"] < low - 0.03
+    assert down["asa_s"] > 2 * iv.loc[D0 + hm("09:45"), "asa_s"]
