@@ -276,3 +276,16 @@ def test_chat_with_slow_down_agrees_with_staffing_chain():
     # the chain approximates each agent's slow-down by the mean concurrency: allow 0.03 beyond the CI
     mean, half = m["service_level"]
     assert abs(mean - float(exp.service_level)) <= BAND * half + 0.03, (mean, half, float(exp.service_level))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["C-LARGE-500-N512", "A-1000-N1000-P180"])
+def test_large_loads(case):
+    """Hundreds of agents (500 and 1,000 Erlangs): about a million contacts per case."""
+    row = erlang_rows([case])[case]
+    res = simulate_roster(*one_queue(row, days=2), NO_BREAKS, reps=4, seed=41)
+    m = steady(res)
+    assert_within(*m["service_level"], row["expected_sl"], f"{case} SL")
+    assert_within(*m["asa_s"], row["expected_asa"], f"{case} ASA")
+    if math.isfinite(float(row["patience_seconds"])):
+        assert_within(*m["abandon_rate"], row["expected_abandon"], f"{case} abandonment")

@@ -43,7 +43,11 @@ def load_roster(roster: Path, scenario: Scenario, agents: pd.DataFrame) -> tuple
     """Assignments and breaks from a roster workbook (``.xlsx``) or a run folder / its assignments.csv
     (breaks.csv beside it)."""
     if roster.suffix.lower() in (".xlsx", ".xlsm"):
-        from scheduler.io.excel import read_roster_workbook
+        try:
+            from scheduler.io.excel import read_roster_workbook
+        except ImportError:
+            raise InputFileError("reading a roster workbook needs scheduler.io.excel, which this installation "
+                                 "lacks; give the run's assignments.csv instead", file=str(roster)) from None
 
         wb = read_roster_workbook(roster, scenario, agents)
         return wb.assignments, wb.breaks
