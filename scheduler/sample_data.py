@@ -398,9 +398,9 @@ class AgentGroup:
 # ~150 in-house agents and a vendor pool of 40. Tier 1: half senior, half junior; generalists,
 # voice specialists, chat-only (mostly juniors and part-timers), e-mail back office.
 AGENT_GROUPS: tuple[AgentGroup, ...] = (
-    AgentGroup("tier1", 30, (VP, VA, CH, EM), "full_time", 0.75),
+    AgentGroup("tier1", 30, (VP, VA, CH, EM), "full_time", 0.75, night_ok_count=8),
     AgentGroup("tier1", 16, (VP, CH), "full_time", 0.5),
-    AgentGroup("tier1", 16, (VA, CH, EM), "full_time", 0.5),
+    AgentGroup("tier1", 16, (VA, CH, EM), "full_time", 0.5, night_ok_count=4),
     AgentGroup("tier1", 10, (VP, VA), "full_time", 0.5),
     AgentGroup("tier1", 10, (CH, EM), "full_time", 0.4),
     AgentGroup("tier1", 12, (CH,), "full_time", 0.25),

@@ -206,6 +206,7 @@ def test_agent_counts_and_team_mix(agents):
     assert set(agents.loc[agents["contract"] == "vendor", "team"]) == {"overflow"}
     assert agents.loc[agents["team"] == "night", "night_ok"].all()
     assert 1 <= agents.loc[agents["team"] == "tier2", "night_ok"].sum() <= 8
+    assert 8 <= agents.loc[agents["team"] == "tier1", "night_ok"].sum() <= 20  # peak night-duty group
     assert agents["name"].is_unique and agents["agent_id"].is_unique
 
 

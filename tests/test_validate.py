@@ -87,7 +87,7 @@ def test_unknown_shift_code(sc):
     v = check(sc, clean_grid(), edit=edit)
     assert "unknown_shift" in rules(v)
     msg = next(x for x in v if x.rule == "unknown_shift").message
-    assert "'D0815' is not a shift code" in msg and "D, N, P, V, W" in msg
+    assert "'D0815' is not a shift code" in msg and "D, L, N, P, V, W" in msg
 
 
 def test_shift_team(sc):
