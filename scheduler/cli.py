@@ -352,3 +352,55 @@ def simulate(scenario_path, roster, forecast_path, reps, seed, overflow_mode, li
     if output:
         for path in write_report(result, Path(output)):
             progress_echo(f"wrote {path}")
+# ---- check / export (the roster workbook) ----------------------------------------------------------
+
+@main.command()
+@click.argument("roster", type=click.Path(dir_okay=False))
+@click.option("-s", "--scenario", required=True, type=click.Path(dir_okay=False), help="The scenario the roster belongs to.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a scenario key (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write an annotated copy: problem cells highlighted, with comments.")
+@click.option("--fail-on-service", is_flag=True, help="Also exit 1 when a queue misses its service-level target on a day.")
+@reports_errors
+def check(roster: str, scenario: str, overrides: tuple[str, ...], as_json: bool, output: str | None,
+          fail_on_service: bool) -> None:
+    """Check a (supervisor-edited) ROSTER.xlsx: every labour rule, breaks, coverage, service level.
+
+    Each problem is printed with its cell, e.g. "Roster!H12 (A017, 2026-11-11): N2200 after D1400
+    on 2026-11-10 leaves 8 h rest, minimum 11 h". Exit 0 when no hard rule is broken, 1 otherwise.
+    """
+    from scheduler.check import check_workbook, load_agents, load_previous, report_json, report_lines, \
+        write_annotated_workbook
+
+    sc = _load_scenario(scenario, overrides)
+    agents = load_agents(sc)
+    result = check_workbook(roster, sc, agents, previous=load_previous(sc))
+    if output:
+        write_annotated_workbook(result, output, sc, agents)
+    click.echo(report_json(result) if as_json else "\n".join(report_lines(result)))
+    if output and not as_json:
+        click.echo(f"wrote the annotated copy to {output}")
+    if not result.is_clean(service=fail_on_service):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(file_okay=False))
+@click.option("-s", "--scenario", type=click.Path(dir_okay=False),
+              help="The scenario of the run (default: OUTDIR/scenario.yaml).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a scenario key (repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Workbook to write (default OUTDIR/roster.xlsx).")
+@reports_errors
+def export(outdir: str, scenario: str | None, overrides: tuple[str, ...], output: str | None) -> None:
+    """Rebuild roster.xlsx from a run's CSV outputs in OUTDIR (assignments, breaks, coverage, summary)."""
+    from pathlib import Path
+
+    from scheduler.check import export_run, load_agents
+
+    path = Path(scenario) if scenario else Path(outdir) / "scenario.yaml"
+    if not path.exists():
+        raise click.ClickException(f"{path} not found; give the run's scenario with --scenario")
+    sc = _load_scenario(str(path), overrides)
+    written = export_run(outdir, sc, load_agents(sc), output)
+    click.echo(f"wrote {written}")

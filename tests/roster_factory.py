@@ -97,3 +97,82 @@ def clean_grid() -> dict[str, dict[date, str]]:
         "V1": {day(9): "V1000", day(10): "W0900"},
         "V2": {day(9): "V1000"},
     }
+
+
+def synthetic_coverage(scenario, agents, assignments, breaks, *, peak_day: date = date(2026, 11, 11)) -> pd.DataFrame:
+    """A coverage frame (queue x interval) with a diurnal forecast peaking on ``peak_day``: required from
+    the workload, scheduled from the roster (validate.coverage_from_roster split by check.queue_coverage),
+    service level = min(1, scheduled / required) — shaped like the optimizer's, not its numbers."""
+    import numpy as np
+
+    from scheduler.check import queue_coverage
+    from scheduler.validate import coverage_from_roster, horizon_intervals
+
+    t = horizon_intervals(scenario)
+    hour = t.hour + t.minute / 60
+    shape = np.clip(np.sin((hour - 7) / 16 * np.pi), 0, None) + 0.05
+    boost = np.where(t.normalize() == pd.Timestamp(peak_day), 3.0, 1.0)
+    rows = []
+    for k, (q, spec) in enumerate(scenario.queues.items()):
+        vol = (20 + 10 * k) * shape * boost
+        req = vol * spec.aht_s / (scenario.interval_min * 60) / 0.85
+        rows.append(pd.DataFrame({C.INTERVAL_START: t, C.QUEUE_OR_GROUP: q, C.FORECAST_VOLUME: vol, C.REQUIRED: req}))
+    demand = pd.concat(rows, ignore_index=True)
+    groups = coverage_from_roster(scenario, agents, assignments, breaks)
+    cov = queue_coverage(scenario, groups, demand)
+    cov[C.SERVICE_LEVEL] = np.clip(cov[C.SCHEDULED] / cov[C.REQUIRED].where(cov[C.REQUIRED] > 0), 0, 1).fillna(1.0)
+    return cov[list(C.COVERAGE_COLUMNS)]
+
+
+def big_agents(n: int = 150, seed: int = 7) -> pd.DataFrame:
+    """``n`` agents shaped like the sample centre: tier1 (full/part time), tier2, night, overflow."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    mix = [("tier1", 0.6), ("tier2", 0.1), ("night", 0.12), ("overflow", 0.18)]
+    counts = {team: max(1, int(round(n * share))) for team, share in mix}
+    counts["tier1"] += n - sum(counts.values())
+    skills = {"tier1": ("voice_presales", "voice_aftersales", "chat", "email"), "tier2": ("complaints_major", "complaints_normal"),
+              "night": ("voice_aftersales", "chat", "email"), "overflow": ("voice_presales", "chat")}
+    for team, count in counts.items():
+        for i in range(count):
+            contract = {"overflow": "vendor"}.get(team, "part_time" if team == "tier1" and i % 5 == 4 else "full_time")
+            prefix = {"tier1": "A", "tier2": "T", "night": "N", "overflow": "V"}[team]
+            rows.append((f"{prefix}{i + 1:03d}", f"Agent {team} {i + 1}", team, skills[team], contract,
+                         "junior" if rng.random() < 0.4 else "senior", frozenset(), team in ("night", "tier2")))
+    return make_agents(rows)
+
+
+def big_grid(scenario, agents: pd.DataFrame, seed: int = 7) -> dict[str, dict[date, str]]:
+    """A plausible roster: per agent and week one start time, five days (four nights, three part-time
+    or vendor days), two consecutive days off."""
+    import random
+
+    rng = random.Random(seed)
+    cat = build_catalogue(scenario)
+    days = scenario.horizon.dates()
+    grid: dict[str, dict[date, str]] = {}
+    for r in agents.itertuples(index=False):
+        if r.team == "night":
+            options = [c for c, s in cat.items() if "night" in s.teams]
+            per_week = 4
+        elif r.team == "overflow":
+            options = [c for c, s in cat.items() if "overflow" in s.teams]
+            per_week = 3
+        elif r.contract == "part_time":
+            options = [c for c, s in cat.items() if s.template == "part"]
+            per_week = 4
+        else:
+            options = [c for c, s in cat.items() if s.template == "day" and s.start_min <= 11 * 60]
+            per_week = 5
+        cells: dict[date, str] = {}
+        code = rng.choice(options)
+        off0 = rng.randrange(0, 6)
+        for w0 in range(0, len(days), 7):
+            week = days[w0:w0 + 7]
+            work = [d for k, d in enumerate(week) if k not in (off0, off0 + 1)][:per_week]
+            for d in work:
+                cells[d] = code
+        grid[str(r.agent_id)] = cells
+    return grid

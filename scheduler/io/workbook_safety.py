@@ -3,9 +3,12 @@
 Limits (documented in docs/formats.md):
 - file size at most ``MAX_FILE_BYTES`` (50 MB);
 - total uncompressed size at most ``MAX_UNCOMPRESSED_BYTES`` (500 MB);
-- no member with a compression ratio above ``MAX_RATIO`` (200:1) once larger than 1 MB.
+- no member with a compression ratio above ``MAX_RATIO`` (200:1) once larger than 1 MB;
+- at most ``MAX_MEMBERS`` (10,000) parts in the archive;
+- no encrypted parts, no macros (``xl/vbaProject.bin``: save as a plain .xlsx).
 XML is parsed by openpyxl through defusedxml (installed as a dependency), so entity-expansion
-and external-entity attacks are refused.
+and external-entity attacks are refused; :func:`open_workbook_safely` refuses to open anything if
+openpyxl is not using defusedxml.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from scheduler.errors import WorkbookError
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
 MAX_RATIO = 200
+MAX_MEMBERS = 10_000
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 
 
@@ -47,6 +51,16 @@ def check_workbook_file(path: str | Path) -> None:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             names = {i.filename for i in infos}
+            if len(infos) > MAX_MEMBERS:
+                raise WorkbookError(
+                    f"the archive holds {len(infos)} parts; refused above {MAX_MEMBERS} (not a roster workbook)", file=name
+                )
+            if any(i.flag_bits & 0x1 for i in infos):
+                raise WorkbookError("the workbook's parts are encrypted (password-protected); save it without a password",
+                                    file=name)
+            if any(n.lower().endswith("vbaproject.bin") for n in names):
+                raise WorkbookError("the workbook contains macros; save it as a plain .xlsx workbook (no macros)",
+                                    file=name)
             total = 0
             for info in infos:
                 total += info.file_size
@@ -72,11 +86,31 @@ def check_workbook_file(path: str | Path) -> None:
 def open_workbook_safely(path: str | Path, *, read_only: bool = True, data_only: bool = False):
     """Check then open with openpyxl. Formulas are kept as text (``data_only=False``): never evaluated."""
     import openpyxl
+    from openpyxl.xml import DEFUSEDXML
 
+    if not DEFUSEDXML:
+        raise WorkbookError("defusedxml is not installed: untrusted workbooks are not opened without it "
+                            "(pip install defusedxml)", file=str(path))
     check_workbook_file(path)
     try:
         return openpyxl.load_workbook(path, read_only=read_only, data_only=data_only)
     except WorkbookError:
         raise
     except Exception as exc:  # openpyxl raises many types for malformed parts
+        if _defused(exc):
+            raise WorkbookError("refused: the workbook's XML declares entities (a possible XML bomb or "
+                                "external-entity attack)", file=str(path)) from None
         raise WorkbookError(f"the workbook cannot be read ({type(exc).__name__}: {exc})", file=str(path)) from None
+
+
+def _defused(exc: BaseException) -> bool:
+    """Whether defusedxml refused the XML somewhere in the exception chain."""
+    from defusedxml import DefusedXmlException
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False

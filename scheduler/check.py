@@ -1,0 +1,287 @@
+"""``scheduler check`` and ``scheduler export``: the roster workbook at pipeline level.
+
+A pipeline step (read → validate → report/annotate): :func:`check_workbook` reads the workbook
+(:mod:`scheduler.io.excel`), runs the independent checker (:mod:`scheduler.validate`) and recomputes
+the coverage of each queue from the edited roster; :func:`write_annotated_workbook` writes a copy of
+the edited roster with every problem highlighted and commented.
+
+Coverage per queue: each agent's effective capacity in an interval
+(:func:`scheduler.validate.coverage_from_roster`) is split among the open queues it may serve in
+proportion to their requirement in that interval (equally when none requires anyone). The forecast
+volume and requirement come from the workbook's Coverage sheet (as the plan wrote them); live queues
+get their expected service level from :func:`scheduler.staffing.queue_metrics` (Erlang C/A, chat
+concurrency), interpolated between whole numbers of effective agents.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scheduler import columns as C
+from scheduler.io.excel import (
+    ROSTER,
+    RosterWorkbook,
+    daily_service_levels,
+    read_roster_workbook,
+    write_roster_workbook,
+)
+from scheduler.scenario import Scenario
+from scheduler.validate import Violation, check_roster, coverage_from_roster
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A violation placed on a workbook cell."""
+
+    cell: str
+    violation: Violation
+
+    @property
+    def text(self) -> str:
+        v = self.violation
+        who = ", ".join(x for x in (v.agent_id, v.date.isoformat() if v.date else None) if x)
+        return f"{self.cell} ({who}): {v.detail}" if who else f"{self.cell}: {v.detail}"
+
+
+@dataclass
+class CheckResult:
+    workbook: RosterWorkbook
+    findings: list[Finding]
+    coverage: pd.DataFrame                 # interval_start, queue_or_group, forecast_volume, required, scheduled, service_level
+    daily_service: pd.DataFrame            # date, queue, volume, service_level, target
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def hard(self) -> list[Finding]:
+        return [f for f in self.findings if f.violation.severity == "hard"]
+
+    @property
+    def service_misses(self) -> pd.DataFrame:
+        d = self.daily_service
+        return d[d["service_level"] < d["target"] - 1e-9] if len(d) else d
+
+    def is_clean(self, *, service: bool = False) -> bool:
+        """No hard violation (and, with ``service``, no day below a queue's service-level target)."""
+        return not self.hard and not (service and len(self.service_misses))
+
+    def as_dict(self) -> dict:
+        return {
+            "workbook": self.workbook.path,
+            "clean": self.is_clean(),
+            "hard_violations": len(self.hard),
+            "soft_violations": len(self.findings) - len(self.hard),
+            "violations": [{"cell": f.cell, "text": f.text, **f.violation.as_dict()} for f in self.findings],
+            "changes": [
+                {"cell": r.cell, "agent_id": r.agent_id, "date": r.date.date().isoformat(), "original": r.original,
+                 "shift": r.shift}
+                for r in self.workbook.changes.itertuples(index=False)
+            ],
+            "service_level_by_day": [
+                {"date": r.date.isoformat(), "queue": r.queue, "volume": _num(r.volume),
+                 "service_level": _num(r.service_level), "target": r.target,
+                 "met": bool(r.service_level >= r.target - 1e-9) if np.isfinite(r.service_level) else None}
+                for r in self.daily_service.itertuples(index=False)
+            ],
+            "notes": self.notes,
+        }
+
+
+def _num(x) -> float | None:
+    x = float(x)
+    return round(x, 6) if math.isfinite(x) else None
+
+
+def place_violation(wb: RosterWorkbook, v: Violation) -> str:
+    """The cell a violation belongs to: the break's row, the agent's day, the day's header, the agent."""
+    if v.rule.startswith("break_") and v.agent_id and v.when is not None:
+        ref = wb.break_cells.get((v.agent_id, v.when))
+        if ref:
+            return ref
+    if v.agent_id and v.date and (v.agent_id, v.date) in wb.roster_cells:
+        return wb.roster_cells[(v.agent_id, v.date)]
+    if v.agent_id and v.agent_id in wb.agent_cells:
+        return wb.agent_cells[v.agent_id]
+    if v.date and v.date in wb.day_cells:
+        return wb.day_cells[v.date]
+    return f"{ROSTER}!A1"
+
+
+def queue_coverage(scenario: Scenario, groups: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
+    """Split each team/skill group's effective agents among the open queues it may serve.
+
+    ``groups``: :func:`coverage_from_roster` output; ``demand``: ``interval_start, queue_or_group,
+    forecast_volume, required`` per queue. Returns ``demand`` with ``scheduled`` (effective agents).
+    """
+    demand = demand[demand[C.QUEUE_OR_GROUP].isin(list(scenario.queues))].copy()
+    req = demand.pivot_table(index=C.INTERVAL_START, columns=C.QUEUE_OR_GROUP, values=C.REQUIRED, aggfunc="sum")
+    req = req.reindex(columns=list(scenario.queues)).fillna(0.0)
+    scheduled = pd.DataFrame(0.0, index=req.index, columns=req.columns)
+    if len(groups) and len(req):
+        minute = (req.index.hour * 60 + req.index.minute).to_numpy()
+        open_mask = {}
+        for q, spec in scenario.queues.items():
+            a, b = spec.open_minutes
+            open_mask[q] = ((minute >= a) & (minute < b)) | ((minute + 1440 >= a) & (minute + 1440 < b))
+        for (team, _group), g in groups.groupby([C.TEAM, "group"], sort=False):
+            skills = g[C.SKILLS].iloc[0]
+            eligible = [q for q in scenario.queues if q in skills and team in scenario.queues[q].teams]
+            if not eligible:
+                continue
+            eff = g.set_index(C.INTERVAL_START)["effective_agents"].reindex(req.index).fillna(0.0).to_numpy()
+            is_open = np.column_stack([open_mask[q] for q in eligible])
+            weights = req[eligible].to_numpy() * is_open
+            total = weights.sum(axis=1, keepdims=True)
+            n_open = is_open.sum(axis=1, keepdims=True)
+            share = np.where(total > 0, weights / np.where(total > 0, total, 1.0),
+                             np.where(n_open > 0, is_open / np.maximum(n_open, 1), 0.0))
+            scheduled[eligible] += share * eff[:, None]
+    long = scheduled.stack().rename(C.SCHEDULED).reset_index()
+    long.columns = [C.INTERVAL_START, C.QUEUE_OR_GROUP, C.SCHEDULED]
+    return demand.merge(long, on=[C.INTERVAL_START, C.QUEUE_OR_GROUP], how="left").fillna({C.SCHEDULED: 0.0})
+
+
+def expected_service_level(scenario: Scenario, coverage: pd.DataFrame) -> pd.Series:
+    """Expected SL per row of ``coverage`` for live queues (NaN for deferred queues), from the staffing maths."""
+    from scheduler.staffing import queue_metrics
+
+    out = pd.Series(np.nan, index=coverage.index, dtype=float)
+    interval_h = scenario.interval_min / 60.0
+    for q, spec in scenario.queues.items():
+        if not spec.is_live:
+            continue
+        rows = coverage[C.QUEUE_OR_GROUP] == q
+        if not rows.any():
+            continue
+        vol = coverage.loc[rows, C.FORECAST_VOLUME].to_numpy(dtype=float)
+        n = np.clip(coverage.loc[rows, C.SCHEDULED].to_numpy(dtype=float), 0.0, None)
+        lo = np.floor(n)
+        frac = n - lo
+        kwargs = dict(concurrency=spec.concurrency, concurrency_aht_growth=spec.concurrency_aht_growth,
+                      definition=spec.sla.definition)
+        rate = vol / interval_h
+        sl_lo = queue_metrics(rate, spec.aht_s, lo, spec.sla.answer_within_s, spec.patience_s, **kwargs).service_level
+        sl_hi = queue_metrics(rate, spec.aht_s, lo + 1, spec.sla.answer_within_s, spec.patience_s, **kwargs).service_level
+        sl = (1 - frac) * np.asarray(sl_lo, dtype=float) + frac * np.asarray(sl_hi, dtype=float)
+        out.loc[rows] = np.where(vol > 0, sl, 1.0)
+    return out
+
+
+def check_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFrame, *,
+                   previous: pd.DataFrame | None = None) -> CheckResult:
+    """Read ``path`` and check it: rule violations placed on cells, coverage and service level per day."""
+    wb = read_roster_workbook(path, scenario, agents)
+    violations = check_roster(scenario, agents, wb.assignments, wb.breaks, previous=previous)
+    findings = [Finding(place_violation(wb, v), v) for v in violations]
+    notes: list[str] = []
+    groups = coverage_from_roster(scenario, agents, wb.assignments, wb.breaks)
+    demand = wb.coverage_input
+    if demand is None or demand.empty:
+        notes.append("the workbook's Coverage sheet has no forecast: service levels were not computed")
+        coverage = pd.DataFrame(columns=list(C.COVERAGE_COLUMNS))
+    else:
+        coverage = queue_coverage(scenario, groups, demand)
+        try:
+            coverage[C.SERVICE_LEVEL] = expected_service_level(scenario, coverage)
+        except ImportError:  # until scheduler.staffing's Erlang functions are on main
+            coverage[C.SERVICE_LEVEL] = np.nan
+            notes.append("service levels were not computed: scheduler.staffing has no queue_metrics in this build")
+        coverage = coverage[list(C.COVERAGE_COLUMNS)]
+    daily = daily_service_levels(scenario, coverage)
+    return CheckResult(workbook=wb, findings=findings, coverage=coverage, daily_service=daily, notes=notes)
+
+
+def report_lines(result: CheckResult) -> list[str]:
+    """The text report: one line per problem (with its cell), then the service level per day."""
+    lines = []
+    for f in result.findings:
+        tag = "" if f.violation.severity == "hard" else " [soft]"
+        lines.append(f"{f.text}{tag}")
+    changes = result.workbook.changes
+    if len(changes):
+        lines.append(f"{len(changes)} cell(s) differ from the plan: "
+                     + ", ".join(f"{r.cell} {r.original}→{r.shift}" for r in changes.head(10).itertuples(index=False))
+                     + (" ..." if len(changes) > 10 else ""))
+    for r in result.service_misses.itertuples(index=False):
+        lines.append(f"service level {r.queue} on {r.date}: {r.service_level:.1%} expected, target {r.target:.0%}")
+    lines.extend(result.notes)
+    hard, soft = len(result.hard), len(result.findings) - len(result.hard)
+    lines.append(f"{'clean' if result.is_clean() else 'NOT clean'}: {hard} hard and {soft} soft rule violation(s), "
+                 f"{len(result.service_misses)} queue-day(s) below the service-level target")
+    return lines
+
+
+def report_json(result: CheckResult) -> str:
+    return json.dumps(result.as_dict(), indent=2, ensure_ascii=False)
+
+
+def write_annotated_workbook(result: CheckResult, out_path: str | Path, scenario: Scenario,
+                             agents: pd.DataFrame) -> Path:
+    """A copy of the edited roster (rebuilt, so charts and drop-downs stay intact) with each problem's
+    cell highlighted (hard red, soft amber) and commented; the Original codes of the checked workbook
+    are kept, so the copy still tells the supervisor's edits apart."""
+    notes = [(annotation_key(f.violation), f.violation.severity, f.violation.message) for f in result.findings]
+    wb = result.workbook
+    summary = {
+        "solver": {"status": "edited by a supervisor; checked by scheduler check"},
+        "hard_violations": len(result.hard),
+        "checked": f"{wb.path}: {len(result.hard)} hard, {len(result.findings) - len(result.hard)} soft violation(s)",
+        "violations": [f.text for f in result.findings],
+    }
+    return write_roster_workbook(
+        out_path, scenario=scenario, agents=agents, assignments=wb.assignments, breaks=wb.breaks,
+        coverage=result.coverage, summary=summary, original=wb.original or None,
+        locked_agents=wb.locked_agents, annotations=notes,
+    )
+
+
+def annotation_key(v: Violation) -> tuple:
+    """Where a violation is shown in a freshly written workbook (see ``write_roster_workbook``)."""
+    if v.rule.startswith("break_") and v.agent_id and v.when is not None:
+        return ("break", v.agent_id, v.when)
+    if v.agent_id and v.date:
+        return ("cell", v.agent_id, v.date)
+    if v.agent_id:
+        return ("agent", v.agent_id)
+    return ("day", v.date)
+
+
+# ------------------------------------------------------------------------------------------------
+# inputs shared by check and export
+
+
+def load_agents(scenario: Scenario) -> pd.DataFrame:
+    """The scenario's agents file (with its ``hiring`` agents), checked against the scenario."""
+    from scheduler.io.tables import read_agents
+    from scheduler.pipeline import add_hired_agents
+
+    d = scenario.data.agents
+    agents = read_agents(d.path, d.sheet, teams=set(scenario.teams), contracts=set(scenario.contracts),
+                         queues=set(scenario.queues))
+    return add_hired_agents(agents, scenario)
+
+
+def load_previous(scenario: Scenario) -> pd.DataFrame | None:
+    """The previous period's assignments named by the scenario, if any."""
+    if scenario.data.previous_roster is None:
+        return None
+    from scheduler.pipeline import read_previous_assignments
+
+    return read_previous_assignments(scenario.data.previous_roster.path)
+
+
+def export_run(outdir: str | Path, scenario: Scenario, agents: pd.DataFrame, out_path: str | Path | None = None) -> Path:
+    """Rebuild ``roster.xlsx`` from a run's CSV outputs (assignments, breaks, coverage, summary.json)."""
+    from scheduler.io.excel import read_run_outputs
+
+    outdir = Path(outdir)
+    outputs = read_run_outputs(outdir)
+    return write_roster_workbook(
+        out_path or outdir / "roster.xlsx", scenario=scenario, agents=agents, assignments=outputs["assignments"],
+        breaks=outputs["breaks"], coverage=outputs["coverage"], summary=outputs["summary"],
+    )

@@ -1,0 +1,371 @@
+"""The roster workbook: layout, inert text, real dates, round trip, a supervisor's edits, check and export."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from scheduler import columns as C
+from scheduler.check import check_workbook, report_lines, write_annotated_workbook
+from scheduler.cli import main
+from scheduler.io.excel import (
+    ALL_SHEETS,
+    VISIBLE_SHEETS,
+    peak_week,
+    read_roster_workbook,
+    write_roster_workbook,
+)
+from tests.roster_factory import build_roster, clean_grid, day, make_agents, make_scenario, synthetic_coverage
+
+HOSTILE_NAMES = {"A1": '=HYPERLINK("http://example.com","x")', "A2": "+86 138", "P1": "-Li", "N1": "@SUM(A1:A9)"}
+
+
+@pytest.fixture(scope="module")
+def sc():
+    return make_scenario()
+
+
+@pytest.fixture(scope="module")
+def plan(sc):
+    changes = {k: {C.AGENT_NAME: v} for k, v in HOSTILE_NAMES.items()}
+    changes["A2"][C.UNAVAILABLE] = frozenset({day(3), day(4)})
+    agents = make_agents(**changes)
+    grid = clean_grid()
+    grid["A2"] = {d: c for d, c in grid["A2"].items() if d not in (day(3), day(4))}
+    a, b = build_roster(sc, grid, agents)
+    cov = synthetic_coverage(sc, agents, a, b)
+    return agents, a, b, cov
+
+
+def _write(path, sc, plan, coverage: bool):
+    agents, a, b, cov = plan
+    write_roster_workbook(path, scenario=sc, agents=agents, assignments=a, breaks=b, coverage=cov if coverage else None,
+                          summary={"solver": {"status": "OPTIMAL", "gap": 0.0}, "hard_violations": 0})
+    return path
+
+
+@pytest.fixture
+def book(tmp_path, sc, plan):
+    """A workbook without coverage (fast): rules, cells and round trips."""
+    return _write(tmp_path / "roster.xlsx", sc, plan, coverage=False)
+
+
+@pytest.fixture(scope="module")
+def full_book_template(tmp_path_factory, sc, plan):
+    return _write(tmp_path_factory.mktemp("full") / "roster.xlsx", sc, plan, coverage=True)
+
+
+@pytest.fixture
+def full_book(tmp_path, full_book_template):
+    """A workbook with coverage, charts and service levels (a fresh copy per test)."""
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(full_book_template.read_bytes())
+    return path
+
+
+def _sorted(frame: pd.DataFrame, keys) -> pd.DataFrame:
+    return frame.sort_values(keys).reset_index(drop=True)
+
+
+# --- layout ------------------------------------------------------------------------------------
+
+
+def test_sheets_and_hidden_originals(book):
+    wb = openpyxl.load_workbook(book)
+    assert wb.sheetnames == list(ALL_SHEETS)
+    assert [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"] == list(VISIBLE_SHEETS)
+
+
+def test_roster_grid_dates_codes_freeze_and_print(book, sc):
+    ws = openpyxl.load_workbook(book)["Roster"]
+    assert [ws.cell(1, j).value for j in range(1, 7)] == ["Agent ID", "Name", "Team", "Seniority", "Contract", "Lock"]
+    assert ws["G1"].is_date and ws["G1"].value == datetime(2026, 11, 2)
+    assert ws.cell(1, 6 + sc.horizon.days).value == datetime(2026, 11, 15)
+    assert ws["H1"].number_format == "ddd d mmm"
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    assert ws.cell(rows["A1"], 7).value == "D0900"
+    assert ws.cell(rows["A1"], 12).value == "OFF"         # Saturday
+    assert ws.cell(rows["A2"], 10).value == "LEAVE"       # unavailable day
+    assert ws.freeze_panes == "G2"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    assert ws.print_title_cols == "$A:$B" and ws.print_title_rows == "$1:$1"
+    # weekly paid hours as a live formula over the week's cells
+    assert ws.cell(1, 7 + sc.horizon.days).value == "Paid h week of 2026-11-02"
+    formula = ws.cell(rows["A1"], 7 + sc.horizon.days).value
+    assert formula.startswith("=SUMPRODUCT(SUMIF(") and f"G{rows['A1']}:M{rows['A1']}" in formula
+    # weekend columns shaded, shift families coloured by conditional formatting
+    assert ws.cell(rows["A1"], 12).fill.fgColor.rgb.endswith("EDEDED")
+    assert len(ws.conditional_formatting) >= 1
+
+
+def test_drop_downs_offer_each_agent_its_valid_codes(book):
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Roster"]
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    codes = wb["Codes"]
+
+    def codes_for(agent_id):
+        cell = f"H{rows[agent_id]}"
+        dv = next(d for d in ws.data_validations.dataValidation if cell in d.sqref)
+        ref = dv.formula1.split("!")[1].replace("$", "")
+        return [c.value for row in codes[ref] for c in row]
+
+    tier1 = codes_for("A1")
+    assert "D0900" in tier1 and "P1800" in tier1 and "OFF" in tier1 and "LEAVE" in tier1
+    assert not any(c.startswith(("N", "V", "W")) for c in tier1[:-2])
+    night_tier2 = codes_for("T1")          # tier2, night_ok: day and night shifts
+    assert "N2200" in night_tier2 and "D0800" in night_tier2 and "P1800" not in night_tier2
+    assert "N2200" not in codes_for("T2")  # tier2 without night_ok
+    assert codes_for("V1")[:2] == ["V0800", "V0900"]
+
+
+def test_input_text_stays_inert(book):
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Roster"]
+    names = {ws.cell(r, 1).value: ws.cell(r, 2) for r in range(2, ws.max_row + 1)}
+    for agent_id, name in HOSTILE_NAMES.items():
+        assert names[agent_id].value == name
+        assert names[agent_id].data_type == "s"
+    breaks = wb["Breaks"]
+    assert all(breaks.cell(r, 2).data_type == "s" for r in range(2, breaks.max_row + 1))
+
+
+def test_breaks_coverage_overflow_rules_summary(full_book, sc):
+    wb = openpyxl.load_workbook(full_book)
+    br = wb["Breaks"]
+    assert [c.value for c in br[1]] == ["Agent ID", "Name", "Date", "Shift", "Kind", "Start", "End"]
+    assert br["F2"].is_date and isinstance(br["F2"].value, datetime)
+    cov = wb["Coverage"]
+    assert cov["A2"].is_date and cov["F2"].number_format == "0.0%"
+    assert len(cov._charts) == 7
+    assert cov._charts[2].title is not None
+    ov = wb["Overflow"]
+    booked = [(ov.cell(r, 1).value, ov.cell(r, 4).value, ov.cell(r, 5).value) for r in range(4, 7)]
+    assert booked == [(datetime(2026, 11, 11), "V1000", 2), (datetime(2026, 11, 12), "W0900", 1), ("Total", None, 3)]
+    rules = [c.value for c in wb["Rules"]["A"]]
+    assert "min_rest_h" in rules and "D0900" in rules and "full_time" in rules
+    summary = wb["Summary"]
+    texts = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "Solver status" in texts and "OPTIMAL" in texts
+    red = [c for row in summary.iter_rows() for c in row if c.fill.fgColor.rgb.endswith("FFC7CE")]
+    assert red, "days below target are marked red"
+
+
+def test_peak_week_is_the_busiest_monday_to_sunday(sc, plan):
+    cov = plan[3]
+    assert peak_week(cov) == [day(i) for i in range(7, 14)]    # 11.11 (day 9) lies in the second week
+
+
+def test_write_is_atomic(tmp_path, sc, plan):
+    agents, a, b, cov = plan
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(b"previous")
+    with pytest.raises(KeyError):
+        write_roster_workbook(path, scenario=sc, agents=agents, assignments=a, breaks=b,
+                              coverage=cov.drop(columns=[C.SCHEDULED]), summary={})
+    assert path.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["roster.xlsx"]
+
+
+# --- reading back ------------------------------------------------------------------------------
+
+
+def test_round_trip_is_lossless(book, sc, plan):
+    agents, a, b, _ = plan
+    got = read_roster_workbook(book, sc, agents)
+    pd.testing.assert_frame_equal(_sorted(got.assignments, [C.AGENT_ID, C.DATE]), _sorted(a, [C.AGENT_ID, C.DATE]))
+    pd.testing.assert_frame_equal(_sorted(got.breaks, [C.AGENT_ID, C.SHIFT_START]), _sorted(b, [C.AGENT_ID, C.SHIFT_START]))
+    assert got.locks.empty and got.changes.empty
+    assert got.roster_cells[("A1", day(1))] == "Roster!H2"
+
+
+def _edit(path, sheet, edits):
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet]
+    for ref, value in edits.items():
+        ws[ref] = value
+    wb.save(path)
+
+
+def _row_of(path, agent_id, sheet="Roster"):
+    ws = openpyxl.load_workbook(path)[sheet]
+    return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == agent_id)
+
+
+def test_supervisor_swaps_two_agents_shifts(book, sc, plan):
+    agents = plan[0]
+    r1, r2 = _row_of(book, "A1"), _row_of(book, "A2")
+    _edit(book, "Roster", {f"G{r1}": "D1000", f"G{r2}": "D0900"})
+    got = read_roster_workbook(book, sc, agents)
+    assert sorted(map(tuple, got.locks.to_numpy().tolist())) == [
+        ("A1", pd.Timestamp(day(0)), "D1000"), ("A2", pd.Timestamp(day(0)), "D0900")]
+    assert set(got.changes["cell"]) == {f"Roster!G{r1}", f"Roster!G{r2}"}
+    # the breaks still sit where the old shifts had them: the check says so, on the Breaks sheet
+    result = check_workbook(book, sc, agents)
+    assert {f.violation.rule for f in result.findings} == {"break_window"}
+    assert all(f.cell.startswith("Breaks!F") for f in result.findings)
+    # moving the two agents' breaks too makes the swap clean
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Breaks"]
+    for r in range(2, ws.max_row + 1):
+        if ws.cell(r, 1).value in ("A1", "A2") and ws.cell(r, 3).value == datetime(2026, 11, 2):
+            shift = pd.Timedelta(hours=1) if ws.cell(r, 1).value == "A1" else -pd.Timedelta(hours=1)
+            ws.cell(r, 6).value += shift
+            ws.cell(r, 7).value += shift
+    wb.save(book)
+    assert check_workbook(book, sc, agents).is_clean()
+
+
+def test_supervisor_gives_a_day_of_leave(book, sc, plan):
+    agents = plan[0]
+    r = _row_of(book, "A1")
+    _edit(book, "Roster", {f"J{r}": "LEAVE"})
+    got = read_roster_workbook(book, sc, agents)
+    assert got.locks.to_dict("records") == [{C.AGENT_ID: "A1", C.DATE: pd.Timestamp(day(3)), C.SHIFT: "LEAVE"}]
+    assert day(3) not in set(got.assignments.loc[got.assignments[C.AGENT_ID] == "A1", C.DATE].dt.date)
+    result = check_workbook(book, sc, agents)
+    # the day's breaks now belong to no shift; hours stay above the (leave-reduced) weekly minimum
+    assert {f.violation.rule for f in result.findings} == {"break_outside_shift"}
+    assert len(result.findings) == 3
+
+
+def test_supervisor_moves_a_break(book, sc, plan):
+    agents = plan[0]
+    r = _row_of(book, "A1", "Breaks")
+    ws = openpyxl.load_workbook(book)["Breaks"]
+    assert ws.cell(r, 6).value == datetime(2026, 11, 2, 10, 30)
+    _edit(book, "Breaks", {f"F{r}": datetime(2026, 11, 2, 11, 0), f"G{r}": datetime(2026, 11, 2, 11, 15)})
+    assert check_workbook(book, sc, agents).is_clean()
+    _edit(book, "Breaks", {f"F{r}": datetime(2026, 11, 2, 12, 0), f"G{r}": datetime(2026, 11, 2, 12, 15)})
+    result = check_workbook(book, sc, agents)
+    assert [f.text for f in result.findings] == [
+        f"Breaks!F{r} (A1, 2026-11-02): break at 12:00 in D0900: must start between 10:30 and 11:30"]
+
+
+def test_break_typed_as_a_time_of_day(book, sc, plan):
+    agents = plan[0]
+    r = _row_of(book, "N1", "Breaks")
+    ws = openpyxl.load_workbook(book)["Breaks"]
+    kind, start = ws.cell(r + 1, 5).value, ws.cell(r + 1, 6).value
+    assert kind == "meal" and start == datetime(2026, 11, 3, 2, 0)    # N2200's meal after midnight
+    _edit(book, "Breaks", {f"F{r + 1}": "02:30", f"G{r + 1}": "03:00"})
+    got = read_roster_workbook(book, sc, agents)
+    n1 = got.breaks[got.breaks[C.AGENT_ID] == "N1"].sort_values(C.SHIFT_START)
+    assert pd.Timestamp("2026-11-03 02:30") in set(n1[C.SHIFT_START])
+
+
+def test_lock_column_locks_the_whole_row(book, sc, plan):
+    r = _row_of(book, "P1")
+    _edit(book, "Roster", {f"F{r}": "yes"})
+    got = read_roster_workbook(book, sc, plan[0])
+    assert len(got.locks) == sc.horizon.days and set(got.locks[C.AGENT_ID]) == {"P1"}
+    assert set(got.locks[C.SHIFT]) == {"P1800", "OFF"}
+
+
+def test_rest_violation_named_by_cell(book, sc, plan):
+    r = _row_of(book, "A1")
+    _edit(book, "Roster", {f"G{r}": "D1500", f"H{r}": "D0700"})
+    result = check_workbook(book, sc, plan[0])
+    assert f"Roster!H{r} (A1, 2026-11-03): D0700 after D1500 on 2026-11-02 leaves 7 h rest, minimum 11 h" in \
+        report_lines(result)
+    assert not result.is_clean()
+
+
+def test_annotated_copy_highlights_and_comments(book, sc, plan, tmp_path):
+    r = _row_of(book, "A1")
+    _edit(book, "Roster", {f"G{r}": "D1500", f"H{r}": "D0700"})
+    result = check_workbook(book, sc, plan[0])
+    out = tmp_path / "annotated.xlsx"
+    write_annotated_workbook(result, out, sc, plan[0])
+    wb = openpyxl.load_workbook(out)
+    rows = {wb["Roster"].cell(i, 1).value: i for i in range(2, 12)}
+    cell = wb["Roster"].cell(rows["A1"], 8)
+    assert cell.value == "D0700"
+    assert "leaves 7 h rest, minimum 11 h" in cell.comment.text
+    assert cell.fill.fgColor.rgb.endswith("FF6666")
+    # the copy keeps the plan's originals: the edits are still told apart
+    again = read_roster_workbook(out, sc, plan[0])
+    assert len(again.changes) == 2
+
+
+# --- CLI -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_setup(tmp_path, sc, plan):
+    agents, a, b, cov = plan
+    rows = ["agent_id,name,team,skills,contract,seniority,unavailable,night_ok"]
+    for r in agents.itertuples(index=False):
+        unavailable = ";".join(d.isoformat() for d in sorted(r.unavailable))
+        name = r.name.replace('"', '""')
+        rows.append(f'{r.agent_id},"{name}",{r.team},{";".join(r.skills)},{r.contract},{r.seniority},'
+                    f'{unavailable},{str(r.night_ok).lower()}')
+    (tmp_path / "agents.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    scenario = tmp_path / "s.yaml"
+    from tests.roster_factory import DOUBLE11
+    scenario.write_text(f"extends: {DOUBLE11}\nhorizon: {{start: 2026-11-02, days: 14}}\n"
+                        f"data: {{agents: {tmp_path / 'agents.csv'}, history: {tmp_path / 'none.csv'}}}\n",
+                        encoding="utf-8")
+    book = tmp_path / "roster.xlsx"
+    write_roster_workbook(book, scenario=sc, agents=agents, assignments=a, breaks=b, coverage=None, summary={})
+    return scenario, book
+
+
+def test_cli_check_clean_and_not(cli_setup, tmp_path):
+    scenario, book = cli_setup
+    runner = CliRunner()
+    res = runner.invoke(main, ["check", str(book), "--scenario", str(scenario)])
+    assert res.exit_code == 0, res.output
+    assert "clean: 0 hard and 0 soft rule violation(s)" in res.output
+    r = _row_of(book, "A1")
+    _edit(book, "Roster", {f"G{r}": "D1500", f"H{r}": "D0700"})
+    out = tmp_path / "annotated.xlsx"
+    res = runner.invoke(main, ["check", str(book), "--scenario", str(scenario), "-o", str(out)])
+    assert res.exit_code == 1
+    assert f"Roster!H{r} (A1, 2026-11-03): D0700 after D1500 on 2026-11-02 leaves 7 h rest, minimum 11 h" in res.output
+    assert out.exists()
+    res = runner.invoke(main, ["check", str(book), "--scenario", str(scenario), "--json"])
+    assert res.exit_code == 1
+    doc = json.loads(res.output)
+    assert doc["clean"] is False
+    # the rest violation, and the day's breaks that no longer fit the new D1500
+    assert {v["rule"] for v in doc["violations"]} == {"min_rest", "break_outside_shift", "break_count",
+                                                       "break_window"}
+    rest = [v for v in doc["violations"] if v["rule"] == "min_rest"]
+    assert [(v["cell"], v["agent_id"], v["date"]) for v in rest] == [(f"Roster!H{r}", "A1", "2026-11-03")]
+    assert doc["hard_violations"] == len(doc["violations"])
+    assert {c["cell"] for c in doc["changes"]} == {f"Roster!G{r}", f"Roster!H{r}"}
+
+
+def test_cli_check_hostile_file_one_line_exit_1(cli_setup, tmp_path):
+    scenario, _ = cli_setup
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("agent_id,2026-11-02\nA1,D0900\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["check", str(fake), "--scenario", str(scenario)])
+    assert res.exit_code == 1
+    assert res.output.strip() == f"Error: {fake}: not an .xlsx workbook (no zip archive inside; is it a CSV or text file renamed?)"
+
+
+def test_cli_export_rebuilds_the_workbook_from_csv(cli_setup, tmp_path, sc, plan):
+    scenario, _ = cli_setup
+    agents, a, b, cov = plan
+    run = tmp_path / "run"
+    run.mkdir()
+    fmt = lambda f, cols: f.assign(**{c: pd.to_datetime(f[c]).dt.strftime("%Y-%m-%d %H:%M") for c in cols})  # noqa: E731
+    fmt(a, (C.SHIFT_START, C.SHIFT_END)).assign(date=a[C.DATE].dt.strftime("%Y-%m-%d")).to_csv(run / "assignments.csv", index=False)
+    fmt(b, (C.SHIFT_START, C.SHIFT_END)).to_csv(run / "breaks.csv", index=False)
+    fmt(cov, (C.INTERVAL_START,)).to_csv(run / "coverage.csv", index=False)
+    (run / "summary.json").write_text(json.dumps({"solver": {"status": "FEASIBLE", "gap": 0.02}}), encoding="utf-8")
+    res = CliRunner().invoke(main, ["export", str(run), "--scenario", str(scenario)])
+    assert res.exit_code == 0, res.output
+    got = read_roster_workbook(run / "roster.xlsx", sc, agents)
+    pd.testing.assert_frame_equal(_sorted(got.assignments, [C.AGENT_ID, C.DATE]), _sorted(a, [C.AGENT_ID, C.DATE]))
+    assert "FEASIBLE" in [c.value for c in openpyxl.load_workbook(run / "roster.xlsx")["Summary"]["B"]]
+    res = CliRunner().invoke(main, ["export", str(tmp_path / "nothing"), "--scenario", str(scenario)])
+    assert res.exit_code == 1 and "not a folder with a run's outputs" in res.output
+    assert date(2026, 11, 2) == got.assignments[C.DATE].min().date()
