@@ -369,3 +369,26 @@ def test_cli_export_rebuilds_the_workbook_from_csv(cli_setup, tmp_path, sc, plan
     res = CliRunner().invoke(main, ["export", str(tmp_path / "nothing"), "--scenario", str(scenario)])
     assert res.exit_code == 1 and "not a folder with a run's outputs" in res.output
     assert date(2026, 11, 2) == got.assignments[C.DATE].min().date()
+
+
+def test_check_recomputes_coverage_from_the_edited_roster(full_book, sc, plan):
+    agents, a, b, cov = plan
+    result = check_workbook(full_book, sc, agents)
+    def table(frame):
+        t = frame[[C.INTERVAL_START, C.QUEUE_OR_GROUP, C.SCHEDULED]].copy()
+        t[C.INTERVAL_START] = t[C.INTERVAL_START].astype("datetime64[ns]")
+        return t.sort_values([C.INTERVAL_START, C.QUEUE_OR_GROUP]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(table(result.coverage), table(cov), check_exact=False, atol=1e-9)
+    # a supervisor removes A1's Monday shift: scheduled drops at 09:00 that day, nowhere else
+    r = _row_of(full_book, "A1")
+    _edit(full_book, "Roster", {f"G{r}": "OFF"})
+    after = check_workbook(full_book, sc, agents).coverage.groupby(C.INTERVAL_START)[C.SCHEDULED].sum()
+    before = cov.groupby(C.INTERVAL_START)[C.SCHEDULED].sum()
+    before.index = before.index.astype("datetime64[ns]")
+    after.index = after.index.astype("datetime64[ns]")
+    diff = (before - after).round(9)
+    changed = diff[diff != 0]
+    assert changed.index.min() == pd.Timestamp("2026-11-02 09:00")
+    assert changed.index.max() == pd.Timestamp("2026-11-02 17:45")
+    assert changed.max() == pytest.approx(0.85)      # one senior tier1 agent: 1 - 15 % shrinkage

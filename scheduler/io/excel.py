@@ -437,7 +437,7 @@ def peak_week(coverage: pd.DataFrame) -> list[date]:
 def _write_coverage(ws, scenario: Scenario, coverage: pd.DataFrame) -> None:
     _header(ws, 1, COVERAGE_HEADERS)
     cov = coverage.sort_values([C.INTERVAL_START, C.QUEUE_OR_GROUP], kind="stable") if len(coverage) else coverage
-    starts = pd.to_datetime(cov[C.INTERVAL_START]).dt.to_pydatetime() if len(cov) else []
+    starts = [t.to_pydatetime() for t in pd.to_datetime(cov[C.INTERVAL_START])] if len(cov) else []
     cols = [cov[c].to_numpy(dtype=float) for c in (C.FORECAST_VOLUME, C.REQUIRED, C.SCHEDULED, C.SERVICE_LEVEL)] \
         if len(cov) else []
     groups = cov[C.QUEUE_OR_GROUP].astype(str).to_numpy() if len(cov) else []
