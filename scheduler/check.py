@@ -186,11 +186,7 @@ def check_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFrame, *
         coverage = pd.DataFrame(columns=list(C.COVERAGE_COLUMNS))
     else:
         coverage = queue_coverage(scenario, groups, demand)
-        try:
-            coverage[C.SERVICE_LEVEL] = expected_service_level(scenario, coverage)
-        except ImportError:  # until scheduler.staffing's Erlang functions are on main
-            coverage[C.SERVICE_LEVEL] = np.nan
-            notes.append("service levels were not computed: scheduler.staffing has no queue_metrics in this build")
+        coverage[C.SERVICE_LEVEL] = expected_service_level(scenario, coverage)
         coverage = coverage[list(C.COVERAGE_COLUMNS)]
     daily = daily_service_levels(scenario, coverage)
     return CheckResult(workbook=wb, findings=findings, coverage=coverage, daily_service=daily, notes=notes)

@@ -392,3 +392,28 @@ def test_check_recomputes_coverage_from_the_edited_roster(full_book, sc, plan):
     assert changed.index.min() == pd.Timestamp("2026-11-02 09:00")
     assert changed.index.max() == pd.Timestamp("2026-11-02 17:45")
     assert changed.max() == pytest.approx(0.85)      # one senior tier1 agent: 1 - 15 % shrinkage
+
+
+def test_check_computes_expected_service_level_with_the_erlang_maths(full_book, sc, plan):
+    from scheduler.staffing import queue_metrics
+
+    agents = plan[0]
+    result = check_workbook(full_book, sc, agents)
+    cov = result.coverage
+    chat = sc.queues["chat"]
+    row = cov[(cov[C.QUEUE_OR_GROUP] == "chat") & (cov[C.INTERVAL_START] == pd.Timestamp("2026-11-11 11:00"))].iloc[0]
+    n = row[C.SCHEDULED]
+    assert 0 < n < 5 and n != int(n)
+    rate = row[C.FORECAST_VOLUME] * 60 / sc.interval_min
+    sl = [float(queue_metrics(rate, chat.aht_s, k, chat.sla.answer_within_s, chat.patience_s,
+                              concurrency=chat.concurrency, concurrency_aht_growth=chat.concurrency_aht_growth,
+                              definition=chat.sla.definition).service_level) for k in (int(n), int(n) + 1)]
+    assert row[C.SERVICE_LEVEL] == pytest.approx(sl[0] + (n - int(n)) * (sl[1] - sl[0]))
+    assert cov.loc[cov[C.QUEUE_OR_GROUP] == "email", C.SERVICE_LEVEL].isna().all()   # deferred: no SL
+    daily = result.daily_service
+    assert set(daily["queue"]) == {"voice_presales", "voice_aftersales", "chat"}
+    peak = daily[(daily["date"] == date(2026, 11, 11)) & (daily["queue"] == "chat")].iloc[0]
+    assert 0 <= peak.service_level < peak.target       # the tiny test roster cannot carry 11.11
+    assert len(result.service_misses) > 0 and result.is_clean() and not result.is_clean(service=True)
+    lines = report_lines(result)
+    assert any(line.startswith("service level chat on 2026-11-11: ") and "target 85%" in line for line in lines)
