@@ -137,11 +137,19 @@ def _widths(ws, widths: dict[str, float]) -> None:
 
 
 def _as_date(v) -> date:
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
+    """A date from a date, datetime, Timestamp or ISO text."""
     return pd.Timestamp(v).date()
+
+
+def _shift_rows(catalogue: dict[str, Shift], assignments: pd.DataFrame):
+    """(agent_id, day, code, start, end, paid_h) per assignment; times from the code when it is known."""
+    for r in assignments.itertuples(index=False):
+        d = _as_date(getattr(r, C.DATE))
+        code = str(getattr(r, C.SHIFT))
+        s = catalogue.get(code)
+        start = s.start_on(d) if s else _ts(getattr(r, C.SHIFT_START))
+        end = s.end_on(d) if s else _ts(getattr(r, C.SHIFT_END))
+        yield str(getattr(r, C.AGENT_ID)), d, code, start, end, float(getattr(r, C.PAID_H))
 
 
 def _ts(v) -> datetime:
@@ -370,13 +378,8 @@ def _break_rows(scenario: Scenario, catalogue: dict[str, Shift], assignments: pd
                 breaks: pd.DataFrame) -> list[tuple]:
     """(agent_id, shift date or None, shift code or '', kind, start, end) sorted by agent and start."""
     shifts: dict[str, list[tuple[datetime, datetime, date, str]]] = defaultdict(list)
-    for r in assignments.itertuples(index=False):
-        d = _as_date(getattr(r, C.DATE))
-        code = str(getattr(r, C.SHIFT))
-        s = catalogue.get(code)
-        start = s.start_on(d) if s else _ts(getattr(r, C.SHIFT_START))
-        end = s.end_on(d) if s else _ts(getattr(r, C.SHIFT_END))
-        shifts[str(getattr(r, C.AGENT_ID))].append((start, end, d, code))
+    for agent_id, d, code, start, end, _ in _shift_rows(catalogue, assignments):
+        shifts[agent_id].append((start, end, d, code))
     rows = []
     for r in breaks.itertuples(index=False):
         agent_id = str(getattr(r, C.AGENT_ID))
@@ -508,14 +511,9 @@ def _write_overflow(ws, scenario: Scenario, catalogue: dict[str, Shift], assignm
         _print_setup(ws, title_rows="3:3")
         return
     rows = defaultdict(lambda: [0, 0.0])
-    for r in a.itertuples(index=False):
-        d = _as_date(getattr(r, C.DATE))
-        code = str(getattr(r, C.SHIFT))
-        s = catalogue.get(code)
-        start = s.start_on(d) if s else _ts(getattr(r, C.SHIFT_START))
-        end = s.end_on(d) if s else _ts(getattr(r, C.SHIFT_END))
+    for _, d, code, start, end, paid_h in _shift_rows(catalogue, a):
         rows[(d, start, end, code)][0] += 1
-        rows[(d, start, end, code)][1] += float(getattr(r, C.PAID_H))
+        rows[(d, start, end, code)][1] += paid_h
     i = 4
     for (d, start, end, code), (n, hours) in sorted(rows.items()):
         _put(ws, i, 1, d, DATE_FMT)
