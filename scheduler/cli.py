@@ -323,11 +323,14 @@ def requirements(scenario_path: str, forecast_path: str | None, output: str, ove
               help="Forecast CSV (default: forecast.csv beside the roster, else the forecast is run).")
 @click.option("--reps", type=click.IntRange(1, 1000), help="Replications (default: the scenario's simulation.reps).")
 @click.option("--seed", type=int, help="Random seed (default: the scenario's simulation.seed).")
-@click.option("--overflow-mode", type=click.Choice(["expand", "transfer"]), default="expand", show_default=True,
-              help="After overflow_after_s the overflow team joins the queue (expand) or takes it over (transfer).")
-@click.option("--live-reserve", type=click.IntRange(0, 1000), default=1, show_default=True,
-              help="Deferred work starts only while this many other agents stay idle on the agent's live queues.")
-@click.option("--volume-uncertainty", is_flag=True, help="Draw each day's volume from the forecast's 10-90 % interval.")
+@click.option("--overflow-mode", type=click.Choice(["expand", "transfer"]),
+              help="After overflow_after_s the overflow team joins the queue (expand) or takes it over (transfer); "
+              "default: the scenario's simulation.overflow_mode.")
+@click.option("--live-reserve", type=click.IntRange(0, 1000),
+              help="Deferred work starts only while this many other agents stay idle on the agent's live queues "
+              "(default: simulation.live_reserve).")
+@click.option("--volume-uncertainty/--no-volume-uncertainty", default=None,
+              help="Draw each day's volume from the forecast's 10-90 % interval (default: simulation.volume_uncertainty).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a scenario key (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),

@@ -415,6 +415,13 @@ class SimulationSettings(_Strict):
     reps: int = Field(default=3, ge=1, le=200)
     seed: int = 0
     service_time: Literal["exponential", "lognormal"] = "exponential"
+    service_time_by_queue: dict[str, Literal["exponential", "lognormal"]] = Field(
+        default_factory=dict, description="queue name -> service-time distribution (replaces service_time)")
+    lognormal_cv: PositiveFloat = Field(default=1.0, description="coefficient of variation of lognormal service times")
+    overflow_mode: Literal["expand", "transfer"] = Field(
+        default="expand", description="after overflow_after_s the overflow team joins the queue or takes it over")
+    live_reserve: int = Field(default=1, ge=0, description="deferred work starts only while this many others stay idle")
+    volume_uncertainty: bool = Field(default=False, description="draw each day's volume from the forecast interval")
 
 
 class Hiring(_Strict):
@@ -520,6 +527,9 @@ class Scenario(_Strict):
         for qname in self.forecast.scale:
             if qname not in self.queues:
                 problems.append(f"forecast.scale: queue {qname!r} is not defined under 'queues'")
+        for qname in self.simulation.service_time_by_queue:
+            if qname not in self.queues:
+                problems.append(f"simulation.service_time_by_queue: queue {qname!r} is not defined under 'queues'")
         if problems:
             raise ValueError("; ".join(problems))
         return self

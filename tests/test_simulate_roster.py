@@ -445,3 +445,18 @@ def test_ramp_up_beats_and_ramp_down_misses_the_stationary_formula():
     assert up["service_level"] - up["service_level_ci95"] > peak + 0.1
     assert down["service_level"] + down["service_level_ci95"] < low - 0.03
     assert down["asa_s"] > 2 * iv.loc[D0 + hm("09:45"), "asa_s"]
+
+
+def test_scenario_simulation_settings_are_the_defaults():
+    sc, ag, fc, asg = base_inputs()
+    doc_sc = make_scenario(simulation={"service_time_by_queue": {"voice": "lognormal"}, "lognormal_cv": 0.5,
+                                       "overflow_mode": "transfer", "live_reserve": 0, "volume_uncertainty": True})
+    res = simulate_roster(doc_sc, ag, fc, asg, NO_BREAKS, reps=1, seed=0)
+    assert res.settings == {"overflow_mode": "transfer", "live_reserve": 0, "volume_uncertainty": True,
+                            "service_time": {"voice": "lognormal"}, "lognormal_cv": 0.5}
+    res = simulate_roster(doc_sc, ag, fc, asg, NO_BREAKS, reps=1, seed=0, overflow_mode="expand",
+                          service_time={"voice": "exponential"})
+    assert res.settings["overflow_mode"] == "expand" and res.settings["service_time"] == {"voice": "exponential"}
+    from scheduler.errors import ScenarioError
+    with pytest.raises(ScenarioError, match="simulation.service_time_by_queue: queue 'fax' is not defined"):
+        make_scenario(simulation={"service_time_by_queue": {"fax": "lognormal"}})

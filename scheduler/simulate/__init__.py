@@ -119,9 +119,9 @@ def simulate_inputs(inp: SimInputs, *, reps: int, seed: int, overflow_mode: str 
 
 def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd.DataFrame,
                     assignments: pd.DataFrame, breaks: pd.DataFrame | None, *, reps: int, seed: int,
-                    progress: Callable[[str], None] | None = None, overflow_mode: str = "expand",
-                    live_reserve: int = 1, volume_uncertainty: bool = False,
-                    service_time: dict[str, str] | None = None, lognormal_cv: float = 1.0) -> SimulationResult:
+                    progress: Callable[[str], None] | None = None, overflow_mode: str | None = None,
+                    live_reserve: int | None = None, volume_uncertainty: bool | None = None,
+                    service_time: dict[str, str] | None = None, lognormal_cv: float | None = None) -> SimulationResult:
     """Simulate ``assignments``/``breaks`` (architecture "Roster") against arrivals following
     ``forecast_frame`` (``ds, queue, volume[, volume_lo, volume_hi]``: the contacts agents handle, i.e.
     after scaling and bot deflection, as staffing receives them).
@@ -132,8 +132,15 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
     each open live queue of the agent. ``volume_uncertainty``: draw each day's volume from the forecast's
     prediction interval. ``service_time``: queue → ``exponential`` | ``lognormal`` (default: the
     scenario's ``simulation.service_time``), lognormal with coefficient of variation ``lognormal_cv``.
-    ``progress`` receives one line per replication.
+    ``progress`` receives one line per replication. Options left as None take the scenario's
+    ``simulation`` settings (``service_time`` is merged over ``simulation.service_time_by_queue``).
     """
+    sim = scenario.simulation
+    overflow_mode = sim.overflow_mode if overflow_mode is None else overflow_mode
+    live_reserve = sim.live_reserve if live_reserve is None else live_reserve
+    volume_uncertainty = sim.volume_uncertainty if volume_uncertainty is None else volume_uncertainty
+    lognormal_cv = sim.lognormal_cv if lognormal_cv is None else lognormal_cv
+    service_time = {**sim.service_time_by_queue, **(service_time or {})}
     if reps < 1:
         raise InputFileError(Problem("reps must be at least 1", value=reps, expected="an integer >= 1"))
     if overflow_mode not in OVERFLOW_MODES:

@@ -67,8 +67,8 @@ def load_roster(roster: Path, scenario: Scenario, agents: pd.DataFrame) -> tuple
 
 
 def simulate_command(scenario: Scenario, roster: str | None, forecast: str | None, *, reps: int | None,
-                     seed: int | None, overflow_mode: str, live_reserve: int, volume_uncertainty: bool,
-                     progress: Progress) -> SimulationResult:
+                     seed: int | None, overflow_mode: str | None, live_reserve: int | None,
+                     volume_uncertainty: bool | None, progress: Progress) -> SimulationResult:
     """Read agents, roster and forecast for ``scenario`` and simulate. Without ``roster``: the scenario's
     default run folder (out/<name>/). Without ``forecast``: forecast.csv beside the roster, else the
     forecast stage is run. The forecast is scaled and deflected as in ``scheduler run``."""
