@@ -22,6 +22,8 @@ def run_dir(tmp_path):
     doc = deep_update(BASE, {
         "data": {"history": str(tmp_path / "history.csv"), "agents": str(tmp_path / "agents.csv")},
         "queues": {"email": {"channel": "email", "aht_s": 480, "sla": {"resolve_within_h": 24}, "teams": ["tier1"]}},
+        "shifts": {"day": {"starts": ["08:00", "09:00"], "breaks": [
+            {"kind": "meal", "length_min": 30, "earliest_after_min": 180, "latest_after_min": 300, "paid": False}]}},
     })
     doc["horizon"]["start"] = START.isoformat()
     doc["horizon"]["days"] = 1
@@ -34,9 +36,9 @@ def run_dir(tmp_path):
     rows, brk = [], []
     for i, a in enumerate(agents["agent_id"]):
         s = pd.Timestamp(START) + pd.Timedelta(hours=8 + i % 2)
-        rows.append({"agent_id": a, "team": "tier1", "date": START.isoformat(), "shift": "D0800",
+        rows.append({"agent_id": a, "team": "tier1", "date": START.isoformat(), "shift": s.strftime("D%H%M"),
                      "start": s.strftime("%Y-%m-%d %H:%M"), "end": (s + pd.Timedelta(hours=8)).strftime("%Y-%m-%d %H:%M"),
-                     "paid_h": 8})
+                     "paid_h": 7.5})
         b = s + pd.Timedelta(hours=3, minutes=15 * i)
         brk.append({"agent_id": a, "start": b.strftime("%Y-%m-%d %H:%M"),
                     "end": (b + pd.Timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M"), "kind": "meal"})
@@ -99,8 +101,33 @@ def test_missing_breaks_file(run_dir):
     r = invoke("simulate", "--scenario", run_dir / "s.yaml", "--roster", run_dir / "run" / "assignments.csv")
     assert r.exit_code == 1
     assert r.output.strip().splitlines()[-1] == (
-        f"Error: {run_dir / 'run' / 'breaks.csv'}: breaks.csv is missing beside the assignments; "
-        "'scheduler run' writes both")
+        f"Error: {run_dir / 'run'}: the run folder has no breaks.csv; run 'scheduler run' first")
+
+
+def test_missing_roster(run_dir):
+    r = invoke("simulate", "--scenario", run_dir / "s.yaml", "--roster", run_dir / "nowhere" / "assignments.csv")
+    assert r.exit_code == 1
+    assert "nowhere/assignments.csv: roster not found" in r.output
+
+
+def test_simulate_a_supervisors_workbook(run_dir, tmp_path):
+    """The same roster handed back as roster.xlsx gives the same simulation as the CSV files."""
+    from scheduler.io.excel import read_run_outputs, write_roster_workbook
+    from scheduler.io.tables import read_agents
+    from scheduler.scenario import load_scenario
+
+    sc = load_scenario(run_dir / "s.yaml")
+    agents = read_agents(run_dir / "agents.csv")
+    run = read_run_outputs(run_dir / "run")
+    xlsx = write_roster_workbook(tmp_path / "roster.xlsx", scenario=sc, agents=agents, assignments=run["assignments"],
+                                 breaks=run["breaks"], coverage=None, summary={})
+    args = ("--scenario", run_dir / "s.yaml", "--forecast", run_dir / "run" / "forecast.csv", "--reps", 2, "--json")
+    from_xlsx = invoke("simulate", "--roster", xlsx, *args)
+    from_csv = invoke("simulate", "--roster", run_dir / "run", *args)
+    assert from_xlsx.exit_code == 0, from_xlsx.output
+    a, b = json.loads(from_xlsx.stdout), json.loads(from_csv.stdout)
+    a.pop("wall_time_s"), b.pop("wall_time_s")
+    assert a == b
 
 
 def test_unknown_agent_in_roster(run_dir):

@@ -14,56 +14,26 @@ import numpy as np
 import pandas as pd
 
 from scheduler import columns as C
-from scheduler.errors import InputFileError, ProblemCollector
+from scheduler.errors import InputFileError
 from scheduler.scenario import Scenario
 from scheduler.simulate import SimulationResult, simulate_roster
 
 Progress = Callable[[str], None]
 
 
-def read_breaks_csv(path: Path) -> pd.DataFrame:
-    """A run's ``breaks.csv``: ``agent_id, start, end, kind`` (timestamps 'YYYY-MM-DD HH:MM')."""
-    from scheduler.io.tables import read_raw_table, require_columns
-
-    raw = read_raw_table(path, what="breaks")
-    require_columns(raw, C.BREAK_COLUMNS, what="breaks")
-    f = raw.frame
-    out = ProblemCollector(raw.file)
-    frame = pd.DataFrame({C.AGENT_ID: f[C.AGENT_ID].str.strip(), C.BREAK_KIND: f[C.BREAK_KIND].str.strip()})
-    for col in (C.SHIFT_START, C.SHIFT_END):
-        frame[col] = pd.to_datetime(f[col].str.strip(), format=C.TIMESTAMP_FORMAT, errors="coerce")
-        for i in np.flatnonzero(frame[col].isna().to_numpy())[:20]:
-            out.add("not a timestamp", value=f[col].iat[i], expected="'YYYY-MM-DD HH:MM'", row=raw.first_row + int(i),
-                    column=col)
-    out.raise_if_any()
-    return frame[list(C.BREAK_COLUMNS)]
-
-
 def load_roster(roster: Path, scenario: Scenario, agents: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Assignments and breaks from a roster workbook (``.xlsx``) or a run folder / its assignments.csv
-    (breaks.csv beside it)."""
-    if roster.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            from scheduler.io.excel import read_roster_workbook
-        except ImportError:
-            raise InputFileError("reading a roster workbook needs scheduler.io.excel, which this installation "
-                                 "lacks; give the run's assignments.csv instead", file=str(roster)) from None
+    """Assignments and breaks from a roster workbook (``.xlsx``, as a supervisor hands it back) or from
+    a run folder / its assignments.csv (breaks.csv beside it)."""
+    from scheduler.io.excel import read_roster_workbook, read_run_outputs
 
+    if roster.suffix.lower() in (".xlsx", ".xlsm"):
         wb = read_roster_workbook(roster, scenario, agents)
         return wb.assignments, wb.breaks
-    from scheduler.pipeline import read_previous_assignments
-
-    folder = roster if roster.is_dir() else roster.parent
-    path = roster if not roster.is_dir() else roster / "assignments.csv"
-    if not path.exists():
-        raise InputFileError("roster not found; give a run's assignments.csv (breaks.csv beside it) or a roster.xlsx",
-                             file=str(path))
-    assignments = read_previous_assignments(path)
-    breaks_path = folder / "breaks.csv"
-    if not breaks_path.exists():
-        raise InputFileError("breaks.csv is missing beside the assignments; 'scheduler run' writes both",
-                             file=str(breaks_path))
-    return assignments, read_breaks_csv(breaks_path)
+    if not roster.exists():
+        raise InputFileError("roster not found; give a run's assignments.csv (breaks.csv beside it), its folder, "
+                             "or a roster.xlsx", file=str(roster))
+    outputs = read_run_outputs(roster if roster.is_dir() else roster.parent)
+    return outputs["assignments"], outputs["breaks"]
 
 
 def simulate_command(scenario: Scenario, roster: str | None, forecast: str | None, *, reps: int | None,
