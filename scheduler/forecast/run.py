@@ -22,6 +22,7 @@ from scheduler.scenario import ForecastSettings
 
 MIN_TRAIN_DAYS = 28
 MAX_BACKTEST_HORIZON = 28
+MIN_BACKTEST_HORIZON = 7      # a choice resting on a few single days is noise
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ def run_forecast(
         total_recent = float(np.nansum(qh.filled[-56:]))
         if total_recent == 0:
             warnings.append(f"queue {q!r}: no contacts in the last 8 weeks of history: forecast 0")
-        h_bt = min(int(days), MAX_BACKTEST_HORIZON)
+        h_bt = min(max(int(days), MIN_BACKTEST_HORIZON), MAX_BACKTEST_HORIZON)
         by_model = fc.backtest(h_bt, settings.backtest_folds, candidates) if total_recent > 0 else {}
         if by_model:
             ae = {m: sum(float(np.nansum(np.abs(f.daily_pred() - f.daily_actual()))) for f in fl) for m, fl in by_model.items()}
