@@ -316,3 +316,51 @@ def test_holiday_on_a_weekend_is_not_cut_twice():
     f = res.frame.set_index("ds")["volume"]
     assert f["2025-10-04"] == pytest.approx(200, rel=0.15)    # a Saturday holiday stays at the Saturday level
     assert f["2025-10-03"] == pytest.approx(500, rel=0.15)    # its eve keeps its weekday (eves are not special here)
+
+
+def test_midnight_spike_of_the_peak_day_is_learned_from_last_year():
+    hist, cal, _ = make_history(start="2024-06-01", end="2025-11-30", interval_min=60, queues=("chat",), seed=6)
+    for y in (2024, 2025):
+        first_hour = hist["ds"] == pd.Timestamp(f"{y}-11-11 00:00")
+        hist.loc[first_hour, "volume"] *= 8.0
+    train = hist[hist["ds"] < "2025-11-01"]
+    res = run_forecast(train, cal, start="2025-11-01", days=14, interval_min=60, settings=PINNED)
+    f = res.frame.set_index("ds")["volume"]
+    actual = hist.set_index("ds")["volume"]
+    peak_day = f.loc["2025-11-11"]
+    last_year = actual.loc["2024-11-11"]
+    assert peak_day.iloc[0] / peak_day.sum() == pytest.approx(last_year.iloc[0] / last_year.sum(), rel=0.1)
+    normal_day = f.loc["2025-11-04"]
+    assert normal_day.iloc[0] / normal_day.sum() < 0.3 * peak_day.iloc[0] / peak_day.sum()
+
+
+def test_logistics_stop_dip_and_rebound_recovered_within_10_percent():
+    rng = np.random.default_rng(8)
+    days = pd.date_range("2023-01-01", "2025-03-31", freq="D")
+    mean = 3000 * np.array([1.1, 1.05, 1.0, 1.0, 0.95, 0.8, 0.75])[days.day_of_week]
+    rows = []
+    for y, start in ((2023, "2023-01-20"), (2024, "2024-02-08"), (2025, "2025-01-27")):
+        s = pd.Timestamp(start)
+        stop = (days >= s) & (days <= s + pd.Timedelta(days=6))
+        mean = np.where(stop, mean * 0.4, mean)
+        mean = np.where(days == s + pd.Timedelta(days=7), mean * 1.8, mean)   # the day after: rebound
+        rows.append(("spring_festival_logistics", "logistics_stop", s, s + pd.Timedelta(days=6)))
+    vol = rng.poisson(mean * np.exp(rng.normal(0, 0.03, len(days)))).astype(float)
+    hist = pd.DataFrame({"ds": days, "queue": "q", "volume": vol})
+    cal = pd.DataFrame(rows, columns=["name", "kind", "start", "end"]).assign(peak=pd.NaT, uplift=np.nan)
+    train = hist[hist["ds"] < "2025-01-01"]
+    queues, _ = prepare_history(train, start=pd.Timestamp("2025-01-01"), interval_min=1440, timezone="UTC", warnings=[])
+    qh = queues["q"]
+    lvl = fit_level(qh, len(qh.days), read_events(cal), horizon=pd.date_range("2025-01-01", periods=60))
+    eff = np.exp(lvl.calendar_effect(pd.DatetimeIndex(["2025-01-27", "2025-01-30", "2025-02-03"])))
+    np.testing.assert_allclose(eff, [0.4, 0.4, 1.8], rtol=0.10)
+
+
+def test_dst_interval_factors():
+    from scheduler.forecast.history import dst_interval_factor
+
+    spring = dst_interval_factor(pd.Timestamp("2025-03-30"), 30, "Europe/Berlin")
+    autumn = dst_interval_factor(pd.Timestamp("2025-10-26"), 30, "Europe/Berlin")
+    assert list(np.flatnonzero(spring == 0)) == [4, 5]          # 02:00 and 02:30 do not exist
+    assert list(np.flatnonzero(autumn == 2)) == [4, 5]          # 02:00-03:00 happens twice
+    assert dst_interval_factor(pd.Timestamp("2025-10-26"), 30, "Asia/Shanghai") is None
