@@ -968,3 +968,104 @@ def erlang_table(volume: float, interval_min: float, aht_s: float, targets: Targ
         "rostered": int(scheduled_agents(n, shrinkage)),
         "table": table,
     }
+
+
+# ==============================================================================================
+# Overflow
+
+
+@dataclass(frozen=True)
+class OverflowMetrics:
+    """A primary team that passes a contact still waiting after ``overflow_after_s`` (τ) to a backup
+    team (M/M/n + D(τ), no abandonment before τ), elementwise.
+
+    ``p_wait``: P(a contact waits at all on the primary); ``p_overflow``: share of arrivals passed
+    to the backup; ``answered_by_primary_within_t``: share answered by the primary within
+    ``answer_within_s`` (for t >= τ: every contact not overflowed); ``overflow_rate_per_h`` and
+    ``overflow_load_erlangs`` (at the backup's handling time) — the *mean* of a peaky stream;
+    ``naive_backup_p_wait``: Erlang C for the backup team as if that stream were Poisson, which
+    understates the backup's waiting badly (docs/staffing.md, "Overflow").
+    """
+
+    p_wait: np.ndarray
+    p_overflow: np.ndarray
+    answered_by_primary_within_t: np.ndarray
+    overflow_rate_per_h: np.ndarray
+    overflow_load_erlangs: np.ndarray
+    naive_backup_p_wait: np.ndarray
+
+
+def overflow_metrics(arrival_rate_per_h, aht_s, primary_agents, overflow_after_s, answer_within_s,
+                     backup_agents=None, backup_aht_s=None) -> OverflowMetrics:
+    """Exact time-threshold overflow, elementwise (see :class:`OverflowMetrics`).
+
+    The primary's virtual wait V has an atom P(V = 0) = R π and density ν π e^{λ min(x, τ) − ν x}
+    on x > 0 (ν = nμ; R = 1/B(n, A) − 1); so with δ = ν − λ, P(V > x) = π (ν (e^{−δx} − e^{−δτ})/δ
+    + e^{−δτ}) for x <= τ and P(overflow) = P(V > τ) = π e^{−δτ}. Stable at any load: contacts
+    beyond τ leave the primary.
+    """
+    lam = np.asarray(arrival_rate_per_h, dtype=float) / 3600.0
+    aht = np.asarray(aht_s, dtype=float)
+    n = np.asarray(primary_agents, dtype=float)
+    tau = np.asarray(overflow_after_s, dtype=float)
+    t = np.asarray(answer_within_s, dtype=float)
+    if (tau < 0).any() or (t < 0).any() or (n < 0).any() or (lam < 0).any() or (aht <= 0).any():
+        raise StaffingError("overflow_metrics: rates, agents and times must be >= 0 and aht_s > 0")
+    nu = n / aht
+    r = np.where(n > 0, _inv_erlang_b(n, lam * aht) - 1.0, 0.0)
+    delta = nu - lam
+
+    def tail(x):  # P(V > x) / π for x <= τ
+        x = np.minimum(x, tau)
+        with np.errstate(over="ignore", invalid="ignore"):
+            span = np.where(np.abs(delta) * np.maximum(tau, 1e-300) < 1e-12, tau - x,
+                            (np.exp(-delta * x) - np.exp(-delta * tau)) / np.where(delta == 0, 1.0, delta))
+            return nu * span + np.exp(-delta * tau)
+
+    g = tail(np.zeros_like(tau))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        pi = 1.0 / (r + g)
+        p_wait = np.where(lam > 0, np.clip(pi * g, 0.0, 1.0), 0.0)
+        p_ovf = np.where(lam > 0, np.clip(pi * np.exp(-delta * tau), 0.0, 1.0), 0.0)
+        within = np.where(t >= tau, 1.0 - p_ovf, 1.0 - np.where(lam > 0, pi * tail(t), 0.0))
+    backup_aht = aht if backup_aht_s is None else np.asarray(backup_aht_s, dtype=float)
+    ovf_rate = lam * p_ovf * 3600.0
+    ovf_load = lam * p_ovf * backup_aht
+    if backup_agents is None:
+        naive = np.full(np.shape(ovf_load), np.nan)
+    else:
+        naive = queue_metrics(ovf_rate, backup_aht, backup_agents, 0.0).p_wait
+    return OverflowMetrics(p_wait, p_ovf, np.clip(within, 0.0, 1.0), ovf_rate, ovf_load, naive)
+
+
+@dataclass(frozen=True)
+class LossOverflow:
+    """Classic overflow from a loss group of n1 servers offered A Erlangs to a backup of n2.
+
+    ``mean_erlangs`` = A·B(n1, A) and ``variance`` (Riordan) of the overflow traffic;
+    ``peakedness`` z = variance / mean (> 1: burstier than Poisson); backup call congestion three
+    ways: ``exact_congestion`` (sequential hunting = one group of n1 + n2),
+    ``hayward_congestion`` (B(n2/z, m/z), continuous Erlang B) and ``naive_congestion``
+    (Erlang B as if the overflow were Poisson).
+    """
+
+    mean_erlangs: np.ndarray
+    variance: np.ndarray
+    peakedness: np.ndarray
+    exact_congestion: np.ndarray
+    hayward_congestion: np.ndarray
+    naive_congestion: np.ndarray
+
+
+def loss_overflow(load_erlangs, primary_agents, backup_agents) -> LossOverflow:
+    """Riordan moments and Hayward's approximation for overflow traffic (see :class:`LossOverflow`)."""
+    a = np.asarray(load_erlangs, dtype=float)
+    n1 = np.asarray(primary_agents, dtype=float)
+    n2 = np.asarray(backup_agents, dtype=float)
+    m = a * erlang_b(n1, a)
+    v = m * (1.0 - m + a / (n1 + 1.0 - a + m))
+    z = v / m
+    exact = a * erlang_b(n1 + n2, a) / m
+    hayward = erlang_b(n2 / z, m / z)
+    naive = erlang_b(n2, m)
+    return LossOverflow(m, v, z, exact, hayward, naive)

@@ -132,3 +132,60 @@ def test_metric_rows_also_hold_on_a_grid():
         )
         expected = float(row["expected_sl"])
         assert abs(g.sl_offered[0, 2] - expected) <= _tolerance(row, row["expected_sl"]), row["case_id"]
+
+
+def _overflow_value(row: dict, metric: str, method: str) -> float | None:
+    """Our value for one overflow_vectors row, or None where we have no closed form for it."""
+    if row["model"] == "time_threshold_overflow_transfer":
+        o = st.overflow_metrics(float(row["arrival_rate_per_hour"]), float(row["aht_seconds"]),
+                                int(row["primary_agents"]), float(row["overflow_after_seconds"]), 20.0,
+                                backup_agents=int(row["backup_agents"]))
+        if metric == "backup_p_wait":
+            return float(o.naive_backup_p_wait) if method.startswith("NAIVE") else None
+        return {"primary_p_wait": o.p_wait, "fraction_overflowed": o.p_overflow,
+                "answered_by_primary_within_20s": o.answered_by_primary_within_t}.get(metric)
+    lo = st.loss_overflow(float(_loss_load[row["case_id"]]), int(row["primary_agents"]), int(row["backup_agents"]))
+    if metric == "backup_call_congestion":
+        if method.startswith("NAIVE"):
+            return float(lo.naive_congestion)
+        if method.startswith("Hayward"):
+            return float(lo.hayward_congestion)
+        return float(lo.exact_congestion)  # exact row, and DES rows compared with the exact value
+    return {"offered_load_erlangs": _loss_load[row["case_id"]], "overflow_mean_erlangs": lo.mean_erlangs,
+            "overflow_variance": lo.variance, "peakedness_z": lo.peakedness}.get(metric)
+
+
+_loss_load: dict[str, float] = {}
+
+
+def test_overflow_vectors_closed_forms_and_simulations():
+    rows = _rows("overflow_vectors.csv")
+    for row in rows:
+        if row["metric"] == "offered_load_erlangs":
+            _loss_load[row["case_id"]] = float(row["expected_value"])
+    failures, checked = [], 0
+    for row in rows:
+        method = row["method"]
+        got = _overflow_value(row, row["metric"], method)
+        if got is None:
+            continue
+        expected = float(row["expected_value"])
+        simulated = method.startswith(("own DES", "ciw"))
+        # closed forms: the 8 printed significant figures; simulations: twice their 95 % half-width
+        tol = 2.0 * float(row["ci95"]) if simulated else 5e-8 * abs(expected) + 1e-12
+        checked += 1
+        if abs(float(got) - expected) > tol:
+            failures.append(f"{row['case_id']} {row['metric']} ({method[:40]}): got {float(got):.8g}, expected {expected:.8g} ± {tol:.2g}")
+    assert not failures, "\n".join(failures)
+    assert checked >= 35
+
+
+def test_overflow_traffic_is_peaky_so_naive_backup_sizing_understates_waiting():
+    rows = _rows("overflow_vectors.csv")
+    des = {r["case_id"]: float(r["expected_value"]) for r in rows
+           if r["metric"] == "backup_p_wait" and r["method"].startswith("own DES")}
+    for case, (n1, n2, tau) in {"OVF-TT-1": (35, 4, 30), "OVF-TT-2": (33, 6, 20)}.items():
+        naive = float(st.overflow_metrics(400, 300, n1, tau, 20, backup_agents=n2).naive_backup_p_wait)
+        assert naive < 0.35 * des[case]
+    z = st.loss_overflow(np.array([8.0, 18.0, 60.0, 95.0]), np.array([10, 20, 50, 100]), np.array([4, 6, 10, 20])).peakedness
+    assert (z > 2.0).all()
