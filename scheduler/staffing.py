@@ -183,8 +183,8 @@ def _kummer_series_m1(s: np.ndarray, a: np.ndarray) -> np.ndarray:
     return total
 
 
-def _kummer_m1(s: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """``M(s, a) - 1`` accurate also for small a (no cancellation)."""
+def _kummer_m1(s: np.ndarray, a: np.ndarray, log_m: np.ndarray | None = None) -> np.ndarray:
+    """``M(s, a) - 1`` accurate also for small a (no cancellation); ``log_m``: log M(s, a) if known."""
     s, a = np.broadcast_arrays(np.asarray(s, dtype=float), np.asarray(a, dtype=float))
     out = np.empty(s.shape)
     use_series = (a < 0.5 * (s + 1.0)) | (a < s + 1.0 - 4.0 * np.sqrt(s + 1.0))
@@ -192,7 +192,7 @@ def _kummer_m1(s: np.ndarray, a: np.ndarray) -> np.ndarray:
         out[use_series] = _kummer_series_m1(s[use_series], a[use_series])
     rest = ~use_series
     if rest.any():
-        out[rest] = np.expm1(_log_kummer(s[rest], a[rest]))
+        out[rest] = np.expm1(_log_kummer(s[rest], a[rest]) if log_m is None else np.broadcast_to(log_m, s.shape)[rest])
     return out
 
 
@@ -411,6 +411,15 @@ def _queue_side(lam, nu, theta, c, r, t, mean_busy_below, single_mu, need_asa=Tr
 
     # ---- Erlang A part (θ > 0)
     ea = arrivals & (theta > 0)
+    # far above the load the queue is empty to double precision: with ν + θ >= 2λ the queue factor
+    # M(s, a) <= 2, so P(wait) <= 2/R < 2e-18 — outcomes are their limits, no special functions needed
+    empty = ea & (c > 0) & (r > 1e18) & (nu + theta >= 2.0 * lam)
+    if empty.any():
+        p_wait[empty] = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            occ[empty] = np.where(single_mu[empty] > 0, lam[empty] / np.where(single_mu[empty] > 0, single_mu[empty], 1.0) / c[empty],
+                                  mean_busy_below[empty] / c[empty])
+    ea &= ~empty
     if ea.any():
         lm, nv, th, tt, rr, cc = lam[ea], nu[ea], theta[ea], t[ea], r[ea], c[ea]
         s = nv / th
@@ -434,7 +443,7 @@ def _queue_side(lam, nu, theta, c, r, t, mean_busy_below, single_mu, need_asa=Tr
             p_v_gt_t = np.exp(log_pi + log_e + log_g_y)
             served_gt_t = np.where(zero, 0.0, np.exp(log_pi + np.log(s) - np.log(a) + log_e) * gm1_y)
             # P(served after waiting) = π_c (s/a) (G − 1); P(abandon) = P(V > 0) − that
-            served_q = np.where(zero, 0.0, np.exp(log_pi + np.log(s) - np.log(a)) * _kummer_m1(s, a))
+            served_q = np.where(zero, 0.0, np.exp(log_pi + np.log(s) - np.log(a)) * _kummer_m1(s, a, log_g))
         abandon = np.where(zero, 1.0, np.clip(pw - served_q, 0.0, 1.0))
         # the tagged-customer series gives the mean wait of answered contacts, and P(abandon)
         # without cancellation where abandonment is a tiny share of the waiting (long patience)
@@ -592,6 +601,8 @@ def service_grid(
             for j in range(1, width):
                 inv[:, j] = 1.0 + (lo[:, 0] + j) * step * inv[:, j - 1]
         inv = np.where(np.isnan(inv), np.inf, inv)
+        if not (theta > 0).any():
+            return _erlang_c_grid(lam2, mu, n, inv, t, definition)
         server = (n, n * mu, inv - 1.0)
         return _metrics(lam2, mu, n, t, theta, 1, 0.0, definition, server=server, need_asa=need_asa)
     return _metrics(lam2, mu, n, t, theta, concurrency, concurrency_aht_growth, definition, need_asa=need_asa)
@@ -670,6 +681,25 @@ def required_agents(
                      int(concurrency), float(concurrency_aht_growth))
 
 
+def _erlang_c_grid(lam, mu, n, inv_b, t, definition) -> ServiceMetrics:
+    """Erlang C on a (T, width) grid in whole-array operations (the fast path of service_grid);
+    same formulas and conventions as _queue_side."""
+    load = lam / mu
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        arrivals = lam > 0
+        stable = n > load * (1.0 + 1e-12)
+        gap = (n - load) * mu
+        g = n / (n - load)
+        c = g / (inv_b - 1.0 + g)
+        tail = c * np.exp(-gap * t)
+        p_wait = np.where(arrivals, np.where(stable, c, 1.0), 0.0)
+        sl = np.where(arrivals, np.where(stable, 1.0 - tail, 0.0), 1.0)
+        asa = np.where(arrivals, np.where(stable, c / gap, np.inf), 0.0)
+        occ = np.where(arrivals, np.where(stable, load / n, 1.0), 0.0)
+    zero = np.zeros(sl.shape)
+    return ServiceMetrics(p_wait, sl, sl, sl, sl, asa, zero, occ, asa, definition)
+
+
 def _required(rate_per_h: np.ndarray, aht_s, targets: Targets, patience_s, concurrency: int, growth: float) -> np.ndarray:
     _check_definition(targets.definition)
     if not 0.0 < targets.service_level <= 1.0:
@@ -682,24 +712,45 @@ def _required(rate_per_h: np.ndarray, aht_s, targets: Targets, patience_s, concu
     load_eff = rate * aht / 3600.0 * (1.0 + growth * (concurrency - 1)) / concurrency
     out = np.zeros(rate.shape, dtype=np.int64)
     todo = np.nonzero(rate > 0)[0]
-    lo = _lower_bound(load_eff, theta, targets)
+    floor_n = _lower_bound(load_eff, theta, targets)
     cap = 100.0 * (load_eff + 10.0)
+    # a window of agents around the square-root-staffing guess A + z·sqrt(A); rows move it left
+    # while its first column already meets the targets (and the proven bound allows), right while
+    # no column does: the first n meeting every target is then exact (the metrics are monotone)
+    width = 8 if theta <= 0 and concurrency == 1 else 12
+    from scipy.special import ndtri
+
+    z = float(max(0.0, ndtri(min(targets.service_level, 0.999))))
+    start = np.maximum(floor_n, np.round(load_eff + z * np.sqrt(load_eff)) - width // 2)
+    known_ok = np.full(rate.shape, -1.0)
     while todo.size:
-        width = int(min(4096, max(24, 8 * np.sqrt(load_eff[todo].max()) + 16)))
-        m = service_grid(rate[todo], aht[todo], lo[todo], width, targets.answer_within_s, patience_s,
+        lo = start[todo]
+        m = service_grid(rate[todo], aht[todo], lo, width, targets.answer_within_s, patience_s,
                          concurrency=concurrency, concurrency_aht_growth=growth, definition=targets.definition,
                          need_asa=targets.asa_target_s is not None)
         ok = meets_targets(m, targets)
         hit = ok.any(axis=1)
         first = np.argmax(ok, axis=1)
-        out[todo[hit]] = (lo[todo[hit]] + first[hit]).astype(np.int64)
-        todo = todo[~hit]
-        lo[todo] += width
-        over = lo[todo] > cap[todo]
+        go_left = hit & (first == 0) & (lo > floor_n[todo])
+        done = hit & ~go_left
+        answer = lo + first
+        # a window left of one whose first column met the targets, itself meeting none: the answer
+        # is that first column
+        known = known_ok[todo]
+        closed = ~hit & (known == lo + width)
+        answer = np.where(closed, known, answer)
+        done |= closed
+        out[todo[done]] = answer[done].astype(np.int64)
+        known_ok[todo[go_left]] = lo[go_left]
+        start[todo[go_left]] = np.maximum(floor_n[todo[go_left]], lo[go_left] - width)
+        right = ~hit & ~closed
+        start[todo[right]] = lo[right] + width
+        todo = todo[~done]
+        over = start[todo] > cap[todo]
         if over.any():
             i = todo[over][0]
             raise StaffingError(
-                f"no staffing up to {int(lo[i])} agents meets the targets {targets} at {rate[i]:g} contacts/h "
+                f"no staffing up to {int(start[i])} agents meets the targets {targets} at {rate[i]:g} contacts/h "
                 f"and aht_s {aht[i]:g}; check the SLA (a target of 1.0 with answer_within_s 0 cannot be met)"
             )
     return out.reshape(shape) if shape else out[0]

@@ -289,3 +289,17 @@ def test_bad_forecast_frames_are_reported_clearly(base):
         st.build_requirements(f[f["queue"] != "chat"], base)
     with pytest.raises(StaffingError, match="no row for queue 'chat'"):
         st.build_requirements(f.drop(index=f.index[f["queue"] == "chat"][3]), base)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rates, ahts, targets, patience, definitions, hs.sampled_from([1, 2, 3]),
+       hs.one_of(hs.none(), hs.floats(0.6, 0.95)), hs.one_of(hs.none(), hs.floats(0.01, 0.2)),
+       hs.one_of(hs.none(), hs.floats(1.0, 60.0)))
+def test_required_equals_a_linear_scan_with_every_target_kind(rate, aht, target, pat, definition, k, occ, ab, asa):
+    targets_ = st.Targets(20.0, target, definition, asa, ab if pat else None, occ)
+    growth = 0.15 if k > 1 else 0.0
+    n = int(st._required(np.asarray(rate), aht, targets_, pat, k, growth))
+    scan = st.queue_metrics(rate, aht, np.arange(n + 1), 20.0, pat, concurrency=k, concurrency_aht_growth=growth,
+                            definition=definition)
+    ok = st.meets_targets(scan, targets_)
+    assert ok[n] and not ok[:n].any()
