@@ -460,3 +460,25 @@ def test_scenario_simulation_settings_are_the_defaults():
     from scheduler.errors import ScenarioError
     with pytest.raises(ScenarioError, match="simulation.service_time_by_queue: queue 'fax' is not defined"):
         make_scenario(simulation={"service_time_by_queue": {"fax": "lognormal"}})
+
+
+def test_lunch_wave_spreads_its_damage_later_than_the_formula_says():
+    """5 of 36 agents take a 30-minute meal at 12:00 (30 Erlangs, AHT 360 s). Erlang C
+    per interval says SL 0.24 for 12:00-12:30 and 0.85 from 12:30; busy agents start the meal late
+    and the queue needs time to build and to drain (docs/simulation.md, "Breaks")."""
+    from scheduler.staffing import queue_metrics
+
+    sc = make_scenario(queues={"voice": {"aht_s": 360}})
+    ag = make_agents({"tier1": 36}, {"tier1": ("voice",)})
+    fc = flat_forecast({"voice": 300}, START, 1)
+    h = fc["ds"].dt.hour
+    fc.loc[(h < 10) | (h >= 14), ["volume", "volume_lo", "volume_hi"]] = 0.0
+    br = pd.concat([one_break(a, "12:00", 30, "meal") for a in ag["agent_id"][:5]], ignore_index=True)
+    res = simulate_roster(sc, ag, fc, round_the_clock(ag, START, 1), br, reps=200, seed=3)
+    iv = res.intervals.set_index("interval_start")["service_level"]
+    full = float(queue_metrics(300, 360, 36, 20, None).service_level)      # 0.85
+    during = float(queue_metrics(300, 360, 31, 20, None).service_level)    # 0.24
+    assert iv[D0 + hm("12:00")] > during + 0.3          # breaks start late, the queue builds up slowly
+    assert iv[D0 + hm("12:15")] > during + 0.1
+    assert iv[D0 + hm("12:30")] < full - 0.1             # the backlog and late returns carry over
+    assert res.roster_effects["breaks_delayed_share"] > 0.5
