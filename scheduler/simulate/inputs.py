@@ -226,7 +226,10 @@ def build_inputs(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd.Da
 
     # opening hours and deferred deadlines --------------------------------------------------------
     ipd = 1440 // interval_min
-    extra_days = 1 + int(max([math.ceil(q.resolve_within_h / 24.0) * 3 for q in specs if not q.live] + [0]))
+    # deadlines may fall after the horizon: extend the opening-hours calendar far enough for every queue
+    extra_days = 2 + max([math.ceil(q.resolve_within_h * 60.0 / max(min(b - a, 1440), interval_min))
+                          for q, (a, b) in zip(specs, (sq.open_minutes for sq in scenario.queues.values()))
+                          if not q.live] + [0])
     minutes_ext = (np.arange(n_int + extra_days * ipd) % ipd) * interval_min
     open_mask = np.zeros((Q, n_int), bool)
     deadline_s = np.full((Q, n_int), np.inf)
