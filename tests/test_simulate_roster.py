@@ -482,3 +482,16 @@ def test_lunch_wave_spreads_its_damage_later_than_the_formula_says():
     assert iv[D0 + hm("12:15")] > during + 0.1
     assert iv[D0 + hm("12:30")] < full - 0.1             # the backlog and late returns carry over
     assert res.roster_effects["breaks_delayed_share"] > 0.5
+
+
+def test_deadline_beyond_the_horizon_for_a_queue_open_two_hours_a_day():
+    sc = make_scenario(queues={"email": {"channel": "email", "aht_s": 480, "sla": {"resolve_within_h": 4},
+                                         "teams": ["tier1"], "hours": "08:00-10:00"}})
+    ag = make_agents({"tier1": 1}, {"tier1": ("voice", "email")})
+    fc = flat_forecast({"voice": 1, "email": 1}, START, 1)
+    inp = build_inputs(sc, ag, fc, round_the_clock(ag, START, 1), NO_BREAKS)
+    q = inp.queue_index("email")
+    due = inp.origin + pd.Timedelta(seconds=float(inp.deadline_s[q][int(9 * 4)]))     # work of 09:00
+    # 4 h of open time = 16 open intervals after 09:00: 09:15..09:45 today (3), 2 h tomorrow (8),
+    # 2 h the day after (8) -> the 16th is 09:00 the day after tomorrow, due at its end
+    assert due == D0 + pd.Timedelta(days=2, hours=9, minutes=15)
