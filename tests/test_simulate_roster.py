@@ -258,17 +258,22 @@ def test_deferred_work_late_when_capacity_short_or_reserved():
     assert held.loc["email", "past_deadline_share"] > 0.9
 
 
-def test_deadline_counts_the_queues_open_hours():
-    sc = make_scenario(queues={"email": {"channel": "email", "aht_s": 480, "sla": {"resolve_within_h": 2},
-                                         "teams": ["tier1"], "hours": "08:00-24:00"}})
+def email_deadlines(resolve_h: float, hours: str, days: int):
+    """due('HH:MM') -> due time of e-mail arriving in that interval of the first day."""
+    sc = make_scenario(queues={"email": {"channel": "email", "aht_s": 480, "sla": {"resolve_within_h": resolve_h},
+                                         "teams": ["tier1"], "hours": hours}})
     ag = make_agents({"tier1": 1}, {"tier1": ("voice", "email")})
-    fc = flat_forecast({"voice": 1, "email": 1}, START, 2)
-    inp = build_inputs(sc, ag, fc, round_the_clock(ag, START, 2), NO_BREAKS)
-    q = inp.queue_index("email")
-    at = {pd.Timestamp(t): d for t, d in zip(inp.interval_starts, inp.deadline_s[q])}
+    fc = flat_forecast({"voice": 1, "email": 1}, START, days)
+    inp = build_inputs(sc, ag, fc, round_the_clock(ag, START, days), NO_BREAKS)
+    at = dict(zip(inp.interval_starts, inp.deadline_s[inp.queue_index("email")]))
 
     def due(arrival: str) -> pd.Timestamp:
-        return inp.origin + pd.Timedelta(seconds=at[D0 + hm(arrival)])
+        return inp.origin + pd.Timedelta(seconds=float(at[D0 + hm(arrival)]))
+    return due
+
+
+def test_deadline_counts_the_queues_open_hours():
+    due = email_deadlines(2, "08:00-24:00", 2)
 
     assert due("10:00") == D0 + hm("12:15")            # end of interval t + 8
     assert due("23:30") == D0 + pd.Timedelta(days=1, hours=9, minutes=45)
@@ -485,13 +490,7 @@ def test_lunch_wave_spreads_its_damage_later_than_the_formula_says():
 
 
 def test_deadline_beyond_the_horizon_for_a_queue_open_two_hours_a_day():
-    sc = make_scenario(queues={"email": {"channel": "email", "aht_s": 480, "sla": {"resolve_within_h": 4},
-                                         "teams": ["tier1"], "hours": "08:00-10:00"}})
-    ag = make_agents({"tier1": 1}, {"tier1": ("voice", "email")})
-    fc = flat_forecast({"voice": 1, "email": 1}, START, 1)
-    inp = build_inputs(sc, ag, fc, round_the_clock(ag, START, 1), NO_BREAKS)
-    q = inp.queue_index("email")
-    due = inp.origin + pd.Timedelta(seconds=float(inp.deadline_s[q][int(9 * 4)]))     # work of 09:00
+    due = email_deadlines(4, "08:00-10:00", 1)("09:00")
     # 4 h of open time = 16 open intervals after 09:00: 09:15..09:45 today (3), 2 h tomorrow (8),
     # 2 h the day after (8) -> the 16th is 09:00 the day after tomorrow, due at its end
     assert due == D0 + pd.Timedelta(days=2, hours=9, minutes=15)
