@@ -280,8 +280,7 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
     work_left = [0.0] * n    # chat: remaining handling time at concurrency 1 (s)
     chat_end = [0.0] * n     # chat: currently scheduled end (stale heap entries differ)
     pend = [0.0] * N
-    pend_since = [0.0] * N
-    pend_brk = [False] * N
+    pend_brk_at = [-1.0] * N  # planned start of the first pending break or meal (-1: none pending)
     busy_since = [-1.0] * N
     avail_since = [0.0] * N
     shift_end_at = [0.0] * N
@@ -437,7 +436,8 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                 return False
         return True
 
-    def begin_block(a: int, t: float, length: float, planned: float, is_break: bool) -> None:
+    def begin_block(a: int, t: float, length: float, break_planned: float) -> None:
+        """Unavailable from t for ``length`` s; ``break_planned`` >= 0: a break planned then starts now."""
         if avail[a]:
             seg_a.append(a)
             seg_s.append(avail_since[a])
@@ -446,8 +446,8 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
         inblock[a] = True
         token[a] += 1
         heappush(heap, (t + length, BLOCK_END, a, token[a]))
-        if is_break:
-            brk_delay.append(t - planned)
+        if break_planned >= 0.0:
+            brk_delay.append(t - break_planned)
 
     def agent_free(a: int, t: float) -> None:
         """The agent's work in hand decreased (or it became available): give it new work or park it."""
@@ -472,8 +472,9 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
             overtime.append(t - shift_end_at[a])
             return
         if pend[a] > 0.0:
-            begin_block(a, t, pend[a], pend_since[a], pend_brk[a])
+            begin_block(a, t, pend[a], pend_brk_at[a])
             pend[a] = 0.0
+            pend_brk_at[a] = -1.0
             return
         if not avail[a]:
             return
@@ -525,17 +526,17 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
             elif k == BLOCK_START:
                 if on_shift[a]:
                     if inblock[a] or excl[a] or nchat[a]:
-                        if pend[a] == 0.0:
-                            pend_since[a] = t
-                            pend_brk[a] = s_b[isx]
+                        if s_b[isx] and pend_brk_at[a] < 0.0:
+                            pend_brk_at[a] = t
                         pend[a] += s_l[isx]
                         clear(a)
                     elif avail[a]:
                         clear(a)
-                        begin_block(a, t, s_l[isx], t, s_b[isx])
+                        begin_block(a, t, s_l[isx], t if s_b[isx] else -1.0)
             else:  # SHIFT_END
                 on_shift[a] = False
                 pend[a] = 0.0
+                pend_brk_at[a] = -1.0
                 shift_end_at[a] = t
                 if inblock[a]:
                     inblock[a] = False
@@ -596,8 +597,9 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                 inblock[a] = False
                 if pend[a] > 0.0:
                     avail[a] = False
-                    begin_block(a, t, pend[a], pend_since[a], pend_brk[a])
+                    begin_block(a, t, pend[a], pend_brk_at[a])
                     pend[a] = 0.0
+                    pend_brk_at[a] = -1.0
                 elif on_shift[a]:
                     avail[a] = True
                     avail_since[a] = t
