@@ -174,7 +174,7 @@ def sample_data(outdir: str, seed: int, end, years: int) -> None:
 
 # ---- forecast / backtest -------------------------------------------------------------------------
 
-_MODEL_CHOICES = ["auto", "seasonal_naive", "ets", "calendar_regression"]
+_MODEL_CHOICES = ["auto", "seasonal_naive", "ets", "calendar_regression", "combined"]
 
 
 @main.command()

@@ -398,7 +398,7 @@ class Solver(_Strict):
 
 
 class ForecastSettings(_Strict):
-    model: str = Field(default="auto", description="auto | seasonal_naive | ets | calendar_regression")
+    model: str = Field(default="auto", description="auto | seasonal_naive | ets | calendar_regression | combined")
     history_days: int | None = Field(default=None, ge=28, description="use at most this many days of history")
     uplift: dict[str, PositiveFloat] = Field(
         default_factory=dict, description="promotion name -> volume multiplier overriding the learned effect"

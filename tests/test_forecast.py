@@ -166,7 +166,7 @@ def test_frame_has_one_row_per_queue_and_interval(hourly_run):
     assert not f.duplicated(["queue", "ds"]).any()
     assert f["ds"].min() == pd.Timestamp("2025-11-03") and f["ds"].max() == pd.Timestamp("2025-11-16 23:00")
     assert (f["volume_lo"] <= f["volume_hi"]).all() and (f["volume"] >= 0).all()
-    assert set(res.models) == {"chat", "voice"} and set(res.models.values()) <= {"seasonal_naive", "ets", "calendar_regression"}
+    assert set(res.models) == {"chat", "voice"} and set(res.models.values()) <= {"seasonal_naive", "ets", "calendar_regression", "combined"}
     assert res.backtest is not None and {"mase", "wape", "coverage"} <= set(res.backtest.columns)
 
 
@@ -272,7 +272,7 @@ def test_backtest_metrics_and_calibration():
     hist, cal, _ = make_history(start="2024-06-01", end="2025-10-31", interval_min=60, queues=("chat",), seed=9)
     table, _ = run_backtest(hist, cal, horizon_days=14, folds=4)
     overall = table[table["segment"] == "all"].set_index("model")
-    assert set(overall.index) == {"seasonal_naive", "ets", "calendar_regression"}
+    assert set(overall.index) == {"seasonal_naive", "ets", "calendar_regression", "combined"}
     assert overall.loc["calendar_regression", "mase"] < overall.loc["seasonal_naive", "mase"]
     assert 0.6 <= overall.loc["calendar_regression", "coverage"] <= 0.95
     assert "holiday" in set(table["segment"])

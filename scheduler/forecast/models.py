@@ -7,7 +7,9 @@
 - ``ets``: damped-trend Holt-Winters (statsmodels) on the log of the calendar-adjusted daily
   series (history divided by the regression's calendar effects; gaps, outliers and closures
   filled with the regression's calendar-free level); its forecast is multiplied back by the
-  calendar effects of the horizon (ETS itself takes no regressors).
+  calendar effects of the horizon (ETS itself takes no regressors); back-transformed with an
+  in-sample bias factor (exp of a mean log is below the mean).
+- ``combined``: the mean of the two daily forecasts above.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from scheduler.forecast.calendar import (
 from scheduler.forecast.history import QueueHistory
 from scheduler.forecast.regression import CalendarRegression, RegressionSpec
 
-MODEL_NAMES = ("seasonal_naive", "ets", "calendar_regression")
+MODEL_NAMES = ("seasonal_naive", "ets", "calendar_regression", "combined")
 YEARLY_MIN_DAYS = 365
 YEARLY_SEASON_DAYS = 730   # a yearly season seen only once cannot be told from trend and events
 OPEN_DOW_WEEKS = 8
@@ -253,7 +255,7 @@ def _peak_column(ev: Event) -> str:
 class EtsFit:
     level: LevelFit
     result: object
-    steps_of: dict
+    steps_of: dict      # {"bias": back-transformation factor}
     last_day: pd.Timestamp
 
 
@@ -283,7 +285,12 @@ def fit_ets(level: LevelFit, max_days: int = 182) -> EtsFit | None:
         else:
             model = ExponentialSmoothing(series, trend="add", damped_trend=True, initialization_method="estimated")
         result = model.fit(use_brute=False)
-    return EtsFit(level, result, {}, days[sel[-1]])
+    # back from the log scale: exp of a mean log is below the mean (much so at low counts), so
+    # scale by the in-sample ratio of volume to back-transformed fit over the last 8 weeks
+    fitted = np.expm1(np.asarray(result.fittedvalues))[-8 * period:]
+    actual = np.expm1(series)[-8 * period:]
+    bias = float(actual.sum() / fitted.sum()) if fitted.sum() > 0 else 1.0
+    return EtsFit(level, result, {"bias": float(np.clip(bias, 0.5, 2.0))}, days[sel[-1]])
 
 def predict_ets(fit: EtsFit, days: pd.DatetimeIndex) -> np.ndarray:
     """Expected daily totals for ``days`` (after the origin); closed weekdays get 0."""
@@ -299,7 +306,7 @@ def predict_ets(fit: EtsFit, days: pd.DatetimeIndex) -> np.ndarray:
     pos = {d: int(s) for d, s, k in zip(span, steps, open_span) if k}
     for i, d in enumerate(days):
         if keep[i] and d in pos:
-            out[i] = np.expm1(fc[pos[d] - 1])
+            out[i] = np.expm1(fc[pos[d] - 1]) * fit.steps_of.get("bias", 1.0)
     return np.maximum(out, 0.0) * np.exp(lvl.calendar_effect(days))
 
 

@@ -84,16 +84,22 @@ class QueueForecaster:
             if f is not None:
                 factor[i] = f
         out: dict[str, np.ndarray] = {}
+        daily: dict[str, np.ndarray] = {}
+        if {"ets", "combined"} & set(models):
+            ets = fit_ets(level)
+            if ets is not None:
+                daily["ets"] = predict_ets(ets, days)
+        if {"calendar_regression", "combined"} & set(models):
+            daily["calendar_regression"] = level.predict(days)
+        if "ets" in daily and "calendar_regression" in daily:
+            daily["combined"] = 0.5 * (daily["ets"] + daily["calendar_regression"])
         for name in models:
             if name == "seasonal_naive":
                 mat = seasonal_naive(qh, origin, days)
-            elif name == "calendar_regression":
-                mat = level.predict(days)[:, None] * prof
-            elif name == "ets":
-                ets = fit_ets(level)
-                if ets is None:
+            elif name in ("calendar_regression", "ets", "combined"):
+                if name not in daily:
                     continue
-                mat = predict_ets(ets, days)[:, None] * prof
+                mat = daily[name][:, None] * prof
             else:
                 raise ForecastError(f"unknown forecast model {name!r}; expected auto | {' | '.join(MODEL_NAMES)}")
             mat = np.where(closed[:, None], 0.0, mat) * self.open_mask[None, :] * factor
@@ -221,7 +227,8 @@ def run_forecast(
                     f"model {best!r} chosen without one; prediction intervals are rough"
                 )
         notes: list[str] = []
-        preds, info = fc.forecast(len(qh.days), horizon, [best] if best != "ets" else ["ets", "calendar_regression"], notes)
+        preds, info = fc.forecast(len(qh.days), horizon, [best] if best in ("seasonal_naive", "calendar_regression")
+                                  else [best, "calendar_regression"], notes)
         if best not in preds:  # ets impossible on this history
             warnings.append(f"queue {q!r}: too little history for ets; using calendar_regression")
             best = "calendar_regression"
