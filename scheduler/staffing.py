@@ -237,11 +237,12 @@ def _queue_series(s: np.ndarray, a: np.ndarray, log_pi_c: np.ndarray) -> tuple[n
     # terms fall like exp(−k²/2a) away from the mode (faster, geometrically, when s > a): a fixed
     # number of terms per element bounds the tail below 1e-17; elements sorted by that number so
     # the ones still running are a prefix (slices, no gather/scatter)
+    # upward: log(term_{j*+k}/term_{j*}) <= −k·L − k²/(2(s + j* + k)) with L = ln((s+j*+2)/a) >= 0,
+    # below −42 (1e-18) once k >= 84 / (L + sqrt(L² + 84/(s+j*+k))) — solved with s+j*+k <= 2(s+j*)+1+9√a
     gauss_k = 9.0 * np.sqrt(aa) + 12.0
-    ratio = aa / (ss + jstar + 2.0)
-    with np.errstate(divide="ignore"):
-        geo_k = np.where(ratio < 1.0, 42.0 / -np.log(np.minimum(ratio, 1.0 - 1e-12)) + 12.0, np.inf)
-    k_up = np.ceil(np.minimum(gauss_k, geo_k)).astype(np.int64)
+    big = ss + jstar + 2.0
+    lead = np.maximum(0.0, np.log(big / aa))
+    k_up = np.ceil(np.minimum(gauss_k, 84.0 / (lead + np.sqrt(lead**2 + 84.0 / (2.0 * big + gauss_k))) + 12.0)).astype(np.int64)
     k_down = np.minimum(jstar, np.ceil(gauss_k)).astype(np.int64)
     for direction, kk in ((1, k_up), (-1, k_down)):
         order = np.argsort(-kk, kind="stable")
@@ -447,9 +448,12 @@ def _queue_side(lam, nu, theta, c, r, t, mean_busy_below, single_mu, need_asa=Tr
         abandon = np.where(zero, 1.0, np.clip(pw - served_q, 0.0, 1.0))
         # the tagged-customer series gives the mean wait of answered contacts, and P(abandon)
         # without cancellation where abandonment is a tiny share of the waiting (long patience)
-        series = ~zero & (need_asa | (abandon < 1e-4 * pw))
+        # Where P(wait) < 1e-13 the answered contacts' mean wait is below 1e-13 × (a few handling
+        # times), i.e. under a nanosecond: it is reported as 0 without the series.
+        negligible = ~zero & (pw < 1e-13) & (nv + th >= 2.0 * lm)
+        series = ~zero & ((need_asa & ~negligible) | (abandon < 1e-4 * pw))
         e_v_served = np.full(s.shape, np.nan)
-        e_v_served[zero] = 0.0
+        e_v_served[zero | negligible] = 0.0
         if series.any():
             wait_sum, queue_sum = _queue_series(s[series], a[series], log_pi[series])
             e_v_served[series] = s[series] / th[series] * wait_sum
