@@ -196,7 +196,7 @@ def _kummer_m1(s: np.ndarray, a: np.ndarray, log_m: np.ndarray | None = None) ->
     return out
 
 
-def _queue_series(s: np.ndarray, a: np.ndarray, log_pi_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _queue_series(s: np.ndarray, a: np.ndarray, log_pi_c: np.ndarray, need_queue: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Two sums over the queue length j ahead of an arrival (Erlang A, tagged customer), with
     ``u_j = a^j / Π_{i=1..j+1}(s+i)``:
 
@@ -205,7 +205,7 @@ def _queue_series(s: np.ndarray, a: np.ndarray, log_pi_c: np.ndarray) -> tuple[n
       cancellation that ``P(wait) − P(served after waiting)`` suffers when patience is long.
 
     Each sum is taken in both directions from its largest term (found in log space), so it neither
-    overflows nor needs more than a few times sqrt(a) terms.
+    overflows nor needs more than a few times sqrt(a) terms. ``need_queue=False`` skips the second.
     """
     s = np.asarray(s, dtype=float)
     a = np.asarray(a, dtype=float)
@@ -246,26 +246,35 @@ def _queue_series(s: np.ndarray, a: np.ndarray, log_pi_c: np.ndarray) -> tuple[n
     k_down = np.minimum(jstar, np.ceil(gauss_k)).astype(np.int64)
     for direction, kk in ((1, k_up), (-1, k_down)):
         order = np.argsort(-kk, kind="stable")
-        S, A, J0, K = ss[order], aa[order], jstar[order], kk[order]
+        A, K = aa[order], kk[order]
+        inv_a = 1.0 / A
+        base = ss[order] + jstar[order] + 1.0  # s + j* + 1
+        j0 = jstar[order]
         v, h = v0[order].copy(), h_star[order].copy()
-        tot, totq = np.zeros(S.size), np.zeros(S.size)
+        tot, totq = np.zeros(A.size), np.zeros(A.size)
         neg_k = -K
+        buf = np.empty(A.size)
         for i in range(1, int(K.max(initial=0)) + 1):
             cnt = int(np.searchsorted(neg_k, -i, side="right"))
-            sl = slice(0, cnt)
-            if direction == 1:  # u_{j+1} = u_j · a / (s+j+2), h_{j+1} = h_j + 1/(s+j+2)
-                jj = J0[sl] + i
-                inv = 1.0 / (S[sl] + jj + 1.0)
-                v[sl] *= A[sl] * inv
-                h[sl] += inv
-            else:  # u_{j-1} = u_j · (s+j+1) / a, h_{j-1} = h_j − 1/(s+j+1)
-                jj = J0[sl] - i
-                den = S[sl] + jj + 2.0
-                v[sl] *= den / A[sl]
-                h[sl] -= 1.0 / den
-            tot[sl] += v[sl] * h[sl]
-            totq[sl] += v[sl] * jj * (S[sl] + jj + 1.0)
-        back = np.empty(S.size)
+            vv, hh, b = v[:cnt], h[:cnt], buf[:cnt]
+            if direction == 1:  # u_{j+1} = u_j · a / (s+j+2), h_{j+1} = h_j + 1/(s+j+2), j = j* + i − 1
+                np.add(base[:cnt], i, out=b)
+                np.reciprocal(b, out=b)
+                hh += b
+                b *= A[:cnt]
+                vv *= b
+            else:  # u_{j-1} = u_j · (s+j+1) / a, h_{j-1} = h_j − 1/(s+j+1), j = j* − i + 1
+                np.add(base[:cnt], 1 - i, out=b)
+                np.reciprocal(b, out=b)
+                hh -= b
+                np.multiply(vv, inv_a[:cnt], out=vv)
+                vv /= b
+            np.multiply(vv, hh, out=b)
+            tot[:cnt] += b
+            if need_queue:  # Σ j (s+j+1) u_j at the new j
+                jj = j0[:cnt] + direction * i
+                totq[:cnt] += vv * jj * (base[:cnt] + direction * i)
+        back = np.empty(A.size)
         back[order] = tot
         total += back
         back[order] = totq
@@ -454,10 +463,12 @@ def _queue_side(lam, nu, theta, c, r, t, mean_busy_below, single_mu, need_asa=Tr
         series = ~zero & ((need_asa & ~negligible) | (abandon < 1e-4 * pw))
         e_v_served = np.full(s.shape, np.nan)
         e_v_served[zero | negligible] = 0.0
+        precise = series & (abandon < 1e-4 * pw)
         if series.any():
-            wait_sum, queue_sum = _queue_series(s[series], a[series], log_pi[series])
+            wait_sum, queue_sum = _queue_series(s[series], a[series], log_pi[series], need_queue=bool(precise.any()))
             e_v_served[series] = s[series] / th[series] * wait_sum
-            abandon[series] = np.clip(queue_sum / a[series], 0.0, 1.0)
+            sub = precise[series]
+            abandon[precise] = np.clip(queue_sum[sub] / a[precise], 0.0, 1.0)
         answered = 1.0 - abandon
         sl_o = np.clip(1.0 - abandon - served_gt_t, 0.0, 1.0)
         p_gt = np.clip(np.exp(-th * tt) * p_v_gt_t, 0.0, 1.0)
