@@ -81,3 +81,12 @@ def test_requirements_without_forecast_asks_for_one(tmp_path):
     r = _run("requirements", "--scenario", str(SCENARIOS / "double11.yaml"), "-o", str(tmp_path / "o.csv"))
     assert r.exit_code == 1
     assert "give --forecast FORECAST.csv" in r.output
+
+
+@pytest.mark.slow
+def test_requirements_without_forecast_runs_the_forecast_stage(tmp_path):
+    out = tmp_path / "req.csv"
+    r = _run("requirements", "--scenario", str(SCENARIOS / "baseline.yaml"), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    t = pd.read_csv(out)
+    assert len(t) == 6 * 28 * 96 and t["required"].max() > 0
