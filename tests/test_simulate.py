@@ -289,3 +289,21 @@ def test_large_loads(case):
     assert_within(*m["asa_s"], row["expected_asa"], f"{case} ASA")
     if math.isfinite(float(row["patience_seconds"])):
         assert_within(*m["abandon_rate"], row["expected_abandon"], f"{case} abandonment")
+
+
+@pytest.mark.parametrize("case", ["OVF-TT-1", "OVF-TT-2"])
+def test_patience_from_data_deterministic_is_the_overflow_threshold(case):
+    """Patience drawn from data: with every observed patience equal to tau the queue is M/M/n+D(tau),
+    whose abandonment is the overflow vectors' P(overflow) and whose P(wait) is their primary_p_wait."""
+    v = overflow_case(case)
+    tau = v["overflow_after_seconds"]
+    sc = make_scenario(queues={"voice": {"aht_s": v["aht_seconds"], "patience_s": 999.0}})
+    ag = make_agents({"tier1": int(v["primary_agents"])}, {"tier1": ("voice",)})
+    fc = flat_forecast({"voice": v["arrival_rate_per_hour"]}, START, 4)
+    inp = build_inputs(sc, ag, fc, round_the_clock(ag, START, 4), NO_BREAKS, patience_samples={"voice": [tau]})
+    _, raws = simulate_inputs(inp, reps=6, seed=23)
+    abandon = [np.mean(r.status == 2) for r in raws]
+    waited = [np.mean(r.wait_s > 0) for r in raws]
+    assert_within(*per_rep_mean_ci(abandon), v["closed"]["fraction_overflowed"], f"{case} abandonment")
+    assert_within(*per_rep_mean_ci(waited), v["closed"]["primary_p_wait"], f"{case} P(wait)")
+    assert all(np.all(r.wait_s[r.status == 2] == tau) for r in raws)

@@ -458,7 +458,7 @@ def test_scenario_simulation_settings_are_the_defaults():
                                        "overflow_mode": "transfer", "live_reserve": 0, "volume_uncertainty": True})
     res = simulate_roster(doc_sc, ag, fc, asg, NO_BREAKS, reps=1, seed=0)
     assert res.settings == {"overflow_mode": "transfer", "live_reserve": 0, "volume_uncertainty": True,
-                            "service_time": {"voice": "lognormal"}, "lognormal_cv": 0.5}
+                            "service_time": {"voice": "lognormal"}, "lognormal_cv": 0.5, "patience_samples": {}}
     res = simulate_roster(doc_sc, ag, fc, asg, NO_BREAKS, reps=1, seed=0, overflow_mode="expand",
                           service_time={"voice": "exponential"})
     assert res.settings["overflow_mode"] == "expand" and res.settings["service_time"] == {"voice": "exponential"}

@@ -121,7 +121,8 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
                     assignments: pd.DataFrame, breaks: pd.DataFrame | None, *, reps: int, seed: int,
                     progress: Callable[[str], None] | None = None, overflow_mode: str | None = None,
                     live_reserve: int | None = None, volume_uncertainty: bool | None = None,
-                    service_time: dict[str, str] | None = None, lognormal_cv: float | None = None) -> SimulationResult:
+                    service_time: dict[str, str] | None = None, lognormal_cv: float | None = None,
+                    patience_samples: dict | None = None) -> SimulationResult:
     """Simulate ``assignments``/``breaks`` (architecture "Roster") against arrivals following
     ``forecast_frame`` (``ds, queue, volume[, volume_lo, volume_hi]``: the contacts agents handle, i.e.
     after scaling and bot deflection, as staffing receives them).
@@ -132,6 +133,8 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
     each open live queue of the agent. ``volume_uncertainty``: draw each day's volume from the forecast's
     prediction interval. ``service_time``: queue → ``exponential`` | ``lognormal`` (default: the
     scenario's ``simulation.service_time``), lognormal with coefficient of variation ``lognormal_cv``.
+    ``patience_samples``: queue → observed patience times (s), resampled instead of the exponential
+    patience (e.g. from call records; an estimate that accounts for censoring by answered calls).
     ``progress`` receives one line per replication. Options left as None take the scenario's
     ``simulation`` settings (``service_time`` is merged over ``simulation.service_time_by_queue``).
     """
@@ -146,7 +149,8 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
     if overflow_mode not in OVERFLOW_MODES:
         raise InputFileError(Problem("unknown overflow mode", value=overflow_mode, expected=" | ".join(OVERFLOW_MODES)))
     t0 = time.perf_counter()
-    inp = build_inputs(scenario, agents, forecast_frame, assignments, breaks, service_time=service_time)
+    inp = build_inputs(scenario, agents, forecast_frame, assignments, breaks, service_time=service_time,
+                       patience_samples=patience_samples)
     sums, raws = simulate_inputs(inp, reps=reps, seed=seed, overflow_mode=overflow_mode, live_reserve=live_reserve,
                                  volume_uncertainty=volume_uncertainty, lognormal_cv=lognormal_cv, progress=progress)
     frames = build_frames(inp, sums)
@@ -158,5 +162,7 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
         contacts_per_rep=tuple(len(r.arrival_s) for r in raws), wall_time_s=time.perf_counter() - t0,
         settings={"overflow_mode": overflow_mode, "live_reserve": live_reserve,
                   "volume_uncertainty": volume_uncertainty,
-                  "service_time": {q.name: q.service_time for q in inp.queues}, "lognormal_cv": lognormal_cv},
+                  "service_time": {q.name: q.service_time for q in inp.queues}, "lognormal_cv": lognormal_cv,
+                  "patience_samples": {q.name: len(x) for q, x in zip(inp.queues, inp.patience_samples)
+                                       if x is not None}},
     )

@@ -146,6 +146,10 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
     pat_np = np.full(n, INF)
     fin = np.isfinite(pm)
     pat_np[fin] = rng.exponential(1.0, int(fin.sum())) * pm[fin]
+    for qi, sample in enumerate(inp.patience_samples):
+        if sample is not None:
+            m = cq_np == qi
+            pat_np[m] = rng.choice(sample, size=int(m.sum()))
     t_int = np.minimum((arr_np // w).astype(np.int64), T - 1) if n else np.zeros(0, np.int64)
     dl_np = inp.deadline_s[cq_np, t_int] if n else np.zeros(0)
     live_np = np.array([s.live for s in inp.queues], bool)

@@ -66,6 +66,7 @@ class SimInputs:
     break_len: np.ndarray
     shrinkage: np.ndarray                  # (G, T) share of on-shift agent time unavailable
     on_duty: np.ndarray                    # (N, T) bool: on shift for the whole interval, no break in it
+    patience_samples: tuple = ()           # per queue: observed patience times (s) to resample, or None
 
     @property
     def n_intervals(self) -> int:
@@ -159,14 +160,32 @@ def _deadlines(open_ext: np.ndarray, n: int, interval_s: float, resolve_h: float
     return out
 
 
+def _patience_samples(specs: tuple[QueueSpec, ...], samples: dict | None) -> tuple:
+    out = [None] * len(specs)
+    names = [q.name for q in specs]
+    for name, values in (samples or {}).items():
+        if name not in names or not specs[names.index(name)].live:
+            raise InputFileError(_problem("patience_samples", f"not a live queue of the scenario: {name!r}",
+                                          expected=" | ".join(q.name for q in specs if q.live)))
+        x = np.asarray(values, dtype=float).ravel()
+        if len(x) == 0 or not np.all(np.isfinite(x)) or np.any(x < 0):
+            raise InputFileError(_problem("patience_samples", f"queue {name!r}: patience times must be finite "
+                                          "seconds >= 0", value=f"{len(x)} values", expected="a non-empty list"))
+        out[names.index(name)] = x
+    return tuple(out)
+
+
 def build_inputs(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd.DataFrame,
                  assignments: pd.DataFrame, breaks: pd.DataFrame, *,
-                 service_time: dict[str, str] | None = None) -> SimInputs:
-    """Check and convert the inputs. Errors name the frame, row (header = 1), column and value."""
+                 service_time: dict[str, str] | None = None, patience_samples: dict | None = None) -> SimInputs:
+    """Check and convert the inputs. Errors name the frame, row (header = 1), column and value.
+    ``patience_samples``: queue -> observed patience times (s); each contact's patience is drawn from
+    them (with replacement) instead of the exponential with mean ``patience_s``."""
     interval_min = scenario.interval_min
     interval_s = interval_min * 60.0
     specs = queue_specs(scenario, service_time)
     qnames = [q.name for q in specs]
+    patience = _patience_samples(specs, patience_samples)
 
     # forecast --------------------------------------------------------------------------------
     what = "forecast"
@@ -346,6 +365,7 @@ def build_inputs(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd.Da
         agent_mult=mult, agent_junior=junior, eligible=eligible,
         span_agent=span_agent, span_start=span_start, span_end=span_end,
         break_agent=b_ag, break_start=b_s, break_len=b_len, shrinkage=shrinkage, on_duty=on_duty,
+        patience_samples=patience,
     )
 
 
