@@ -74,11 +74,40 @@ def load_inputs(scenario: Scenario, progress: Progress = _quiet) -> Inputs:
         d.agents.path, d.agents.sheet, teams=set(scenario.teams), contracts=set(scenario.contracts),
         queues=set(scenario.queues),
     )
+    agents = apply_workforce_levers(agents, scenario)
     agents = add_hired_agents(agents, scenario)
     previous = None
     if d.previous_roster is not None:
         previous = read_previous_assignments(d.previous_roster.path)
     return Inputs(history=history, calendar=calendar, agents=agents, previous=previous)
+
+
+def apply_workforce_levers(agents: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Apply ``workforce.<team>.junior_share``: re-label seniority so that share of the team is junior.
+
+    Seniors become juniors starting from the highest agent id (or juniors seniors from the lowest),
+    so the change is deterministic and touches as few agents as possible.
+    """
+    if not scenario.workforce:
+        return agents
+    agents = agents.copy()
+    for team, lever in scenario.workforce.items():
+        if lever.junior_share is None:
+            continue
+        members = agents.index[agents[C.TEAM] == team]
+        if len(members) == 0:
+            continue
+        target = int(round(lever.junior_share * len(members)))
+        order = agents.loc[members].sort_values(C.AGENT_ID).index
+        juniors = [i for i in order if agents.at[i, C.SENIORITY] == "junior"]
+        seniors = [i for i in order if agents.at[i, C.SENIORITY] == "senior"]
+        if len(juniors) < target:
+            for i in list(reversed(seniors))[: target - len(juniors)]:
+                agents.at[i, C.SENIORITY] = "junior"
+        elif len(juniors) > target:
+            for i in juniors[: len(juniors) - target]:
+                agents.at[i, C.SENIORITY] = "senior"
+    return agents
 
 
 def add_hired_agents(agents: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

@@ -436,6 +436,14 @@ class Hiring(_Strict):
     night_ok: bool = False
 
 
+class WorkforceLever(_Strict):
+    """What-if change to a team's people (applied to the agents file when the scenario is loaded)."""
+
+    junior_share: Fraction | None = Field(
+        default=None, description="re-label agents so this share of the team is junior (highest ids first)"
+    )
+
+
 class Scenario(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
@@ -455,6 +463,7 @@ class Scenario(_Strict):
     forecast: ForecastSettings = ForecastSettings()
     simulation: SimulationSettings = SimulationSettings()
     hiring: tuple[Hiring, ...] = ()
+    workforce: dict[str, WorkforceLever] = Field(default_factory=dict)
     source: str | None = Field(default=None, description="the file this scenario was read from (set by the loader)")
 
     @field_validator("timezone")
@@ -524,6 +533,9 @@ class Scenario(_Strict):
             for s in h.skills:
                 if s not in self.queues:
                     problems.append(f"hiring[{i}].skills: queue {s!r} is not defined under 'queues'")
+        for team in self.workforce:
+            if team not in teams:
+                problems.append(f"workforce: team {team!r} is not defined under 'teams'")
         for qname in self.forecast.scale:
             if qname not in self.queues:
                 problems.append(f"forecast.scale: queue {qname!r} is not defined under 'queues'")

@@ -92,3 +92,21 @@ def test_shift_catalogue():
     assert cat["N2200"].is_night and cat["N2200"].crosses_midnight
     assert not cat["D0800"].is_night
     assert cat["D1500"].end_min == 1440 and not cat["D1500"].is_night  # 15:00-24:00: 2 h of night only
+
+
+def test_workforce_junior_share_relabels_deterministically():
+    import pandas as pd
+
+    from scheduler.pipeline import apply_workforce_levers
+
+    s = load_scenario(SCENARIOS / "double11_junior_heavy.yaml")
+    agents = pd.DataFrame({
+        "agent_id": [f"A{i:02d}" for i in range(10)] + ["T1"],
+        "team": ["tier1"] * 10 + ["tier2"],
+        "seniority": ["senior"] * 6 + ["junior"] * 4 + ["senior"],
+    })
+    out = apply_workforce_levers(agents, s)
+    assert (out[out.team == "tier1"].seniority == "junior").sum() == 7
+    assert out.set_index("agent_id").loc[["A03", "A04", "A05"], "seniority"].eq("junior").all()
+    assert out.set_index("agent_id").loc["T1", "seniority"] == "senior"
+    assert agents.seniority.eq("senior").sum() == 7  # input not modified
