@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammainc, gammaincc, gammaln
+from scipy.special import digamma, gammainc, gammaincc, gammaln, ndtri
 
 from scheduler import columns as C
 from scheduler.errors import StaffingError
@@ -220,8 +220,6 @@ def _queue_series(s: np.ndarray, a: np.ndarray, log_pi_c: np.ndarray, need_queue
     # term u_j = a^j / Π_{i=1..j+1}(s+i) is largest near j* = a - s - 1
     jstar = np.maximum(0.0, np.floor(aa - ss - 1.0))
     log_u = jstar * np.log(aa) - (gammaln(ss + jstar + 2.0) - gammaln(ss + 1.0))
-    from scipy.special import digamma
-
     h_star = digamma(ss + jstar + 2.0) - digamma(ss + 1.0)  # Σ_{i=1..j*+1} 1/(s+i)
     # exact harmonic sum for small j* (digamma difference loses digits there)
     small = jstar < 64
@@ -734,8 +732,6 @@ def _required(rate_per_h: np.ndarray, aht_s, targets: Targets, patience_s, concu
     # while its first column already meets the targets (and the proven bound allows), right while
     # no column does: the first n meeting every target is then exact (the metrics are monotone)
     width = 8 if theta <= 0 and concurrency == 1 else 12
-    from scipy.special import ndtri
-
     z = float(max(0.0, ndtri(min(targets.service_level, 0.999))))
     start = np.maximum(floor_n, np.round(load_eff + z * np.sqrt(load_eff)) - width // 2)
     known_ok = np.full(rate.shape, -1.0)
