@@ -123,7 +123,7 @@ def run(mode: str) -> dict:
               round(secs_ours / 672 * 1e6, 2), "–"]]
     secs_scalar, _ = _best_of(lambda: [st.required_agents(r, aht_s, t_s, target, max_occupancy=occ) for r in rate[:96]],
                               repeats)
-    rows2.append(["scheduler.staffing.required_agents (one call per interval, 96 calls)", 96,
+    rows2.append(["scheduler.staffing.required_agents (scalar, one call per interval)", 96,
                   round(secs_scalar * 1e3, 2), round(secs_scalar / 96 * 1e6, 1), "–"])
     payload = json.dumps({"volume": vol.tolist(), "aht_min": aht_s / 60, "answer_min": t_s / 60, "interval_min": 15,
                           "target": target, "max_occ": occ})

@@ -691,8 +691,40 @@ def required_agents(
     staffing up to 100 × (load + 10) meets the targets.
     """
     targets = Targets(float(answer_within_s), float(target_sl), definition, asa_target_s, max_abandon, max_occupancy)
+    if (np.ndim(arrival_rate_per_h) == 0 and np.ndim(aht_s) == 0 and patience_s is None and concurrency == 1
+            and definition in SL_DEFINITIONS and 0.0 < targets.service_level <= 1.0):
+        return _required_erlang_c_scalar(float(arrival_rate_per_h), float(aht_s), targets)
     return _required(np.asarray(arrival_rate_per_h, dtype=float), aht_s, targets, patience_s,
                      int(concurrency), float(concurrency_aht_growth))
+
+
+def _required_erlang_c_scalar(rate_per_h: float, aht_s: float, targets: Targets) -> np.int64:
+    """One interval of Erlang C in plain floats (a loop over n costs less than numpy's per-call
+    overhead); the same formulas, bound and tolerances as the vectorised path."""
+    _check_inputs(rate_per_h, aht_s, targets.answer_within_s, 1, 0.0)
+    load = rate_per_h * aht_s / 3600.0
+    if load <= 0.0:
+        return np.int64(0)
+    n = int(_lower_bound(np.array([load]), 0.0, targets, 1)[0])
+    inv = float(_inv_erlang_b(n, load))
+    mu = 1.0 / aht_s
+    cap = 100.0 * (load + 10.0)
+    while n <= cap:
+        if n > load * (1.0 + 1e-12):
+            g = n / (n - load)
+            c = g / (inv - 1.0 + g)
+            gap = (n - load) * mu
+            ok = 1.0 - c * np.exp(-gap * targets.answer_within_s) >= targets.service_level - 1e-12
+            if ok and targets.asa_target_s is not None:
+                ok = c / gap <= targets.asa_target_s * (1.0 + 1e-12)
+            if ok and targets.max_occupancy is not None:
+                ok = load / n <= targets.max_occupancy + 1e-12
+            if ok:
+                return np.int64(n)
+        n += 1
+        inv = 1.0 + n / load * inv
+    raise StaffingError(f"no staffing up to {int(cap)} agents meets the targets {targets} at {rate_per_h:g} contacts/h "
+                        f"and aht_s {aht_s:g}")
 
 
 def _erlang_c_grid(lam, mu, n, inv_b, t, definition) -> ServiceMetrics:

@@ -303,3 +303,12 @@ def test_required_equals_a_linear_scan_with_every_target_kind(rate, aht, target,
                             definition=definition)
     ok = st.meets_targets(scan, targets_)
     assert ok[n] and not ok[:n].any()
+
+
+@settings(max_examples=80, deadline=None)
+@given(rates, ahts, targets, hs.floats(0.0, 120.0), hs.one_of(hs.none(), hs.floats(0.6, 0.95)),
+       hs.one_of(hs.none(), hs.floats(1.0, 60.0)))
+def test_scalar_erlang_c_path_equals_the_vectorised_one(rate, aht, target, t, occ, asa):
+    one = st.required_agents(rate, aht, t, target, max_occupancy=occ, asa_target_s=asa)
+    many = st.required_agents(np.array([rate, rate]), aht, t, target, max_occupancy=occ, asa_target_s=asa)
+    assert one == many[0] == many[1]
