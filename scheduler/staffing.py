@@ -881,6 +881,9 @@ def _targets_of(queue: Queue) -> Targets:
     )
 
 
+MAX_CURVE_CELLS = 20_000_000  # per live queue: intervals × (n_max + 1); six float arrays of this size ≈ 1 GB
+
+
 def curve_margin(peak_required: int) -> int:
     """Agents above the peak requirement covered by the curves: max(10, 20 % of the peak)."""
     return int(max(10, np.ceil(0.2 * peak_required)))
@@ -1022,6 +1025,13 @@ def _live_queue(qname: str, queue: Queue, ds: pd.DatetimeIndex, volume: np.ndarr
     req = _required(rate_eff, queue.aht_s, targets, queue.patience_s, k, growth)
     peak = int(req.max()) if req.size else 0
     n_max = peak + curve_margin(peak)
+    cells = len(rate_eff) * (n_max + 1)
+    if cells > MAX_CURVE_CELLS:
+        raise StaffingError(
+            f"queue {qname!r}: service-level curves would hold {cells:,} cells ({len(rate_eff)} intervals × "
+            f"{n_max + 1} agent counts, peak requirement {peak}); the limit is {MAX_CURVE_CELLS:,} (about 1 GB). "
+            f"Plan a shorter horizon, or check the forecast volume and aht_s of this queue"
+        )
     m = service_grid(rate_eff, queue.aht_s, np.zeros(rate_eff.shape), n_max + 1, targets.answer_within_s,
                      queue.patience_s, concurrency=k, concurrency_aht_growth=growth, definition=targets.definition)
     lost = volume[:, None] * (1.0 - m.sl_offered)

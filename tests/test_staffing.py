@@ -312,3 +312,9 @@ def test_scalar_erlang_c_path_equals_the_vectorised_one(rate, aht, target, t, oc
     one = st.required_agents(rate, aht, t, target, max_occupancy=occ, asa_target_s=asa)
     many = st.required_agents(np.array([rate, rate]), aht, t, target, max_occupancy=occ, asa_target_s=asa)
     assert one == many[0] == many[1]
+
+
+def test_curves_too_large_for_memory_are_a_clear_error(base, monkeypatch):
+    monkeypatch.setattr(st, "MAX_CURVE_CELLS", 1000)
+    with pytest.raises(StaffingError, match=r"queue 'voice_presales': service-level curves would hold [\d,]+ cells"):
+        st.build_requirements(_forecast(base, days=1), base)
