@@ -307,3 +307,19 @@ def test_patience_from_data_deterministic_is_the_overflow_threshold(case):
     assert_within(*per_rep_mean_ci(abandon), v["closed"]["fraction_overflowed"], f"{case} abandonment")
     assert_within(*per_rep_mean_ci(waited), v["closed"]["primary_p_wait"], f"{case} P(wait)")
     assert all(np.all(r.wait_s[r.status == 2] == tau) for r in raws)
+
+
+def test_past_threshold_share_is_the_overflow_probability():
+    v = overflow_case("OVF-TT-1")
+    sc = make_scenario(
+        queues={"voice": {"aht_s": v["aht_seconds"], "sla": {"answer_within_s": v["target_seconds"]},
+                          "teams": ["tier1", "overflow"], "overflow_after_s": v["overflow_after_seconds"]}},
+        teams={"overflow": {"cost_per_hour": 50, "aht_multiplier": 1.0}})
+    ag = make_agents({"tier1": int(v["primary_agents"]), "overflow": int(v["backup_agents"])},
+                     {"tier1": ("voice",), "overflow": ("voice",)})
+    fc = flat_forecast({"voice": v["arrival_rate_per_hour"]}, START, 5)
+    res = simulate_roster(sc, ag, fc, round_the_clock(ag, START, 5), NO_BREAKS, reps=6, seed=24,
+                          overflow_mode="transfer")
+    o = res.overall.iloc[0]
+    assert_within(o["past_threshold_share"], o["past_threshold_share_ci95"], v["closed"]["fraction_overflowed"],
+                  "P(overflow)")

@@ -35,7 +35,8 @@ class SimulationResult:
     queue) hold the mean over replications of ``offered``, ``answered``, ``abandoned``, ``completed``,
     ``past_deadline`` (counts), and of the metrics ``service_level`` (the queue's SLA definition, named in
     ``sl_definition``), ``asa_s``, ``abandon_rate``, ``overflow_share`` (answered by the overflow team ÷
-    answered) for live queues and ``past_deadline_share``, ``past_deadline_h`` (handling hours of items
+    answered), ``past_threshold_share`` (waited ``overflow_after_s`` or longer ÷ offered) for live queues
+    and ``past_deadline_share``, ``past_deadline_h`` (handling hours of items
     finished late or still open after their deadline), ``mean_resolution_h`` for deferred queues, each
     with ``<metric>_ci95`` (95 % half-width; nan with one replication). Contacts are counted in the
     interval they arrive in. Team frames (``team_intervals``, ``team_days``, ``team_overall``):

@@ -17,8 +17,8 @@ COUNT_KEYS = ("offered", "answered", "answered_within", "abandoned", "abandoned_
               "overflow_answered", "reached_overflow", "completed", "past_deadline", "past_deadline_work_s",
               "resolution_sum_s", "handle_sum_s")
 # metrics reported with a confidence half-width (column name + "_ci95")
-QUEUE_METRICS = ("service_level", "asa_s", "abandon_rate", "overflow_share", "past_deadline_share",
-                 "past_deadline_h", "mean_resolution_h")
+QUEUE_METRICS = ("service_level", "asa_s", "abandon_rate", "overflow_share", "past_threshold_share",
+                 "past_deadline_share", "past_deadline_h", "mean_resolution_h")
 TEAM_METRICS = ("occupancy",)
 
 
@@ -100,6 +100,7 @@ def _queue_metrics(inp: SimInputs, s: dict[str, np.ndarray]) -> dict[str, np.nda
     """Metrics from summed counts; arrays have the queues on axis -2 (…, Q, X)."""
     defs = np.array([q.sl_definition for q in inp.queues])[:, None]
     live = np.array([q.live for q in inp.queues])[:, None]
+    has_tau = np.array([q.overflow_after_s > 0 for q in inp.queues])[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         off = s["offered"]
         ans = s["answered"]
@@ -113,6 +114,7 @@ def _queue_metrics(inp: SimInputs, s: dict[str, np.ndarray]) -> dict[str, np.nda
             "asa_s": np.where(live, s["wait_sum_s"] / ans, nan),
             "abandon_rate": np.where(live, s["abandoned"] / off, nan),
             "overflow_share": np.where(live, s["overflow_answered"] / ans, nan),
+            "past_threshold_share": np.where(live & has_tau, s["reached_overflow"] / off, nan),
             "past_deadline_share": np.where(live, nan, s["past_deadline"] / off),
             "past_deadline_h": np.where(live, nan, s["past_deadline_work_s"] / 3600.0),
             "mean_resolution_h": np.where(live, nan, s["resolution_sum_s"] / s["completed"] / 3600.0),
