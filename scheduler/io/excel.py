@@ -299,7 +299,7 @@ def _write_roster(ws, scenario: Scenario, catalogue: dict[str, Shift], agents: p
         c.font = _HEADER_FONT
         c.fill = PatternFill("solid", fgColor="2E75B6" if d.weekday() < 5 else "7F7F7F")
         c.alignment = Alignment(horizontal="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(FIRST_DAY_COL + j)].width = 7.5
+        ws.column_dimensions[get_column_letter(FIRST_DAY_COL + j)].width = 11
     weeks = _weeks(days)
     week_col0 = FIRST_DAY_COL + len(days)
     _header(ws, 1, [f"{WEEK_HOURS_PREFIX} {days[w[0]] - timedelta(days=days[w[0]].weekday())}" for w in weeks],
