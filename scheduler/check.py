@@ -175,7 +175,7 @@ def expected_service_level(scenario: Scenario, coverage: pd.DataFrame) -> pd.Ser
 def check_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFrame, *,
                    previous: pd.DataFrame | None = None) -> CheckResult:
     """Read ``path`` and check it: rule violations placed on cells, coverage and service level per day."""
-    wb = read_roster_workbook(path, scenario, agents)
+    wb = read_roster_workbook(path, scenario, agents, read_coverage=True)
     violations = check_roster(scenario, agents, wb.assignments, wb.breaks, previous=previous)
     findings = [Finding(place_violation(wb, v), v) for v in violations]
     notes: list[str] = []

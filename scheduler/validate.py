@@ -122,6 +122,7 @@ class _Work:
     paid_h: float
     shift: Shift | None
     row: int | None          # position in the assignments frame (None for previous shifts)
+    given: tuple = (None, None, None, None)   # team, start, end, paid_h as the frame gives them
 
     @property
     def is_night(self) -> bool:
@@ -136,33 +137,46 @@ def _as_date(v) -> date:
     return pd.Timestamp(v).date()
 
 
-def _as_datetime(v) -> datetime | None:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    ts = pd.Timestamp(v)
-    return None if pd.isna(ts) else ts.to_pydatetime()
-
-
 def _hours(x: float) -> str:
     """8.0 -> '8', 7.5 -> '7.5', 7.25 -> '7.25'."""
     return f"{round(x, 2):g}"
 
 
+def _column(frame: pd.DataFrame, name: str, kind: str) -> list:
+    """A column as Python values (datetimes, floats or text); None where absent or missing."""
+    if name not in frame.columns:
+        return [None] * len(frame)
+    col = frame[name]
+    if kind == "datetime":
+        ts = pd.to_datetime(col, errors="coerce")
+        return [None if pd.isna(t) else t.to_pydatetime() for t in ts]
+    if kind == "float":
+        x = pd.to_numeric(col, errors="coerce")
+        return [None if pd.isna(v) else float(v) for v in x]
+    return [str(v) for v in col]
+
+
 def _work_items(frame: pd.DataFrame | None, catalogue: dict[str, Shift], keep_rows: bool) -> list[_Work]:
     if frame is None or len(frame) == 0:
         return []
+    days = [_as_date(v) for v in frame[C.DATE]]
+    codes = [str(v).strip() for v in frame[C.SHIFT]]
+    agents = [str(v) for v in frame[C.AGENT_ID]]
+    teams = _column(frame, C.TEAM, "text")
+    starts = _column(frame, C.SHIFT_START, "datetime")
+    ends = _column(frame, C.SHIFT_END, "datetime")
+    paids = _column(frame, C.PAID_H, "float")
     out: list[_Work] = []
-    for i, r in enumerate(frame.itertuples(index=False)):
-        day = _as_date(getattr(r, C.DATE))
-        code = str(getattr(r, C.SHIFT)).strip()
+    for i, (day, code) in enumerate(zip(days, codes)):
         shift = catalogue.get(code)
+        given = (teams[i] if C.TEAM in frame.columns else None, starts[i], ends[i], paids[i])
         if shift is not None:
             start, end, paid = shift.start_on(day), shift.end_on(day), shift.paid_h
         else:
-            start = _as_datetime(getattr(r, C.SHIFT_START, None)) or datetime.combine(day, datetime.min.time())
-            end = _as_datetime(getattr(r, C.SHIFT_END, None)) or start
-            paid = float(getattr(r, C.PAID_H, 0.0) or 0.0)
-        out.append(_Work(str(getattr(r, C.AGENT_ID)), day, code, start, end, paid, shift, i if keep_rows else None))
+            start = starts[i] or datetime.combine(day, datetime.min.time())
+            end = ends[i] or start
+            paid = paids[i] or 0.0
+        out.append(_Work(agents[i], day, code, start, end, paid, shift, i if keep_rows else None, given))
     return out
 
 
@@ -259,20 +273,17 @@ def _check_shift_row(scenario: Scenario, assignments: pd.DataFrame, w: _Work, ag
     if w.shift.is_night and not (bool(getattr(agent, C.NIGHT_OK, False)) or team == "night"):
         rep.add("night_eligibility", w.agent_id, w.day,
                 f"{w.code} is a night shift but the agent is not night_ok and not in the night team")
-    row = assignments.iloc[w.row]
+    given_team, given_start, given_end, given_paid = w.given
     problems = []
-    if C.TEAM in assignments.columns and str(row[C.TEAM]) != team:
-        problems.append(f"team {row[C.TEAM]!r} but the agent is in {team}")
-    for col, expect in ((C.SHIFT_START, w.start), (C.SHIFT_END, w.end)):
-        if col in assignments.columns:
-            got = _as_datetime(row[col])
-            if got != expect:
-                problems.append(f"{col} {got:%Y-%m-%d %H:%M} but {w.code} on {w.day} {col}s "
-                                f"{expect:%Y-%m-%d %H:%M}" if got else f"{col} missing")
+    if C.TEAM in assignments.columns and given_team != team:
+        problems.append(f"team {given_team!r} but the agent is in {team}")
+    for col, got, expect in ((C.SHIFT_START, given_start, w.start), (C.SHIFT_END, given_end, w.end)):
+        if col in assignments.columns and got != expect:
+            problems.append(f"{col} {got:%Y-%m-%d %H:%M} but {w.code} on {w.day} {col}s "
+                            f"{expect:%Y-%m-%d %H:%M}" if got else f"{col} missing")
     if C.PAID_H in assignments.columns:
-        paid = row[C.PAID_H]
-        if paid is None or pd.isna(paid) or abs(float(paid) - w.paid_h) > 1e-6:
-            problems.append(f"paid_h {paid} but {w.code} pays {_hours(w.paid_h)} h")
+        if given_paid is None or abs(given_paid - w.paid_h) > 1e-6:
+            problems.append(f"paid_h {given_paid} but {w.code} pays {_hours(w.paid_h)} h")
     if problems:
         rep.add("assignment_fields", w.agent_id, w.day, f"{w.code}: " + "; ".join(problems))
 
@@ -452,9 +463,10 @@ def _check_breaks(scenario: Scenario, by_agent: dict[str, list[_Work]], breaks: 
                   rep: _Report) -> None:
     per_agent: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
     if breaks is not None and len(breaks):
-        for r in breaks.itertuples(index=False):
-            s, e = _as_datetime(getattr(r, C.SHIFT_START)), _as_datetime(getattr(r, C.SHIFT_END))
-            per_agent[str(getattr(r, C.AGENT_ID))].append((s, e, str(getattr(r, C.BREAK_KIND)).strip()))
+        kinds = [k.strip() for k in _column(breaks, C.BREAK_KIND, "text")]
+        for a, s, e, kind in zip(_column(breaks, C.AGENT_ID, "text"), _column(breaks, C.SHIFT_START, "datetime"),
+                                 _column(breaks, C.SHIFT_END, "datetime"), kinds):
+            per_agent[a].append((s, e, kind))
     agents = set(per_agent) | set(by_agent)
     for agent_id in sorted(agents):
         shifts = by_agent.get(agent_id, [])
@@ -569,10 +581,10 @@ def coverage_from_roster(scenario: Scenario, agents: pd.DataFrame, assignments: 
     presence: dict[str, np.ndarray] = {}
     breaks_by_agent: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     if breaks is not None and len(breaks):
-        for r in breaks.itertuples(index=False):
-            s, e = _as_datetime(getattr(r, C.SHIFT_START)), _as_datetime(getattr(r, C.SHIFT_END))
+        for a, s, e in zip(_column(breaks, C.AGENT_ID, "text"), _column(breaks, C.SHIFT_START, "datetime"),
+                           _column(breaks, C.SHIFT_END, "datetime")):
             if s is not None and e is not None and e > s:
-                breaks_by_agent[str(getattr(r, C.AGENT_ID))].append((s, e))
+                breaks_by_agent[a].append((s, e))
     for w in _work_items(assignments, catalogue, keep_rows=True):
         if w.agent_id not in agent_rows or w.shift is None:
             continue

@@ -417,3 +417,20 @@ def test_check_computes_expected_service_level_with_the_erlang_maths(full_book, 
     assert len(result.service_misses) > 0 and result.is_clean() and not result.is_clean(service=True)
     lines = report_lines(result)
     assert any(line.startswith("service level chat on 2026-11-11: ") and "target 85%" in line for line in lines)
+
+
+def test_summary_shows_simulated_service_level(tmp_path, sc, plan):
+    agents, a, b, cov = plan
+    summary = {"service_level_by_day": {"2026-11-11": {"chat": {"expected": 0.5, "simulated": 0.62},
+                                                      "voice_presales": {"expected": 0.9, "simulated": 0.91}}}}
+    path = write_roster_workbook(tmp_path / "r.xlsx", scenario=sc, agents=agents, assignments=a, breaks=b,
+                                 coverage=None, summary=summary)
+    ws = openpyxl.load_workbook(path)["Summary"]
+    cells = {(c.row, c.column): c for row in ws.iter_rows() for c in row}
+    title = next(c for c in cells.values() if isinstance(c.value, str) and c.value.startswith("Simulated service level"))
+    header = [cells[(title.row + 1, j)].value for j in (1, 2, 3)]
+    assert header == ["Date", "voice_presales", "chat"]
+    assert cells[(title.row + 2, 1)].value == datetime(2026, 11, 11)
+    chat = cells[(title.row + 2, 3)]
+    assert chat.value == 0.62 and chat.fill.fgColor.rgb.endswith("FFC7CE")          # below 85 %
+    assert not cells[(title.row + 2, 2)].fill.fgColor.rgb.endswith("FFC7CE")       # 91 % >= 80 %

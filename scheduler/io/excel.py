@@ -230,6 +230,7 @@ def write_roster_workbook(path: str | Path, *, scenario: Scenario, agents: pd.Da
     _write_summary(ws_summary, scenario, agents, assignments, coverage, summary)
     for ws in (ws_codes, ws_orig):
         ws.sheet_state = "hidden"
+        ws.protection.sheet = True          # no password: protects against accidental edits only
     if annotations:
         annotate(wb, _resolve(annotations, layout))
 
@@ -708,6 +709,7 @@ def _write_summary(ws, scenario: Scenario, agents: pd.DataFrame, assignments: pd
                     c.fill = miss
                     c.font = Font(color="9C0006", bold=True)
         r += 1
+    r = _write_simulated(ws, scenario, summary, r)
     notes = list(summary.get("violations", []) or [])
     if notes:
         r += 1
@@ -717,6 +719,38 @@ def _write_summary(ws, scenario: Scenario, agents: pd.DataFrame, assignments: pd
             _text(ws, r, 1, text)
     _widths(ws, {"A": 26, "B": 22, "C": 22, "D": 22, "E": 22, "F": 22, "G": 22})
     _print_setup(ws, title_rows=None)
+
+
+def _write_simulated(ws, scenario: Scenario, summary: dict, r: int) -> int:
+    """The simulated service level per day and queue from the summary (``service_level_by_day``), if any."""
+    by_day = summary.get("service_level_by_day")
+    if not isinstance(by_day, dict):
+        return r
+    cells = {(d, q): v.get("simulated") for d, queues in by_day.items() if isinstance(queues, dict)
+             for q, v in queues.items() if isinstance(v, dict) and v.get("simulated") is not None}
+    if not cells:
+        return r
+    queues = [q for q in scenario.queues if any(k[1] == q for k in cells)]
+    r += 1
+    _text(ws, r, 1, "Simulated service level per day and queue (discrete-event simulation; red: below target)",
+          bold=True)
+    r += 1
+    _header(ws, r, ["Date"] + queues)
+    miss = PatternFill("solid", fgColor=_MISS_FILL)
+    for d in sorted({k[0] for k in cells}):
+        r += 1
+        _put(ws, r, 1, _as_date(d), DATE_FMT)
+        for j, q in enumerate(queues):
+            v = cells.get((d, q))
+            if v is None:
+                continue
+            c = _put(ws, r, 2 + j, float(v), "0.0%")
+            spec = scenario.queues[q]
+            target = spec.sla.daily_target or spec.sla.target
+            if target is not None and float(v) < target - 1e-9:
+                c.fill = miss
+                c.font = Font(color="9C0006", bold=True)
+    return r + 1
 
 
 def _team_cost(scenario: Scenario, catalogue: dict[str, Shift], a: pd.DataFrame, spec) -> float:
@@ -791,6 +825,43 @@ class RosterWorkbook:
     original: dict[tuple[str, date], str] = field(default_factory=dict)
 
 
+_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([^"]+)"')
+
+
+class _Blank:
+    value = None
+    data_type = "n"
+
+    def __init__(self, row: int, column: int):
+        self.row, self.column = row, column
+
+
+class _Sheet:
+    """The cells of one sheet read once in openpyxl's read-only (streaming) mode, addressable by
+    (row, column); merged ranges are read from the sheet's XML part (not parsed: a byte search)."""
+
+    def __init__(self, ws, archive):
+        self.title = ws.title
+        self._rows: dict[int, dict[int, Any]] = {}
+        self.max_row = self.max_column = 0
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value is None or not hasattr(cell, "row"):
+                    continue
+                self._rows.setdefault(cell.row, {})[cell.column] = cell
+                self.max_row = max(self.max_row, cell.row)
+                self.max_column = max(self.max_column, cell.column)
+        with archive.open(ws._worksheet_path) as fh:
+            self.merged = [m.decode("ascii", "replace") for m in _MERGE_RE.findall(fh.read())]
+
+    def cell(self, row: int, column: int):
+        return self._rows.get(row, {}).get(column) or _Blank(row, column)
+
+    def rows(self, min_row: int, max_col: int):
+        for r in range(min_row, self.max_row + 1):
+            yield [self.cell(r, c) for c in range(1, max_col + 1)]
+
+
 _CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,2}\d{4}$")
 
 
@@ -815,32 +886,40 @@ def _plain_text(v) -> str:
     return str(v).strip()
 
 
-def read_roster_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFrame) -> RosterWorkbook:
+def read_roster_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFrame, *,
+                         read_coverage: bool = False) -> RosterWorkbook:
     """Read a roster workbook written by :func:`write_roster_workbook` (and edited by a supervisor).
 
     Raises :class:`WorkbookError` listing every problem with its cell (unknown code or agent, a
     formula where a code belongs, a date outside the horizon, moved or merged header cells, missing
-    or extra sheets...). Nothing is evaluated: formulas are errors.
+    or extra sheets...). Nothing is evaluated: formulas are errors. ``read_coverage`` also reads the
+    Coverage sheet's forecast and requirement (``coverage_input``; what ``check`` needs for service levels).
     """
     from scheduler.io.workbook_safety import open_workbook_safely
 
     path = Path(path)
     name = str(path)
-    wb = open_workbook_safely(path, read_only=False)
+    wb = open_workbook_safely(path, read_only=True)
     out = ProblemCollector(name, error_class=WorkbookError)
     try:
-        _check_sheets(wb, out)
+        sheets = {n: _Sheet(wb[n], wb._archive) for n in (ROSTER, BREAKS, ORIGINAL) if n in wb.sheetnames}
+        _check_sheets(wb.sheetnames, sheets, out)
         out.raise_if_any()
         catalogue = build_catalogue(scenario)
         agent_rows = {str(r.agent_id): r for r in agents.itertuples(index=False)}
-        roster = _read_roster_sheet(wb[ROSTER], scenario, catalogue, agent_rows, out)
-        original = _read_original_sheet(wb[ORIGINAL], scenario, out)
+        roster = _read_roster_sheet(sheets[ROSTER], scenario, catalogue, agent_rows, out)
+        original = _read_original_sheet(sheets[ORIGINAL], scenario, out)
         out.raise_if_any()
         grid, cells, agent_cells, day_cells, locked_agents = roster
         assignments = _assignments_from_grid(scenario, catalogue, agent_rows, grid)
-        breaks, break_cells = _read_breaks_sheet(wb[BREAKS], catalogue, agent_rows, grid, out)
-        coverage_input = _read_coverage_sheet(wb[COVERAGE], scenario, out) if COVERAGE in wb.sheetnames else None
+        breaks, break_cells = _read_breaks_sheet(sheets[BREAKS], catalogue, agent_rows, grid, out)
+        coverage_input = _read_coverage_sheet(wb[COVERAGE], scenario, out) \
+            if read_coverage and COVERAGE in wb.sheetnames else None
         out.raise_if_any()
+    except (KeyError, OSError, ValueError, TypeError, AttributeError) as exc:
+        if isinstance(exc, WorkbookError):
+            raise
+        raise WorkbookError(f"the workbook cannot be read ({type(exc).__name__}: {exc})", file=name) from None
     finally:
         wb.close()
     changes, locks = [], []
@@ -861,8 +940,7 @@ def read_roster_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFr
     )
 
 
-def _check_sheets(wb, out: ProblemCollector) -> None:
-    names = list(wb.sheetnames)
+def _check_sheets(names: list[str], sheets: dict[str, "_Sheet"], out: ProblemCollector) -> None:
     for s in names:
         if s not in ALL_SHEETS:
             out.add(f"sheet {s!r} is not part of a roster workbook; remove it (keep notes outside the file)",
@@ -873,16 +951,16 @@ def _check_sheets(wb, out: ProblemCollector) -> None:
                     "'scheduler export')") if s == ORIGINAL else ""
             out.add(f"the workbook has no sheet {s!r}{hint}", expected=f"sheets {', '.join(VISIBLE_SHEETS)}")
     for s in (ROSTER, BREAKS, ORIGINAL):
-        if s in names:
-            ws = wb[s]
-            if ws.max_row <= 1 and ws.max_column <= 1 and ws.cell(1, 1).value is None:
+        if s in sheets:
+            ws = sheets[s]
+            if ws.max_row == 0:
                 out.add(f"sheet {s!r} is empty", sheet=s, cell=f"{s}!A1",
                         expected="the header row in row 1 and one row per agent" if s != BREAKS
                         else "the header row " + ", ".join(BREAK_HEADERS))
                 continue
-            for rng in ws.merged_cells.ranges:
-                out.add(f"merged cells {rng.coord}; unmerge them (every agent, day and code needs its own cell)",
-                        sheet=s, cell=f"{s}!{rng.coord}")
+            for coord in ws.merged:
+                out.add(f"merged cells {coord}; unmerge them (every agent, day and code needs its own cell)",
+                        sheet=s, cell=f"{s}!{coord}")
 
 
 def _check_header(ws, sheet: str, expected: tuple[str, ...], out: ProblemCollector) -> bool:
@@ -1096,8 +1174,8 @@ def _read_breaks_sheet(ws, catalogue: dict[str, Shift], agent_rows: dict, grid: 
     if not _check_header(ws, sheet, BREAK_HEADERS, out):
         return empty, {}
     rows, cells = [], {}
-    for row in range(2, ws.max_row + 1):
-        values = [ws.cell(row, c) for c in range(1, len(BREAK_HEADERS) + 1)]
+    for values in ws.rows(2, len(BREAK_HEADERS)):
+        row = values[0].row
         if all(c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in values):
             continue
         bad = [c for c in values if _cell_kind(c)]
@@ -1157,27 +1235,35 @@ def _read_breaks_sheet(ws, catalogue: dict[str, Shift], agent_rows: dict, grid: 
 def _read_coverage_sheet(ws, scenario: Scenario, out: ProblemCollector) -> pd.DataFrame | None:
     """Forecast volume and requirement per interval and queue, as the plan wrote them (read-only use)."""
     sheet = COVERAGE
-    if ws.max_row < 2 or _plain_text(ws.cell(1, 1).value) != COVERAGE_HEADERS[0]:
+    rows = ws.iter_rows(max_col=len(COVERAGE_HEADERS), values_only=False)
+    header = [getattr(c, "value", None) for c in next(rows, ())]
+    if not header or _plain_text(header[0]) != COVERAGE_HEADERS[0]:
         return None
-    if not _check_header(ws, sheet, COVERAGE_HEADERS, out):
-        return None
+    for j, label in enumerate(COVERAGE_HEADERS, start=1):
+        got = _plain_text(header[j - 1] if j <= len(header) else None)
+        if got.lower() != label.lower():
+            out.add(f"expected the header {label!r} here; header cells were moved or renamed", sheet=sheet,
+                    cell=_ref(sheet, 1, j), value=got, expected=f"row 1: {', '.join(COVERAGE_HEADERS)}")
+            return None
     starts, queues, vols, reqs = [], [], [], []
     bad = 0
-    for row in ws.iter_rows(min_row=2, max_col=4):
-        a, q, v, r = row
-        if a.value is None and q.value is None:
+    for row_number, row in enumerate(rows, start=2):
+        a, q, v, r = (list(row) + [None] * 4)[:4]
+        values = [getattr(c, "value", None) for c in (a, q, v, r)]
+        if values[0] is None and values[1] is None:
             continue
-        if _cell_kind(a) or _cell_kind(v) or _cell_kind(r) or not isinstance(a.value, datetime) \
-                or not isinstance(v.value, (int, float)) or not isinstance(r.value, (int, float)):
+        kinds = [c is not None and hasattr(c, "data_type") and _cell_kind(c) for c in (a, v, r)]
+        if any(kinds) or not isinstance(values[0], datetime) or not isinstance(values[2], (int, float)) \
+                or not isinstance(values[3], (int, float)):
             bad += 1
             if bad <= 5:
-                out.add("not an interval start, a volume and a requirement", sheet=sheet, cell=_ref(sheet, a.row, 1),
+                out.add("not an interval start, a volume and a requirement", sheet=sheet, cell=_ref(sheet, row_number, 1),
                         expected="a date-time and two numbers, as the plan wrote them")
             continue
-        starts.append(_round_minute(a.value))
-        queues.append(_plain_text(q.value))
-        vols.append(float(v.value))
-        reqs.append(float(r.value))
+        starts.append(_round_minute(values[0]))
+        queues.append(_plain_text(values[1]))
+        vols.append(float(values[2]))
+        reqs.append(float(values[3]))
     return pd.DataFrame({C.INTERVAL_START: pd.to_datetime(starts), C.QUEUE_OR_GROUP: queues,
                          C.FORECAST_VOLUME: vols, C.REQUIRED: reqs})
 
