@@ -70,10 +70,8 @@ class Event:
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last day on which the event has an effect column."""
         if self.is_promotion:
-            first = min(self.start, self.anchor + pd.Timedelta(days=_PRE_BINS[-1][0]))
-            first = max(first, self.start)
             last_r = max(int((self.end - self.anchor).days), 0) + TAIL_DAYS
-            return first, self.anchor + pd.Timedelta(days=last_r)
+            return self.start, self.anchor + pd.Timedelta(days=last_r)
         return self.start - pd.Timedelta(days=1), self.end + pd.Timedelta(days=7)
 
     def shape(self) -> tuple[int, int]:
@@ -211,10 +209,6 @@ def calendar_features(
             cols[name] = cols.get(name, 0) + v
     frame = pd.DataFrame(cols, index=days) if cols else pd.DataFrame(index=days)
     return frame.reindex(sorted(frame.columns), axis=1)
-
-
-def is_kind_column(name: str) -> bool:
-    return "[*]" in name
 
 
 def day_types(events: list[Event], days: pd.DatetimeIndex) -> list[tuple]:

@@ -33,7 +33,7 @@ class QueueHistory:
     days: pd.DatetimeIndex
     volume: np.ndarray
     interval_min: int
-    dst_day: np.ndarray = field(default=None)  # bool per day: a DST transition day
+    dst_day: np.ndarray | None = field(default=None)  # bool per day: a DST transition day
 
     def __post_init__(self) -> None:
         if self.dst_day is None:
@@ -247,12 +247,6 @@ def prepare_history(
     return out, interval
 
 
-def history_span_days(qh: QueueHistory) -> int:
-    """Days from the first to the last observed day (inclusive)."""
-    idx = np.flatnonzero(qh.observed)
-    return 0 if len(idx) == 0 else int(idx[-1] - idx[0] + 1)
-
-
 def open_interval_mask(open_hours: tuple[int, int] | None, interval_min: int) -> np.ndarray:
     """Boolean per interval of the day: open according to (open_min, close_min); close may pass 1440."""
     n = MINUTES_PER_DAY // interval_min
@@ -272,6 +266,6 @@ def open_interval_mask(open_hours: tuple[int, int] | None, interval_min: int) ->
 
 
 __all__ = [
-    "QueueHistory", "prepare_history", "open_interval_mask", "dst_interval_factor", "history_span_days",
+    "QueueHistory", "prepare_history", "open_interval_mask", "dst_interval_factor",
     "to_timestamp", "MINUTES_PER_DAY",
 ]

@@ -22,7 +22,7 @@ import pandas as pd
 
 from scheduler.errors import ForecastError
 from scheduler.forecast.calendar import (
-    Event, calendar_features, closed_days, event_day_bins, occurrence_features, weekday_map,
+    Event, calendar_features, closed_days, occurrence_features, weekday_map,
 )
 from scheduler.forecast.history import QueueHistory
 from scheduler.forecast.regression import CalendarRegression, RegressionSpec
@@ -328,11 +328,4 @@ def seasonal_naive(qh: QueueHistory, origin: int, days: pd.DatetimeIndex) -> np.
     return out
 
 
-def seasonal_naive_daily(qh: QueueHistory, origin: int, days: pd.DatetimeIndex) -> np.ndarray:
-    return seasonal_naive(qh, origin, days).sum(axis=1)
-
-
-__all__ = [
-    "MODEL_NAMES", "LevelFit", "fit_level", "fit_ets", "predict_ets", "seasonal_naive", "open_weekdays",
-    "event_day_bins", "seasonal_naive_daily",
-]
+__all__ = ["MODEL_NAMES", "LevelFit", "fit_level", "fit_ets", "predict_ets", "seasonal_naive", "open_weekdays"]

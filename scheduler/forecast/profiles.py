@@ -142,7 +142,6 @@ def _smooth(x: np.ndarray, span: np.ndarray) -> np.ndarray:
 def intraday_dispersion(qh: QueueHistory, book: ProfileBook, types: list[tuple], last_days: int = 28) -> float:
     """Extra-Poisson variance of interval counts given the day total: phi in var = mu + phi mu^2,
     estimated on recent usable days (profile error included)."""
-    o = book.origin
     idx = np.flatnonzero(book.ok)[-last_days:]
     if len(idx) == 0:
         return 0.0
@@ -153,5 +152,4 @@ def intraday_dispersion(qh: QueueHistory, book: ProfileBook, types: list[tuple],
         y = qh.filled[j]
         num += float(np.sum(np.square(y - mu) - mu))
         den += float(np.sum(np.square(mu)))
-    del o
     return max(num / den, 0.0) if den > 0 else 0.0
