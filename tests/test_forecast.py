@@ -364,3 +364,10 @@ def test_dst_interval_factors():
     assert list(np.flatnonzero(spring == 0)) == [4, 5]          # 02:00 and 02:30 do not exist
     assert list(np.flatnonzero(autumn == 2)) == [4, 5]          # 02:00-03:00 happens twice
     assert dst_interval_factor(pd.Timestamp("2025-10-26"), 30, "Asia/Shanghai") is None
+
+
+def test_repeated_queue_warnings_are_merged():
+    from scheduler.forecast.run import merge_queue_warnings
+
+    got = merge_queue_warnings(["queue 'a': short history", "aggregated", "queue 'b': short history", "queue 'c': gap"])
+    assert got == ["queues 'a', 'b': short history", "aggregated", "queue 'c': gap"]

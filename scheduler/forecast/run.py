@@ -248,7 +248,33 @@ def run_forecast(
         }))
     frame = pd.concat(frames, ignore_index=True)
     backtest = pd.concat(tables, ignore_index=True) if tables else None
-    return ForecastResult(frame=frame, warnings=warnings, models=chosen, backtest=backtest)
+    return ForecastResult(frame=frame, warnings=merge_queue_warnings(warnings), models=chosen, backtest=backtest)
+
+
+def merge_queue_warnings(warnings: list[str]) -> list[str]:
+    """One line per message: "queue 'a': X" and "queue 'b': X" become "queues 'a', 'b': X"."""
+    import re
+
+    order: list[str] = []
+    queues: dict[str, list[str]] = {}
+    for w in warnings:
+        m = re.match(r"queue ('(?:[^']|\\')*'): (.*)$", w, flags=re.S)
+        body = m.group(2) if m else w
+        if body not in queues:
+            order.append(body)
+            queues[body] = []
+        if m:
+            queues[body].append(m.group(1))
+    out = []
+    for body in order:
+        qs = queues[body]
+        if not qs:
+            out.append(body)
+        elif len(qs) == 1:
+            out.append(f"queue {qs[0]}: {body}")
+        else:
+            out.append(f"queues {', '.join(qs)}: {body}")
+    return out
 
 
 @_single_threaded_blas
@@ -294,4 +320,4 @@ def run_backtest(
         tables.append(metrics_table(q, by_model, events))
     if not tables:
         raise ForecastError(f"no queue has enough history for a backtest of {folds} fold(s) × {horizon_days} days")
-    return pd.concat(tables, ignore_index=True), warnings
+    return pd.concat(tables, ignore_index=True), merge_queue_warnings(warnings)
