@@ -494,3 +494,23 @@ def test_deadline_beyond_the_horizon_for_a_queue_open_two_hours_a_day():
     # 4 h of open time = 16 open intervals after 09:00: 09:15..09:45 today (3), 2 h tomorrow (8),
     # 2 h the day after (8) -> the 16th is 09:00 the day after tomorrow, due at its end
     assert due == D0 + pd.Timedelta(days=2, hours=9, minutes=15)
+
+
+def test_blended_agents_keep_calls_covered_while_chatting():
+    """25 voice + 13 chat agents (each group meets its target by staffing's formulas) against the same
+    38 agents all doing both: pooled, chats go first to agents already chatting, so calls keep their
+    service level (spreading chats over idle blended agents took voice to ~0.55) and chat gains."""
+    sc = make_scenario(queues={"voice": {"aht_s": 240}, "chat": {
+        "channel": "chat", "aht_s": 300, "sla": {"answer_within_s": 30, "target": 0.85}, "teams": ["tier1"],
+        "concurrency": 3, "concurrency_aht_growth": 0.15}})
+    fc = flat_forecast({"voice": 300, "chat": 300}, START, 2)
+    a1 = make_agents({"tier1": 25}, {"tier1": ("voice",)})
+    a2 = make_agents({"tier1": 13}, {"tier1": ("chat",)}).assign(agent_id=lambda f: f["agent_id"] + "c")
+    split_agents = pd.concat([a1, a2], ignore_index=True)
+    pooled_agents = make_agents({"tier1": 38}, {"tier1": ("voice", "chat")})
+    out = {}
+    for name, ag in (("split", split_agents), ("pooled", pooled_agents)):
+        res = simulate_roster(sc, ag, fc, round_the_clock(ag, START, 2), NO_BREAKS, reps=4, seed=18)
+        out[name] = res.overall.set_index("queue")["service_level"]
+    assert out["pooled"]["voice"] > out["split"]["voice"] - 0.03
+    assert out["pooled"]["chat"] > out["split"]["chat"]

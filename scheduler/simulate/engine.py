@@ -11,9 +11,10 @@ served, so this gives exactly the outcomes of an eager abandonment event.
 
 Routing (see docs/simulation.md):
 - a new live contact goes to an idle agent of the first team, in the queue's team order, that has one
-  (the longest idle); a new chat to the team's agent with the fewest chats in hand (idle first), so
-  chats spread evenly as staffing assumes; the overflow team only once the contact has waited
-  ``overflow_after_s`` (a timer event);
+  (the longest idle); a new chat first to an idle agent who serves no other live queue, then to a
+  chatting agent with a free slot (fewest chats first), then to an idle agent who also takes calls —
+  chats spread evenly over chat agents as staffing assumes, and blended agents stay free for calls;
+  the overflow team only once the contact has waited ``overflow_after_s`` (a timer event);
 - chat slow-down is dynamic: with m chats in hand every chat progresses at rate 1/(1 + growth·(m − 1)),
   so its remaining time is rescheduled whenever m changes (stale heap entries are skipped);
 - an agent who becomes free works down its plan: the longest-waiting live contact of its *own* queues
@@ -198,12 +199,14 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
     idle_count = [0] * Q
 
     # idle agents per queue and team, and chatting agents with a free slot per queue, team and number of
-    # chats in hand (level m = 1 .. concurrency - 1); dicts used as insertion-ordered sets
+    # chats in hand (level m = 1 .. concurrency - 1); for chat queues also the idle agents who serve no
+    # other live queue ("solo"); dicts used as insertion-ordered sets
     idle_d = [[{} for _ in range(G)] for _ in range(Q)]
+    solo_d = [[{} for _ in range(G)] for _ in range(Q)]
     part_d = [[[{} for _ in range(max(q_conc[qi] - 1, 0))] for _ in range(G)] for qi in range(Q)]
     team_names = inp.teams
-    route_now: list[list[tuple[dict, list[dict] | None]]] = []
-    route_ovf: list[list[tuple[dict, list[dict] | None]]] = []
+    route_now: list[list[tuple[dict, list[dict] | None, dict | None]]] = []
+    route_ovf: list[list[tuple[dict, list[dict] | None, dict | None]]] = []
     def_route: list[list[dict]] = []
     eligible = inp.eligible
     team_has = [[bool(np.any(eligible[inp.agent_team == g, qi])) for g in range(G)] for qi in range(Q)]
@@ -213,7 +216,8 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
             g = team_names.index(name)
             if not team_has[qi][g]:
                 continue
-            entry = (idle_d[qi][g], part_d[qi][g] if q_conc[qi] > 1 else None)
+            chat = q_conc[qi] > 1
+            entry = (idle_d[qi][g], part_d[qi][g] if chat else None, solo_d[qi][g] if chat else None)
             if not spec.live:
                 def_l.append(idle_d[qi][g])
             elif g == ovf and q_tau[qi] > 0:
@@ -259,6 +263,8 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                     concs.append(q_conc[qi])
             else:
                 (own_def if own else help_def).append(qi)
+        if pl and len(pl) == len(lq):      # chats are its only live work: a "solo" chat agent
+            dl.extend(solo_d[qi][g] for qi in pl)
         ag_dicts.append(dl)
         lim = min(concs) if concs else 1
         ag_pdicts.append([[part_d[qi][g][m - 1] for qi in pl] for m in range(1, lim)])
@@ -347,15 +353,19 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                 chat_end[c] = e
                 heappush(heap, (e, CHAT_END, a, c))
 
-    def pick_agent(d_idle: dict, levels: list[dict] | None) -> int:
-        """The team's agent for a new contact: the longest idle; for chat, fewest chats in hand first."""
-        if d_idle:
-            return next(iter(d_idle))
-        if levels:
-            for d in levels:
-                if d:
-                    return next(iter(d))
-        return -1
+    def pick_agent(d_idle: dict, levels: list[dict] | None, d_solo: dict | None) -> int:
+        """The team's agent for a new contact: the longest idle. A chat goes first to an idle agent who
+        serves no other live queue, then to a chatting agent with a free slot (fewest chats first), and
+        only then to an idle agent who could take calls: chats spread evenly over chat agents, and
+        blended agents stay free for calls as long as possible."""
+        if levels is None:
+            return next(iter(d_idle)) if d_idle else -1
+        if d_solo:
+            return next(iter(d_solo))
+        for d in levels:
+            if d:
+                return next(iter(d))
+        return next(iter(d_idle)) if d_idle else -1
 
     def head_any(q: int, t: float) -> int:
         L = ql[q]
@@ -582,8 +592,8 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                 c = y
                 if status[c] != WAITING or arr[c] + pat[c] <= t:
                     continue
-                for d_idle, levels in route_ovf[q]:
-                    a = pick_agent(d_idle, levels)
+                for d_idle, levels, d_solo in route_ovf[q]:
+                    a = pick_agent(d_idle, levels, d_solo)
                     if a < 0:
                         continue
                     h = head_any(q, t)
@@ -615,8 +625,8 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
             ia += 1
             ta = arr[ia] if ia < n else INF
             if q_live[q]:
-                for d_idle, levels in route_now[q]:
-                    a = pick_agent(d_idle, levels)
+                for d_idle, levels, d_solo in route_now[q]:
+                    a = pick_agent(d_idle, levels, d_solo)
                     if a < 0:
                         continue
                     clear(a)
