@@ -434,3 +434,16 @@ def test_summary_shows_simulated_service_level(tmp_path, sc, plan):
     chat = cells[(title.row + 2, 3)]
     assert chat.value == 0.62 and chat.fill.fgColor.rgb.endswith("FFC7CE")          # below 85 %
     assert not cells[(title.row + 2, 2)].fill.fgColor.rgb.endswith("FFC7CE")       # 91 % >= 80 %
+
+
+def test_annotated_copy_marks_the_break_row(book, sc, plan, tmp_path):
+    r = _row_of(book, "A1", "Breaks")
+    _edit(book, "Breaks", {f"F{r}": datetime(2026, 11, 2, 12, 0), f"G{r}": datetime(2026, 11, 2, 12, 15)})
+    result = check_workbook(book, sc, plan[0])
+    out = write_annotated_workbook(result, tmp_path / "annotated.xlsx", sc, plan[0])
+    ws = openpyxl.load_workbook(out)["Breaks"]
+    marked = [(c.coordinate, c.comment.text) for row in ws.iter_rows() for c in row if c.comment]
+    assert len(marked) == 1
+    coord, text = marked[0]
+    assert ws[coord.replace("F", "A")].value == "A1" and ws[coord].value == datetime(2026, 11, 2, 12, 0)
+    assert "must start between 10:30 and 11:30" in text and text.startswith("[hard]")
