@@ -433,3 +433,25 @@ def test_coverage_is_consistent_with_paid_time(sc):
     # every shift of the clean roster ends inside the horizon: all on-shift time is on the grid
     assert on_h == pytest.approx(shift_h - break_h)
     assert np.isfinite(cov["effective_agents"]).all()
+
+
+def test_a_night_shift_running_into_the_next_shift(sc):
+    # N2300 ends 09:00 the next morning: a D0800 that day starts an hour before it ends
+    v = check(sc, *solo("N1", {day(0): "N2300", day(1): "D0800"}, contract="vendor", team="tier2"))
+    assert [x.message for x in v if x.rule == "min_rest"] == [
+        "N1 2026-11-03: D0800 after night shift N2300 on 2026-11-02 starts 1 h before it ends, minimum 11 h"]
+    prev, _ = build_roster(sc, {"N1": {date(2026, 11, 1): "N2300"}})
+    prev[C.DATE] = prev[C.DATE].dt.date          # the previous roster as pipeline.read_previous_assignments gives it
+    assert check(sc, *solo("N1", {day(0): "N2200"}, contract="vendor"), previous=prev) == []   # 13 h rest
+    v = check(sc, *solo("N1", {day(0): "D0700"}, contract="vendor", team="tier2"), previous=prev)
+    assert [x.message for x in v] == [
+        "N1 2026-11-02: D0700 after night shift N2300 on 2026-11-01 starts 2 h before it ends, minimum 11 h"]
+
+
+def test_dates_as_python_dates_or_text(sc):
+    agents = make_agents()
+    a, b = build_roster(sc, clean_grid(), agents)
+    for convert in (lambda s: s.dt.date, lambda s: s.dt.strftime("%Y-%m-%d")):
+        a2 = a.copy()
+        a2[C.DATE] = convert(a2[C.DATE])
+        assert check_roster(sc, agents, a2, b) == []
