@@ -191,13 +191,16 @@ _MODEL_CHOICES = ["auto", "seasonal_naive", "ets", "calendar_regression", "combi
 @click.option("--timezone", default="Asia/Shanghai", show_default=True, help="Zone of the local times (DST).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Forecast CSV to write.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw history and forecast to this PNG.")
+@click.option("--regressors", "regressors_path", type=click.Path(dir_okay=False),
+              help="Daily regressors CSV: ds, [queue,] one numeric column each; must cover history and horizon.")
 @reports_errors
-def forecast(history_path, calendar_path, start, days, interval_min, model, folds, timezone, output, plot_path) -> None:
+def forecast(history_path, calendar_path, start, days, interval_min, model, folds, timezone, output, plot_path,
+             regressors_path) -> None:
     """Forecast contacts per queue and interval: ds, queue, volume, volume_lo, volume_hi, model."""
     from scheduler.forecast.cli_support import forecast_command
 
     for line in forecast_command(history_path, calendar_path, start.date(), days, interval_min, model, folds,
-                                 timezone, output, plot_path):
+                                 timezone, output, plot_path, regressors_path):
         progress_echo(line)
 
 
@@ -213,14 +216,17 @@ def forecast(history_path, calendar_path, start, days, interval_min, model, fold
               help="Evaluate only this model (repeatable; default all).")
 @click.option("--timezone", default="Asia/Shanghai", show_default=True, help="Zone of the local times (DST).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
+@click.option("--regressors", "regressors_path", type=click.Path(dir_okay=False),
+              help="Daily regressors CSV: ds, [queue,] one numeric column each.")
 @reports_errors
-def backtest(history_path, calendar_path, horizon_days, folds, interval_min, models, timezone, as_json) -> None:
+def backtest(history_path, calendar_path, horizon_days, folds, interval_min, models, timezone, as_json,
+             regressors_path) -> None:
     """Rolling-origin accuracy per queue and model: MASE, WAPE, bias, RMSE, 80 % interval coverage
     (overall, on promotion days, on holidays)."""
     from scheduler.forecast.cli_support import backtest_command
 
     text, notes = backtest_command(history_path, calendar_path, horizon_days, folds, interval_min, list(models),
-                                   timezone, as_json)
+                                   timezone, as_json, regressors_path)
     for line in notes:
         progress_echo(line)
     click.echo(text)

@@ -371,3 +371,51 @@ def test_repeated_queue_warnings_are_merged():
 
     got = merge_queue_warnings(["queue 'a': short history", "aggregated", "queue 'b': short history", "queue 'c': gap"])
     assert got == ["queues 'a', 'b': short history", "aggregated", "queue 'c': gap"]
+
+
+# ---------------------------------------------------------------- external regressors in run_forecast
+
+
+def _flash_sales():
+    rng = np.random.default_rng(12)
+    days = pd.date_range("2025-01-01", "2025-12-31", freq="D")
+    intensity = np.where(rng.random(len(days)) < 0.15, rng.uniform(1, 3, len(days)), 0.0)   # unannounced sales
+    mean = 2000 * np.array([1.1, 1.05, 1.0, 1.0, 0.95, 0.8, 0.75])[days.day_of_week] * np.exp(0.3 * intensity)
+    vol = rng.poisson(mean).astype(float)
+    hist = pd.DataFrame({"ds": days, "queue": "chat", "volume": vol})
+    regs = pd.DataFrame({"ds": days, "sale_intensity": intensity})
+    return hist, regs, mean
+
+
+def test_external_regressor_effect_learned_and_applied():
+    hist, regs, mean = _flash_sales()
+    train = hist[hist["ds"] < "2025-12-01"]
+    res = run_forecast(train, None, start="2025-12-01", days=31, interval_min=1440, settings=PINNED, regressors=regs)
+    f = res.frame.set_index("ds")["volume"]
+    truth = pd.Series(mean, index=pd.DatetimeIndex(regs["ds"])).loc["2025-12-01":]
+    assert np.mean(np.abs(f.to_numpy() / truth.to_numpy() - 1)) < 0.06
+    # swapped column order, extra queue column for every queue: same forecast
+    regs2 = regs.assign(queue="")[["sale_intensity", "queue", "ds"]]
+    res2 = run_forecast(train, None, start="2025-12-01", days=31, interval_min=1440, settings=PINNED, regressors=regs2)
+    pd.testing.assert_frame_equal(res.frame, res2.frame)
+
+
+def test_regressor_dates_short_of_the_horizon_is_an_error():
+    hist, regs, _ = _flash_sales()
+    train = hist[hist["ds"] < "2025-12-01"]
+    short = regs[regs["ds"] < "2025-12-20"]
+    with pytest.raises(ForecastError, match="regressor dates do not cover the forecast: 12 date\\(s\\) missing, first 2025-12-20"):
+        run_forecast(train, None, start="2025-12-01", days=31, interval_min=1440, settings=PINNED, regressors=short)
+
+
+def test_calendar_uplift_overrides_a_seen_event_and_says_so(synth):
+    hist, cal, _ = synth
+    cal = cal.copy()
+    cal.loc[(cal["name"] == "double11") & (cal["start"].dt.year == 2025), "uplift"] = 4.0
+    notes = []
+    lvl = _level(hist, cal, "2025-11-01", notes=notes)
+    assert np.exp(lvl.calendar_effect(pd.DatetimeIndex(["2025-11-11"])))[0] == pytest.approx(4.0, rel=1e-6)
+    import re
+
+    learned = [float(m.group(1)) for n in notes for m in [re.search(r"uplift 4 replaces the learned peak multiplier ([\d.]+)", n)] if m]
+    assert learned and learned[0] == pytest.approx(3.0, rel=0.10)

@@ -77,3 +77,24 @@ def test_daily_history_with_interval_is_a_clear_error(tmp_path):
     r = CliRunner().invoke(main, ["forecast", "--history", str(p), "--start", "2025-11-01", "--days", "7",
                                   "--interval-min", "15", "-o", str(tmp_path / "o.csv")])
     assert r.exit_code == 1 and "daily totals" in r.output and "interval_min=1440" in r.output
+
+
+def test_regressors_file_errors_name_file_row_column(files, tmp_path):
+    p = tmp_path / "regs.csv"
+    p.write_text("ds,sale\n2025-10-01,1\n2025-10-02,lots\n01/10/2025,2\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["forecast", "--history", str(files / "history.csv"), "--start", "2025-11-01", "--days", "7",
+                                  "--regressors", str(p), "-o", str(tmp_path / "o.csv")])
+    assert r.exit_code == 1
+    assert f"{p}, row 3, column 'sale': not a number (got 'lots')" in r.output
+    assert f"{p}, row 4, column 'ds': not a date (got '01/10/2025')" in r.output
+
+
+def test_regressors_not_covering_the_horizon(files, tmp_path):
+    p = tmp_path / "regs.csv"
+    days = pd.date_range("2025-05-01", "2025-11-03")
+    p.write_text("ds,sale\n" + "".join(f"{d.date()},{d.day % 3}\n" for d in days), encoding="utf-8")
+    r = CliRunner().invoke(main, ["forecast", "--history", str(files / "history.csv"), "--start", "2025-11-01", "--days", "7",
+                                  "--interval-min", "60", "--model", "calendar_regression", "--regressors", str(p),
+                                  "-o", str(tmp_path / "o.csv")])
+    assert r.exit_code == 1
+    assert "regressor dates do not cover the forecast: 4 date(s) missing, first 2025-11-04" in r.output

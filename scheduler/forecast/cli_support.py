@@ -23,13 +23,49 @@ def _read(history_path: str, calendar_path: str | None):
     return history, calendar
 
 
+def read_regressors(path: str) -> pd.DataFrame:
+    """Daily regressors: ``ds`` (a date), optional ``queue`` (empty = every queue), and one numeric
+    column per regressor. Every problem is reported with file, row and column."""
+    from scheduler.errors import ProblemCollector
+    from scheduler.io.tables import read_raw_table, require_columns
+
+    raw = read_raw_table(path, what="regressors")
+    require_columns(raw, (C.DS,), (C.QUEUE,), what="regressors")
+    out = ProblemCollector(raw.file)
+    f = raw.frame
+    text = f[C.DS].str.strip().str.replace(r" 00:00(:00)?$", "", regex=True)
+    ds = pd.to_datetime(text, format=C.DATE_FORMAT, errors="coerce")
+    names = [c for c in f.columns if c not in (C.DS, C.QUEUE)]
+    if not names:
+        out.add("no regressor columns", row=1, expected="ds[, queue] and one numeric column per regressor")
+    values = {}
+    for i in np.flatnonzero(ds.isna().to_numpy())[:20]:
+        out.add("not a date", value=f[C.DS].iat[i], expected="'YYYY-MM-DD'", **_where(raw, i, C.DS))
+    for c in names:
+        x = pd.to_numeric(f[c].str.strip(), errors="coerce")
+        for i in np.flatnonzero(~np.isfinite(x.fillna(np.nan).to_numpy(dtype=float)))[:20]:
+            out.add("not a number", value=f[c].iat[i], expected="a finite number", **_where(raw, i, c))
+        values[c] = x.astype(float)
+    out.raise_if_any()
+    frame = pd.DataFrame({C.DS: ds, **values})
+    if C.QUEUE in f.columns:
+        frame.insert(1, C.QUEUE, f[C.QUEUE].str.strip())
+    return frame
+
+
+def _where(raw, i: int, column: str) -> dict:
+    return {k: v for k, v in raw.where(i, column).items() if k != "file"}
+
+
 def forecast_command(history_path: str, calendar_path: str | None, start: date, days: int, interval_min: int | None,
-                     model: str, folds: int, timezone: str, output: str, plot_path: str | None) -> list[str]:
+                     model: str, folds: int, timezone: str, output: str, plot_path: str | None,
+                     regressors_path: str | None = None) -> list[str]:
     """Read, forecast, write the CSV (and plot). Returns progress lines (warnings, choices)."""
     history, calendar = _read(history_path, calendar_path)
+    regressors = read_regressors(regressors_path) if regressors_path else None
     settings = ForecastSettings(model=model, backtest_folds=folds)
     result = run_forecast(history, calendar, start=start, days=days, interval_min=interval_min,
-                          settings=settings, timezone=timezone)
+                          settings=settings, timezone=timezone, regressors=regressors)
     frame = result.frame.copy()
     frame[C.DS] = frame[C.DS].dt.strftime(C.TIMESTAMP_FORMAT)
     for c in (C.VOLUME, C.VOLUME_LO, C.VOLUME_HI):
@@ -52,11 +88,13 @@ def forecast_command(history_path: str, calendar_path: str | None, start: date, 
 
 
 def backtest_command(history_path: str, calendar_path: str | None, horizon_days: int, folds: int,
-                     interval_min: int | None, models: list[str], timezone: str, as_json: bool) -> tuple[str, list[str]]:
+                     interval_min: int | None, models: list[str], timezone: str, as_json: bool,
+                     regressors_path: str | None = None) -> tuple[str, list[str]]:
     """Read, evaluate; returns (table or JSON text, warnings)."""
     history, calendar = _read(history_path, calendar_path)
+    regressors = read_regressors(regressors_path) if regressors_path else None
     table, warnings = run_backtest(history, calendar, horizon_days=horizon_days, folds=folds, interval_min=interval_min,
-                                   models=models or None, timezone=timezone)
+                                   models=models or None, timezone=timezone, regressors=regressors)
     notes = [f"warning: {w}" for w in warnings]
     if as_json:
         records = [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}

@@ -25,8 +25,9 @@ from scheduler.forecast.calendar import (
     Event, calendar_features, closed_days, occurrence_features, weekday_map,
 )
 from scheduler.forecast.history import QueueHistory
-from scheduler.forecast.regression import CalendarRegression, RegressionSpec
+from scheduler.forecast.regression import CalendarRegression, RegressionSpec, check_regressors
 
+EXOG_PREFIX = "x:"      # external regressor columns inside the model (kept apart from structural names)
 MODEL_NAMES = ("seasonal_naive", "ets", "calendar_regression", "combined")
 YEARLY_MIN_DAYS = 365
 YEARLY_SEASON_DAYS = 730   # a yearly season seen only once cannot be told from trend and events
@@ -72,6 +73,21 @@ class LevelFit:
     open_dows: list[int]
     aliases: dict[str, str] = field(default_factory=dict)
     unseen: dict[str, str] = field(default_factory=dict)   # key -> how it is handled
+    exog: pd.DataFrame | None = None
+
+    def exog_effect(self, days: pd.DatetimeIndex) -> np.ndarray:
+        """Log-scale effect of the external regressors (their dates must cover ``days``)."""
+        names = [c for c in self.model.regressor_names if c.startswith(EXOG_PREFIX)]
+        if not names:
+            return np.zeros(len(days))
+        raw = [c[len(EXOG_PREFIX):] for c in names]
+        origin_day = self.qh.days[0] + pd.Timedelta(days=self.origin)
+        past, future = days[days < origin_day], days[days >= origin_day]
+        # history days were checked at fit (observed ones); the horizon must be covered in full
+        x_past = self.exog.reindex(past)[raw].apply(pd.to_numeric, errors="coerce").fillna(0.0).to_numpy(dtype=float)
+        x_future = check_regressors(self.exog, raw, future, f"queue {self.qh.queue!r}: regressors").to_numpy()
+        x = pd.DataFrame(np.vstack([x_past.reshape(-1, len(raw)), x_future.reshape(-1, len(raw))]), columns=names)
+        return self.model.effect(names, x)
 
     # -- calendar ------------------------------------------------------------------------------
     def _coef(self, name: str) -> float:
@@ -85,12 +101,17 @@ class LevelFit:
         return eff
 
     def _override(self, ev: Event) -> float | None:
+        """The peak multiplier a planner set: the scenario's ``forecast.uplift`` (by name or key),
+        else the calendar row's ``uplift``; None = the learned effect."""
         for k in (ev.name, ev.key):
             if k in self.uplift:
                 return self.uplift[k]
-        if ev.key in self.unseen and ev.uplift is not None:
-            return ev.uplift
-        return None
+        return ev.uplift
+
+    def learned_peak(self, ev: Event) -> float:
+        """The learned multiplier of the event's peak (first day for holidays), before overrides."""
+        day = pd.DatetimeIndex([ev.anchor if ev.is_promotion else ev.start])
+        return float(np.exp(self._occurrence_effect(ev, day)[0]))
 
     def calendar_effect(self, days: pd.DatetimeIndex) -> np.ndarray:
         """Log-scale calendar effect per day (learned, or scaled to an uplift override)."""
@@ -105,17 +126,13 @@ class LevelFit:
             e = self._occurrence_effect(ev, days)
             u = self._override(ev)
             if u is not None:
-                if ev.is_promotion:
-                    anchor = pd.DatetimeIndex([ev.anchor])
-                    peak = float(self._occurrence_effect(ev, anchor)[0])
-                else:
-                    peak = float(self._occurrence_effect(ev, pd.DatetimeIndex([ev.start]))[0])
+                peak = float(np.log(self.learned_peak(ev)))
                 if peak > np.log(1.05):
                     e = e * (np.log(u) / peak)
                 else:
                     e = np.where((days >= ev.start) & (days <= ev.end), np.log(u), 0.0)
             eff += e
-        return eff + self.reopening_effect(days)
+        return eff + self.reopening_effect(days) + self.exog_effect(days)
 
     def reopening_effect(self, days: pd.DatetimeIndex) -> np.ndarray:
         """Log-level change of days modelled as the week's reopening weekday (after a closure)."""
@@ -165,10 +182,13 @@ def fit_level(
     horizon: pd.DatetimeIndex,
     uplift: dict[str, float] | None = None,
     notes: list[str] | None = None,
+    exog: pd.DataFrame | None = None,
 ) -> LevelFit:
     """Fit the calendar regression on days before ``origin`` and resolve the horizon's unseen events.
 
-    ``notes`` receives user-facing warnings (short history, unseen promotions, outliers).
+    ``notes`` receives user-facing warnings (short history, unseen promotions, outliers);
+    ``exog``: external regressors, a frame indexed by date with one named column each, covering
+    the observed training days and the horizon (checked by name and date).
     """
     notes = notes if notes is not None else []
     days = qh.days[:origin]
@@ -191,13 +211,16 @@ def fit_level(
         )
     spec = RegressionSpec(weekly=qh.interval_min <= 1440, fourier_k=fourier)
     feats = calendar_features(events, days)
+    if exog is not None and len(exog.columns):
+        x = check_regressors(exog, [str(c) for c in exog.columns], days[obs], f"queue {qh.queue!r}: regressors")
+        feats = feats.join(x.reindex(days).fillna(0.0).add_prefix(EXOG_PREFIX))
     weight = pd.Series(obs.astype(float), index=days)
     open_dows = open_weekdays(qh, origin)
     model = CalendarRegression(spec)
     span_days = pd.date_range(days[0], max(horizon[-1], days[-1]), freq="D")
     model.dow_map = weekday_map(events, span_days, open_dows, quietest_weekday(y.where(obs), open_dows))
     model.fit(y.where(obs), feats, weight=weight)
-    fit = LevelFit(qh, origin, events, model, dict(uplift or {}), open_dows)
+    fit = LevelFit(qh, origin, events, model, dict(uplift or {}), open_dows, exog=exog)
     # events of the horizon never seen in the training data
     seen_cols = model.observed_columns(feats, obs & ~days.isin(model.outliers)) if len(feats.columns) else set()
     seen_events = [ev for ev in events if _peak_column(ev) in seen_cols]
@@ -230,6 +253,15 @@ def fit_level(
                     f"queue {qh.queue!r}: {ev.name!r} ({ev.kind}) has no past occurrence and no uplift, and no event of "
                     f"its kind was seen: only the pooled {ev.family} effect (if any) is applied; give an uplift in the calendar"
                 )
+    for ev in events:
+        first, last = ev.window()
+        if last < h_first or first > h_last or ev.key in fit.unseen or ev.kind == "closure":
+            continue
+        if ev.uplift is not None and not any(k in fit.uplift for k in (ev.name, ev.key)):
+            notes.append(
+                f"queue {qh.queue!r}: {ev.name!r} from {ev.start.date()}: the calendar's uplift {ev.uplift:g} replaces "
+                f"the learned peak multiplier {fit.learned_peak(ev):.2f}"
+            )
     if len(model.outliers):
         shown = ", ".join(str(d.date()) for d in model.outliers[::-1][:8])
         more = f" and {len(model.outliers) - 8} earlier" if len(model.outliers) > 8 else ""

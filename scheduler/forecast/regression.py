@@ -105,6 +105,8 @@ def check_regressors(frame: object, names: list[str], index: pd.DatetimeIndex, w
 
 
 def _family(name: str) -> str:
+    if name.startswith("x:"):
+        return "exog"
     if name in ("const", "trend"):
         return name
     if name.startswith("hinge"):

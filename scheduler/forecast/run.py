@@ -47,6 +47,7 @@ class QueueForecaster:
     open_mask: np.ndarray
     timezone: str
     last_day: pd.Timestamp        # last day a forecast may be asked for
+    exog: pd.DataFrame | None = None   # external regressors by date (named columns)
 
     def __post_init__(self) -> None:
         all_days = pd.date_range(self.qh.days[0], self.last_day, freq="D")
@@ -71,7 +72,7 @@ class QueueForecaster:
         Returns (model -> matrix, info) with info holding the level fit and the profile book.
         """
         qh = self.qh
-        level = fit_level(qh, origin, self.events, horizon=days, uplift=self.uplift, notes=notes)
+        level = fit_level(qh, origin, self.events, horizon=days, uplift=self.uplift, notes=notes, exog=self.exog)
         excluded = np.zeros(len(qh.days), dtype=bool)
         excluded[:origin] = level.outlier_mask
         book = ProfileBook(qh, self.types, origin, excluded=excluded)
@@ -173,6 +174,7 @@ def run_forecast(
     open_hours: dict[str, tuple[int, int]] | None = None,
     timezone: str = "Asia/Shanghai",
     pinned: dict[str, str] | None = None,
+    regressors: pd.DataFrame | None = None,
 ) -> ForecastResult:
     """Forecast contacts per queue and interval for ``days`` days from ``start`` (local dates).
 
@@ -180,7 +182,8 @@ def run_forecast(
     frame of ``read_calendar`` or None; ``interval_min``: output interval (None = the history's
     own); ``settings.model``: ``auto`` (chosen per queue by backtest) or a model name;
     ``pinned``: queue -> model name overriding ``settings.model``; ``open_hours``: queue ->
-    (open_min, close_min) — intervals outside get 0.
+    (open_min, close_min) — intervals outside get 0; ``regressors``: external daily regressors
+    (:func:`regressors_for_queue`), matched by name, their dates checked to cover history and horizon.
     """
     if not isinstance(days, (int, np.integer)) or days < 1:
         raise ForecastError(f"days must be a whole number >= 1, got {days!r}")
@@ -208,7 +211,8 @@ def run_forecast(
                 f"queue {q!r}: {outside / np.nansum(qh.filled[-91:]):.0%} of the last 91 days' volume falls outside "
                 "the opening hours; those intervals are forecast as closed (0)"
             )
-        fc = QueueForecaster(qh, events, dict(settings.uplift), mask, timezone, horizon[-1])
+        fc = QueueForecaster(qh, events, dict(settings.uplift), mask, timezone, horizon[-1],
+                             regressors_for_queue(regressors, q))
         model_q = pinned.get(q) or settings.model
         candidates = list(MODEL_NAMES) if model_q == "auto" else [model_q]
         total_recent = float(np.nansum(qh.filled[-56:]))
@@ -251,6 +255,23 @@ def run_forecast(
     return ForecastResult(frame=frame, warnings=merge_queue_warnings(warnings), models=chosen, backtest=backtest)
 
 
+def regressors_for_queue(regressors: pd.DataFrame | None, queue: str) -> pd.DataFrame | None:
+    """The daily regressors of one queue from a long frame: column ``ds`` (dates), optional
+    ``queue`` (empty = every queue) and one numeric column per regressor. Indexed by date."""
+    if regressors is None:
+        return None
+    if not isinstance(regressors, pd.DataFrame) or C.DS not in regressors.columns:
+        raise ForecastError("regressors must be a frame with a 'ds' column of dates and one column per regressor")
+    frame = regressors
+    if C.QUEUE in frame.columns:
+        q = frame[C.QUEUE].fillna("").astype(str).str.strip()
+        frame = frame[(q == queue) | (q == "")].drop(columns=C.QUEUE)
+    days = pd.to_datetime(frame[C.DS]).dt.normalize()
+    if days.duplicated().any():
+        raise ForecastError(f"regressors: date {days[days.duplicated()].iloc[0].date()} is given twice for queue {queue!r}")
+    return frame.drop(columns=C.DS).set_axis(pd.DatetimeIndex(days), axis=0)
+
+
 def merge_queue_warnings(warnings: list[str]) -> list[str]:
     """One line per message: "queue 'a': X" and "queue 'b': X" become "queues 'a', 'b': X"."""
     import re
@@ -289,6 +310,7 @@ def run_backtest(
     settings: ForecastSettings | None = None,
     open_hours: dict[str, tuple[int, int]] | None = None,
     timezone: str = "Asia/Shanghai",
+    regressors: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Rolling-origin evaluation of every model (or ``models``) per queue over the whole history.
 
@@ -308,7 +330,8 @@ def run_backtest(
     tables = []
     for q, qh in queues.items():
         mask = open_interval_mask(open_hours.get(q), interval)
-        fc = QueueForecaster(qh, events, dict(settings.uplift), mask, timezone, qh.days[-1])
+        fc = QueueForecaster(qh, events, dict(settings.uplift), mask, timezone, qh.days[-1],
+                             regressors_for_queue(regressors, q))
         by_model = fc.backtest(int(horizon_days), int(folds), models)
         if not by_model:
             warnings.append(f"queue {q!r}: history too short for {folds} fold(s) of {horizon_days} days")
