@@ -1,6 +1,6 @@
 """Open an untrusted .xlsx safely: size limits before parsing, zip-bomb check, clear errors.
 
-Limits (documented in docs/formats.md):
+Limits (documented in docs/workbook.md, "Hostile and broken workbooks"):
 - file size at most ``MAX_FILE_BYTES`` (50 MB);
 - total uncompressed size at most ``MAX_UNCOMPRESSED_BYTES`` (500 MB);
 - no member with a compression ratio above ``MAX_RATIO`` (200:1) once larger than 1 MB;
