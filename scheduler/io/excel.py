@@ -862,7 +862,6 @@ class _Sheet:
             yield [self.cell(r, c) for c in range(1, max_col + 1)]
 
 
-_CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,2}\d{4}$")
 
 
 def _ref(sheet: str, row: int, col: int) -> str:
