@@ -862,8 +862,6 @@ class _Sheet:
             yield [self.cell(r, c) for c in range(1, max_col + 1)]
 
 
-
-
 def _ref(sheet: str, row: int, col: int) -> str:
     return f"{sheet}!{get_column_letter(col)}{row}"
 
