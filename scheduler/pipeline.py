@@ -244,7 +244,7 @@ def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simul
         t = time.perf_counter()
         progress(f"simulating the roster ({scenario.simulation.reps} replications)")
         sim = simulate_roster(scenario, inputs.agents, volume, roster.assignments, roster.breaks,
-                              reps=scenario.simulation.reps, seed=scenario.simulation.seed)
+                              reps=scenario.simulation.reps, seed=scenario.simulation.seed, progress=progress)
         timings["simulate"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
 
@@ -295,7 +295,7 @@ def overtime_hours(assignments: pd.DataFrame, agents: pd.DataFrame, scenario: Sc
         return 0.0
     a = assignments[[C.AGENT_ID, C.DATE, C.PAID_H]].copy()
     d = pd.to_datetime(a[C.DATE])
-    a["week"] = (d - pd.to_timedelta(d.dt.weekday, unit="D")).dt.date
+    a["week"] = (d - pd.to_timedelta(d.dt.day_of_week.astype("int64"), unit="D")).dt.date
     weekly = a.groupby([C.AGENT_ID, "week"])[C.PAID_H].sum().reset_index()
     contract = agents.set_index(C.AGENT_ID)[C.CONTRACT]
     cap = weekly[C.AGENT_ID].map(contract).map(lambda c: scenario.contracts[c].max_hours_per_week)
