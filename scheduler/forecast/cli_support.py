@@ -104,13 +104,13 @@ def backtest_command(history_path: str, calendar_path: str | None, horizon_days:
 
 
 def format_metrics(table: pd.DataFrame) -> str:
-    """Fixed-width table; ``*`` marks the model with the lowest overall MASE per queue."""
+    """Fixed-width table; ``*`` marks the model ``auto`` picks per queue (least daily error)."""
     best = {}
     overall = table[table["segment"] == "all"]
     for q, g in overall.groupby("queue"):
-        g = g.dropna(subset=["mase"])
+        g = g.dropna(subset=["mase_daily"])
         if len(g):
-            best[q] = g.loc[g["mase"].idxmin(), "model"]
+            best[q] = g.loc[g["mase_daily"].idxmin(), "model"]
     head = f"{'queue':<18} {'model':<21} {'segment':<10} {'days':>5} {'MASE':>7} {'WAPE':>7} {'bias':>7} {'RMSE':>9} {'cover80':>8} {'MASE_d':>7} {'WAPE_d':>7}"
     lines = [head, "-" * len(head)]
 
@@ -125,6 +125,6 @@ def format_metrics(table: pd.DataFrame) -> str:
             f"{r.queue:<18} {r.model + mark:<21} {r.segment:<10} {r.days:>5} {f(r.mase)} {f(r.wape, True)} "
             f"{f(r.bias, True)} {f(r.rmse, width=9, digits=2)} {f(r.coverage, True, 8)} {f(r.mase_daily)} {f(r.wape_daily, True)}"
         )
-    lines.append("* lowest overall MASE for the queue. MASE: interval errors / in-sample weekly seasonal-naive MAE; "
-                 "_d: on day totals; cover80: actuals inside the 10-90 % interval.")
+    lines.append("* the model auto picks (least error of day totals). MASE: interval errors / in-sample weekly "
+                 "seasonal-naive MAE; _d: on day totals; cover80: actuals inside the 10-90 % interval.")
     return "\n".join(lines)

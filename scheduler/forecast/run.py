@@ -120,14 +120,33 @@ class QueueForecaster:
         return {m: f for m, f in by_model.items() if f}
 
 
+def fold_dispersion(folds: list[Fold]) -> float | None:
+    """Out-of-sample intraday dispersion phi (var = mu + phi mu^2) of interval counts given the
+    actual day total spread by the forecast's profile; None without usable folds."""
+    num, den = 0.0, 0.0
+    for f in folds:
+        tot_p = f.pred.sum(axis=1)
+        tot_a = f.daily_actual()
+        ok = f.observed & (tot_p > 0)
+        if not ok.any():
+            continue
+        mu = f.pred[ok] / tot_p[ok, None] * tot_a[ok, None]
+        y = np.nan_to_num(f.actual[ok])
+        num += float(np.sum(np.square(y - mu) - mu))
+        den += float(np.sum(np.square(mu)))
+    return max(num / den, 0.0) if den > 0 else None
+
+
 def _intervals_for_folds(folds: list[Fold], phi: float, quantiles: tuple[float, float], seed: str) -> None:
-    """Leave-one-fold-out prediction intervals for each fold (calibration is then honest)."""
+    """Leave-one-fold-out prediction intervals for each fold (calibration is then honest): day
+    errors and intraday dispersion from the other folds."""
     errs = [daily_log_errors(f.daily_pred(), f.daily_actual()) for f in folds]
     for j, f in enumerate(folds):
         pool = np.concatenate([e for k, e in enumerate(errs) if k != j]) if len(folds) > 1 else np.zeros(0)
         if pool.size < 5:
             continue
-        f.lo, f.hi = interval_quantiles(f.pred, pool, phi, quantiles, f"{seed}/{f.model}/{j}")
+        phi_j = fold_dispersion([g for k, g in enumerate(folds) if k != j])
+        f.lo, f.hi = interval_quantiles(f.pred, pool, phi if phi_j is None else phi_j, quantiles, f"{seed}/{f.model}/{j}")
 
 
 def _check_models(names: list[str]) -> None:
@@ -238,7 +257,9 @@ def run_forecast(
             best = "calendar_regression"
         warnings.extend(notes)
         mean = preds[best]
-        phi = intraday_dispersion(qh, info["book"], fc.types)
+        phi = fold_dispersion(by_model.get(best, []))
+        if phi is None:
+            phi = intraday_dispersion(qh, info["book"], fc.types)
         errs = np.concatenate([daily_log_errors(f.daily_pred(), f.daily_actual()) for f in by_model.get(best, [])] or [np.zeros(0)])
         lo, hi = interval_quantiles(mean, errs, phi, tuple(settings.quantiles), f"{q}/{best}")
         if by_model:
