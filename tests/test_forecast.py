@@ -419,3 +419,12 @@ def test_calendar_uplift_overrides_a_seen_event_and_says_so(synth):
 
     learned = [float(m.group(1)) for n in notes for m in [re.search(r"uplift 4 replaces the learned peak multiplier ([\d.]+)", n)] if m]
     assert learned and learned[0] == pytest.approx(3.0, rel=0.10)
+
+
+def test_a_few_days_of_history_give_a_flat_open_forecast():
+    hist, cal, _ = make_history(start="2025-10-29", end="2025-10-31", interval_min=60, queues=("chat",), seed=1)
+    res = run_forecast(hist, None, start="2025-11-01", days=14, interval_min=60, settings=ForecastSettings())
+    d = res.frame.groupby(res.frame["ds"].dt.normalize())["volume"].sum()
+    assert (d > 0).all()                                  # weekdays never seen are not taken as closed
+    assert d.max() / d.min() < 1.05                       # no weekly pattern or slope invented from 3 days
+    assert any("too short for a backtest" in w for w in res.warnings)

@@ -30,13 +30,15 @@ from scheduler.forecast.regression import CalendarRegression, RegressionSpec, ch
 EXOG_PREFIX = "x:"      # external regressor columns inside the model (kept apart from structural names)
 MODEL_NAMES = ("seasonal_naive", "ets", "calendar_regression", "combined")
 YEARLY_MIN_DAYS = 365
+MIN_TREND_DAYS = 56         # a slope fitted on fewer days is noise, extrapolated
 YEARLY_SEASON_DAYS = 730   # a yearly season seen only once cannot be told from trend and events
 OPEN_DOW_WEEKS = 8
 
 
 def open_weekdays(qh: QueueHistory, origin: int) -> list[int]:
     """Weekdays on which the queue was open in the last weeks before ``origin`` (index into days):
-    observed with volume on at least a quarter of them."""
+    observed with volume on at least a quarter of them. A weekday the history does not reach at
+    all (less than a week of it) counts as open: nothing says it is closed."""
     lo = max(0, origin - 7 * OPEN_DOW_WEEKS)
     days = qh.days[lo:origin]
     tot = np.nan_to_num(qh.totals[lo:origin])
@@ -44,7 +46,7 @@ def open_weekdays(qh: QueueHistory, origin: int) -> list[int]:
     out = []
     for d in range(7):
         sel = days.day_of_week == d
-        if sel.sum() and obs[sel].sum() >= max(1, 0.25 * sel.sum()):
+        if not sel.any() or obs[sel].sum() >= max(1, 0.25 * sel.sum()):
             out.append(d)
     if not out:  # nothing recent: fall back to the whole history
         obs_all = qh.observed[:origin] & (np.nan_to_num(qh.totals[:origin]) > 0)
@@ -209,7 +211,7 @@ def fit_level(
             f"queue {qh.queue!r}: {span} days of history (< 2 years): the yearly season is seen only once and is "
             "not modelled (trend, weekly pattern and calendar effects are)"
         )
-    spec = RegressionSpec(weekly=qh.interval_min <= 1440, fourier_k=fourier)
+    spec = RegressionSpec(weekly=qh.interval_min <= 1440, fourier_k=fourier, trend=span >= MIN_TREND_DAYS)
     feats = calendar_features(events, days)
     if exog is not None and len(exog.columns):
         x = check_regressors(exog, [str(c) for c in exog.columns], days[obs], f"queue {qh.queue!r}: regressors")

@@ -47,12 +47,14 @@ class RegressionSpec:
     """Which structural terms the model has.
 
     ``weekly``: day-of-week columns (daily data); ``fourier_k``: yearly harmonics (0 = none);
+    ``trend``: a slope at all (off for histories too short to tell a trend from noise);
     ``knot_every_days``/``knot_margin_days``: trend hinges every so many days, none in the last
     ``knot_margin_days`` of the history.
     """
 
     weekly: bool = True
     fourier_k: int = 4
+    trend: bool = True
     knot_every_days: int = 91
     knot_margin_days: int = 56
 
@@ -186,8 +188,8 @@ class CalendarRegression:
     # -- design ------------------------------------------------------------------------------
     def _structural(self, index: pd.DatetimeIndex, use_map: bool = True) -> tuple[list[str], np.ndarray]:
         t = ((index - self.t0).days.to_numpy() / YEAR_DAYS)
-        names = ["const", "trend"]
-        cols = [np.ones(len(index)), t]
+        names = ["const", "trend"] if self.spec.trend else ["const"]
+        cols = [np.ones(len(index)), t] if self.spec.trend else [np.ones(len(index))]
         # slope deviations per segment between knots (the last runs on): each penalised toward
         # the global slope, so a segment the data say little about (e.g. one covered by events)
         # keeps the global slope instead of a free one
@@ -232,7 +234,7 @@ class CalendarRegression:
         span = (last - first).days
         self.knots = [
             k / YEAR_DAYS for k in range(self.spec.knot_every_days, span - self.spec.knot_margin_days + 1, self.spec.knot_every_days)
-        ]
+        ] if self.spec.trend else []
         self.dows = sorted(set(index[obs].day_of_week)) if self.spec.weekly else []
         if regressors is None:
             regressors = pd.DataFrame(index=index)
