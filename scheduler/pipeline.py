@@ -193,10 +193,11 @@ def run_forecast_stage(scenario: Scenario, inputs: Inputs):
             file=scenario.data.history.path,
         )
     open_hours = {q: spec.open_minutes for q, spec in scenario.queues.items()}
+    pinned = {q: spec.forecast_model for q, spec in scenario.queues.items() if spec.forecast_model}
     return run_forecast(
         history, inputs.calendar, start=scenario.horizon.start, days=scenario.horizon.days,
         interval_min=scenario.interval_min, settings=scenario.forecast, open_hours=open_hours,
-        timezone=scenario.timezone,
+        timezone=scenario.timezone, pinned=pinned or None,
     )
 
 
