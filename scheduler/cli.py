@@ -290,9 +290,8 @@ def erlang(volume, interval_min, aht_s, answer_within_s, target_sl, patience_s, 
 def requirements(scenario_path: str, forecast_path: str | None, output: str, overrides: tuple[str, ...]) -> None:
     """Required effective agents per queue and interval (live queues: Erlang C/A; deferred queues:
     deadline capacity and backlog), written as CSV."""
-    import importlib.util
-
     from scheduler import columns as C
+    from scheduler.io.atomic import atomic_path
     from scheduler.pipeline import net_volume
     from scheduler.staffing import build_requirements
 
@@ -301,8 +300,6 @@ def requirements(scenario_path: str, forecast_path: str | None, output: str, ove
         from scheduler.io.tables import read_forecast
 
         forecast = read_forecast(forecast_path)
-    elif importlib.util.find_spec("scheduler.forecast") is None:
-        raise click.ClickException("no forecast stage in this build: give --forecast FORECAST.csv (ds, queue, volume)")
     else:
         from scheduler.pipeline import load_inputs, run_forecast_stage
 
@@ -311,7 +308,8 @@ def requirements(scenario_path: str, forecast_path: str | None, output: str, ove
     req = build_requirements(net_volume(forecast, sc), sc)
     table = req.table.copy()
     table[C.INTERVAL_START] = table[C.INTERVAL_START].dt.strftime(C.TIMESTAMP_FORMAT)
-    table.to_csv(output, index=False, float_format="%.6g")
+    with atomic_path(output) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
     live = table[table["kind"] == "live"]
     click.echo(f"wrote {len(table)} rows to {output}; peak required (effective agents): "
                + ", ".join(f"{q} {v:g}" for q, v in table.groupby(C.QUEUE, sort=False)[C.REQUIRED].max().items()))

@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler import columns as C
-from scheduler.errors import InputFileError, SchedulerError
+from scheduler.errors import InputFileError
 from scheduler.scenario import Scenario
 
 Progress = Callable[[str], None]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pandas as pd
@@ -74,13 +73,6 @@ def test_requirements_bad_forecast_file_is_one_clear_line(tmp_path):
              str(tmp_path / "o.csv"))
     assert r.exit_code == 1
     assert f"Error: {fc}, row 2, column 'volume'" in r.output
-
-
-@pytest.mark.skipif(importlib.util.find_spec("scheduler.forecast") is not None, reason="forecast stage present")
-def test_requirements_without_forecast_asks_for_one(tmp_path):
-    r = _run("requirements", "--scenario", str(SCENARIOS / "double11.yaml"), "-o", str(tmp_path / "o.csv"))
-    assert r.exit_code == 1
-    assert "give --forecast FORECAST.csv" in r.output
 
 
 @pytest.mark.slow

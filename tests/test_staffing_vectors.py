@@ -7,7 +7,6 @@ import math
 import re
 
 import numpy as np
-import pytest
 
 from scheduler import staffing as st
 from tests.conftest import shared_path

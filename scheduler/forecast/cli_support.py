@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from scheduler import columns as C
-from scheduler.errors import ForecastError
+from scheduler.io.atomic import atomic_path
 from scheduler.forecast.run import run_backtest, run_forecast
 from scheduler.scenario import ForecastSettings
 
@@ -70,12 +69,8 @@ def forecast_command(history_path: str, calendar_path: str | None, start: date, 
     frame[C.DS] = frame[C.DS].dt.strftime(C.TIMESTAMP_FORMAT)
     for c in (C.VOLUME, C.VOLUME_LO, C.VOLUME_HI):
         frame[c] = frame[c].round(3)
-    out = Path(output)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out, index=False)
-    except OSError as exc:
-        raise ForecastError(f"{output}: cannot write the forecast ({exc.strerror})") from None
+    with atomic_path(output) as tmp:
+        frame.to_csv(tmp, index=False)
     lines = [f"warning: {w}" for w in result.warnings]
     lines += [f"{q}: model {m}" for q, m in result.models.items()]
     if plot_path:

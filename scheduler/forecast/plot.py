@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from scheduler import columns as C
-from scheduler.errors import ForecastError
 
 
 def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, path: str, history_days: int = 56) -> None:
@@ -34,9 +33,10 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, path: str, hist
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
+    from scheduler.io.atomic import atomic_path
+
     try:
-        fig.savefig(path, dpi=110)
-    except OSError as exc:
-        raise ForecastError(f"{path}: cannot write the plot ({exc.strerror})") from None
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
     finally:
         plt.close(fig)
