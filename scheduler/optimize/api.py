@@ -1,0 +1,130 @@
+"""``solve_roster``: the roster optimizer's public entry point (docs/architecture.md, docs/model.md)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import pandas as pd
+
+from scheduler.errors import InfeasibleError, NoSolutionError
+from scheduler.optimize import decompose as dc
+from scheduler.optimize.explain import explain_infeasible, precheck
+from scheduler.optimize.extract import extract
+from scheduler.optimize.problem import OBJ_SCALE, build_problem
+from scheduler.optimize.roster import Roster, StageReport
+from scheduler.scenario import Scenario
+from scheduler.staffing import Requirements
+
+log = logging.getLogger(__name__)
+
+# share of solver.time_limit_s per stage (deterministic mode uses exactly these; otherwise time a
+# stage leaves unused passes to the next)
+STAGE_SHARE = {"aggregate": 0.30, "assignment": 0.20, "evaluate": 0.10, "improve": 0.40}
+IMPROVE_GAP = 0.001         # stop improving within 0.1 % of the best bound
+
+
+def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, *,
+                 locks: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
+                 progress: Callable[[str], None] | None = None, requests: pd.DataFrame | None = None,
+                 per_interval_hard: bool = False) -> Roster:
+    """Build the roster: which agent works which shift on which day, breaks, queue allocation, overflow.
+
+    ``locks``: ``agent_id, date, shift`` (a shift code, ``OFF`` or ``LEAVE``) that must hold;
+    ``previous``: the previous period's assignments (rest, consecutive days and weekly limits across
+    the horizon's start); ``requests``: agents' wishes ``agent_id, date, shift, want`` (+ optional
+    ``weight``), soft; ``per_interval_hard``: every live interval must meet its ``required`` agents
+    (the classic per-interval mode, for comparison with the SL-curve and service-goal modes).
+
+    Raises :class:`InfeasibleError` (rules in conflict, named) or :class:`NoSolutionError`.
+    """
+    say = progress or (lambda message: None)
+    t0 = time.perf_counter()
+    spec = scenario.solver
+    limit = float(spec.time_limit_s)
+    prob = build_problem(scenario, agents, requirements, locks=locks, previous=previous,
+                         per_interval_hard=per_interval_hard, requests=requests)
+    conflicts = precheck(prob)
+    if conflicts:
+        raise InfeasibleError("The roster rules cannot all hold together:", conflicts)
+
+    def budget(stage: str) -> float:
+        """Deterministic mode: the stage's fixed share. Otherwise up to the stage's planned end, so time
+        an earlier stage left unused passes on."""
+        if spec.deterministic:
+            return STAGE_SHARE[stage] * limit
+        names = list(STAGE_SHARE)
+        planned_end = limit * sum(STAGE_SHARE[k] for k in names[: names.index(stage) + 1])
+        return max(0.5, planned_end - (time.perf_counter() - t0))
+
+    stages: list[StageReport] = []
+    say(f"roster: {len(prob.agents)} agents in {len(prob.pools)} pools, {prob.n_days} days, {len(prob.shifts)} shift types")
+    built_agg, agg = dc.solve_aggregate(prob, spec, budget("aggregate"), say)
+    stages.append(_stage(agg))
+    if agg.status == "INFEASIBLE":
+        raise explain_infeasible(prob, spec, stage="aggregate")
+    if not agg.has_solution:
+        raise NoSolutionError(_what_to_try(scenario, "the shift-count model found no solution", limit))
+    counts = dc.counts_of(built_agg, agg)
+    say(f"roster: shift counts {agg.status.lower()} ({agg.objective / OBJ_SCALE:,.0f}, bound {agg.bound / OBJ_SCALE:,.0f})")
+    del built_agg
+
+    named, asg, deviation = dc.assign_agents(prob, counts, spec, budget("assignment"), say)
+    stages.append(_stage(asg))
+    if asg.status == "INFEASIBLE":
+        # the counts restrict each agent's choices; retry without that restriction before explaining
+        named, asg, deviation = dc.assign_agents(prob, counts, spec, budget("assignment"), say, restrict=False)
+        stages.append(_stage(asg))
+        if asg.status == "INFEASIBLE":
+            raise explain_infeasible(prob, spec, stage="agents")
+    if named is None:
+        raise NoSolutionError(_what_to_try(scenario, "no named roster was found for the shift counts", limit))
+
+    full = dc.build_full(prob)
+    ev = dc.evaluate(full, prob, named, spec, budget("evaluate"), say)
+    stages.append(_stage(ev))
+    if not ev.has_solution:
+        if ev.status == "INFEASIBLE":
+            raise explain_infeasible(prob, spec, stage="full")
+        raise NoSolutionError(_what_to_try(scenario, "breaks and allocation could not be placed in time", limit))
+    first_roster_s = time.perf_counter() - t0
+    say(f"roster: first named roster after {first_roster_s:.1f} s, cost {ev.objective / OBJ_SCALE:,.0f}")
+    best = ev
+    bound = agg.bound
+    left = budget("improve")
+    if left > 1.0 and (ev.objective - bound) > IMPROVE_GAP * abs(ev.objective):
+        imp = dc.improve(full, ev, spec, left, say, lower_bound=bound, gap_limit=IMPROVE_GAP)
+        stages.append(_stage(imp))
+        if imp.has_solution and imp.objective <= ev.objective:
+            best = imp
+        bound = max(bound, imp.bound)
+    objective = best.objective
+    bound = min(bound, objective)
+    gap = (objective - bound) / abs(objective) if objective else 0.0
+    status = "OPTIMAL" if gap <= 1e-9 else "FEASIBLE"
+    parts = extract(prob, full.vars, best)
+    roster = Roster(
+        assignments=parts["assignments"], breaks=parts["breaks"], allocation=parts["allocation"],
+        coverage=parts["coverage"], status=status, objective=objective / OBJ_SCALE, best_bound=bound / OBJ_SCALE,
+        gap=gap, wall_time_s=time.perf_counter() - t0, time_to_first_roster_s=first_roster_s,
+        paid_hours_by_team=parts["paid_hours_by_team"], cost_by_team=parts["cost_by_team"],
+        overflow_h=parts["overflow_h"], objective_terms=parts["objective_terms"],
+        soft_violations=parts["soft_violations"], stages=stages, lost_contacts=parts["lost_contacts"],
+        count_deviations=sum(s + e for s, e in deviation.values()),
+    )
+    say(f"roster: {roster.summary_line()}")
+    log.info("roster: %s", roster.summary_line())
+    return roster
+
+
+def _stage(out) -> StageReport:
+    return StageReport(name=out.label, status=out.status,
+                       objective=None if out.objective is None else out.objective / OBJ_SCALE,
+                       bound=out.bound / OBJ_SCALE, wall_time_s=out.wall_s)
+
+
+def _what_to_try(scenario: Scenario, what: str, limit: float) -> str:
+    return (f"No roster within the time limit ({limit:g} s): {what}. Try a longer limit "
+            f"(--set solver.time_limit_s={int(limit * 4)}), more workers (solver.workers), a shorter horizon, "
+            f"or fewer shift start times (shifts.<name>.starts.every_min).")
