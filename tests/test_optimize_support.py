@@ -7,7 +7,6 @@ curves for the given volumes, so tests do not depend on the staffing stage.
 
 from __future__ import annotations
 
-import copy
 import math
 from datetime import date, timedelta
 
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler import columns as C
-from scheduler.scenario import scenario_from_dict
+from scheduler.scenario import _deep_merge, scenario_from_dict
 from scheduler.staffing import DeferredWork, LiveCurve, Requirements
 
 BASE = {
@@ -56,19 +55,9 @@ BASE = {
 }
 
 
-def _merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
 def make_scenario(**overrides):
     """The small test scenario with ``overrides`` deep-merged (``rules={"soft": [...]}`` etc.)."""
-    return scenario_from_dict(_merge(BASE, overrides), source="test-scenario")
+    return scenario_from_dict(_deep_merge(BASE, overrides), source="test-scenario")
 
 
 def make_agents(rows: list[dict] | None = None, *, tier1: int = 8, night: int = 2, overflow: int = 2) -> pd.DataFrame:
@@ -152,13 +141,15 @@ def make_requirements(scenario, volumes: dict[str, np.ndarray], n_max: int | Non
 def standard_volumes(scenario, voice_peak: float = 12.0, email_per_day: float = 40.0) -> dict[str, np.ndarray]:
     per_day = 1440 // scenario.interval_min
     days = scenario.horizon.days
-    voice = np.tile(daily_profile(per_day, voice_peak), days)
-    email = np.zeros(per_day * days)
-    hours = np.arange(per_day) * scenario.interval_min / 60
-    open_ = (hours >= 8) & (hours < 22)
-    for d in range(days):
-        email[d * per_day: (d + 1) * per_day][open_] = email_per_day / open_.sum()
-    return {"voice": voice, "email": email}
+    minutes = np.arange(per_day) * scenario.interval_min
+
+    def open_mask(q: str) -> np.ndarray:
+        a, b = scenario.queues[q].open_minutes
+        return ((minutes >= a) & (minutes < b)) | ((minutes + 1440 >= a) & (minutes + 1440 < b))
+
+    voice = np.tile(daily_profile(per_day, voice_peak) * open_mask("voice"), days)
+    email_day = open_mask("email") * (email_per_day / max(open_mask("email").sum(), 1))
+    return {"voice": voice, "email": np.tile(email_day, days)}
 
 
 def dates(start: str, n: int) -> list[date]:

@@ -49,7 +49,7 @@ def add_pool_labour(model: cp_model.CpModel, prob: RosterProblem, v: RosterVars)
             for s, xv in xs.items():
                 start = d * 1440 + prob.shifts[s].start_min
                 blocked = sum(1 for a in members if a.prev_end_min is not None
-                              and start < a.prev_end_min + rest_min(prob, False))
+                              and start < a.prev_end_min + rest_min(prob, a.prev_night))
                 if blocked:
                     model.add(xv <= max(0, avail - blocked))
         # weeks
@@ -95,7 +95,7 @@ def add_pool_labour(model: cp_model.CpModel, prob: RosterProblem, v: RosterVars)
             reach = {}
             for s in today:
                 night = prob.shifts[s].is_night and sc.rules.rest_after_night_h is not None
-                if ("rest_after_night_h" if night else "min_rest_h") in prob.soft:
+                if ("rest_after_night" if night else "min_rest") in prob.soft:
                     continue
                 reach[s] = prob.shifts[s].end_min + rest_min(prob, prob.shifts[s].is_night)
             seen = 0

@@ -9,9 +9,12 @@ from collections.abc import Callable
 import pandas as pd
 
 from scheduler.errors import InfeasibleError, NoSolutionError
-from scheduler.optimize import decompose as dc
+from scheduler.optimize.assign import assign_agents
+from scheduler.optimize.bound import fluid_bound
 from scheduler.optimize.explain import explain_infeasible, precheck
 from scheduler.optimize.extract import extract
+from scheduler.optimize.greedy import greedy_counts
+from scheduler.optimize.placement import evaluate, place_breaks
 from scheduler.optimize.problem import OBJ_SCALE, build_problem
 from scheduler.optimize.roster import Roster, StageReport
 from scheduler.scenario import Scenario
@@ -21,8 +24,7 @@ log = logging.getLogger(__name__)
 
 # share of solver.time_limit_s per stage (deterministic mode uses exactly these; otherwise time a
 # stage leaves unused passes to the next)
-STAGE_SHARE = {"aggregate": 0.30, "assignment": 0.20, "evaluate": 0.10, "improve": 0.40}
-IMPROVE_GAP = 0.001         # stop improving within 0.1 % of the best bound
+STAGE_SHARE = {"assignment": 0.5, "improve": 0.5}
 
 
 def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, *,
@@ -60,50 +62,37 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
 
     stages: list[StageReport] = []
     say(f"roster: {len(prob.agents)} agents in {len(prob.pools)} pools, {prob.n_days} days, {len(prob.shifts)} shift types")
-    built_agg, agg = dc.solve_aggregate(prob, spec, budget("aggregate"), say)
-    stages.append(_stage(agg))
-    if agg.status == "INFEASIBLE":
-        raise explain_infeasible(prob, spec, stage="aggregate")
-    if not agg.has_solution:
-        raise NoSolutionError(_what_to_try(scenario, "the shift-count model found no solution", limit))
-    counts = dc.counts_of(built_agg, agg)
-    say(f"roster: shift counts {agg.status.lower()} ({agg.objective / OBJ_SCALE:,.0f}, bound {agg.bound / OBJ_SCALE:,.0f})")
-    del built_agg
+    t = time.perf_counter()
+    counts = greedy_counts(prob)
+    bound = fluid_bound(prob)
+    stages.append(StageReport("shift counts (greedy)", "FEASIBLE", None, bound / OBJ_SCALE, time.perf_counter() - t))
+    say(f"roster: {sum(counts.values())} shifts planned in {time.perf_counter() - t:.1f} s")
 
-    named, asg, deviation = dc.assign_agents(prob, counts, spec, budget("assignment"), say)
+    named, asg, deviation, personal = assign_agents(prob, counts, spec, budget("assignment"), say)
     stages.append(_stage(asg))
     if asg.status == "INFEASIBLE":
         # the counts restrict each agent's choices; retry without that restriction before explaining
-        named, asg, deviation = dc.assign_agents(prob, counts, spec, budget("assignment"), say, restrict=False)
+        named, asg, deviation, personal = assign_agents(prob, counts, spec, budget("assignment"), say, restrict=False)
         stages.append(_stage(asg))
         if asg.status == "INFEASIBLE":
             raise explain_infeasible(prob, spec, stage="agents")
     if named is None:
-        raise NoSolutionError(_what_to_try(scenario, "no named roster was found for the shift counts", limit))
-
-    full = dc.build_full(prob)
-    ev = dc.evaluate(full, prob, named, spec, budget("evaluate"), say)
-    stages.append(_stage(ev))
-    if not ev.has_solution:
-        if ev.status == "INFEASIBLE":
-            raise explain_infeasible(prob, spec, stage="full")
-        raise NoSolutionError(_what_to_try(scenario, "breaks and allocation could not be placed in time", limit))
+        raise NoSolutionError(_what_to_try(scenario, "no named roster was found for the planned shifts", limit))
+    personal_terms: dict[str, float] = {}
+    for p, value in personal:
+        personal_terms[p.rule] = personal_terms.get(p.rule, 0.0) + p.weight * value
+    personal_terms.pop("overtime", None)          # evaluate() prices overtime itself
+    t = time.perf_counter()
+    plan = evaluate(prob, named, place_breaks(prob, named), personal_terms)
+    stages.append(StageReport("breaks+allocation", "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE,
+                              time.perf_counter() - t))
     first_roster_s = time.perf_counter() - t0
-    say(f"roster: first named roster after {first_roster_s:.1f} s, cost {ev.objective / OBJ_SCALE:,.0f}")
-    best = ev
-    bound = agg.bound
-    left = budget("improve")
-    if left > 1.0 and (ev.objective - bound) > IMPROVE_GAP * abs(ev.objective):
-        imp = dc.improve(full, ev, spec, left, say, lower_bound=bound, gap_limit=IMPROVE_GAP)
-        stages.append(_stage(imp))
-        if imp.has_solution and imp.objective <= ev.objective:
-            best = imp
-        bound = max(bound, imp.bound)
-    objective = best.objective
+    say(f"roster: first named roster after {first_roster_s:.1f} s, cost {plan.objective / OBJ_SCALE:,.0f}")
+    objective = plan.objective
     bound = min(bound, objective)
     gap = (objective - bound) / abs(objective) if objective else 0.0
     status = "OPTIMAL" if gap <= 1e-9 else "FEASIBLE"
-    parts = extract(prob, full.vars, best)
+    parts = extract(prob, plan, personal)
     roster = Roster(
         assignments=parts["assignments"], breaks=parts["breaks"], allocation=parts["allocation"],
         coverage=parts["coverage"], status=status, objective=objective / OBJ_SCALE, best_bound=bound / OBJ_SCALE,

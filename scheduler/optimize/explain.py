@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.errors import InfeasibleError
 from scheduler.optimize.limits import week_limits
-from scheduler.optimize.problem import CAP_SCALE, RosterProblem
+from scheduler.optimize.problem import CAP_SCALE, RosterProblem, could_work
 from scheduler.optimize.solve import run
 from scheduler.scenario import Solver as SolverSpec
 
@@ -54,7 +54,7 @@ def precheck(prob: RosterProblem) -> list[str]:
             elif info.team not in sh.teams:
                 out.append(f"lock vs shift teams: {info.agent_id} ({info.team}) is locked to {sh.code} on {day}, a shift "
                            f"of teams {', '.join(sh.teams)} only")
-            elif sh.is_night and not info.night_ok:
+            elif sh.is_night and not (info.night_ok or info.team == "night"):
                 out.append(f"lock vs night_ok: {info.agent_id} is locked to night shift {sh.code} on {day} but may not "
                            "work nights (night_ok is false)")
             elif s not in info.shifts:
@@ -103,14 +103,7 @@ def _max_capacity(prob: RosterProblem, queue: str) -> tuple[np.ndarray, np.ndarr
         if queue not in p.queues:
             continue
         for a in p.members:
-            info = prob.agents[a]
-            cover = np.zeros(T, dtype=bool)
-            for d in range(prob.n_days):
-                if d in info.unavailable:
-                    continue
-                for s in info.shifts:
-                    r = prob.shift_intervals(d, prob.shifts[s])
-                    cover[r.start:r.stop] = True
+            cover = could_work(prob, prob.agents[a])
             heads += cover
             eff = np.tile(p.efficiency, prob.n_days) / CAP_SCALE
             caps_team[p.team] += cover * eff
@@ -227,8 +220,8 @@ def _describe(prob: RosterProblem, a: int | None, items: list[tuple[str, int, st
     text = {
         "unavailable": "on leave",
         "lock": "locked",
-        "min_rest_h": f"at least {r.min_rest_h:g} h rest between shifts",
-        "rest_after_night_h": f"at least {r.rest_after_night_h if r.rest_after_night_h is not None else r.min_rest_h:g} h rest after a night",
+        "min_rest": f"at least {r.min_rest_h:g} h rest between shifts",
+        "rest_after_night": f"at least {r.rest_after_night_h if r.rest_after_night_h is not None else r.min_rest_h:g} h rest after a night",
         "max_consecutive_days": f"at most {r.max_consecutive_days} working days in a row",
         "min_days_off_per_week": f"at least {r.min_days_off_per_week} days off per week",
         "consecutive_days_off": "two consecutive days off per week",

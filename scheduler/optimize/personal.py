@@ -77,15 +77,15 @@ def add_personal_rules(cal: Calendar, prob: RosterProblem, agents: Sequence[int]
         return soft_unit if rule in prob.soft else None
 
     out: list[Penalty] = []
-    night_rest_rule = "rest_after_night_h" if r.rest_after_night_h is not None else "min_rest_h"
+    night_rest_rule = "rest_after_night" if r.rest_after_night_h is not None else "min_rest"
     for a in agents:
         info = prob.agents[a]
         out += add_days_off(cal, a, sorted(info.unavailable), rule="unavailable", guard=guard)
         out += add_locks(cal, a, info.locked, rule="lock", guard=guard)
         prev_night = info.prev_night
-        out += add_min_rest(cal, a, rest_min(prob, False), applies=lambda s: not s.is_night, rule="min_rest_h",
+        out += add_min_rest(cal, a, rest_min(prob, False), applies=lambda s: not s.is_night, rule="min_rest",
                             prev_end_min=info.prev_end_min if not prev_night else None,
-                            soft_weight=soft("min_rest_h"), guard=guard)
+                            soft_weight=soft("min_rest"), guard=guard)
         out += add_min_rest(cal, a, rest_min(prob, True), applies=lambda s: s.is_night, rule=night_rest_rule,
                             prev_end_min=info.prev_end_min if prev_night else None,
                             soft_weight=soft(night_rest_rule), guard=guard)

@@ -28,12 +28,13 @@ from scheduler.staffing import Requirements, agent_efficiency
 log = logging.getLogger(__name__)
 
 CAP_SCALE = 100            # capacity units per effective agent
-OBJ_SCALE = 10_000         # objective units per money unit
-LOST_SCALE = 100           # lost-contact variable units per contact
+OBJ_SCALE = 400            # objective units per money unit (1 unit = a quarter cent)
+LOST_SCALE = 10            # lost-contact variable units per contact
 
 # rule names accepted in ``rules.soft`` (scenario keys, so a planner can find them)
+# (the validator's rule names, so a soft rule is reported as soft there too, plus the service goal)
 SOFTABLE_RULES = (
-    "min_rest_h", "rest_after_night_h", "max_consecutive_days", "min_days_off_per_week",
+    "min_rest", "rest_after_night", "max_consecutive_days", "min_days_off_per_week",
     "consecutive_days_off", "max_nights_per_week", "min_hours_per_week", "max_hours_per_week",
     "daily_target",
 )
@@ -104,11 +105,13 @@ class Pool:
     members: list[int]
     shifts: tuple[int, ...]
     efficiency: np.ndarray         # capacity units per agent on duty, per interval of the day (length per_day)
+    break_group: int = -1          # pools differing only in seniority share a break group
+    contract: str = ""
 
     @property
     def label(self) -> str:
         night = ",night" if self.night_ok else ""
-        return f"{self.team}/{self.seniority}{night}:{'+'.join(self.queues) or '-'}"
+        return f"{self.team}/{self.seniority}/{self.contract}{night}:{'+'.join(self.queues) or '-'}"
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ class LiveDemand:
     t: np.ndarray                  # global interval indices with volume > 0
     volume: np.ndarray             # contacts per interval
     required: np.ndarray           # effective agents per interval
-    cuts: list[list[tuple[int, int]]]   # per interval: (alpha, beta): CUT_SCALE*L >= alpha + beta*E (E in CAP units)
+    segments: list[LostSegments]   # per interval: lost contacts as a convex function of served capacity
     lost: np.ndarray               # (len(t), n_max+1) lost contacts by whole effective agents, for evaluation
     service_level: np.ndarray      # (len(t), n_max+1)
     daily_target: float | None
@@ -306,9 +309,9 @@ def _agents(scenario: Scenario, agents: pd.DataFrame, days: list[date], shifts: 
         for s in shifts:
             if team not in s.teams:
                 continue
-            if s.is_night and not night_ok:
+            if s.is_night and not (night_ok or team == "night"):
                 continue
-            if team_spec.min_block_h is not None and s.paid_min < team_spec.min_block_h * 60 - 1e-9:
+            if team_spec.min_block_h is not None and s.length_min < team_spec.min_block_h * 60 - 1e-9:
                 continue
             if team_spec.max_agents == 0:
                 continue
@@ -349,6 +352,8 @@ def _apply_locks(agents: list[AgentInfo], locks: pd.DataFrame | None, days: list
             continue        # outside the horizon: nothing to lock
         if sh in (OFF, LEAVE):
             by_id[aid].locked[day_index[day]] = None
+            if sh == LEAVE:
+                by_id[aid].unavailable = by_id[aid].unavailable | {day_index[day]}
         elif sh in code:
             by_id[aid].locked[day_index[day]] = code[sh]
         else:
@@ -449,18 +454,21 @@ def _apply_previous(agents: list[AgentInfo], previous: pd.DataFrame | None, days
 def _pools(scenario: Scenario, agents: list[AgentInfo], shifts: list[ShiftType], per_day: int) -> list[Pool]:
     keys: dict[tuple, list[int]] = {}
     for a in agents:
-        keys.setdefault((a.team, a.seniority, a.queues, a.night_ok, a.shifts), []).append(a.index)
+        keys.setdefault((a.team, a.seniority, a.queues, a.night_ok, a.shifts, a.contract), []).append(a.index)
     pools = []
     step = scenario.interval_min
-    for (team, seniority, queues, night_ok, allowed), members in sorted(keys.items(), key=lambda kv: kv[1][0]):
+    for (team, seniority, queues, night_ok, allowed, contract), members in sorted(keys.items(), key=lambda kv: kv[1][0]):
         eff = np.array([
             int(round(CAP_SCALE * agent_efficiency(scenario, team, seniority, i * step))) for i in range(per_day)
         ], dtype=np.int64)
         p = Pool(index=len(pools), team=team, seniority=seniority, queues=queues, night_ok=night_ok,
-                 members=members, shifts=allowed, efficiency=eff)
+                 members=members, shifts=allowed, efficiency=eff, contract=contract)
         for m in members:
             agents[m].pool = p.index
         pools.append(p)
+    groups: dict[tuple, int] = {}
+    for p in pools:
+        p.break_group = groups.setdefault((p.team, p.queues, p.night_ok, p.shifts), len(groups))
     return pools
 
 
@@ -475,6 +483,53 @@ def _horizon_positions(index: pd.DatetimeIndex, days: list[date], per_day: int, 
     pos = np.floor(minutes / interval_min + 1e-9).astype(np.int64)
     ok = (minutes >= 0) & (pos < len(days) * per_day) & (np.abs(minutes - pos * interval_min) < 1e-6)
     return np.where(ok, pos, -1)
+
+
+def deferred_value(prob: "RosterProblem", queue: str) -> float:
+    """What a capacity unit-interval of planned deferred work is worth (objective units): work not done
+    when planned stays late for about a deadline's length, at ``late_work_hour`` per work-hour and hour."""
+    sc = prob.scenario
+    hours = sc.queues[queue].sla.resolve_within_h or 1.0
+    return sc.weights.late_work_hour * max(hours, 1.0) * prob.interval_h * OBJ_SCALE / CAP_SCALE
+
+
+def could_work(prob: "RosterProblem", agent: AgentInfo) -> np.ndarray:
+    """Per horizon interval: whether some shift the agent may work on a day it is available covers it."""
+    cover = np.zeros(prob.horizon_intervals, dtype=bool)
+    for d in range(prob.n_days):
+        if d in agent.unavailable:
+            continue
+        for s in agent.shifts:
+            r = prob.shift_intervals(d, prob.shifts[s])
+            cover[r.start:r.stop] = True
+    return cover
+
+
+def marginal_values(prob: "RosterProblem") -> dict[str, list]:
+    """Per live queue and interval: ``(ends, values)`` — the value of one more served capacity unit
+    (objective units: lost contacts avoided, less the over-staffing price above the requirement) on
+    each piece of the convex lost-contact envelope, pieces ending at ``ends`` (capacity units)."""
+    w = prob.scenario.weights
+    over_w = w.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
+    out: dict[str, list] = {}
+    for q, dem in prob.live.items():
+        table: list = [None] * prob.horizon_intervals
+        for k, t in enumerate(dem.t):
+            seg = dem.segments[k]
+            req = dem.required[k] * CAP_SCALE
+            ends, values, at = [], [], 0.0
+            for length, slope in zip(seg.lengths, seg.slopes):
+                end = at + length if length >= 0 else float("inf")
+                if at < req < end:                          # over-staffing starts at the requirement
+                    ends.append(req)
+                    values.append(-w.lost_contact * slope * OBJ_SCALE)
+                    at = req
+                ends.append(end)
+                values.append(-w.lost_contact * slope * OBJ_SCALE - (over_w if at >= req else 0.0))
+                at = end
+            table[int(t)] = (tuple(ends), tuple(values))
+        out[q] = table
+    return out
 
 
 def lower_hull(y: np.ndarray) -> list[int]:
@@ -492,44 +547,56 @@ def lower_hull(y: np.ndarray) -> list[int]:
     return hull
 
 
-CUT_SCALE = 1000
+@dataclass(frozen=True)
+class LostSegments:
+    """A convex, decreasing piecewise-linear under-estimate of lost contacts as a function of served
+    capacity E (capacity units): ``lost(E) = lost0 + sum_k slope_k * seg_k`` with
+    ``0 <= seg_k <= length_k`` filled in order (convexity makes an optimum fill them in order);
+    the last segment has slope 0 and no length limit (length −1)."""
+
+    lost0: float                    # contacts lost with nobody serving
+    lengths: tuple[int, ...]        # capacity units per segment (−1 = unbounded)
+    slopes: tuple[float, ...]       # contacts per capacity unit (<= 0, increasing)
 
 
-def tangent_cuts(lost: np.ndarray, required: float, max_cuts: int) -> list[tuple[int, int]]:
-    """Supporting lines of the lower convex hull of ``lost[n]``, chosen around the requirement.
-
-    Returns (alpha, beta) with ``CUT_SCALE * L >= alpha + beta * E`` where L is in 1/LOST_SCALE contacts and
-    E in capacity units. Any subset of supporting lines under-estimates the hull, so the lost-contact
-    penalty stays a valid relaxation; near the requirement every segment is kept (exact interpolation).
-    """
+def lost_segments(lost: np.ndarray, required: float, max_segments: int) -> LostSegments:
+    """Supporting lines of the lower convex hull of ``lost[n]`` (n effective agents), chosen around the
+    requirement (every hull segment within −20 %/+25 % of it; a few farther out), turned into the
+    segments of their upper envelope. Any subset of supporting lines under-estimates the hull, so the
+    lost-contact term stays a valid relaxation; near the requirement it is exact interpolation."""
+    lost = np.asarray(lost, dtype=float)
     hull = lower_hull(lost)
-    segs = [(hull[k], hull[k + 1]) for k in range(len(hull) - 1)]
-    segs = [(a, b) for a, b in segs if lost[a] - lost[b] > 1e-9]
+    segs = [(hull[k], hull[k + 1]) for k in range(len(hull) - 1) if lost[hull[k]] - lost[hull[k + 1]] > 1e-9]
     if not segs:
-        return []
+        return LostSegments(float(lost[0]), (-1,), (0.0,))
     req = max(float(required), 1.0)
-    wanted = {0}
-    near = [n for n in range(int(np.floor(0.8 * req)), int(np.ceil(1.25 * req)) + 2)]
-    far = [int(round(req * f)) for f in (0.3, 0.5, 0.65, 1.45, 1.7, 2.0)]
-    for n in near + far:
-        wanted.add(n)
-    chosen: list[tuple[int, int]] = []
-    for a, b in segs:
-        if any(a <= n < b for n in wanted) or (a, b) == segs[0]:
-            chosen.append((a, b))
-    if len(chosen) > max_cuts:
-        # keep the steepest first segment and the ones closest to the requirement
+    wanted = set(range(int(np.floor(0.8 * req)), int(np.ceil(1.25 * req)) + 2))
+    wanted |= {int(round(req * f)) for f in (0.3, 0.5, 0.65, 1.45, 1.7, 2.0)}
+    chosen = [(a, b) for a, b in segs if (a, b) == segs[0] or any(a <= n < b for n in wanted)]
+    if len(chosen) > max_segments:
         first = chosen[0]
-        rest = sorted(chosen[1:], key=lambda ab: abs((ab[0] + ab[1]) / 2 - req))[: max_cuts - 1]
+        rest = sorted(chosen[1:], key=lambda ab: abs((ab[0] + ab[1]) / 2 - req))[: max_segments - 1]
         chosen = [first] + sorted(rest)
-    cuts = []
-    for a, b in chosen:
-        slope = (lost[b] - lost[a]) / (b - a)                  # contacts per effective agent (< 0)
-        # L[lost units] >= LOST_SCALE*(lost[a] + slope*(E/CAP_SCALE - a))
-        beta = slope * LOST_SCALE / CAP_SCALE
-        alpha = LOST_SCALE * (lost[a] - slope * a)
-        cuts.append((int(np.floor(CUT_SCALE * alpha)), int(np.floor(CUT_SCALE * beta))))
-    return cuts
+    # lines y = c + s n, slopes increasing (steepest first)
+    lines = [((lost[b] - lost[a]) / (b - a), lost[a] - (lost[b] - lost[a]) / (b - a) * a) for a, b in chosen]
+    lost0 = lines[0][1]
+    lengths, slopes = [], []
+    at = 0                                                 # capacity units
+    for k, (sl, c) in enumerate(lines):
+        if k + 1 < len(lines):
+            s2, c2 = lines[k + 1]
+            nxt = (c2 - c) / (sl - s2)
+        else:
+            nxt = -c / sl                                  # where the last line reaches zero lost
+        # breakpoints rounded up: the steeper line runs a little longer, staying under the envelope
+        end = max(int(np.ceil(nxt * CAP_SCALE - 1e-9)), at)
+        if end > at:
+            lengths.append(end - at)
+            slopes.append(sl / CAP_SCALE)
+            at = end
+    lengths.append(-1)
+    slopes.append(0.0)
+    return LostSegments(float(lost0), tuple(lengths), tuple(slopes))
 
 
 def _open_mask(scenario: Scenario, queue: str, days: list[date], per_day: int) -> np.ndarray:
@@ -568,9 +635,9 @@ def _demand(scenario: Scenario, req: Requirements, days: list[date], per_day: in
             required = _required_for(table, qname, curve.interval_start[idx])
             lost = np.asarray(curve.lost, dtype=float)[idx]
             sl = np.asarray(curve.service_level, dtype=float)[idx]
-            cuts = [tangent_cuts(lost[k], required[k], cut_points) for k in range(len(idx))]
+            segments = [lost_segments(lost[k], required[k], cut_points) for k in range(len(idx))]
             live[qname] = LiveDemand(queue=qname, t=pos[idx], volume=np.asarray(curve.volume, dtype=float)[idx],
-                                     required=required, cuts=cuts, lost=lost, service_level=sl,
+                                     required=required, segments=segments, lost=lost, service_level=sl,
                                      daily_target=q.sla.daily_target)
         else:
             work = req.deferred.get(qname)

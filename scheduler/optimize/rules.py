@@ -156,7 +156,7 @@ def add_forbidden_successions(cal: Calendar, a: int, pairs: Iterable[tuple[int, 
 
 
 def add_min_rest(cal: Calendar, a: int, rest_min: int, *, applies: Callable[[ShiftLike], bool] = lambda s: True,
-                 rule: str = "min_rest_h", prev_end_min: int | None = None, soft_weight: int | None = None,
+                 rule: str = "min_rest", prev_end_min: int | None = None, soft_weight: int | None = None,
                  guard: Guard = _no_guard) -> list[Penalty]:
     """At least ``rest_min`` between the end of a shift (one for which ``applies``) and the next start.
 
@@ -449,7 +449,7 @@ def add_stable_starts(cal: Calendar, a: int, days: Sequence[int], weight_per_h: 
     if limit_min is not None and excess_weight_per_h:
         ex = m.new_int_var(0, big, f"start_spread_excess[{cal.agent_label(a)},{scope}]")
         m.add(ex >= spread - limit_min)
-        out.append(Penalty(ex.name, "stable_start_max_diff_h", ex, max(1, int(round(excess_weight_per_h / step))), a, scope))
+        out.append(Penalty(ex.name, "stable_start", ex, max(1, int(round(excess_weight_per_h / step))), a, scope))
     return out
 
 

@@ -1,0 +1,235 @@
+"""Named agents for the planned shift counts: a rule-aware constructive pass, then CP-SAT.
+
+:func:`assign_greedy` walks the days in order and gives each planned shift of a pool to the member
+who may legally take it (leave, locks, rest incl. across midnight and from the previous period,
+consecutive days, weekly days off, hours and nights) and needs it most (furthest from the weekly
+minimum hours, fewest days worked, same start as yesterday). Agents still short of their weekly
+minimum get extra shifts on free days. The result is complete and respects every hard rule except,
+rarely, a weekly minimum it could not reach; it is the hint of the CP-SAT assignment model
+(:func:`assign_agents`), which enforces every rule and optimises
+fairness, stable start times, preferences and overtime while keeping to the counts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from scheduler.optimize.limits import rest_min, week_limits
+from scheduler.optimize.personal import add_personal_rules, default_allowed, new_calendar
+from scheduler.optimize.problem import OBJ_SCALE, RosterProblem
+from scheduler.optimize.rules import Penalty
+from scheduler.optimize.solve import SolveOutcome, run
+from scheduler.scenario import Solver as SolverSpec
+
+Named = dict[int, dict[int, int]]
+
+
+class _AgentState:
+    __slots__ = ("last_end", "last_night", "run", "days", "mins", "nights", "worked", "lim", "last_start")
+
+    def __init__(self, prob: RosterProblem, a):
+        self.last_end = a.prev_end_min
+        self.last_night = a.prev_night
+        self.run = a.prev_run_days
+        self.last_start = None
+        self.worked: dict[int, int] = {}
+        self.lim = {w.index: week_limits(prob, a, w) for w in prob.weeks}
+        self.days = defaultdict(int)
+        self.mins = defaultdict(int)
+        self.nights = defaultdict(int)
+
+
+def assign_greedy(prob: RosterProblem, counts: dict[tuple[int, int, int], int]) -> Named:
+    sc = prob.scenario
+    r = sc.rules
+    week_of = {d: w.index for w in prob.weeks for d in w.days}
+    state = {a.index: _AgentState(prob, a) for a in prob.agents}
+    rest = {False: rest_min(prob, False), True: rest_min(prob, True)}
+    named: Named = defaultdict(dict)
+    longest_of = {a.index: max((prob.shifts[s].paid_min for s in a.shifts), default=0) for a in prob.agents}
+    by_pool_day: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for (p, d, s), n in counts.items():
+        by_pool_day[(p, d)].extend([s] * n)
+
+    def legal(a: int, d: int, s_idx: int) -> bool:
+        info = prob.agents[a]
+        st = state[a]
+        if d in info.unavailable or d in st.worked or s_idx not in info.shifts:
+            return False
+        if d in info.locked and info.locked[d] != s_idx:
+            return False
+        sh = prob.shifts[s_idx]
+        start = d * 1440 + sh.start_min
+        if st.last_end is not None and start - st.last_end < rest[st.last_night]:
+            return False
+        run = st.run if (d - 1) in st.worked or (d == 0) else 0
+        if run + 1 > r.max_consecutive_days:
+            return False
+        w = week_of[d]
+        lim = st.lim[w]
+        if st.days[w] + 1 > len(lim.days) - lim.min_days_off:
+            return False
+        if st.mins[w] + sh.paid_min > lim.max_paid_min:
+            return False
+        if sh.is_night and st.nights[w] + 1 > lim.max_nights:
+            return False
+        # a short shift must leave the weekly minimum reachable with the days still free
+        short = lim.min_paid_min - st.mins[w] - sh.paid_min
+        if short > 0:
+            free = sum(1 for e in lim.available if e > d and e not in st.worked)
+            free = min(free, len(lim.days) - lim.min_days_off - st.days[w] - 1)
+            if short > free * longest_of[a]:
+                return False
+        return True
+
+    def book(a: int, d: int, s_idx: int) -> None:
+        st = state[a]
+        sh = prob.shifts[s_idx]
+        w = week_of[d]
+        st.run = (st.run if ((d - 1) in st.worked or d == 0) else 0) + 1
+        st.worked[d] = s_idx
+        st.last_end = d * 1440 + sh.end_min
+        st.last_night = sh.is_night
+        st.last_start = sh.start_min
+        st.days[w] += 1
+        st.mins[w] += sh.paid_min
+        st.nights[w] += int(sh.is_night)
+        named[a][d] = s_idx
+
+    def need(a: int, d: int) -> float:
+        """How badly the agent needs hours this week: minutes short per remaining available day."""
+        st = state[a]
+        w = week_of[d]
+        lim = st.lim[w]
+        left_days = sum(1 for e in lim.available if e >= d and e not in st.worked)
+        short = lim.min_paid_min - st.mins[w]
+        return short / max(left_days, 1)
+
+    for d in range(prob.n_days):
+        # locked shifts first
+        for a in prob.agents:
+            s_idx = a.locked.get(d)
+            if s_idx is not None and s_idx in a.shifts and legal(a.index, d, s_idx):
+                book(a.index, d, s_idx)
+                key = (a.pool, d)
+                if s_idx in by_pool_day.get(key, []):
+                    by_pool_day[key].remove(s_idx)
+        for p in prob.pools:
+            todo = sorted(by_pool_day.get((p.index, d), []), key=lambda s: prob.shifts[s].start_min)
+            for s_idx in todo:
+                sh = prob.shifts[s_idx]
+                best, best_key = None, None
+                for a in p.members:
+                    if not legal(a, d, s_idx):
+                        continue
+                    st = state[a]
+                    w = week_of[d]
+                    same = 0 if st.last_start == sh.start_min else 1
+                    key = (-need(a, d), st.days[w], st.nights[w] if sh.is_night else 0, same, prob.agents[a].agent_id)
+                    if best_key is None or key < best_key:
+                        best, best_key = a, key
+                if best is not None:
+                    book(best, d, s_idx)
+        # weekly minimum hours: on the last chance days, add a shift for agents who would miss it
+        for a in prob.agents:
+            st = state[a.index]
+            if d in st.worked:
+                continue
+            w = week_of[d]
+            lim = st.lim[w]
+            if st.mins[w] >= lim.min_paid_min:
+                continue
+            left = [e for e in lim.available if e > d]
+            longest = max((prob.shifts[s].paid_min for s in a.shifts), default=0)
+            free_after = min(len(left), len(lim.days) - lim.min_days_off - st.days[w] - 1)
+            if st.mins[w] + free_after * longest >= lim.min_paid_min:
+                continue
+            options = sorted((s for s in a.shifts if legal(a.index, d, s)),
+                             key=lambda s: (-counts.get((a.pool, d, s), 0), -prob.shifts[s].paid_min))
+            if options:
+                book(a.index, d, options[0])
+    return {a: dict(days) for a, days in named.items()}
+
+
+def assign_agents(prob: RosterProblem, counts: dict[tuple[int, int, int], int], spec: SolverSpec, budget_s: float,
+                  progress=None, *, restrict: bool = True) -> tuple[Named | None, SolveOutcome, dict, list]:
+    """Named agents for the pool counts under every personal rule.
+
+    With ``restrict`` an agent may only take shifts its pool uses that day in ``counts``. Shortfalls and
+    surpluses against the counts are allowed at a high price, so the model is infeasible only when the
+    personal rules themselves conflict (leave, locks, weekly minimum hours, ...)."""
+    model = cp_model.CpModel()
+    base = default_allowed(prob)
+
+    week_of = {d: w.index for w in prob.weeks for d in w.days}
+    used: dict[tuple[int, int], set[int]] = {}
+    for (p, d, s), n in counts.items():
+        if n > 0:
+            used.setdefault((p, week_of[d]), set()).add(s)
+
+    hint = assign_greedy(prob, counts)
+
+    def allowed(a: int, d: int) -> list[int]:
+        """The shift types the agent's pool uses that week (so each agent can reach its weekly hours),
+        and the one the constructive pass gave it."""
+        cand = base(a, d)
+        if not restrict or d in prob.agents[a].locked:
+            return cand
+        keep = used.get((prob.agents[a].pool, week_of[d]), set()) | {hint.get(a, {}).get(d)}
+        return [s for s in cand if s in keep]
+
+    agents = [a.index for a in prob.agents]
+    cal = new_calendar(model, prob, agents, allowed)
+    penalties: list[Penalty] = add_personal_rules(cal, prob, agents)
+    members: dict[tuple[int, int, int], list] = {}
+    for a in agents:
+        p = prob.agents[a].pool
+        for d in range(prob.n_days):
+            for s, lit in cal.lits(a, d).items():
+                members.setdefault((p, d, s), []).append(lit)
+    deviation = {}
+    for key in set(members) | set(counts):
+        p, d, s = key
+        lits = members.get(key, [])
+        n = counts.get(key, 0)
+        cost = prob.shift_cost[(prob.pools[p].team, s)]
+        short = model.new_int_var(0, n, f"short[{prob.pools[p].label},{prob.label_day(d)},{prob.shifts[s].code}]")
+        extra = model.new_int_var(0, len(lits), f"extra[{prob.pools[p].label},{prob.label_day(d)},{prob.shifts[s].code}]")
+        model.add(sum(lits) + short - extra == n)
+        penalties.append(Penalty(short.name, "count_short", short, 4 * cost + 100 * OBJ_SCALE))
+        penalties.append(Penalty(extra.name, "count_extra", extra, 2 * cost + 10 * OBJ_SCALE))
+        deviation[key] = (short, extra)
+    model.minimize(sum(p.weight * p.var for p in penalties if not isinstance(p.var, (int, float))))
+    fixed = model.clone()
+    for a in agents:
+        for d in range(prob.n_days):
+            for s, lit in cal.lits(a, d).items():
+                val = 1 if hint.get(a, {}).get(d) == s else 0
+                dom = fixed.proto.variables[lit.index].domain
+                dom.clear()
+                dom.extend([val, val])
+    start = run(fixed, spec, min(5.0, budget_s / 4), label="assignment (constructive)", scale=OBJ_SCALE,
+                params={"relative_gap_limit": 0.01})
+    if start.has_solution:
+        values = list(start.solver.response_proto.solution)
+        model.proto.solution_hint.vars.extend(range(len(values)))
+        model.proto.solution_hint.values.extend(values)
+    out = run(model, spec, max(0.5, budget_s - start.wall_s), label="assignment", scale=OBJ_SCALE, progress=progress,
+              params={"relative_gap_limit": 0.01})
+    if not out.has_solution and start.has_solution:
+        out = start
+    if not out.has_solution:
+        return None, out, {}, []
+    named: Named = {}
+    for a in agents:
+        for d in range(prob.n_days):
+            for s, lit in cal.lits(a, d).items():
+                if out.solver.value(lit):
+                    named.setdefault(a, {})[d] = s
+    dev = {k: (int(out.solver.value(sv)), int(out.solver.value(ev))) for k, (sv, ev) in deviation.items()
+           if out.solver.value(sv) or out.solver.value(ev)}
+    personal = [(p, float(p.var) if isinstance(p.var, (int, float)) else float(out.solver.value(p.var)))
+                for p in penalties if p.rule not in ("count_short", "count_extra")]
+    return named, out, dev, personal

@@ -1,0 +1,275 @@
+"""Breaks, queue allocation and the exact cost of a named roster.
+
+Given who works which shift, three things remain: where each break falls, how each capacity
+group's effective agents are split over its queues in every interval, and what the plan costs. This
+module does the three with fast numpy passes:
+- breaks are staggered: each agent's break goes to the offset of its window where capacity is worth
+  least, counting the agents of the same group already on break there;
+- allocation is a water-filling per interval, least flexible groups first: each capacity unit goes to
+  the queue where it avoids most lost contacts (convex curves), deferred work takes what is due now
+  (earliest deadline first) at full value and fills troughs with the rest of its backlog;
+- the cost is the model's objective evaluated on the plan, with lost contacts from the service-level
+  curves themselves (interpolated), so it is an honest upper bound to compare with the lower bound.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scheduler.optimize.limits import week_limits
+from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem, deferred_value, marginal_values
+
+Named = dict[int, dict[int, int]]                # agent -> day -> shift index
+Breaks = dict[tuple[int, int], list[tuple[int, int]]]   # (agent, day) -> [(break rule k, offset)]
+
+
+@dataclass
+class Plan:
+    """A complete roster in index form with its capacity, allocation and cost."""
+
+    named: Named
+    breaks: Breaks
+    capacity: dict[tuple[str, ...], np.ndarray]                 # capacity group -> units per interval
+    alloc: dict[tuple[tuple[str, ...], str], np.ndarray]       # (group, queue) -> units per interval
+    served: dict[str, np.ndarray]                              # queue -> units per interval
+    backlog: dict[str, np.ndarray]
+    terms: dict[str, float] = field(default_factory=dict)      # objective units per component
+    lost_contacts: float = 0.0
+
+    @property
+    def objective(self) -> float:
+        return float(sum(self.terms.values()))
+
+
+def on_duty(prob: RosterProblem, named: Named, breaks: Breaks) -> dict[tuple[str, ...], np.ndarray]:
+    """Effective capacity (units) per capacity group and interval: agents on shift and not on break."""
+    T = prob.horizon_intervals
+    cap: dict[tuple[str, ...], np.ndarray] = defaultdict(lambda: np.zeros(T))
+    per_day = prob.per_day
+    for a, days in named.items():
+        info = prob.agents[a]
+        eff = prob.pools[info.pool].efficiency
+        for d, s_idx in days.items():
+            s = prob.shifts[s_idx]
+            t0 = d * per_day + s.start
+            on = np.ones(s.length)
+            for k, o in breaks.get((a, d), []):
+                on[o: o + s.breaks[k].length] = 0.0
+            n = min(s.length, T - t0)
+            if n <= 0:
+                continue
+            mins = (s.start + np.arange(n)) % per_day
+            cap[info.queues][t0: t0 + n] += on[:n] * eff[mins]
+    return dict(cap)
+
+
+def place_breaks(prob: RosterProblem, named: Named, value: dict[tuple[str, ...], np.ndarray] | None = None) -> Breaks:
+    """Stagger breaks: each goes where capacity is worth least, spreading agents of a group apart.
+
+    ``value`` (per capacity group and interval, objective units per capacity unit) says what an hour of
+    capacity is worth; without it, capacity is assumed worth its group's coverage need (the live
+    queues' requirement), so breaks drift to quiet intervals."""
+    T = prob.horizon_intervals
+    per_day = prob.per_day
+    if value is None:
+        value = _need_value(prob)
+    load: dict[tuple[str, ...], np.ndarray] = defaultdict(lambda: np.zeros(T))
+    out: Breaks = {}
+    order = sorted(((d, prob.shifts[s].start, a, s) for a, days in named.items() for d, s in days.items()))
+    for d, _, a, s_idx in order:
+        s = prob.shifts[s_idx]
+        info = prob.agents[a]
+        g = info.queues
+        val = value.get(g)
+        base = d * per_day + s.start
+        chosen = []
+        for k, slot in enumerate(s.breaks):
+            best, best_o = None, slot.offsets[0]
+            for o in slot.offsets:
+                r0, r1 = base + o, min(base + o + slot.length, T)
+                if r1 <= r0:
+                    score = 0.0
+                else:
+                    v = val[r0:r1].sum() if val is not None else 0.0
+                    score = v * (1.0 + load[g][r0:r1].sum() / max(1, slot.length))
+                if best is None or score < best - 1e-12:
+                    best, best_o = score, o
+            r0, r1 = base + best_o, min(base + best_o + slot.length, T)
+            if r1 > r0:
+                load[g][r0:r1] += 1.0
+            chosen.append((k, best_o))
+        out[(a, d)] = chosen
+    return out
+
+
+def _need_value(prob: RosterProblem) -> dict[tuple[str, ...], np.ndarray]:
+    T = prob.horizon_intervals
+    need = defaultdict(lambda: np.zeros(T))
+    for q, dem in prob.live.items():
+        arr = np.zeros(T)
+        arr[dem.t] = dem.required
+        for g in prob.queue_sets:
+            if q in g:
+                need[g] += arr
+    for q, dem in prob.deferred.items():
+        for g in prob.queue_sets:
+            if q in g:
+                need[g] += dem.required
+    return {g: need[g] + 0.01 for g in prob.queue_sets}
+
+
+def allocate(prob: RosterProblem, capacity: dict[tuple[str, ...], np.ndarray]):
+    """Split each group's capacity over its queues, interval by interval (chronological, so deferred
+    work sees its real backlog). Returns (alloc, served, backlog)."""
+    sc = prob.scenario
+    T = prob.horizon_intervals
+    tables = marginal_values(prob)
+    # deferred work: what is due now beats everything; the staffing stage's least capacity that meets
+    # every deadline (min_capacity) is worth the late cost; the rest of the backlog fills troughs
+    late_value = {q: deferred_value(prob, q) for q in prob.deferred}
+    urgent_value = 10.0 * max(late_value.values(), default=0.0)
+    trough_value = 1e-3
+    target = {q: np.asarray(dem.required, dtype=float) * CAP_SCALE for q, dem in prob.deferred.items()}
+    served = {q: np.zeros(T) for q in sc.queues}
+    alloc = {(g, q): np.zeros(T) for g in capacity for q in g}
+    backlog = {q: np.zeros(T) for q in prob.deferred}
+    # deferred cohorts: arrival interval -> (remaining work, due interval)
+    due_of = {}
+    cohorts = {}
+    for q, dem in prob.deferred.items():
+        due = {}
+        for u, last in dem.due:
+            due[u] = last
+        # due interval of each arrival: the first due check whose cohort limit covers it
+        arrivals = np.flatnonzero(dem.work > 0)
+        checks = sorted(dem.due, key=lambda ua: ua[1])
+        ci = 0
+        deadline = {}
+        for t in arrivals:
+            while ci < len(checks) and checks[ci][1] < t:
+                ci += 1
+            deadline[int(t)] = checks[ci][0] if ci < len(checks) else T + 1
+        due_of[q] = deadline
+        cohorts[q] = []          # list of [due, remaining]
+    groups = sorted(capacity, key=lambda g: (len(g), g))
+    for t in range(T):
+        # arrivals
+        for q, dem in prob.deferred.items():
+            if dem.work[t] > 0:
+                cohorts[q].append([due_of[q][t], float(dem.work[t])])
+        urgent = {}
+        pending = {}
+        for q in prob.deferred:
+            if not prob.deferred[q].open_mask[t]:
+                urgent[q], pending[q] = 0.0, 0.0
+                continue
+            cs = cohorts[q]
+            urgent[q] = sum(c[1] for c in cs if c[0] <= t + 1)
+            pending[q] = sum(c[1] for c in cs)
+        for g in groups:
+            amount = float(capacity[g][t])
+            while amount > 1e-9:
+                best, best_q, room = 0.0, None, 0.0
+                for q in g:
+                    if q in tables:
+                        entry = tables[q][t]
+                        if entry is None:
+                            continue
+                        ends, values = entry
+                        e = served[q][t]
+                        i = _index(ends, e)
+                        v = values[i]
+                        r = ends[i] - e
+                    elif q in prob.deferred:
+                        e = served[q][t]
+                        planned = min(pending[q], target[q][t])
+                        if e < urgent[q] - 1e-9:
+                            v, r = urgent_value, urgent[q] - e
+                        elif e < planned - 1e-9:
+                            v, r = late_value[q], planned - e
+                        elif e < pending[q] - 1e-9:
+                            v, r = trough_value, pending[q] - e
+                        else:
+                            continue
+                    else:
+                        continue
+                    if v > best:
+                        best, best_q, room = v, q, r
+                if best_q is None:
+                    break
+                step = min(amount, room) if room > 1e-9 else amount
+                served[best_q][t] += step
+                alloc[(g, best_q)][t] += step
+                amount -= step
+        # deferred work done now, earliest deadline first
+        for q in prob.deferred:
+            done = served[q][t]
+            cs = sorted(cohorts[q])
+            for c in cs:
+                take = min(done, c[1])
+                c[1] -= take
+                done -= take
+                if done <= 1e-12:
+                    break
+            cohorts[q] = [c for c in cs if c[1] > 1e-9]
+            backlog[q][t] = sum(c[1] for c in cohorts[q])
+    return alloc, served, backlog
+
+
+def _index(ends: list[float], e: float) -> int:
+    for i, end in enumerate(ends):
+        if e < end - 1e-9:
+            return i
+    return len(ends) - 1
+
+
+def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: dict[str, float] | None = None) -> Plan:
+    """Capacity, allocation and the cost of the roster (objective units per component)."""
+    sc = prob.scenario
+    w = sc.weights
+    T = prob.horizon_intervals
+    capacity = on_duty(prob, named, breaks)
+    alloc, served, backlog = allocate(prob, capacity)
+    terms: dict[str, float] = defaultdict(float)
+    for a, days in named.items():
+        team = prob.agents[a].team
+        for d, s_idx in days.items():
+            terms["labour_cost"] += prob.shift_cost[(team, s_idx)]
+    # overtime per agent-week
+    for a, days in named.items():
+        info = prob.agents[a]
+        c = sc.contracts[info.contract]
+        if c.overtime_h_per_week <= 0:
+            continue
+        rate = (c.overtime_cost_multiplier - 1.0) * sc.teams[info.team].cost_per_hour / 60 * OBJ_SCALE
+        for wk in prob.weeks:
+            lim = week_limits(prob, info, wk)
+            paid = sum(prob.shifts[days[d]].paid_min for d in wk.days if d in days)
+            terms["overtime"] += max(0.0, paid - lim.regular_max_min) * rate
+    # lost contacts (true curves) and over-staffing
+    lost_total = 0.0
+    over_w = w.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
+    for q, dem in prob.live.items():
+        e = served[q][dem.t] / CAP_SCALE
+        grid = np.arange(dem.lost.shape[1])
+        for k in range(len(dem.t)):
+            lost_total += float(np.interp(e[k], grid, dem.lost[k]))
+        terms["overstaffing"] += over_w * float(np.clip(served[q][dem.t] - dem.required * CAP_SCALE, 0, None).sum())
+    terms["lost_contacts"] += w.lost_contact * lost_total * OBJ_SCALE
+    total_cap = sum(float(c.sum()) for c in capacity.values())
+    total_served = sum(float(s.sum()) for s in served.values())
+    terms["overstaffing"] += over_w * max(0.0, total_cap - total_served)
+    # late deferred work: overdue at each due check, per work-hour and hour
+    late_w = w.late_work_hour * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
+    for q, dem in prob.deferred.items():
+        arrived = np.concatenate([[0.0], np.cumsum(dem.work)])
+        for u, last in dem.due:
+            allowed = arrived[u + 1] - arrived[last + 1]
+            terms["late_work"] += late_w * max(0.0, backlog[q][u] - allowed)
+    for k, val in (personal_terms or {}).items():
+        terms[k] += val
+    return Plan(named=named, breaks=breaks, capacity=capacity, alloc=alloc, served=served, backlog=backlog,
+                terms=dict(terms), lost_contacts=lost_total)

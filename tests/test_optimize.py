@@ -1,0 +1,178 @@
+"""The roster optimizer end to end on small instances; every solved roster goes through the
+independent validator (scheduler/validate.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scheduler import columns as C
+from scheduler.errors import InfeasibleError, ScenarioError
+from scheduler.optimize import solve_roster
+from scheduler.optimize.problem import CAP_SCALE, build_problem, lost_segments, lower_hull
+from scheduler.validate import check_roster
+
+from test_optimize_support import make_agents, make_requirements, make_scenario, standard_volumes
+
+
+def _hard(violations):
+    return [v for v in violations if v.severity == "hard"]
+
+
+def _solve(scenario=None, agents=None, volumes=None, **kw):
+    scenario = scenario or make_scenario()
+    agents = agents if agents is not None else make_agents()
+    req = make_requirements(scenario, volumes or standard_volumes(scenario))
+    roster = solve_roster(scenario, agents, req, **kw)
+    violations = check_roster(scenario, agents, roster.assignments, roster.breaks, locks=kw.get("locks"),
+                              previous=kw.get("previous"))
+    return roster, violations, req
+
+
+def test_small_roster_is_valid_and_reports_objective_bound_gap():
+    roster, violations, req = _solve()
+    assert _hard(violations) == []
+    assert list(roster.assignments.columns) == list(C.ASSIGNMENT_COLUMNS)
+    assert list(roster.breaks.columns) == list(C.BREAK_COLUMNS)
+    assert len(roster.assignments) > 0
+    assert roster.status in ("OPTIMAL", "FEASIBLE")
+    assert roster.best_bound <= roster.objective + 1e-6
+    assert 0.0 <= roster.gap < 1.0
+    assert roster.gap == pytest.approx((roster.objective - roster.best_bound) / roster.objective)
+    # the objective is the sum of its components
+    assert sum(roster.objective_terms.values()) == pytest.approx(roster.objective, rel=1e-9)
+    # labour cost equals paid hours x rates (+ night premium) of the assignments
+    assert roster.objective_terms["labour_cost"] == pytest.approx(sum(roster.cost_by_team.values()), rel=1e-9)
+    # every break lies in a shift of its agent (validator) and one agent-interval is never split beyond 1
+    share = roster.allocation.groupby([C.AGENT_ID, C.INTERVAL_START])["share"].sum()
+    assert share.max() <= 1.0 + 1e-9
+    assert roster.time_to_first_roster_s <= roster.wall_time_s
+
+
+def test_coverage_matches_the_roster_recomputed_independently():
+    from scheduler.validate import coverage_from_roster
+
+    scenario = make_scenario()
+    agents = make_agents()
+    roster, violations, req = _solve(scenario, agents)
+    cov = coverage_from_roster(scenario, agents, roster.assignments, roster.breaks)
+    present = cov.groupby(C.INTERVAL_START)["effective_agents"].sum()
+    scheduled = roster.coverage.groupby(C.INTERVAL_START)[C.SCHEDULED].sum()
+    joined = pd.concat([present, scheduled], axis=1).fillna(0.0)
+    # what the queues are credited with never exceeds the effective agents present
+    assert (joined[C.SCHEDULED] <= joined["effective_agents"] + 0.02).all()
+    # and most of what is present serves a queue in this busy instance
+    assert joined[C.SCHEDULED].sum() >= 0.9 * joined["effective_agents"].sum()
+
+
+def test_deterministic_mode_gives_the_same_roster():
+    scenario = make_scenario(solver={"deterministic": True, "time_limit_s": 3})
+    a, _, _ = _solve(scenario)
+    b, _, _ = _solve(scenario)
+    pd.testing.assert_frame_equal(a.assignments, b.assignments)
+    pd.testing.assert_frame_equal(a.breaks, b.breaks)
+    assert a.objective == b.objective
+
+
+def test_more_demand_buys_more_paid_hours():
+    scenario = make_scenario()
+    low, _, _ = _solve(scenario, volumes=standard_volumes(scenario, voice_peak=6.0))
+    high, viol, _ = _solve(scenario, volumes=standard_volumes(scenario, voice_peak=14.0))
+    assert _hard(viol) == []
+    assert sum(high.paid_hours_by_team.values()) > sum(low.paid_hours_by_team.values())
+
+
+def test_overflow_team_respects_its_cap_and_blocks():
+    scenario = make_scenario(teams={"overflow": {"max_agents": 1}})
+    roster, violations, _ = _solve(scenario, agents=make_agents(tier1=3, night=1, overflow=3),
+                                   volumes=standard_volumes(scenario, voice_peak=16.0))
+    assert _hard(violations) == []
+    vendor = roster.assignments[roster.assignments[C.TEAM] == "overflow"]
+    assert len(vendor) > 0           # the peak needs the vendor
+    for day, g in vendor.groupby(C.DATE):
+        starts = sorted(g[C.SHIFT_START])
+        ends = sorted(g[C.SHIFT_END])
+        # at most one vendor agent on shift at any moment
+        for s in starts:
+            assert sum((g[C.SHIFT_START] <= s) & (g[C.SHIFT_END] > s)) <= 1
+
+
+def test_locks_are_kept():
+    scenario = make_scenario()
+    locks = pd.DataFrame({C.AGENT_ID: ["A01", "A02"], C.DATE: [date(2026, 11, 3), date(2026, 11, 4)],
+                          C.SHIFT: ["D1300", "OFF"]})
+    roster, violations, _ = _solve(scenario, locks=locks)
+    assert _hard(violations) == []
+    a = roster.assignments
+    assert a[(a[C.AGENT_ID] == "A01") & (a[C.DATE] == date(2026, 11, 3))][C.SHIFT].tolist() == ["D1300"]
+    assert a[(a[C.AGENT_ID] == "A02") & (a[C.DATE] == date(2026, 11, 4))].empty
+
+
+def test_previous_period_rest_is_respected():
+    scenario = make_scenario()
+    previous = pd.DataFrame({
+        C.AGENT_ID: [f"A0{i}" for i in range(1, 9)], C.TEAM: "tier1", C.DATE: date(2026, 11, 1),
+        C.SHIFT: "D1300", C.SHIFT_START: datetime(2026, 11, 1, 13), C.SHIFT_END: datetime(2026, 11, 1, 22),
+        C.PAID_H: 8.0,
+    })
+    roster, violations, _ = _solve(scenario, previous=previous)
+    assert _hard(violations) == []
+    first = roster.assignments[roster.assignments[C.DATE] == date(2026, 11, 2)]
+    tier1 = first[first[C.TEAM] == "tier1"]
+    assert (pd.to_datetime(tier1[C.SHIFT_START]) >= datetime(2026, 11, 2, 9)).all()
+
+
+def test_unknown_soft_rule_is_a_scenario_error():
+    scenario = make_scenario(rules={"soft": ["min_rest_hours"]})
+    req = make_requirements(scenario, standard_volumes(scenario))
+    with pytest.raises(ScenarioError, match="rules.soft.*min_rest_hours.*min_rest"):
+        solve_roster(scenario, make_agents(), req)
+
+
+def test_lost_segments_underestimate_the_curve_and_are_exact_near_the_requirement():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        n = np.arange(40)
+        load = rng.uniform(2, 20)
+        lost = 100 * np.exp(-np.clip(n - load, 0, None) / 3.0)
+        seg = lost_segments(lost, required=load + 3, max_segments=12)
+        x = 0.0
+        values = [seg.lost0]
+        points = [0.0]
+        for length, slope in zip(seg.lengths, seg.slopes):
+            if length < 0:
+                break
+            values.append(values[-1] + slope * length)
+            x += length
+            points.append(x / CAP_SCALE)
+        approx = np.interp(n, points, values, right=values[-1])
+        assert (approx <= lost + 1e-6).all()
+        # near the requirement it follows the curve's convex hull (the curve where it is convex)
+        hull = lower_hull(lost)
+        hull_values = np.interp(n, hull, lost[hull])
+        near = (n >= int(load + 3) - 1) & (n <= int(load + 3) + 2) & (n < points[-1])
+        assert np.allclose(approx[near], hull_values[near], atol=0.01 * lost.max())
+
+
+def test_problem_rejects_requirements_that_miss_the_horizon():
+    from scheduler.errors import StaffingError
+
+    scenario = make_scenario()
+    other = make_scenario(horizon={"start": "2025-01-06", "days": 7})
+    req = make_requirements(other, standard_volumes(other))
+    with pytest.raises(StaffingError, match="do not cover the horizon"):
+        build_problem(scenario, make_agents(), req)
+
+
+def test_lock_on_leave_is_explained():
+    agents = make_agents([
+        {"agent_id": "A01", "team": "tier1", "skills": ("voice", "email"), "unavailable": [date(2026, 11, 4)]},
+        {"agent_id": "A02", "team": "tier1", "skills": ("voice", "email")},
+    ])
+    locks = pd.DataFrame({C.AGENT_ID: ["A01"], C.DATE: [date(2026, 11, 4)], C.SHIFT: ["D0900"]})
+    with pytest.raises(InfeasibleError) as exc:
+        _solve(agents=agents, locks=locks)
+    assert "lock vs unavailable" in str(exc.value) and "A01" in str(exc.value)
