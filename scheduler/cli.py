@@ -411,3 +411,48 @@ def export(outdir: str, scenario: str | None, overrides: tuple[str, ...], output
     sc = _load_scenario(str(path), overrides)
     written = export_run(outdir, sc, load_agents(sc), output)
     click.echo(f"wrote {written}")
+
+
+# ---- bench ---------------------------------------------------------------------------------------
+
+@main.group()
+def bench() -> None:
+    """Benchmarks against published instances (solutions re-scored by an independent checker)."""
+
+
+@bench.command("curtois")
+@click.argument("path", type=click.Path())
+@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds per instance (model building included).")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="CP-SAT workers / pricing threads.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the search.")
+@click.option("--deterministic", is_flag=True, help="One worker, CP-SAT deterministic time: same seed, same roster.")
+@click.option("--roster-dir", type=click.Path(file_okay=False), help="Also write each roster (ID,shift,...) here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table.")
+@reports_errors
+def bench_curtois(path: str, time_limit_s: float, workers: int, seed: int, deterministic: bool,
+                  roster_dir: str | None, as_json: bool) -> None:
+    """Solve Curtois & Qu instances (PATH: an Instance*.txt file or their folder) with the roster rule engine.
+
+    Prints objective, proven bound, status and time per instance, the best known value and the gap to
+    it, and whether the independent scorer agrees (same objective, no hard rule broken). Exit 1 when it
+    does not.
+    """
+    import json
+
+    from scheduler.bench import run_curtois
+
+    runs = run_curtois(path, time_limit_s=time_limit_s, workers=workers, seed=seed, deterministic=deterministic,
+                       roster_dir=roster_dir, progress=progress_echo)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in runs], indent=2))
+    else:
+        click.echo(f"{'instance':<11} {'objective':>9} {'bound':>7} {'status':<8} {'time s':>6} {'best':>6} "
+                   f"{'gap %':>6}  scorer")
+        for r in runs:
+            gap = "" if r.gap_to_best_pct is None else f"{r.gap_to_best_pct:.1f}"
+            click.echo(f"{r.instance:<11} {r.objective:>9} {'' if r.bound is None else r.bound:>7} {r.status:<8} "
+                       f"{r.wall_s:>6.1f} {'' if r.best_known is None else r.best_known:>6} {gap:>6}  "
+                       f"{'agrees' if r.valid else 'DISAGREES: ' + '; '.join(r.violations[:3])}")
+    if not all(r.valid for r in runs):
+        sys.exit(1)

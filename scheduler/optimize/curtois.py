@@ -1,0 +1,505 @@
+"""The Curtois & Qu shift-scheduling benchmark expressed with the roster optimizer's own rule engine.
+
+Every constraint of an instance (../shared/benchmarks/curtois-qu-nrp-1-24/README.md) maps onto one
+``add_<rule>`` of :mod:`scheduler.optimize.rules` on a :class:`~scheduler.optimize.rules.Calendar`
+(employee × day × shift Booleans, at most one shift a day):
+
+============================  ===================================================================
+C&Q rule                      rule engine
+============================  ===================================================================
+one shift per day             ``Calendar.add_agent`` (at most one Boolean per day)
+shift rotation (CannotFollow) ``add_forbidden_successions`` (outside the horizon is off: no term)
+MaxShifts per type            ``add_max_count`` (types with a maximum of 0 get no Boolean)
+Min/MaxTotalMinutes           ``add_total_minutes`` over the shifts' lengths
+MaxConsecutiveShifts          ``add_max_consecutive_days``
+MinConsecutiveShifts          ``add_min_consecutive(working=True, exempt_edges=True)``
+MinConsecutiveDaysOff         ``add_min_consecutive(working=False, exempt_edges=True)``
+MaxWeekends                   ``add_max_weekends`` (Saturday–Sunday pairs, day 0 a Monday)
+fixed days off                ``add_days_off``
+on/off requests               ``add_requests`` (weight per request)
+cover                         ``add_shift_cover`` (under/over weights)
+============================  ===================================================================
+
+:func:`build_curtois_model` builds that model for all employees and days, or for a *neighbourhood*: a
+subset of employees and a window of days free while the rest keep an incumbent roster (the window's
+neighbouring days enter as locked context, ``add_locks``, wide enough that the run rules are exact;
+horizon totals and weekends count what lies outside). :func:`solve_curtois` solves an instance within
+a time limit: the whole model with CP-SAT (its bound is the reported bound), then large-neighbourhood
+search around the incumbent with the same builder, and finally the whole model evaluated on the final
+roster (every Boolean locked), so the reported objective is the rule engine's own.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from scheduler.errors import InfeasibleError, NoSolutionError
+from scheduler.io.curtois import CurtoisInstance, Roster
+from scheduler.optimize import rules as R
+
+log = logging.getLogger(__name__)
+
+STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE", cp_model.INFEASIBLE: "INFEASIBLE",
+          cp_model.UNKNOWN: "UNKNOWN", cp_model.MODEL_INVALID: "MODEL_INVALID"}
+
+
+@dataclass(frozen=True)
+class CqShift:
+    """A C&Q shift type in the rule engine's shape (no clock times: only its length matters)."""
+
+    index: int
+    code: str
+    length_min: int
+    start_min: int = 0
+    is_night: bool = False
+    is_late: bool = False
+
+    @property
+    def paid_min(self) -> int:
+        return self.length_min
+
+
+@dataclass
+class CurtoisSolution:
+    """Outcome of :func:`solve_curtois`; ``objective`` is the rule-engine model's value of ``roster``."""
+
+    instance: str
+    roster: Roster
+    objective: int
+    bound: float | None          # best proven lower bound (the whole model's), None if never solved whole
+    status: str                  # OPTIMAL (proven) or FEASIBLE
+    wall_s: float
+    first_solution_s: float | None
+    penalties: dict[str, int] = field(default_factory=dict)   # objective by rule
+    stats: dict[str, object] = field(default_factory=dict)
+
+
+class _Data:
+    """Index arrays of an instance (shift and employee positions instead of ids)."""
+
+    def __init__(self, inst: CurtoisInstance):
+        self.inst = inst
+        self.h = inst.horizon_days
+        self.shifts = [CqShift(i, s.id, s.length_min) for i, s in enumerate(inst.shifts)]
+        sidx = {s.id: i for i, s in enumerate(inst.shifts)}
+        eidx = {e.id: i for i, e in enumerate(inst.employees)}
+        self.sidx, self.eidx = sidx, eidx
+        self.n_agents = len(inst.employees)
+        self.n_shifts = len(self.shifts)
+        self.pairs = [(sidx[s.id], sidx[b]) for s in inst.shifts for b in s.cannot_follow]
+        # allowed shift types per employee (a maximum of 0 forbids the type)
+        self.types = [[i for i, s in enumerate(inst.shifts) if e.max_shifts.get(s.id, self.h) > 0] for e in inst.employees]
+        self.req = np.zeros((self.h, self.n_shifts), dtype=np.int64)
+        self.w_under = np.zeros((self.h, self.n_shifts), dtype=np.int64)
+        self.w_over = np.zeros((self.h, self.n_shifts), dtype=np.int64)
+        self.has_cover = np.zeros((self.h, self.n_shifts), dtype=bool)
+        for c in inst.cover:
+            s = sidx[c.shift]
+            self.req[c.day, s], self.w_under[c.day, s], self.w_over[c.day, s] = c.requirement, c.under_weight, c.over_weight
+            self.has_cover[c.day, s] = True
+        self.on = np.array([(eidx[r.employee], r.day, sidx[r.shift], r.weight) for r in inst.on_requests],
+                           dtype=np.int64).reshape(-1, 4)
+        self.off = np.array([(eidx[r.employee], r.day, sidx[r.shift], r.weight) for r in inst.off_requests],
+                            dtype=np.int64).reshape(-1, 4)
+        self.requests: list[list[tuple[int, int, bool, int]]] = [[] for _ in range(self.n_agents)]
+        for arr, want in ((self.on, True), (self.off, False)):
+            for a, d, s, w in arr.tolist():
+                self.requests[a].append((d, s, want, w))
+        self.weekends = inst.weekends
+        self.lengths = np.array([s.length_min for s in self.shifts], dtype=np.int64)
+
+    def counts(self, roster: np.ndarray, agents: Sequence[int] | None = None) -> np.ndarray:
+        """Employees on each (day, shift) in ``roster`` (rows ``agents`` only when given)."""
+        rows = roster if agents is None else roster[list(agents)]
+        out = np.zeros((self.h, self.n_shifts), dtype=np.int64)
+        a, d = np.nonzero(rows >= 0)
+        np.add.at(out, (d, rows[a, d]), 1)
+        return out
+
+    def cost(self, roster: np.ndarray) -> int:
+        """The soft objective of ``roster`` (employee × day array of shift indices, −1 off): for the search's
+        bookkeeping; the reported objective comes from the model itself."""
+        n = self.counts(roster)
+        total = int((self.w_under * np.maximum(0, self.req - n)).sum() + (self.w_over * np.maximum(0, n - self.req)).sum())
+        if len(self.on):
+            total += int(self.on[:, 3][roster[self.on[:, 0], self.on[:, 1]] != self.on[:, 2]].sum())
+        if len(self.off):
+            total += int(self.off[:, 3][roster[self.off[:, 0], self.off[:, 1]] == self.off[:, 2]].sum())
+        return total
+
+
+@dataclass
+class CurtoisModel:
+    """A built (sub-)model: the CP-SAT model, its calendar, penalty terms and which part is free."""
+
+    model: cp_model.CpModel
+    cal: R.Calendar
+    penalties: list[R.Penalty]
+    agents: list[int]
+    first_day: int                # global index of the calendar's day 0
+    free: list[int]               # global indices of the free days
+
+    @property
+    def objective(self):
+        return sum(p.weight * p.var for p in self.penalties)
+
+    def hint(self, roster: np.ndarray) -> None:
+        for a in self.agents:
+            for k, lits in enumerate(self.cal.x[a]):
+                cur = roster[a, self.first_day + k]
+                for s, v in lits.items():
+                    self.model.add_hint(v, 1 if s == cur else 0)
+
+    def extract(self, solver: cp_model.CpSolver, roster: np.ndarray) -> np.ndarray:
+        """A copy of ``roster`` with the free part replaced by the solver's values."""
+        out = roster.copy()
+        for a in self.agents:
+            for d in self.free:
+                chosen = -1
+                for s, v in self.cal.x[a][d - self.first_day].items():
+                    if solver.boolean_value(v):
+                        chosen = s
+                out[a, d] = chosen
+        return out
+
+
+def build_curtois_model(data: _Data, *, agents: Sequence[int] | None = None,
+                        days: Sequence[tuple[int, int]] | None = None,
+                        base: np.ndarray | None = None, lock: bool = False, cover: bool = True,
+                        guard: R.Guard = R._no_guard) -> CurtoisModel:
+    """The rule-engine model of ``agents`` (default all) on the free days ``days`` (windows [lo, hi) of
+    global day indices, default the horizon), the rest of ``base`` (employee × day shift indices, −1 off)
+    held fixed.
+
+    Days within a margin of a window (the longest run limit + 1) are locked to ``base`` so that the
+    run rules see their context; employees outside ``agents`` enter the cover as fixed counts. With
+    ``lock`` every day of ``agents`` may only take its ``base`` value and is locked (the model evaluates
+    ``base``: its objective is the roster's exact objective when all employees and days are included).
+    Without ``cover`` the model holds the employees' own rules and requests only (column generation's
+    pricing problem).
+    """
+    inst, h = data.inst, data.h
+    agents = list(range(data.n_agents)) if agents is None else sorted(agents)
+    windows = sorted(days) if days is not None else [(0, h)]
+    free_days = sorted({d for lo, hi in windows for d in range(max(lo, 0), min(hi, h))})
+    free_set = set(free_days)
+    if base is None:
+        base = np.full((data.n_agents, h), -1, dtype=np.int64)
+    margin = 1 + max((max(e.max_consecutive_shifts, e.min_consecutive_shifts, e.min_consecutive_days_off)
+                      for e in (inst.employees[a] for a in agents)), default=0)
+    s0, s1 = max(0, free_days[0] - margin), min(h, free_days[-1] + 1 + margin)
+    n = s1 - s0
+    m = cp_model.CpModel()
+    cal = R.Calendar(m, n, data.shifts, agent_label=lambda a: inst.employees[a].id, day_label=lambda k: str(s0 + k))
+    penalties: list[R.Penalty] = []
+    for a in agents:
+        emp = inst.employees[a]
+        types, off = data.types[a], emp.days_off
+
+        def allowed(k: int, a=a, types=types, off=off):
+            d = s0 + k
+            if d in free_set and not lock:
+                return [] if d in off else types
+            return [int(base[a, d])] if base[a, d] >= 0 else []
+
+        cal.add_agent(a, allowed)
+        locked = {k: int(base[a, s0 + k]) for k in range(n)
+                  if (lock or s0 + k not in free_set) and base[a, s0 + k] >= 0}
+        R.add_locks(cal, a, locked, guard=guard)
+        R.add_days_off(cal, a, [d - s0 for d in emp.days_off if s0 <= d < s1], guard=guard)
+        penalties += R.add_forbidden_successions(cal, a, data.pairs, guard=guard)
+        outside = np.concatenate([base[a, :s0], base[a, s1:]])
+        for s, sh in enumerate(inst.shifts):
+            limit = emp.max_shifts.get(sh.id)
+            if limit is not None and limit > 0:
+                penalties += R.add_max_count(cal, a, range(n), lambda x, s=s: x.index == s, limit, scope="horizon",
+                                             rule=f"max_shifts_{sh.id}", extra=int((outside == s).sum()), guard=guard)
+        extra_min = int(data.lengths[outside[outside >= 0]].sum())
+        penalties += R.add_total_minutes(cal, a, range(n), emp.min_total_min, emp.max_total_min, scope="horizon",
+                                         rule_min="min_total_minutes", rule_max="max_total_minutes",
+                                         extra_min=extra_min, attr="length_min", guard=guard)
+        penalties += R.add_max_consecutive_days(cal, a, emp.max_consecutive_shifts, rule="max_consecutive_shifts",
+                                                guard=guard)
+        if emp.min_consecutive_shifts > 1:
+            penalties += R.add_min_consecutive(cal, a, emp.min_consecutive_shifts, working=True, exempt_edges=True,
+                                               guard=guard)
+        if emp.min_consecutive_days_off > 1:
+            penalties += R.add_min_consecutive(cal, a, emp.min_consecutive_days_off, working=False, exempt_edges=True,
+                                               guard=guard)
+        weekends, worked_outside = [], 0
+        for wd in data.weekends:
+            inside = tuple(d - s0 for d in wd if s0 <= d < s1)
+            if any(base[a, d] >= 0 for d in wd if not s0 <= d < s1):
+                worked_outside += 1
+            elif inside:
+                weekends.append(inside)
+        penalties += R.add_max_weekends(cal, a, weekends, emp.max_weekends - worked_outside, guard=guard)
+        reqs = [(d - s0, [s], want, w) for d, s, want, w in data.requests[a] if d in free_set]
+        penalties += R.add_requests(cal, a, reqs, rule="request")
+    fixed = data.counts(base, [a for a in range(data.n_agents) if a not in set(agents)])
+    for d in free_days if cover else ():
+        for s in range(data.n_shifts):
+            if not data.has_cover[d, s]:
+                continue
+            lits = [cal.x[a][d - s0][s] for a in agents if s in cal.x[a][d - s0]]
+            need = int(data.req[d, s] - fixed[d, s])
+            if need <= 0 and not lits:
+                continue        # a constant: nobody free can change it
+            penalties += R.add_shift_cover(m, lits, max(need, 0), name=f"{d},{inst.shifts[s].id}",
+                                           under_weight=int(data.w_under[d, s]), over_weight=int(data.w_over[d, s]))
+    model = CurtoisModel(m, cal, penalties, agents, s0, free_days)
+    m.minimize(model.objective)
+    return model
+
+
+# ------------------------------------------------------------------------------------------------
+# solving
+
+
+class Clock:
+    """Wall time, or CP-SAT deterministic time summed over solves (``deterministic``), against a limit."""
+
+    def __init__(self, limit_s: float, deterministic: bool):
+        self.limit_s = limit_s
+        self.deterministic = deterministic
+        self.t0 = time.perf_counter()
+        self.det = 0.0
+        self._lock = threading.Lock()
+
+    def elapsed(self) -> float:
+        return self.det if self.deterministic else time.perf_counter() - self.t0
+
+    def left(self) -> float:
+        return self.limit_s - self.elapsed()
+
+    def until(self, share: float) -> Callable[[], float]:
+        """Seconds left before ``share`` of the limit has passed."""
+        return lambda: share * self.limit_s - self.elapsed()
+
+    def configure(self, solver: cp_model.CpSolver, budget_s: float, workers: int, seed: int) -> None:
+        """Time limit, workers and seed of one solve (the only place they are set)."""
+        p = solver.parameters
+        p.random_seed = seed
+        budget_s = max(0.01, budget_s)
+        if self.deterministic:
+            p.num_workers = 1
+            p.max_deterministic_time = budget_s
+            p.max_time_in_seconds = 10 * budget_s + 5
+        else:
+            p.num_workers = workers
+            p.max_time_in_seconds = budget_s
+
+    def charge(self, solver: cp_model.CpSolver) -> None:
+        with self._lock:
+            self.det += solver.deterministic_time
+
+
+class _FirstSolution(cp_model.CpSolverSolutionCallback):
+    def __init__(self, t0: float):
+        super().__init__()
+        self.t0 = t0
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        if self.first is None:
+            self.first = time.perf_counter() - self.t0
+
+
+def _to_roster(data: _Data, arr: np.ndarray) -> Roster:
+    ids = [s.code for s in data.shifts]
+    return tuple(tuple(ids[s] if s >= 0 else None for s in row) for row in arr.tolist())
+
+
+WHOLE_MAX_LITS = 60_000      # above this the whole model is not solved (building and presolve alone eat the budget)
+
+
+def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, workers: int = 2, seed: int = 0,
+                  deterministic: bool = False, column_generation: bool = True,
+                  progress: Callable[[str], None] | None = None) -> CurtoisSolution:
+    """Solve ``instance`` within ``time_limit_s`` (model building included), in phases:
+
+    1. the whole model with CP-SAT (``workers`` workers, up to 10 % of the time; skipped above
+       ``WHOLE_MAX_LITS`` Booleans): the proven optimum of small instances, else an incumbent and a bound;
+    2. column generation (:mod:`scheduler.optimize.curtois_cg`, up to 50 % of the time): the master LP's
+       Lagrangian bound, then diving to a roster (up to 70 %);
+    3. large-neighbourhood search around the best roster until the time is up.
+
+    The bound is the best of the whole model's and column generation's (rounded up: objectives are
+    integers); the status is OPTIMAL when the objective reaches it. ``deterministic``: one worker and
+    CP-SAT's deterministic time instead of the wall clock (same seed, same roster). Raises
+    :class:`InfeasibleError` when the hard rules are proven infeasible, :class:`NoSolutionError` when no
+    roster was found in time.
+    """
+    from scheduler.optimize.curtois_cg import ColumnGeneration
+
+    t_start = time.perf_counter()
+    clock = Clock(time_limit_s, deterministic)
+    data = _Data(instance)
+    rng = random.Random(seed)
+    say = progress or (lambda _m: None)
+    stats: dict[str, object] = {}
+    best, best_cost, bound, first_s = None, None, -math.inf, None
+    lits = sum(len(data.types[a]) for a in range(data.n_agents)) * data.h
+
+    if lits <= WHOLE_MAX_LITS:
+        whole = build_curtois_model(data)
+        solver = cp_model.CpSolver()
+        clock.configure(solver, min(clock.left(), max(1.0, 0.1 * time_limit_s)), workers, seed)
+        cb = _FirstSolution(t_start)
+        code = solver.solve(whole.model, cb)
+        clock.charge(solver)
+        stats["whole_status"] = STATUS.get(code, str(code))
+        if code == cp_model.INFEASIBLE:
+            raise InfeasibleError(f"{instance.name}: the hard constraints cannot all hold")
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            best = whole.extract(solver, np.full((data.n_agents, data.h), -1, dtype=np.int64))
+            best_cost, first_s = data.cost(best), cb.first
+            bound = float(solver.best_objective_bound)
+            stats["whole_objective"] = best_cost
+            say(f"{instance.name}: whole model {stats['whole_status']}, objective {best_cost}, bound {bound:.0f} "
+                f"at {clock.elapsed():.1f} s")
+            if code == cp_model.OPTIMAL:
+                return _finish(data, best, bound, t_start, first_s, stats)
+
+    if column_generation and clock.left() > 0:
+        cg = ColumnGeneration(data, build_curtois_model, clock=clock, threads=workers, seed=seed)
+        if best is None:
+            best = cg.greedy(clock.left)
+            if best is None:
+                raise NoSolutionError(f"{instance.name}: no roster found in {time_limit_s:g} s")
+            best_cost, first_s = data.cost(best), time.perf_counter() - t_start
+            say(f"{instance.name}: greedy roster {best_cost} at {clock.elapsed():.1f} s")
+        for a in range(data.n_agents):
+            cg.add_column(a, best[a])
+        converged = cg.iterate(clock.until(0.5), progress=say)
+        bound = max(bound, cg.bound)
+        stats.update(cg_iterations=cg.iterations, cg_lp=round(cg.lp_value, 2), cg_converged=converged,
+                     cg_columns=sum(len(c) for c in cg.cols))
+        if best_cost > math.ceil(bound - 1e-6) and clock.left() > 0:
+            dived = cg.dive(clock.until(0.7))
+            cost = data.cost(dived)
+            stats["dive_objective"] = cost
+            say(f"{instance.name}: diving gives {cost} at {clock.elapsed():.1f} s")
+            if cost < best_cost:
+                best, best_cost = dived, cost
+    if best is None:
+        raise NoSolutionError(f"{instance.name}: no roster found in {time_limit_s:g} s")
+    if best_cost > math.ceil(bound - 1e-6):
+        best, best_cost = _lns(data, best, best_cost, clock, rng, seed, math.ceil(bound - 1e-6), stats, say)
+    return _finish(data, best, bound, t_start, first_s, stats)
+
+
+def _finish(data: _Data, best: np.ndarray, bound: float, t_start: float, first_s: float | None,
+            stats: dict) -> CurtoisSolution:
+    objective, penalties = _evaluate(data, best)
+    if objective != data.cost(best):
+        raise RuntimeError(f"{data.inst.name}: model objective {objective} differs from the search's {data.cost(best)}")
+    bound_int = math.ceil(bound - 1e-6) if bound > -math.inf else None
+    return CurtoisSolution(instance=data.inst.name, roster=_to_roster(data, best), objective=objective,
+                           bound=bound_int, status="OPTIMAL" if bound_int is not None and objective <= bound_int
+                           else "FEASIBLE", wall_s=time.perf_counter() - t_start, first_solution_s=first_s,
+                           penalties=penalties, stats=stats)
+
+
+def _evaluate(data: _Data, roster: np.ndarray) -> tuple[int, dict[str, int]]:
+    """The whole model with every Boolean locked to ``roster``: its objective and the penalty per rule."""
+    m = build_curtois_model(data, base=roster, lock=True)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 120.0
+    code = solver.solve(m.model)
+    if code != cp_model.OPTIMAL:
+        raise RuntimeError(f"{data.inst.name}: the rule-engine model rejects the roster ({STATUS.get(code, code)})")
+    by_rule: dict[str, int] = {}
+    for p in m.penalties:
+        v = p.weight * (p.var if isinstance(p.var, int) else solver.value(p.var))
+        if v:
+            by_rule[p.rule] = by_rule.get(p.rule, 0) + int(v)
+    return int(round(solver.objective_value)), by_rule
+
+
+def _neighbourhood(data: _Data, best: np.ndarray, kind: str, size: float, rng: random.Random
+                   ) -> tuple[list[int], list[tuple[int, int]]]:
+    """Employees and day windows to free for one move of ``kind``, about ``size`` Booleans in all."""
+    h, A = data.h, data.n_agents
+    per_day = float(np.mean([len(t) for t in data.types])) or 1.0
+    if kind == "agents":           # a few employees, whole horizon (or a long window on long horizons)
+        length = min(h, max(28, int(size / (3 * per_day))))
+        lo = rng.randrange(0, h - length + 1)
+        k = max(2, min(A, round(size / (length * per_day))))
+        return rng.sample(range(A), k), [(lo, lo + length)]
+    if kind == "window":           # everyone, a few days
+        length = max(2, min(h, round(size / (A * per_day))))
+        lo = rng.randrange(0, h - length + 1)
+        return list(range(A)), [(lo, lo + length)]
+    if kind == "weekends":         # some employees on two weekends (trading weekends worked)
+        if len(data.weekends) < 2:
+            return _neighbourhood(data, best, "window", size, rng)
+        wins = sorted((max(0, w[0] - 2), min(h, w[-1] + 3)) for w in rng.sample(data.weekends, 2))
+        days = sum(b - a for a, b in wins)
+        k = max(2, min(A, round(size / (days * per_day))))
+        return rng.sample(range(A), k), wins
+    # "cover": employees able to work a badly covered (day, shift), a window around it
+    d, s = _worst_cover(data, best, rng)
+    length = min(h, rng.choice([7, 10, 14]))
+    lo = min(max(0, d - rng.randrange(length)), h - length)
+    able = [a for a in range(A) if s in data.types[a]] or list(range(A))
+    k = max(2, min(len(able), round(size / (length * per_day))))
+    return rng.sample(able, k), [(lo, lo + length)]
+
+
+def _lns(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, rng: random.Random, seed: int,
+         bound: int, stats: dict, say: Callable[[str], None]) -> tuple[np.ndarray, int]:
+    """Large-neighbourhood search: free some employees on some days (:func:`_neighbourhood`), solve that
+    part with CP-SAT (one worker, a short limit) around the incumbent, keep improvements and equal-cost
+    moves (to drift across plateaus). Each kind's size grows when its moves are solved to optimality
+    and shrinks when they time out."""
+    kinds = ["window", "agents", "cover", "weekends"]
+    target = {k: 600.0 for k in kinds}
+    moves = improvements = 0
+    while clock.left() > 0.05 and best_cost > bound:
+        kind = kinds[moves % len(kinds)]
+        agents, days = _neighbourhood(data, best, kind, target[kind], rng)
+        sub = build_curtois_model(data, agents=agents, days=days, base=best)
+        sub.hint(best)
+        solver = cp_model.CpSolver()
+        clock.configure(solver, min(clock.left(), 0.5), 1, seed + moves)
+        code = solver.solve(sub.model)
+        clock.charge(solver)
+        moves += 1
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            cand = sub.extract(solver, best)
+            cost = data.cost(cand)
+            if cost <= best_cost:
+                if cost < best_cost:
+                    improvements += 1
+                    say(f"{data.inst.name}: {kind} move {moves} -> {cost} at {clock.elapsed():.1f} s")
+                best, best_cost = cand, cost
+        if code == cp_model.OPTIMAL:
+            target[kind] = min(target[kind] * 1.1, 50_000.0)
+        else:
+            target[kind] = max(target[kind] / 1.2, 100.0)
+    stats.update(lns_moves=moves, lns_improvements=improvements, lns_sizes={k: round(v) for k, v in target.items()})
+    return best, best_cost
+
+
+def _worst_cover(data: _Data, roster: np.ndarray, rng: random.Random) -> tuple[int, int]:
+    """A (day, shift) drawn with probability proportional to its cover penalty (uniform if none)."""
+    n = data.counts(roster)
+    pen = data.w_under * np.maximum(0, data.req - n) + data.w_over * np.maximum(0, n - data.req)
+    flat = pen.ravel().astype(float)
+    if flat.sum() <= 0:
+        idx = rng.randrange(flat.size)
+    else:
+        idx = int(np.searchsorted(np.cumsum(flat), rng.random() * flat.sum(), side="right"))
+        idx = min(idx, flat.size - 1)
+    return divmod(idx, data.n_shifts)
