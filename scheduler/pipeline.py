@@ -23,6 +23,7 @@ import pandas as pd
 
 from scheduler import columns as C
 from scheduler.errors import InputFileError
+from scheduler.io.atomic import usual_file_mode
 from scheduler.scenario import Scenario
 
 Progress = Callable[[str], None]
@@ -372,6 +373,7 @@ class AtomicWriter:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.outdir)
         os.close(fd)
         tmp_path = Path(tmp)
+        usual_file_mode(tmp_path)
         self._pending.append((tmp_path, self.outdir / name))
         return tmp_path
 

@@ -23,6 +23,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise SchedulerError(f"{path}: cannot write here ({exc.strerror})") from None
     os.close(fd)
     tmp_path = Path(tmp)
+    usual_file_mode(tmp_path)
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -30,3 +31,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise SchedulerError(f"{path}: cannot write the file ({exc.strerror})") from None
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def usual_file_mode(path: Path) -> None:
+    """mkstemp creates files readable by the owner only; give them the mode a plain open() would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

@@ -14,9 +14,7 @@ cells read back are reported as errors and never evaluated.
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -35,6 +33,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from scheduler import columns as C
+from scheduler.io.atomic import atomic_path
 from scheduler.errors import ProblemCollector, WorkbookError
 from scheduler.scenario import Scenario
 from scheduler.shifts import LEAVE, NON_WORKING_CODES, OFF, Shift, build_catalogue
@@ -234,15 +233,8 @@ def write_roster_workbook(path: str | Path, *, scenario: Scenario, agents: pd.Da
     if annotations:
         annotate(wb, _resolve(annotations, layout))
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -72,14 +72,17 @@ def draw_arrivals(inp: SimInputs, rng: np.random.Generator, volume_uncertainty: 
     With ``volume_uncertainty`` each day gets one standard-normal draw z shared by every queue and
     interval of the day; an interval's mean becomes ``volume + z/1.2816 × (volume_hi − volume)`` for
     z ≥ 0 and ``volume + z/1.2816 × (volume − volume_lo)`` for z < 0 (a two-piece normal matching the
-    10 %/90 % quantiles), floored at 0.
+    10 %/90 % quantiles; a quantile on the wrong side of a small, skewed mean gives no spread on
+    that side), floored at 0.
     """
     Q, T = inp.volume.shape
     lam = inp.volume
     if volume_uncertainty:
         ipd = int(round(86400 / inp.interval_s))
         z = np.repeat(rng.standard_normal(T // ipd + 1), ipd)[:T] / 1.2815515655446004
-        lam = np.where(z >= 0, lam + z * (inp.volume_hi - lam), lam + z * (lam - inp.volume_lo))
+        up = np.maximum(inp.volume_hi - lam, 0.0)    # a skewed count's 90 % quantile may lie below its mean
+        down = np.maximum(lam - inp.volume_lo, 0.0)
+        lam = np.where(z >= 0, lam + z * up, lam + z * down)
         lam = np.maximum(lam, 0.0)
     counts = rng.poisson(lam).ravel()
     cell = np.repeat(np.arange(Q * T), counts)
