@@ -687,6 +687,7 @@ def _write_summary(ws, scenario: Scenario, agents: pd.DataFrame, assignments: pd
         queues = list(dict.fromkeys(daily["queue"]))
         _header(ws, r, ["Date"] + [f"{q} (target {scenario.queues[q].sla.daily_target or scenario.queues[q].sla.target:.0%})"
                                    for q in queues])
+        ws.row_dimensions[r].height = 32
         table = daily.set_index(["date", "queue"])
         miss = PatternFill("solid", fgColor=_MISS_FILL)
         for d in sorted(daily["date"].unique()):
