@@ -447,3 +447,14 @@ def test_annotated_copy_marks_the_break_row(book, sc, plan, tmp_path):
     coord, text = marked[0]
     assert ws[coord.replace("F", "A")].value == "A1" and ws[coord].value == datetime(2026, 11, 2, 12, 0)
     assert "must start between 10:30 and 11:30" in text and text.startswith("[hard]")
+
+
+def test_leave_granted_by_a_lock_stays_leave_in_the_next_workbook(tmp_path, sc, plan):
+    agents, a, b, _ = plan
+    locks = pd.DataFrame({C.AGENT_ID: ["A1"], C.DATE: [pd.Timestamp(day(5))], C.SHIFT: ["LEAVE"]})
+    path = write_roster_workbook(tmp_path / "r.xlsx", scenario=sc, agents=agents, assignments=a, breaks=b,
+                                 coverage=None, summary={}, locks=locks)
+    got = read_roster_workbook(path, sc, agents)
+    assert got.original[("A1", day(5))] == "LEAVE" and got.changes.empty
+    ws = openpyxl.load_workbook(path)["Roster"]
+    assert ws.cell(_row_of(path, "A1"), 7 + 5).value == "LEAVE"

@@ -165,14 +165,20 @@ def _agent_order(scenario: Scenario, agents: pd.DataFrame) -> pd.DataFrame:
     return order.sort_values(["_rank", C.AGENT_ID], kind="stable").drop(columns="_rank").reset_index(drop=True)
 
 
-def _code_grid(scenario: Scenario, agents: pd.DataFrame, assignments: pd.DataFrame) -> dict[tuple[str, date], str]:
-    """(agent, day) -> code: the shift, else LEAVE on an unavailable day, else OFF."""
+def _code_grid(scenario: Scenario, agents: pd.DataFrame, assignments: pd.DataFrame,
+               locks: pd.DataFrame | None = None) -> dict[tuple[str, date], str]:
+    """(agent, day) -> code: the shift, else LEAVE on an unavailable day or a LEAVE lock, else OFF."""
     grid: dict[tuple[str, date], str] = {}
     days = scenario.horizon.dates()
+    locked_leave = set()
+    if locks is not None and len(locks):
+        locked_leave = {(str(a), _as_date(d)) for a, d, code in zip(locks[C.AGENT_ID], locks[C.DATE], locks[C.SHIFT])
+                        if str(code) == LEAVE}
     for r in agents.itertuples(index=False):
         leave = getattr(r, C.UNAVAILABLE, frozenset()) or frozenset()
         for d in days:
-            grid[(str(r.agent_id), d)] = LEAVE if d in leave else OFF
+            key = (str(r.agent_id), d)
+            grid[key] = LEAVE if d in leave or key in locked_leave else OFF
     for r in assignments.itertuples(index=False):
         key = (str(getattr(r, C.AGENT_ID)), _as_date(getattr(r, C.DATE)))
         if key in grid:
@@ -193,20 +199,22 @@ def write_roster_workbook(path: str | Path, *, scenario: Scenario, agents: pd.Da
                           breaks: pd.DataFrame, coverage: pd.DataFrame | None, summary: dict,
                           original: dict[tuple[str, date], str] | None = None,
                           locked_agents: set[str] | frozenset[str] = frozenset(),
+                          locks: pd.DataFrame | None = None,
                           annotations: list[tuple[tuple, str, str]] | None = None) -> Path:
     """Write the roster workbook to ``path`` atomically (a temporary file, then a rename).
 
     ``coverage``: ``interval_start, queue_or_group, forecast_volume, required, scheduled,
     service_level`` (may be None or empty); ``summary``: the plan summary (pipeline.build_summary).
     ``original``: the codes to store as the plan's originals (default: the roster's own codes);
-    ``locked_agents``: rows written with Lock = yes; ``annotations``: ``(key, severity, text)`` with
+    ``locked_agents``: rows written with Lock = yes; ``locks`` (``agent_id, date, shift``, as read from
+    a supervisor's workbook): days locked as ``LEAVE`` are written as LEAVE; ``annotations``: ``(key, severity, text)`` with
     key ``("cell", agent_id, date)``, ``("break", agent_id, start)``, ``("agent", agent_id)`` or
     ``("day", date)``: that cell is highlighted (hard red, soft amber) and commented (``check -o``).
     """
     path = Path(path)
     catalogue = build_catalogue(scenario)
     agents = _agent_order(scenario, agents)
-    grid = _code_grid(scenario, agents, assignments)
+    grid = _code_grid(scenario, agents, assignments, locks)
     wb = Workbook()
     ws_summary = wb.active
     ws_summary.title = SUMMARY
