@@ -68,6 +68,12 @@ def main(debug: bool, quiet: bool, verbose: bool) -> None:
 
 # ---- run -----------------------------------------------------------------------------------------
 
+def pd_date(value) -> str:
+    import pandas as pd
+
+    return pd.Timestamp(value).date().isoformat()
+
+
 def _load_scenario(path: str, overrides: tuple[str, ...]):
     from scheduler.scenario import load_scenario
 
@@ -95,13 +101,20 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
 
     sc = _load_scenario(scenario, overrides)
     inputs = load_inputs(sc, progress_echo)
-    locks = None
+    lock_args: dict = {}
     if lock_path:
         from scheduler.io.excel import read_roster_workbook
 
         progress_echo(f"reading locked edits from {lock_path}")
-        locks = read_roster_workbook(lock_path, sc, inputs.agents).locks
-    plan = run_scenario(sc, locks=locks, simulate=False if no_simulate else None, progress=progress_echo, inputs=inputs)
+        book = read_roster_workbook(lock_path, sc, inputs.agents)
+        lock_args = {"locks": book.locks, "lock_changes": book.changes, "locked_agents": book.locked_agents}
+        for r in book.changes.itertuples(index=False):
+            progress_echo(f"  keeping {r.cell} ({r.agent_id}, {pd_date(r.date)}): {r.original} -> {r.shift}")
+        if book.locked_agents:
+            progress_echo(f"  keeping every day of {len(book.locked_agents)} locked agent(s): "
+                          f"{', '.join(sorted(book.locked_agents))}")
+    plan = run_scenario(sc, simulate=False if no_simulate else None, progress=progress_echo, inputs=inputs,
+                        **lock_args)
     out = Path(outdir) if outdir else default_outdir(sc)
     written = write_plan(plan, out)
     s = plan.summary
@@ -112,6 +125,9 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
         f"paid hours {sum(s['paid_hours_by_team'].values()):,.0f} (overflow {s['overflow_hours']:,.0f}), "
         f"gap {'n/a' if gap is None else f'{100 * gap:.1f} %'}, hard violations {s['hard_violations']}"
     )
+    if plan.summary.get("locks"):
+        lk = plan.summary["locks"]
+        click.echo(f"locked cells kept: {lk['kept']} of {lk['locked_cells']} (supervisor edits: {len(lk['edits'])})")
     click.echo(f"wrote {len(written)} files to {out}/")
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from scheduler import columns as C
 from scheduler.errors import InputFileError
 from scheduler.io.atomic import usual_file_mode
-from scheduler.scenario import Scenario
+from scheduler.scenario import Scenario, scenario_to_yaml
 
 Progress = Callable[[str], None]
 
@@ -51,6 +51,9 @@ class Plan:
     roster: Any                         # optimize.Roster
     violations: list = field(default_factory=list)
     simulation: Any = None              # simulate.SimulationResult or None
+    locks: pd.DataFrame | None = None   # cells kept fixed (agent_id, date, shift), from a supervisor's workbook
+    lock_changes: pd.DataFrame | None = None  # the supervisor's edits behind them (agent_id, date, original, shift, cell)
+    locked_agents: frozenset[str] = frozenset()
     summary: dict = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -203,8 +206,14 @@ def run_forecast_stage(scenario: Scenario, inputs: Inputs):
 
 
 def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simulate: bool | None = None,
-                 progress: Progress = _quiet, inputs: Inputs | None = None) -> Plan:
-    """Run every stage of one scenario and return the plan (nothing is written)."""
+                 progress: Progress = _quiet, inputs: Inputs | None = None,
+                 lock_changes: pd.DataFrame | None = None, locked_agents: frozenset[str] = frozenset()) -> Plan:
+    """Run every stage of one scenario and return the plan (nothing is written).
+
+    ``locks`` (``agent_id, date, shift``) are kept fixed by the optimizer and checked by the validator;
+    ``lock_changes`` (the supervisor's edits behind them) and ``locked_agents`` are reported and carried
+    into the new workbook.
+    """
     from scheduler.optimize import solve_roster
     from scheduler.staffing import build_requirements
     from scheduler.validate import check_roster
@@ -251,7 +260,8 @@ def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simul
     timings["total"] = time.perf_counter() - t0
 
     plan = Plan(scenario=scenario, inputs=inputs, forecast=forecast, volume=volume, requirements=requirements,
-                roster=roster, violations=violations, simulation=sim, timings_s=timings)
+                roster=roster, violations=violations, simulation=sim, timings_s=timings, locks=locks,
+                lock_changes=lock_changes, locked_agents=frozenset(locked_agents))
     plan.summary = build_summary(plan)
     return plan
 
@@ -304,6 +314,27 @@ def overtime_hours(assignments: pd.DataFrame, agents: pd.DataFrame, scenario: Sc
     return float(np.clip(weekly[C.PAID_H] - cap, 0.0, None).sum())
 
 
+def _locks_summary(plan: Plan) -> dict | None:
+    """What the supervisor changed and whether the re-optimised roster kept it."""
+    if plan.locks is None:
+        return None
+    a = plan.roster.assignments
+    worked = {(r.agent_id, pd.Timestamp(r.date).date()): r.shift for r in a[[C.AGENT_ID, C.DATE, C.SHIFT]].itertuples()}
+    kept = 0
+    for r in plan.locks.itertuples(index=False):
+        day = pd.Timestamp(r.date).date()
+        got = worked.get((r.agent_id, day))
+        want = None if r.shift in ("OFF", "LEAVE") else r.shift
+        kept += got == want
+    edits = []
+    if plan.lock_changes is not None:
+        for r in plan.lock_changes.itertuples(index=False):
+            edits.append({"agent_id": r.agent_id, "date": pd.Timestamp(r.date).date(), "was": r.original,
+                          "now": r.shift, "cell": getattr(r, "cell", None)})
+    return {"locked_cells": int(len(plan.locks)), "kept": int(kept), "locked_agents": sorted(plan.locked_agents),
+            "edits": edits}
+
+
 def build_summary(plan: Plan) -> dict:
     s = plan.scenario
     r = plan.roster
@@ -342,6 +373,7 @@ def build_summary(plan: Plan) -> dict:
         "service_level_by_day": sl_by_day,
         "sl_definition": "offered (answered within target / all arrivals; abandons count as misses)",
         "hard_violations": len(hard),
+        "locks": _locks_summary(plan),
         "violations": [str(v) for v in plan.violations[:200]],
         "forecast": {"models": getattr(plan.forecast, "models", {}), "warnings": getattr(plan.forecast, "warnings", [])},
         "timings_s": plan.timings_s,
@@ -414,9 +446,11 @@ def write_plan(plan: Plan, outdir: str | Path) -> list[Path]:
         if plan.simulation is not None and hasattr(plan.simulation, "daily"):
             w.write_csv("simulation_daily.csv", plan.simulation.daily)
         w.write_text("summary.json", json.dumps(plan.summary, indent=2, ensure_ascii=False) + "\n")
+        w.write_text("scenario.yaml", scenario_to_yaml(plan.scenario))
         write_roster_workbook(
             w.path_for("roster.xlsx"), scenario=plan.scenario, agents=plan.inputs.agents,
             assignments=r.assignments, breaks=r.breaks, coverage=r.coverage, summary=plan.summary,
+            locks=plan.locks, locked_agents=plan.locked_agents,
         )
     except BaseException:
         w.abort()

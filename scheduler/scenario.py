@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, field_validator,
+                      model_validator)
 
 from scheduler.errors import ScenarioError
-from scheduler.timeutil import parse_clock, parse_clock_range
+from scheduler.timeutil import format_clock, parse_clock, parse_clock_range
 
 # ----------------------------------------------------------------------------------------------
 # YAML loading: YAML 1.1 reads 22:00 as the base-60 integer 1320 and yes/no/on/off as booleans.
@@ -93,7 +94,7 @@ def _clock(v: Any) -> int:
     return parse_clock(v)
 
 
-Clock = Annotated[int, BeforeValidator(_clock)]
+Clock = Annotated[int, BeforeValidator(_clock), PlainSerializer(format_clock, return_type=str, when_used="json")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
@@ -727,5 +728,12 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
 
 
 def scenario_to_dict(scenario: Scenario) -> dict:
-    """A plain, YAML-able mapping of the validated scenario (clock minutes written back as 'HH:MM')."""
+    """A plain, YAML-able mapping of the validated scenario (clock minutes written back as 'HH:MM',
+    data paths absolute): :func:`load_scenario` reads it back to an equal scenario."""
     return scenario.model_dump(mode="json", exclude={"source"})
+
+
+def scenario_to_yaml(scenario: Scenario) -> str:
+    """The resolved scenario (``extends:`` merged, ``--set`` applied) as YAML text."""
+    header = f"# resolved scenario {scenario.name!r} (from {scenario.source}); every key explicit\n"
+    return header + yaml.safe_dump(scenario_to_dict(scenario), sort_keys=False, allow_unicode=True, width=110)

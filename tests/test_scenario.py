@@ -110,3 +110,15 @@ def test_workforce_junior_share_relabels_deterministically():
     assert out.set_index("agent_id").loc[["A03", "A04", "A05"], "seniority"].eq("junior").all()
     assert out.set_index("agent_id").loc["T1", "seniority"] == "senior"
     assert agents.seniority.eq("senior").sum() == 7  # input not modified
+
+
+@pytest.mark.parametrize("name", ["double11", "double11_junior_heavy", "618"])
+def test_resolved_scenario_round_trips_through_yaml(tmp_path, name):
+    from scheduler.scenario import scenario_to_yaml
+
+    s = load_scenario(SCENARIOS / f"{name}.yaml", ["solver.seed=7"])
+    f = tmp_path / "scenario.yaml"
+    f.write_text(scenario_to_yaml(s))
+    again = load_scenario(f)
+    assert again.model_dump(exclude={"source"}) == s.model_dump(exclude={"source"})
+    assert "22:00" in f.read_text()
