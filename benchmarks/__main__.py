@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             update_benchmarks_md(name, {**result, "machine": None})
         for f in result.get("failures", []):
             failures.append(f"{name}: {f}")
-        print(f"[{name}] done in {time.perf_counter() - t0:.1f} s -> {path.relative_to(ROOT)}", flush=True)
+        print(f"[{name}] done in {time.perf_counter() - t0:.1f} s -> {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", flush=True)
     if failures:
         print("FAILURES:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1

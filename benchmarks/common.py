@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-RESULTS = ROOT / "benchmarks" / "results"
+RESULTS = Path(os.environ.get("SCHEDULER_BENCH_RESULTS", ROOT / "benchmarks" / "results"))  # tests write elsewhere
 
 
 def shared(*parts: str) -> Path:

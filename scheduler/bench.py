@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from scheduler.errors import InputFileError
+from scheduler.errors import InputFileError, NoSolutionError
 from scheduler.io.curtois import read_curtois, write_curtois_roster
 from scheduler.optimize.curtois import solve_curtois
 from scheduler.validate_curtois import check_curtois
@@ -39,11 +39,11 @@ class CurtoisRun:
     days: int
     employees: int
     shift_types: int
-    objective: int
+    objective: int | None                    # None: no roster found within the time limit
     bound: int | None
-    status: str
+    status: str                              # OPTIMAL (proven), FEASIBLE or NO_SOLUTION
     wall_s: float
-    scorer_objective: int
+    scorer_objective: int | None
     scorer_agrees: bool
     violations: list[str]
     best_known: int | None
@@ -89,8 +89,17 @@ def run_curtois(path: str | Path, *, time_limit_s: float = 60.0, workers: int = 
         if progress:
             progress(f"{inst.name}: {inst.horizon_days} days, {len(inst.employees)} employees, "
                      f"{len(inst.shifts)} shift types, {time_limit_s:g} s")
-        sol = solve_curtois(inst, time_limit_s=time_limit_s, workers=workers, seed=seed,
-                            deterministic=deterministic, progress=progress)
+        try:
+            sol = solve_curtois(inst, time_limit_s=time_limit_s, workers=workers, seed=seed,
+                                deterministic=deterministic, progress=progress)
+        except NoSolutionError as exc:
+            lb, ub = BEST_KNOWN.get(inst.name, (None, None))
+            runs.append(CurtoisRun(inst.name, inst.horizon_days, len(inst.employees), len(inst.shifts), None, None,
+                                   "NO_SOLUTION", round(time_limit_s, 2), None, True, [], ub, lb, None,
+                                   stats={"error": str(exc)}))
+            if progress:
+                progress(str(exc))
+            continue
         score = check_curtois(inst, sol.roster)
         lb, ub = BEST_KNOWN.get(inst.name, (None, None))
         run = CurtoisRun(

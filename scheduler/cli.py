@@ -452,7 +452,7 @@ def bench_curtois(path: str, time_limit_s: float, workers: int, seed: int, deter
 
     Prints objective, proven bound, status and time per instance, the best known value and the gap to
     it, and whether the independent scorer agrees (same objective, no hard rule broken). Exit 1 when it
-    does not.
+    does not. An instance without any roster in the time limit is reported as NO_SOLUTION.
     """
     import json
 
@@ -465,10 +465,12 @@ def bench_curtois(path: str, time_limit_s: float, workers: int, seed: int, deter
     else:
         click.echo(f"{'instance':<11} {'objective':>9} {'bound':>7} {'status':<8} {'time s':>6} {'best':>6} "
                    f"{'gap %':>6}  scorer")
+        def cell(v, fmt=""):
+            return "" if v is None else format(v, fmt)
+
         for r in runs:
-            gap = "" if r.gap_to_best_pct is None else f"{r.gap_to_best_pct:.1f}"
-            click.echo(f"{r.instance:<11} {r.objective:>9} {'' if r.bound is None else r.bound:>7} {r.status:<8} "
-                       f"{r.wall_s:>6.1f} {'' if r.best_known is None else r.best_known:>6} {gap:>6}  "
-                       f"{'agrees' if r.valid else 'DISAGREES: ' + '; '.join(r.violations[:3])}")
+            scorer = "–" if r.objective is None else "agrees" if r.valid else "DISAGREES: " + "; ".join(r.violations[:3])
+            click.echo(f"{r.instance:<11} {cell(r.objective):>9} {cell(r.bound):>7} {r.status:<8} {r.wall_s:>6.1f} "
+                       f"{cell(r.best_known):>6} {cell(r.gap_to_best_pct, '.1f'):>6}  {scorer}")
     if not all(r.valid for r in runs):
         sys.exit(1)

@@ -384,7 +384,8 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         bound = max(bound, cg.bound)
         stats.update(cg_iterations=cg.iterations, cg_lp=round(cg.lp_value, 2), cg_converged=converged,
                      cg_columns=sum(len(c) for c in cg.cols))
-        if best_cost > math.ceil(bound - 1e-6) and clock.left() > 0:
+        # diving from an LP that has not converged gives poor rosters (Instance13): then LNS gets the time
+        if converged and best_cost > math.ceil(bound - 1e-6) and clock.left() > 0:
             dived = cg.dive(clock.until(0.7))
             cost = data.cost(dived)
             stats["dive_objective"] = cost

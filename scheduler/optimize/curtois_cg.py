@@ -133,12 +133,13 @@ class ColumnGeneration:
         once that long has passed and a schedule of negative reduced cost (below ``mu``) is in hand."""
         m = self._pricing_model(a)
         x = m.cal.x[a]
+        hint = self._hint_rows(a) if self.cols[a] else self._first_schedule(a, time_limit_s)
+        m.model.clear_hints()
+        if hint is not None:
+            m.hint(hint)
         coef = np.rint(SCALE * pi).astype(np.int64)
         m.model.minimize(SCALE * m.objective - sum(int(coef[d, s]) * v for d in range(self.h)
                                                    for s, v in x[d].items() if coef[d, s]))
-        m.model.clear_hints()
-        if self.cols[a]:
-            m.hint(self._hint_rows(a))
         solver = cp_model.CpSolver()
         self.clock.configure(solver, time_limit_s, 1, self.seed)
         p = solver.parameters
@@ -171,6 +172,23 @@ class ColumnGeneration:
         slack = 0.5 * sum(len(x[d]) for d in range(h)) / SCALE
         return solver.best_objective_bound / SCALE - slack, found[-5:]
 
+    def _first_schedule(self, a: int, time_limit_s: float) -> np.ndarray | None:
+        """Rows with employee ``a``'s first feasible schedule (requests only as objective), to hint pricing:
+        with large duals and no hint, CP-SAT's single worker can miss every feasible schedule of a long,
+        tightly constrained horizon (Instance20)."""
+        m = self._pricing_model(a)
+        m.model.minimize(m.objective)
+        solver = cp_model.CpSolver()
+        self.clock.configure(solver, time_limit_s, 1, self.seed)
+        solver.parameters.stop_after_first_solution = True
+        code = solver.solve(m.model)
+        self.clock.charge(solver)
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        rows = np.full((self.A, self.h), -1, dtype=np.int64)
+        rows[a] = m.extract(solver, rows)[a]
+        return rows
+
     def _hint_rows(self, a: int) -> np.ndarray:
         """A full roster array whose row ``a`` is the employee's most used column (for hints)."""
         rows = np.full((self.A, self.h), -1, dtype=np.int64)
@@ -180,7 +198,9 @@ class ColumnGeneration:
 
     def iterate(self, time_left: Callable[[], float], *, max_iter: int = 1000, price_limit_s: float = 1.0,
                 early_stop_s: float | None = 0.02, progress: Callable[[str], None] | None = None) -> bool:
-        """Column generation on the employees not fixed; returns True when it converged."""
+        """Column generation on the employees not fixed; returns True when it converged (no column of
+        negative reduced cost exists: every pricing proven). When no column was found but some pricing
+        stopped before its proof, those employees are priced again with more time (the proof pass)."""
         free = [a for a in range(self.A) if a not in self.fixed]
         pool = ThreadPoolExecutor(self.threads)
         try:
@@ -190,28 +210,40 @@ class ColumnGeneration:
                     return not free
                 pi, mu = self.pi, self.mu
                 limit = min(price_limit_s, max(0.05, time_left() / max(1, len(free)) * self.threads))
-                results = list(pool.map(lambda a: self.price(a, pi, limit, mu=mu[a], early_stop_s=early_stop_s), free))
+                results = dict(zip(free, pool.map(
+                    lambda a: self.price(a, pi, limit, mu=mu[a], early_stop_s=early_stop_s), free)))
                 self.iterations += 1
-                added, lagr, exact = 0, self.lp_value, True
-                for a, (lb, pats) in zip(free, results):
-                    lagr += min(0.0, lb - mu[a])
-                    for pat in pats:
-                        rc = self.pattern_cost(a, pat) - float(pi[np.arange(self.h)[pat >= 0], pat[pat >= 0]].sum()) - mu[a]
-                        if rc < -1e-6 and self.add_column(a, pat) is not None:
-                            added += 1
-                    exact = exact and lb > -math.inf
+                added = self._add(results, pi, mu)
+                unproven = [a for a in free if results[a][0] < mu[a] - 1e-6]
+                if added == 0 and unproven and time_left() > 0:
+                    longer = min(4 * price_limit_s, max(0.05, time_left() / len(unproven) * self.threads))
+                    results.update(zip(unproven, pool.map(
+                        lambda a: self.price(a, pi, longer, mu=mu[a], early_stop_s=None), unproven)))
+                    added = self._add({a: results[a] for a in unproven}, pi, mu)
                 if not self.fixed:
+                    lagr = self.lp_value + sum(min(0.0, results[a][0] - mu[a]) for a in free)
                     self.bound = max(self.bound, lagr)
                 if progress is not None:
                     progress(f"column generation {self.iterations}: LP {self.lp_value:.1f}, bound {self.bound:.1f}, "
                              f"{added} columns added")
                 if added == 0:
                     self.solve_lp()
-                    return True
+                    return all(results[a][0] >= mu[a] - 1e-6 for a in free)
         finally:
             pool.shutdown(wait=True)
         self.solve_lp()
         return False
+
+    def _add(self, results: dict[int, tuple[float, list[np.ndarray]]], pi: np.ndarray, mu: np.ndarray) -> int:
+        """Add the priced schedules of negative reduced cost; returns how many were new."""
+        added = 0
+        days = np.arange(self.h)
+        for a, (_, pats) in results.items():
+            for pat in pats:
+                rc = self.pattern_cost(a, pat) - float(pi[days[pat >= 0], pat[pat >= 0]].sum()) - mu[a]
+                if rc < -1e-6 and self.add_column(a, pat) is not None:
+                    added += 1
+        return added
 
     def greedy(self, time_left: Callable[[], float]) -> np.ndarray | None:
         """A first roster: employees one after the other, each priced against the demand the ones

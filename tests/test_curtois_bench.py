@@ -1,0 +1,50 @@
+"""The benchmark suite end to end in quick mode (what CI runs), and the `scheduler bench curtois` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from scheduler.cli import main
+
+from conftest import ROOT, shared_path
+from curtois_factory import make
+
+
+def test_benchmark_suite_quick_mode_runs_clean(tmp_path):
+    """``python -m benchmarks --mode quick``: every benchmark runs, no invalid solution (exit 0), results as
+    JSON (written to a temporary folder here, not over the committed ones)."""
+    shared_path("benchmarks", "curtois-qu-nrp-1-24")
+    env = {**os.environ, "SCHEDULER_BENCH_RESULTS": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--mode", "quick"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    curtois = json.loads((tmp_path / "curtois.json").read_text())
+    assert [r["instance"] for r in curtois["runs"]] == ["Instance1", "Instance2", "Instance4"]
+    assert all(r["scorer_agrees"] and not r["violations"] for r in curtois["runs"])
+    assert curtois["runs"][0]["objective"] == 607
+    assert (tmp_path / "pyworkforce.json").exists()
+
+
+def test_bench_curtois_command(tmp_path):
+    path = shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance1.txt")
+    r = CliRunner().invoke(main, ["bench", "curtois", str(path), "--time-limit", "10", "--json",
+                                  "--roster-dir", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    (run,) = json.loads(r.output[r.output.index("["):])
+    assert (run["instance"], run["objective"], run["bound"], run["status"]) == ("Instance1", 607, 607, "OPTIMAL")
+    assert run["scorer_agrees"] and run["best_known"] == 607 and run["gap_to_best_pct"] == 0.0
+    assert (tmp_path / "Instance1.roster.txt").read_text().count("\n") == 9
+
+
+def test_bench_curtois_command_errors(tmp_path):
+    r = CliRunner().invoke(main, ["bench", "curtois", str(tmp_path)])
+    assert r.exit_code == 1 and f"Error: {tmp_path}: no Instance*.txt file in this folder" in r.output
+    bad = tmp_path / "Instance9.txt"
+    bad.write_text(make().replace("SECTION_HORIZON\n7", "SECTION_HORIZON\nseven"))
+    r = CliRunner().invoke(main, ["bench", "curtois", str(bad)])
+    assert r.exit_code == 1 and "row 3" in r.output and "'seven'" in r.output
