@@ -6,16 +6,18 @@ import logging
 import time
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from scheduler.errors import InfeasibleError, NoSolutionError
 from scheduler.optimize.assign import assign_agents
 from scheduler.optimize.bound import fluid_bound
+from scheduler.optimize.lpbound import day_lp_bound
 from scheduler.optimize.explain import explain_infeasible, precheck
 from scheduler.optimize.extract import extract
-from scheduler.optimize.greedy import greedy_counts
+from scheduler.optimize.greedy import daily_service_levels, greedy_counts, service_goal_counts
 from scheduler.optimize.placement import evaluate, place_breaks
-from scheduler.optimize.problem import OBJ_SCALE, build_problem
+from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, build_problem
 from scheduler.optimize.roster import Roster, StageReport
 from scheduler.scenario import Scenario
 from scheduler.staffing import Requirements
@@ -25,19 +27,21 @@ log = logging.getLogger(__name__)
 # share of solver.time_limit_s per stage (deterministic mode uses exactly these; otherwise time a
 # stage leaves unused passes to the next)
 STAGE_SHARE = {"assignment": 0.5, "improve": 0.5}
+LP_BOUND_MIN_S = 15.0        # the per-day LP bound runs when at least this much of the time limit is left
 
 
 def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, *,
                  locks: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
                  progress: Callable[[str], None] | None = None, requests: pd.DataFrame | None = None,
-                 per_interval_hard: bool = False) -> Roster:
+                 per_interval_hard: bool | str = False) -> Roster:
     """Build the roster: which agent works which shift on which day, breaks, queue allocation, overflow.
 
     ``locks``: ``agent_id, date, shift`` (a shift code, ``OFF`` or ``LEAVE``) that must hold;
     ``previous``: the previous period's assignments (rest, consecutive days and weekly limits across
     the horizon's start); ``requests``: agents' wishes ``agent_id, date, shift, want`` (+ optional
     ``weight``), soft; ``per_interval_hard``: every live interval must meet its ``required`` agents
-    (the classic per-interval mode, for comparison with the SL-curve and service-goal modes).
+    (the classic per-interval mode, for comparison with the SL-curve and service-goal modes); True is a
+    hard rule (pre-checked, explained when out of reach), ``"soft"`` meets it wherever agents allow.
 
     Raises :class:`InfeasibleError` (rules in conflict, named) or :class:`NoSolutionError`.
     """
@@ -63,36 +67,64 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
     stages: list[StageReport] = []
     say(f"roster: {len(prob.agents)} agents in {len(prob.pools)} pools, {prob.n_days} days, {len(prob.shifts)} shift types")
     t = time.perf_counter()
-    counts = greedy_counts(prob)
+    weight = None
+    if prob.service_goal:
+        counts, weight = service_goal_counts(prob)
+    else:
+        counts = greedy_counts(prob)
     bound = fluid_bound(prob)
     stages.append(StageReport("shift counts (greedy)", "FEASIBLE", None, bound / OBJ_SCALE, time.perf_counter() - t))
     say(f"roster: {sum(counts.values())} shifts planned in {time.perf_counter() - t:.1f} s")
 
-    named, asg, deviation, personal = assign_agents(prob, counts, spec, budget("assignment"), say)
+    first: dict = {}
+
+    def evaluate_roster(named, personal):
+        personal_terms: dict[str, float] = {}
+        for p, value in personal:
+            personal_terms[p.rule] = personal_terms.get(p.rule, 0.0) + p.weight * value
+        personal_terms.pop("overtime", None)          # evaluate() prices overtime itself
+        return evaluate(prob, named, place_breaks(prob, named), personal_terms, weight)
+
+    def on_first(named, deviation, personal):
+        t = time.perf_counter()
+        plan = evaluate_roster(named, personal)
+        first.update(plan=plan, personal=personal, deviation=deviation, at=time.perf_counter() - t0)
+        stages.append(StageReport("first roster (constructive)", "FEASIBLE", plan.objective / OBJ_SCALE,
+                                  bound / OBJ_SCALE, time.perf_counter() - t))
+        say(f"roster: first named roster after {first['at']:.1f} s, cost {plan.objective / OBJ_SCALE:,.0f}")
+
+    named, asg, deviation, personal = assign_agents(prob, counts, spec, budget("assignment"), say, on_first=on_first)
     stages.append(_stage(asg))
     if asg.status == "INFEASIBLE":
         # the counts restrict each agent's choices; retry without that restriction before explaining
-        named, asg, deviation, personal = assign_agents(prob, counts, spec, budget("assignment"), say, restrict=False)
+        named, asg, deviation, personal = assign_agents(prob, counts, spec, budget("assignment"), say, restrict=False,
+                                                        on_first=on_first)
         stages.append(_stage(asg))
         if asg.status == "INFEASIBLE":
             raise explain_infeasible(prob, spec, stage="agents")
     if named is None:
         raise NoSolutionError(_what_to_try(scenario, "no named roster was found for the planned shifts", limit))
-    personal_terms: dict[str, float] = {}
-    for p, value in personal:
-        personal_terms[p.rule] = personal_terms.get(p.rule, 0.0) + p.weight * value
-    personal_terms.pop("overtime", None)          # evaluate() prices overtime itself
     t = time.perf_counter()
-    plan = evaluate(prob, named, place_breaks(prob, named), personal_terms)
+    plan = evaluate_roster(named, personal)
     stages.append(StageReport("breaks+allocation", "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE,
                               time.perf_counter() - t))
-    first_roster_s = time.perf_counter() - t0
-    say(f"roster: first named roster after {first_roster_s:.1f} s, cost {plan.objective / OBJ_SCALE:,.0f}")
+    left = limit - (time.perf_counter() - t0)
+    if left >= LP_BOUND_MIN_S and not spec.deterministic:
+        t = time.perf_counter()
+        lp = day_lp_bound(prob, left)
+        if lp is not None:
+            bound = max(bound, lp)
+        stages.append(StageReport("lower bound (LP per day)", "OPTIMAL" if lp is not None else "UNKNOWN", None,
+                                  bound / OBJ_SCALE, time.perf_counter() - t))
+    if first and first["plan"].objective < plan.objective:
+        plan, personal, deviation = first["plan"], first["personal"], first["deviation"]
+    first_roster_s = first.get("at", time.perf_counter() - t0)
     objective = plan.objective
     bound = min(bound, objective)
     gap = (objective - bound) / abs(objective) if objective else 0.0
     status = "OPTIMAL" if gap <= 1e-9 else "FEASIBLE"
     parts = extract(prob, plan, personal)
+    parts["soft_violations"] = pd.concat([parts["soft_violations"], _service_misses(prob, plan)], ignore_index=True)
     roster = Roster(
         assignments=parts["assignments"], breaks=parts["breaks"], allocation=parts["allocation"],
         coverage=parts["coverage"], status=status, objective=objective / OBJ_SCALE, best_bound=bound / OBJ_SCALE,
@@ -117,3 +149,23 @@ def _what_to_try(scenario: Scenario, what: str, limit: float) -> str:
     return (f"No roster within the time limit ({limit:g} s): {what}. Try a longer limit "
             f"(--set solver.time_limit_s={int(limit * 4)}), more workers (solver.workers), a shorter horizon, "
             f"or fewer shift start times (shifts.<name>.starts.every_min).")
+
+
+def _service_misses(prob, plan) -> pd.DataFrame:
+    """Daily targets (service-goal mode) and per-interval requirements the roster does not reach."""
+    rows = []
+    for (q, d), sl in daily_service_levels(prob, plan.served).items():
+        target = prob.live[q].daily_target
+        if target is not None and sl < target - 1e-6:
+            rows.append({"rule": "daily_target", "name": f"daily_target[{q},{prob.label_day(d)}]", "agent_id": "",
+                         "scope": f"{q} {prob.days[d]}", "amount": target - sl, "cost": 0.0})
+    if prob.per_interval_hard:
+        for q, dem in prob.live.items():
+            short = dem.required * CAP_SCALE - plan.served[q][dem.t]
+            for d in np.unique(dem.t // prob.per_day):
+                m = (dem.t // prob.per_day == d) & (short > 1.0)
+                if m.any():
+                    rows.append({"rule": "coverage", "name": f"coverage[{q},{prob.label_day(int(d))}]", "agent_id": "",
+                                 "scope": f"{q} {prob.days[int(d)]}: {int(m.sum())} intervals below requirement",
+                                 "amount": float(short[m].sum() / CAP_SCALE * prob.interval_h), "cost": 0.0})
+    return pd.DataFrame(rows, columns=["rule", "name", "agent_id", "scope", "amount", "cost"])

@@ -154,10 +154,11 @@ def assign_greedy(prob: RosterProblem, counts: dict[tuple[int, int, int], int]) 
 
 
 def assign_agents(prob: RosterProblem, counts: dict[tuple[int, int, int], int], spec: SolverSpec, budget_s: float,
-                  progress=None, *, restrict: bool = True) -> tuple[Named | None, SolveOutcome, dict, list]:
+                  progress=None, *, restrict: bool = True, on_first=None) -> tuple[Named | None, SolveOutcome, dict, list]:
     """Named agents for the pool counts under every personal rule.
 
-    With ``restrict`` an agent may only take shifts its pool uses that day in ``counts``. Shortfalls and
+    ``on_first(named, deviations, personal)`` is called with the constructive roster as soon as it is
+    complete. With ``restrict`` an agent may only take shift types its pool uses that week. Shortfalls and
     surpluses against the counts are allowed at a high price, so the model is infeasible only when the
     personal rules themselves conflict (leave, locks, weekly minimum hours, ...)."""
     model = cp_model.CpModel()
@@ -212,7 +213,23 @@ def assign_agents(prob: RosterProblem, counts: dict[tuple[int, int, int], int], 
                 dom.extend([val, val])
     start = run(fixed, spec, min(5.0, budget_s / 4), label="assignment (constructive)", scale=OBJ_SCALE,
                 params={"relative_gap_limit": 0.01})
+
+    def read(outcome: SolveOutcome):
+        named: Named = {}
+        for a in agents:
+            for d in range(prob.n_days):
+                for s, lit in cal.lits(a, d).items():
+                    if outcome.solver.value(lit):
+                        named.setdefault(a, {})[d] = s
+        dev = {k: (int(outcome.solver.value(sv)), int(outcome.solver.value(ev))) for k, (sv, ev) in deviation.items()
+               if outcome.solver.value(sv) or outcome.solver.value(ev)}
+        personal = [(p, float(p.var) if isinstance(p.var, (int, float)) else float(outcome.solver.value(p.var)))
+                    for p in penalties if p.rule not in ("count_short", "count_extra")]
+        return named, dev, personal
+
     if start.has_solution:
+        if on_first is not None:
+            on_first(*read(start))
         values = list(start.solver.response_proto.solution)
         model.proto.solution_hint.vars.extend(range(len(values)))
         model.proto.solution_hint.values.extend(values)
@@ -222,14 +239,5 @@ def assign_agents(prob: RosterProblem, counts: dict[tuple[int, int, int], int], 
         out = start
     if not out.has_solution:
         return None, out, {}, []
-    named: Named = {}
-    for a in agents:
-        for d in range(prob.n_days):
-            for s, lit in cal.lits(a, d).items():
-                if out.solver.value(lit):
-                    named.setdefault(a, {})[d] = s
-    dev = {k: (int(out.solver.value(sv)), int(out.solver.value(ev))) for k, (sv, ev) in deviation.items()
-           if out.solver.value(sv) or out.solver.value(ev)}
-    personal = [(p, float(p.var) if isinstance(p.var, (int, float)) else float(out.solver.value(p.var)))
-                for p in penalties if p.rule not in ("count_short", "count_extra")]
+    named, dev, personal = read(out)
     return named, out, dev, personal

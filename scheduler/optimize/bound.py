@@ -1,13 +1,21 @@
 """Valid lower bounds of the roster objective.
 
-:func:`fluid_bound` — a relaxation that can be evaluated in a fraction of a second: capacity may be
-bought interval by interval (no shift shapes, no weekly rules) at the cheapest price any pool that
-may serve the queue pays per effective capacity unit (its cheapest shift's cost divided by the most
-capacity that shift can deliver), limited by the agents who could be on duty then. Deferred work
-costs at least the cheaper of doing it (at that price) and leaving it late for one interval. Every
-dropped term (over-staffing, fairness, preferences, ...) is non-negative. The result is a valid
-lower bound of any roster's cost — loose (shift rigidity and weekly minimum hours are ignored), so
-the stage-1 aggregate model's bound replaces it whenever that model proves a better one.
+:func:`fluid_bound` — a Lagrangian fluid relaxation evaluated in about a second:
+- capacity may be bought interval by interval (no shift shapes, rest or days-off rules), limited by
+  the agents who could be on duty then; a pool delivers at most ``u_p`` effective capacity units per
+  paid minute (its best shift, breaks included);
+- a pool-week's labour cost is at least ``rate × max(M, H)`` (``M``: the contracted minimum minutes,
+  ``H``: paid minutes, ``rate``: its cheapest cost per paid minute) with ``H ≤ Hmax`` (weekly maximum
+  hours, working days × longest shift); for a price ``λ`` per paid minute that is at least
+  ``λ·H + (rate − λ)·M`` when ``λ ≤ rate`` and ``λ·H − (λ − rate)·Hmax`` above — so the problem
+  separates by interval; every ``λ`` gives a valid bound and a small search picks the best per week;
+- per interval, each live queue buys segments of its (convex, under-estimating) lost-contact envelope
+  while they are worth more than the cheapest price of a pool that may serve it, within that queue's
+  and the interval's capacity (skills are relaxed to these two limits);
+- deferred work costs at least the cheaper of doing it at that price and being late one interval;
+- every dropped term (over-staffing, fairness, preferences, ...) is non-negative.
+Shift rigidity is what this bound ignores, so it stays below the best roster by the cost of shifts'
+fixed lengths (docs/model.md has the figures).
 """
 
 from __future__ import annotations
@@ -16,86 +24,130 @@ from collections import defaultdict
 
 import numpy as np
 
+from scheduler.optimize.limits import week_limits
 from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem, could_work
 
+ALPHAS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)
 
-def pool_prices(prob: RosterProblem) -> dict[int, float]:
-    """Least objective units per capacity unit-interval each pool can buy capacity at."""
-    out = {}
+
+def _pool_rates(prob: RosterProblem) -> tuple[dict[int, float], dict[int, float]]:
+    """Per pool: cheapest objective units per paid minute, and most capacity units per paid minute."""
+    rate, units = {}, {}
     per_day = prob.per_day
     for p in prob.pools:
-        best = float("inf")
+        r, u = float("inf"), 0.0
         for s_idx in p.shifts:
             s = prob.shifts[s_idx]
+            if s.paid_min <= 0:
+                continue
             eff = p.efficiency[(s.start + np.arange(s.length)) % per_day].astype(float)
             brk = sum(slot.length for slot in s.breaks)
-            units = float(eff.sum() - brk * eff.min())
-            if units > 0:
-                best = min(best, prob.shift_cost[(p.team, s_idx)] / units)
-        out[p.index] = best
-    return out
+            r = min(r, prob.shift_cost[(p.team, s_idx)] / s.paid_min)
+            u = max(u, float(eff.sum() - brk * eff.min()) / s.paid_min)
+        rate[p.index], units[p.index] = r, u
+    return rate, units
+
+
+class _Fluid:
+    def __init__(self, prob: RosterProblem):
+        self.prob = prob
+        sc = prob.scenario
+        T = prob.horizon_intervals
+        self.rate, self.units = _pool_rates(prob)
+        self.week_of_t = np.repeat([next(w.index for w in prob.weeks if d in w.days) for d in range(prob.n_days)],
+                                   prob.per_day)
+        # contracted minimum and most paid minutes per pool-week (weekly hours, working days x longest shift)
+        self.minimum, self.maximum = {}, {}
+        for p in prob.pools:
+            longest = max((prob.shifts[s].paid_min for s in p.shifts), default=0)
+            for w in prob.weeks:
+                lims = [week_limits(prob, prob.agents[a], w) for a in p.members]
+                self.minimum[(p.index, w.index)] = sum(lm.min_paid_min for lm in lims)
+                self.maximum[(p.index, w.index)] = sum(
+                    min(max(0, lm.max_paid_min), longest * min(len(lm.available), len(w.days) - lm.min_days_off))
+                    for lm in lims)
+        # capacity that could be on duty, per pool (breaks, rest and weekly rules ignored), with team caps
+        self.cap_p: dict[int, np.ndarray] = {}
+        team_units: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(T))
+        for p in prob.pools:
+            heads = sum((could_work(prob, prob.agents[a]).astype(float) for a in p.members), np.zeros(T))
+            self.cap_p[p.index] = heads * np.tile(p.efficiency, prob.n_days).astype(float)
+            team_units[p.team] += self.cap_p[p.index]
+        self.cap_all = sum(self.cap_p.values(), np.zeros(T))
+        for team, units in team_units.items():
+            spec = sc.teams[team]
+            if spec.max_agents is not None:
+                best_eff = max(float(p.efficiency.max()) for p in prob.pools if p.team == team)
+                self.cap_all = self.cap_all - np.clip(units - spec.max_agents * best_eff, 0, None)
+        self.servers = {q: [p.index for p in prob.pools if q in p.queues and self.units[p.index] > 0] for q in sc.queues}
+        self.cap_q = {q: np.minimum(sum((self.cap_p[p] for p in self.servers[q]), np.zeros(T)), self.cap_all)
+                      for q in sc.queues}
+
+    def constant(self, p: int, w: int, alpha: float) -> float:
+        """Labour of pool-week (p, w) at price ``λ = alpha × rate`` per paid minute: cost ≥ rate·max(M, H) and
+        H ≤ Hmax give cost ≥ λ·H + (rate − λ)·M for λ ≤ rate, and ≥ λ·H − (λ − rate)·Hmax above it."""
+        rate = self.rate[p]
+        if not np.isfinite(rate):
+            return 0.0
+        if alpha <= 1.0:
+            return (1.0 - alpha) * rate * self.minimum[(p, w)]
+        return -(alpha - 1.0) * rate * self.maximum[(p, w)]
+
+    def evaluate(self, alpha: np.ndarray) -> np.ndarray:
+        """Bound contribution of each week for price ``π = alpha[w] × rate`` (objective units per week)."""
+        prob = self.prob
+        sc = prob.scenario
+        w_ = sc.weights
+        nw = len(prob.weeks)
+        out = np.zeros(nw)
+        for (p, w) in self.minimum:
+            out[w] += self.constant(p, w, alpha[w])
+        over_w = w_.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
+        # price per capacity unit of each queue, per week: its cheapest pool at pi/u
+        price = {q: np.array([min((alpha[w] * self.rate[p] / self.units[p] for p in self.servers[q]), default=np.inf)
+                              for w in range(nw)]) for q in sc.queues}
+        items: dict[int, list] = defaultdict(list)
+        for q, dem in prob.live.items():
+            for k, t in enumerate(dem.t):
+                t = int(t)
+                wk = self.week_of_t[t]
+                seg = dem.segments[k]
+                out[wk] += w_.lost_contact * seg.lost0 * OBJ_SCALE
+                at = 0.0
+                req = dem.required[k] * CAP_SCALE
+                pr = price[q][wk]
+                for length, slope in zip(seg.lengths, seg.slopes):
+                    length = float(length) if length >= 0 else float(self.cap_q[q][t])
+                    net = -w_.lost_contact * slope * OBJ_SCALE - pr - (over_w if at >= req else 0.0)
+                    if net > 0 and length > 0:
+                        items[t].append((net, length, q))
+                    at += length
+        for t, its in items.items():
+            left = float(self.cap_all[t])
+            left_q = {q: float(self.cap_q[q][t]) for _, _, q in its}
+            for net, length, q in sorted(its, key=lambda x: -x[0]):
+                take = min(length, left, left_q[q])
+                if take <= 0:
+                    continue
+                out[self.week_of_t[t]] -= net * take
+                left -= take
+                left_q[q] -= take
+        late_w = w_.late_work_hour * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
+        for q, dem in prob.deferred.items():
+            last_due = max((last for _, last in dem.due), default=-1)
+            for t in np.flatnonzero(dem.work > 0):
+                if t > last_due:
+                    continue            # not due within the horizon
+                wk = self.week_of_t[t]
+                out[wk] += min(price[q][wk], late_w) * float(dem.work[t])
+        return out
 
 
 def fluid_bound(prob: RosterProblem) -> float:
-    """A valid lower bound of the objective (objective units)."""
-    sc = prob.scenario
-    w = sc.weights
-    T = prob.horizon_intervals
-    price = pool_prices(prob)
-    # capacity that could be on duty, per queue and in total (breaks, rest and weekly rules ignored)
-    cap_q: dict[str, np.ndarray] = {q: np.zeros(T) for q in sc.queues}
-    cap_all = np.zeros(T)
-    team_cap: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(T))
-    for p in prob.pools:
-        if not p.queues:
-            continue
-        eff = np.tile(p.efficiency, prob.n_days).astype(float)
-        heads = sum((could_work(prob, prob.agents[a]).astype(float) for a in p.members), np.zeros(T))
-        units = heads * eff
-        for q in p.queues:
-            cap_q[q] += units
-        team_cap[p.team] += units
-        cap_all += units
-    for team, units in team_cap.items():
-        spec = sc.teams[team]
-        if spec.max_agents is not None:
-            best_eff = max(float(p.efficiency.max()) for p in prob.pools if p.team == team)
-            over = np.clip(units - spec.max_agents * best_eff, 0, None)
-            cap_all -= over
-            for q in sc.queues:
-                cap_q[q] = np.minimum(cap_q[q], cap_all)
-    q_price = {q: min((price[p.index] for p in prob.pools if q in p.queues), default=float("inf")) for q in sc.queues}
-    over_w = w.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
-    total = 0.0
-    # live queues: per interval, buy segments while they are worth more than their price
-    items: dict[int, list] = defaultdict(list)
-    for q, dem in prob.live.items():
-        for k, t in enumerate(dem.t):
-            seg = dem.segments[k]
-            total += w.lost_contact * seg.lost0 * OBJ_SCALE
-            at = 0.0
-            req = dem.required[k] * CAP_SCALE
-            for length, slope in zip(seg.lengths, seg.slopes):
-                length = float(length) if length >= 0 else float(cap_q[q][t])
-                value = -w.lost_contact * slope * OBJ_SCALE
-                net = value - q_price[q] - (over_w if at >= req else 0.0)
-                if net > 0 and length > 0:
-                    items[int(t)].append((net, length, q))
-                at += length
-    for t, its in items.items():
-        left = float(cap_all[t])
-        left_q = {q: float(cap_q[q][t]) for _, _, q in its}
-        for net, length, q in sorted(its, key=lambda x: -x[0]):
-            take = min(length, left, left_q[q])
-            if take <= 0:
-                continue
-            total -= net * take
-            left -= take
-            left_q[q] -= take
-    # deferred work: done at the cheapest price, or at least one interval late
-    late_w = w.late_work_hour * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
-    for q, dem in prob.deferred.items():
-        arrived = np.cumsum(dem.work)
-        due_work = float(arrived[max((last for _, last in dem.due), default=-1)]) if dem.due else 0.0
-        total += min(q_price[q], late_w) * due_work
-    return total
+    """A valid lower bound of the objective (objective units): the best week-wise price among a few."""
+    fluid = _Fluid(prob)
+    nw = len(prob.weeks)
+    best = np.full(nw, -np.inf)
+    for a in ALPHAS:
+        best = np.maximum(best, fluid.evaluate(np.full(nw, a)))
+    return float(best.sum())

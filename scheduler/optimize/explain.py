@@ -85,7 +85,7 @@ def precheck(prob: RosterProblem) -> list[str]:
                     f"the week of {w.monday} but can work at most {max_days} day(s) × {longest / 60:.1f} h = {can / 60:.1f} h"
                     + (f" ({'; '.join(why)})" if why else "")
                 )
-    if prob.per_interval_hard:
+    if prob.per_interval_hard is True:
         out += _coverage_precheck(prob)
     if prob.service_goal and "daily_target" not in prob.soft:
         out += _daily_target_precheck(prob)

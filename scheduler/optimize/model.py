@@ -172,7 +172,7 @@ def build_coverage(model: cp_model.CpModel, prob: RosterProblem, v: RosterVars, 
                                        int(round(w.lost_contact * OBJ_SCALE / LOST_SCALE))))
             if not parts:
                 v.lost_const[(q, t)] = seg.lost0
-                if prob.per_interval_hard and dem.required[k] > 1e-9:
+                if prob.per_interval_hard is True and dem.required[k] > 1e-9:
                     ct = model.add_bool_or([])
                     g = guard("coverage", 0, f"{q} {prob.label_t(t)}")
                     if g is not None:
@@ -199,7 +199,7 @@ def build_coverage(model: cp_model.CpModel, prob: RosterProblem, v: RosterVars, 
             v.lost[(q, t)] = (seg.lost0, lost_terms)
             served_all.extend(vars_)
             day_terms[day].extend(lost_terms)
-            if prob.per_interval_hard and req_units > 0:
+            if prob.per_interval_hard is True and req_units > 0:
                 ct = model.add(served >= req_units)
                 g = guard("coverage", 0, f"{q} {prob.label_t(t)}")
                 if g is not None:

@@ -121,16 +121,16 @@ def _need_value(prob: RosterProblem) -> dict[tuple[str, ...], np.ndarray]:
     return {g: need[g] + 0.01 for g in prob.queue_sets}
 
 
-def allocate(prob: RosterProblem, capacity: dict[tuple[str, ...], np.ndarray]):
+def allocate(prob: RosterProblem, capacity: dict[tuple[str, ...], np.ndarray], weight: dict | None = None):
     """Split each group's capacity over its queues, interval by interval (chronological, so deferred
     work sees its real backlog). Returns (alloc, served, backlog)."""
     sc = prob.scenario
     T = prob.horizon_intervals
-    tables = marginal_values(prob)
+    tables = marginal_values(prob, weight)
     # deferred work: what is due now beats everything; the staffing stage's least capacity that meets
     # every deadline (min_capacity) is worth the late cost; the rest of the backlog fills troughs
     late_value = {q: deferred_value(prob, q) for q in prob.deferred}
-    urgent_value = 10.0 * max(late_value.values(), default=0.0)
+    urgent_value = max(late_value.values(), default=0.0)
     trough_value = 1e-3
     target = {q: np.asarray(dem.required, dtype=float) * CAP_SCALE for q, dem in prob.deferred.items()}
     served = {q: np.zeros(T) for q in sc.queues}
@@ -226,13 +226,13 @@ def _index(ends: list[float], e: float) -> int:
     return len(ends) - 1
 
 
-def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: dict[str, float] | None = None) -> Plan:
+def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: dict[str, float] | None = None,
+             weight: dict | None = None) -> Plan:
     """Capacity, allocation and the cost of the roster (objective units per component)."""
     sc = prob.scenario
     w = sc.weights
-    T = prob.horizon_intervals
     capacity = on_duty(prob, named, breaks)
-    alloc, served, backlog = allocate(prob, capacity)
+    alloc, served, backlog = allocate(prob, capacity, weight)
     terms: dict[str, float] = defaultdict(float)
     for a, days in named.items():
         team = prob.agents[a].team

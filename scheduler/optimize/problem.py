@@ -164,7 +164,7 @@ class RosterProblem:
     queue_sets: list[tuple[str, ...]]          # distinct servable queue sets (capacity groups)
     soft: frozenset[str]
     service_goal: bool
-    per_interval_hard: bool
+    per_interval_hard: bool | str         # True: hard; "soft": as far as agents allow; False: SL curves only
     shift_cost: dict[tuple[str, int], int]      # (team, shift index) -> objective units
     overtime_cost_per_min: dict[str, int]       # contract -> extra objective units per overtime minute (per team rate below)
     requirements_table: pd.DataFrame
@@ -209,7 +209,7 @@ class RosterProblem:
 
 def build_problem(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, *,
                   locks: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
-                  per_interval_hard: bool = False, requests: pd.DataFrame | None = None,
+                  per_interval_hard: bool | str = False, requests: pd.DataFrame | None = None,
                   cut_points: int = 10) -> RosterProblem:
     """Index every input of the roster model. Raises ScenarioError / InputFileError / StaffingError
     for inputs the model cannot use (each message says what is wrong and what was expected)."""
@@ -505,10 +505,17 @@ def could_work(prob: "RosterProblem", agent: AgentInfo) -> np.ndarray:
     return cover
 
 
-def marginal_values(prob: "RosterProblem") -> dict[str, list]:
+HARD_VALUE = 1e7          # objective units per capacity unit-interval below a hard per-interval requirement
+
+
+def marginal_values(prob: "RosterProblem", weight: dict[tuple[str, int], float] | None = None) -> dict[str, list]:
     """Per live queue and interval: ``(ends, values)`` — the value of one more served capacity unit
     (objective units: lost contacts avoided, less the over-staffing price above the requirement) on
-    each piece of the convex lost-contact envelope, pieces ending at ``ends`` (capacity units)."""
+    each piece of the convex lost-contact envelope, pieces ending at ``ends`` (capacity units).
+
+    ``weight[(queue, day)]`` multiplies the lost-contact price (the service-goal mode's multipliers); a
+    key ``("req", queue, day)`` gives the share of ``HARD_VALUE`` that capacity below the requirement is
+    worth on that day (per-interval mode: 1 everywhere)."""
     w = prob.scenario.weights
     over_w = w.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
     out: dict[str, list] = {}
@@ -517,15 +524,20 @@ def marginal_values(prob: "RosterProblem") -> dict[str, list]:
         for k, t in enumerate(dem.t):
             seg = dem.segments[k]
             req = dem.required[k] * CAP_SCALE
+            price = w.lost_contact * OBJ_SCALE * (weight.get((q, int(t) // prob.per_day), 1.0) if weight else 1.0)
+            day = int(t) // prob.per_day
+            hard = HARD_VALUE * (weight.get(("req", q, day), 0.0) if weight else 0.0)
+            if prob.per_interval_hard:
+                hard = HARD_VALUE
             ends, values, at = [], [], 0.0
             for length, slope in zip(seg.lengths, seg.slopes):
                 end = at + length if length >= 0 else float("inf")
                 if at < req < end:                          # over-staffing starts at the requirement
                     ends.append(req)
-                    values.append(-w.lost_contact * slope * OBJ_SCALE)
+                    values.append(-price * slope + hard)
                     at = req
                 ends.append(end)
-                values.append(-w.lost_contact * slope * OBJ_SCALE - (over_w if at >= req else 0.0))
+                values.append(-price * slope - (over_w if at >= req else -hard))
                 at = end
             table[int(t)] = (tuple(ends), tuple(values))
         out[q] = table

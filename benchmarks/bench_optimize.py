@@ -1,0 +1,275 @@
+"""Roster optimizer: the 11.11 scenario at several time limits, workers, service-goal vs per-interval
+planning, scale to 500 and 1,000 agents, and pyworkforce's shift selection side by side.
+
+Every case runs in its own process (so peak memory is that case's), with the sample data of
+scenarios/double11.yaml (forecast and requirements computed first, as `scheduler run` does). Every
+roster goes through the independent validator; a hard violation is a failure.
+
+pyworkforce (installed only in /work/venv-bench) gets one queue's requirement (chat, 7 days, the
+day shifts only, 07:00-24:00, no breaks: what it can express) and is compared with this project's
+shift counts on exactly the same demand and shifts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import ROOT, machine, peak_rss_mb
+
+BENCH_PYTHON = Path(os.environ.get("SCHEDULER_BENCH_PYTHON", "/work/venv-bench/bin/python"))
+
+
+# ------------------------------------------------------------------------------------------------
+# one case in a child process
+
+
+def _inputs(scenario, scale: int = 1):
+    """Agents and requirements of the scenario (sample data), optionally with the centre ``scale`` × larger:
+    agents replicated, volumes multiplied."""
+    import pandas as pd
+
+    from scheduler import pipeline
+    from scheduler.staffing import build_requirements
+
+    inputs = pipeline.load_inputs(scenario)
+    fc = pipeline.run_forecast_stage(scenario, inputs)
+    volume = pipeline.net_volume(fc.frame, scenario)
+    agents = inputs.agents
+    if scale > 1:
+        copies = []
+        for k in range(scale):
+            c = agents.copy()
+            c["agent_id"] = c["agent_id"] + ("" if k == 0 else f"_{k}")
+            copies.append(c)
+        agents = pd.concat(copies, ignore_index=True)
+        for col in ("volume", "volume_lo", "volume_hi"):
+            volume[col] = volume[col] * scale
+    requirements = build_requirements(volume, scenario)
+    return agents, requirements, inputs.previous
+
+
+def _daily_sl(coverage, live):
+    cov = coverage[coverage["queue_or_group"].isin(live)].copy()
+    cov["day"] = cov["interval_start"].dt.date
+    cov["answered"] = cov["forecast_volume"] * cov["service_level"].fillna(0.0)
+    g = cov.groupby(["queue_or_group", "day"])[["answered", "forecast_volume"]].sum()
+    return (g["answered"] / g["forecast_volume"]).dropna()
+
+
+def child(config: dict) -> dict:
+    from scheduler.optimize import solve_roster
+    from scheduler.scenario import load_scenario
+    from scheduler.validate import check_roster
+
+    scenario = load_scenario(ROOT / "scenarios" / f"{config['scenario']}.yaml", config.get("overrides", []))
+    t = time.perf_counter()
+    agents, requirements, previous = _inputs(scenario, config.get("scale", 1))
+    inputs_s = time.perf_counter() - t
+    t = time.perf_counter()
+    roster = solve_roster(scenario, agents, requirements, previous=previous,
+                          per_interval_hard=config.get("per_interval", False))
+    wall = time.perf_counter() - t
+    hard = [v for v in check_roster(scenario, agents, roster.assignments, roster.breaks, previous=previous)
+            if v.severity == "hard"]
+    live = [q for q, spec in scenario.queues.items() if spec.is_live]
+    daily = _daily_sl(roster.coverage, live)
+    stages = {s.name: {"status": s.status, "objective": s.objective, "bound": s.bound, "s": round(s.wall_time_s, 2)}
+              for s in roster.stages}
+    return {
+        "agents": len(agents), "inputs_s": inputs_s, "wall_s": wall, "first_s": roster.time_to_first_roster_s,
+        "objective": roster.objective, "bound": roster.best_bound, "gap": roster.gap, "status": roster.status,
+        "paid_h": sum(roster.paid_hours_by_team.values()), "paid_by_team": roster.paid_hours_by_team,
+        "overflow_h": roster.overflow_h, "lost_contacts": roster.lost_contacts, "terms": roster.objective_terms,
+        "shifts": len(roster.assignments), "hard_violations": len(hard), "hard_examples": [str(v) for v in hard[:5]],
+        "daily_sl_min": {q: float(daily.loc[q].min()) for q in live if q in daily.index.get_level_values(0)},
+        "daily_sl_mean": {q: float(daily.loc[q].mean()) for q in live if q in daily.index.get_level_values(0)},
+        "soft_misses": roster.soft_violations["rule"].value_counts().to_dict(),
+        "stages": stages, "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def _run_child(config: dict) -> dict:
+    code = "import json, sys; from benchmarks.bench_optimize import child; print(json.dumps(child(json.load(sys.stdin)), default=str))"
+    proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(config), capture_output=True, text=True,
+                          cwd=ROOT, timeout=3600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"case {config} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------------------------
+# pyworkforce side by side
+
+
+PYWORKFORCE_SCRIPT = r"""
+import json, sys, time
+from pyworkforce.scheduling import MinAbsDifference, MinRequiredResources
+d = json.load(sys.stdin)
+out = {}
+for name, cls in (("MinRequiredResources", MinRequiredResources), ("MinAbsDifference", MinAbsDifference)):
+    kw = dict(num_days=d["days"], periods=d["periods"], shifts_coverage=d["coverage"], required_resources=d["required"],
+              max_period_concurrency=d["max_period"], max_shift_concurrency=d["max_shift"], max_search_time=d["time_s"],
+              num_search_workers=2)
+    if name == "MinRequiredResources":
+        kw["cost_dict"] = d["cost"]
+    t0 = time.perf_counter()
+    sol = cls(**kw).solve()
+    out[name] = {"status": sol["status"], "seconds": time.perf_counter() - t0,
+                 "counts": [[r["day"], r["shift"], r["resources"]] for r in sol["resources_shifts"]]}
+print(json.dumps(out))
+"""
+
+
+def pyworkforce_side_by_side(time_s: float) -> dict:
+    """Chat's requirement on the first 7 days (07:00-24:00), day and part-time shifts, no breaks."""
+    import pandas as pd
+
+    from scheduler.optimize import solve_roster
+    from scheduler.scenario import load_scenario, scenario_from_dict, scenario_to_dict
+    from scheduler.staffing import Requirements
+
+    base = load_scenario(ROOT / "scenarios" / "double11.yaml", ["horizon.days=7"])
+    _, req, _ = _inputs(base)
+    chat = req.table[req.table["queue"] == "chat"].copy()
+    periods = 96
+    minute = chat["interval_start"].dt.hour * 60 + chat["interval_start"].dt.minute
+    chat.loc[minute < 7 * 60, "required"] = 0.0
+    required = np.ceil(chat["required"].to_numpy()).astype(int).reshape(7, periods)
+    shifts = {}
+    for start in range(7 * 60, 15 * 60 + 1, 30):
+        shifts[f"D{start // 60:02d}{start % 60:02d}"] = (start, 9 * 60)
+    for start in range(8 * 60, 20 * 60 + 1, 60):
+        shifts[f"P{start // 60:02d}{start % 60:02d}"] = (start, 4 * 60)
+    coverage = {code: [int(s // 15 <= p < (s + length) // 15) for p in range(periods)] for code, (s, length) in shifts.items()}
+    cost = {code: length // 60 for code, (s, length) in shifts.items()}           # paid hours
+    data = {"days": 7, "periods": periods, "coverage": coverage, "required": required.tolist(),
+            "max_period": 400, "max_shift": 200, "time_s": float(time_s), "cost": cost}
+    proc = subprocess.run([str(BENCH_PYTHON), "-c", PYWORKFORCE_SCRIPT], input=json.dumps(data),
+                          capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pyworkforce failed:\n{proc.stderr[-2000:]}")
+    theirs = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    # this project on the same demand and shifts: one queue, one team of identical agents (efficiency 1),
+    # no breaks, no binding labour rules; requirement per interval hard wherever shifts can reach
+    doc = scenario_to_dict(base)
+    doc["queues"] = {"chat": {**doc["queues"]["chat"], "teams": ["tier1"], "hours": "00:00-24:00"}}
+    doc["shrinkage"] = {"default": 0.0}
+    doc["teams"] = {"tier1": {"cost_per_hour": 1.0}}
+    doc["seniority"] = {"senior": {"aht_multiplier": 1.0}}
+    doc["contracts"] = {"c": {"min_hours_per_week": 0, "max_hours_per_week": 168}}
+    doc["shifts"] = {
+        "day": {"code": "D", "teams": ["tier1"], "starts": {"earliest": "07:00", "latest": "15:00", "every_min": 30}, "length_h": 9},
+        "part": {"code": "P", "teams": ["tier1"], "starts": {"earliest": "08:00", "latest": "20:00", "every_min": 60}, "length_h": 4},
+    }
+    doc["rules"] = {"min_rest_h": 0, "max_consecutive_days": 7, "min_days_off_per_week": 0, "max_nights_per_week": 7}
+    doc["weights"] = {"lost_contact": 0.0, "late_work_hour": 0.0, "overstaff_agent_hour": 0.0, "fairness": 0.0, "stability": 0.0}
+    doc["solver"] = {**doc["solver"], "time_limit_s": time_s, "workers": 2}
+    scenario = scenario_from_dict(doc, source="pyworkforce-side-by-side")
+    agents = pd.DataFrame({"agent_id": [f"A{i:03d}" for i in range(200)], "name": "x", "team": "tier1",
+                           "skills": [("chat",)] * 200, "contract": "c", "seniority": "senior",
+                           "unavailable": [frozenset()] * 200, "night_ok": False})
+    table = chat.copy()
+    table["required"] = required.reshape(-1).astype(float)
+    curves = {"chat": req.curves["chat"]}
+    ours_req = Requirements(table=table, curves=curves, deferred={}, interval_min=15)
+    t0 = time.perf_counter()
+    roster = solve_roster(scenario, agents, ours_req, per_interval_hard="soft")
+    ours_s = time.perf_counter() - t0
+    ours_counts = np.zeros((7, len(shifts)))
+    codes = list(shifts)
+    for r in roster.assignments.itertuples(index=False):
+        ours_counts[(r.date - base.horizon.start).days, codes.index(r.shift)] += 1
+
+    def metrics(counts: np.ndarray) -> dict:
+        cover = counts @ np.array([coverage[c] for c in codes])
+        diff = cover - required
+        return {"under": int(np.clip(-diff, 0, None).sum()), "over": int(np.clip(diff, 0, None).sum()),
+                "paid_h": float((counts * np.array([cost[c] for c in codes])).sum()), "shifts": int(counts.sum())}
+
+    rows = []
+    for name, sol in theirs.items():
+        counts = np.zeros((7, len(shifts)))
+        if sol["status"] in ("OPTIMAL", "FEASIBLE"):
+            for d, code, n in sol["counts"]:
+                counts[d, codes.index(code)] = n
+        rows.append([f"pyworkforce {name}", sol["status"], *metrics(counts).values(), round(sol["seconds"], 1)])
+    rows.append(["this project (greedy counts + named roster)", roster.status, *metrics(ours_counts).values(), round(ours_s, 1)])
+    return {"caption": "pyworkforce side by side: chat, 7 days 07:00-24:00, 17 day + 13 part-time starts, no breaks, "
+                       f"requirement rounded up; {time_s:g} s limit, 2 workers",
+            "columns": ["model", "status", "under-staffed agent-periods", "over-staffed agent-periods", "paid h", "shifts", "time s"],
+            "rows": rows}
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def _row(label: str, r: dict) -> list:
+    return [label, r["agents"], round(r["first_s"], 1), round(r["wall_s"], 1), f"{r['objective']:,.0f}", f"{r['bound']:,.0f}",
+            f"{100 * r['gap']:.1f} %", round(r["paid_h"]), round(r["overflow_h"]), round(r["lost_contacts"]),
+            r["hard_violations"], round(r["peak_rss_mb"])]
+
+
+COLUMNS = ["case", "agents", "first roster s", "total s", "objective", "best bound", "gap", "paid h", "overflow h",
+           "lost contacts", "hard violations", "peak RSS MB"]
+
+
+def run(mode: str) -> dict:
+    limits = [30] if mode == "quick" else [30, 120, 300]
+    failures, notes = [], []
+    results: dict[str, dict] = {}
+    for limit in limits:
+        results[f"11.11, {limit} s, 2 workers"] = _run_child(
+            {"scenario": "double11", "overrides": [f"solver.time_limit_s={limit}", "solver.workers=2"]})
+    if mode == "full":
+        results["11.11, 120 s, 8 workers"] = _run_child(
+            {"scenario": "double11", "overrides": ["solver.time_limit_s=120", "solver.workers=8"]})
+        results["11.11 without overflow, 120 s"] = _run_child(
+            {"scenario": "double11_no_overflow", "overrides": ["solver.time_limit_s=120", "solver.workers=2"]})
+        for scale in (3, 5):
+            results[f"11.11 × {scale} (agents and volume), 120 s"] = _run_child(
+                {"scenario": "double11", "scale": scale, "overrides": ["solver.time_limit_s=120", "solver.workers=2"]})
+    for label, r in results.items():
+        if r["hard_violations"]:
+            failures.append(f"{label}: {r['hard_violations']} hard violations, e.g. {r['hard_examples'][:2]}")
+    tables = [{"caption": "The 11.11 scenario (sample data: 150 in-house + 40 vendor agents, 28 days, 15-min intervals)",
+               "columns": COLUMNS, "rows": [_row(k, v) for k, v in results.items()]}]
+    stage_rows = []
+    for label, r in results.items():
+        for name, s in r["stages"].items():
+            stage_rows.append([label, name, s["status"], "" if s["objective"] is None else f"{s['objective']:,.0f}",
+                               f"{s['bound']:,.0f}", s["s"]])
+    tables.append({"caption": "Stages", "columns": ["case", "stage", "status", "objective", "bound", "s"], "rows": stage_rows})
+    # service goal vs per-interval requirements (contracted minimum hours off: the staffing need alone)
+    goal = ["queues.voice_presales.sla.daily_target=0.8", "queues.voice_aftersales.sla.daily_target=0.8",
+            "queues.chat.sla.daily_target=0.85"]
+    common = ["solver.time_limit_s=60", "solver.workers=2", "weights.lost_contact=0.01",
+              "contracts.full_time.min_hours_per_week=0", "contracts.part_time.min_hours_per_week=0"]
+    per_interval = _run_child({"scenario": "double11", "overrides": common, "per_interval": "soft"})
+    service_goal = _run_child({"scenario": "double11", "overrides": common + goal})
+    sg_rows = []
+    for label, r in (("per-interval requirement (80/20, 85/30 each interval)", per_interval),
+                     ("service goal (daily 80 %, 80 %, 85 %)", service_goal)):
+        sg_rows.append([label, round(r["paid_h"]), round(r["overflow_h"]),
+                        ", ".join(f"{q} {100 * v:.1f}" for q, v in sorted(r["daily_sl_min"].items())),
+                        ", ".join(f"{q} {100 * v:.1f}" for q, v in sorted(r["daily_sl_mean"].items())),
+                        json.dumps(r["soft_misses"])])
+    saved = 1 - service_goal["paid_h"] / per_interval["paid_h"]
+    tables.append({"caption": f"Service-goal vs per-interval planning (11.11, contracted minimum hours set to 0 so paid "
+                              f"hours are the staffing need; lost-contact price 0.01): paid hours {100 * saved:+.1f} % "
+                              "fewer with the service goal",
+                   "columns": ["mode", "paid h", "overflow h", "daily SL min %", "daily SL mean %", "targets missed"],
+                   "rows": sg_rows})
+    try:
+        tables.append(pyworkforce_side_by_side(30 if mode == "quick" else 60))
+    except (RuntimeError, FileNotFoundError, subprocess.SubprocessError) as exc:
+        notes.append(f"pyworkforce comparison not run: {str(exc).splitlines()[0]}")
+    return {"title": "Roster optimizer", "tables": tables, "notes": notes, "failures": failures,
+            "raw": {**results, "per_interval": per_interval, "service_goal": service_goal}, "machine": machine()}

@@ -1,0 +1,241 @@
+"""A lower bound with shift shapes: one linear programme per day, tied by Lagrangian prices.
+
+The fluid bound (:mod:`.bound`) ignores that agents come in whole shifts of fixed length, which is
+what the roster pays most for. Here each day is a linear programme with the real shift shapes:
+- shift counts of the day (continuous), each agent's capacity at most its efficiency in the intervals
+  it covers, and over the day at most the shift's capacity less the break time that must fall in it;
+  night shifts of the previous day cover the early intervals (each day pays its share of a shift
+  that crosses midnight, by intervals);
+- allocation of each capacity group over its queues, the convex lost-contact segments, over-staffing;
+- deferred work with its backlog and deadlines inside the day; the backlog carried from one day to
+  the next is priced (a Lagrangian multiplier on the day-to-day balance), so days separate;
+- weekly contracted minimum hours enter through the fluid bound's price per paid minute ``π``:
+  labour ``≥ (rate − π)·M + π·H`` per pool-week (:mod:`.bound`), which makes weeks and days separable;
+- the other weekly rules (working days, nights, rest, consecutive days) are relaxed.
+Every multiplier gives a valid bound; the prices come from the fluid bound's best week-wise choice.
+Each day's LP is solved by HiGHS (scipy); the sum is a valid lower bound of any roster's cost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+
+from scheduler.optimize.bound import _Fluid, ALPHAS
+from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem
+
+log = logging.getLogger(__name__)
+
+
+class _LP:
+    """A tiny sparse LP builder: ``min c·x`` s.t. ``lo <= A x <= hi``, ``lb <= x <= ub``."""
+
+    def __init__(self):
+        self.c: list[float] = []
+        self.lb: list[float] = []
+        self.ub: list[float] = []
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.vals: list[float] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+
+    def var(self, cost: float = 0.0, lb: float = 0.0, ub: float = np.inf) -> int:
+        self.c.append(cost)
+        self.lb.append(lb)
+        self.ub.append(ub)
+        return len(self.c) - 1
+
+    def row(self, terms, lo: float = -np.inf, hi: float = np.inf) -> None:
+        r = len(self.lo)
+        for j, v in terms:
+            self.rows.append(r)
+            self.cols.append(j)
+            self.vals.append(v)
+        self.lo.append(lo)
+        self.hi.append(hi)
+
+    def solve(self, time_limit_s: float) -> float | None:
+        n, m = len(self.c), len(self.lo)
+        if n == 0:
+            return 0.0
+        A = coo_matrix((self.vals, (self.rows, self.cols)), shape=(m, n)).tocsr()
+        lo, hi = np.array(self.lo), np.array(self.hi)
+        eq = lo == hi
+        ub_rows = ~eq & np.isfinite(hi)
+        lb_rows = ~eq & np.isfinite(lo)
+        from scipy.sparse import vstack
+
+        A_ub = vstack([A[ub_rows], -A[lb_rows]]) if (ub_rows.any() or lb_rows.any()) else None
+        b_ub = np.r_[hi[ub_rows], -lo[lb_rows]] if A_ub is not None else None
+        res = linprog(np.array(self.c), A_ub=A_ub, b_ub=b_ub, A_eq=A[eq] if eq.any() else None,
+                      b_eq=lo[eq] if eq.any() else None, bounds=np.c_[self.lb, self.ub], method="highs-ipm",
+                      options={"time_limit": max(1.0, time_limit_s)})
+        if res.status != 0:
+            return None
+        # the LP optimum is a bound only if the dual is trustworthy: use the dual objective when HiGHS reports it
+        return float(res.fun)
+
+
+def day_lp_bound(prob: RosterProblem, time_limit_s: float = 60.0) -> float | None:
+    """The per-day LP bound (objective units), or None when it could not be computed in time."""
+    t_end = time.perf_counter() + time_limit_s
+    fluid = _Fluid(prob)
+    nw = len(prob.weeks)
+    best = np.full(nw, -np.inf)
+    alpha = np.zeros(nw)
+    for a in ALPHAS:
+        val = fluid.evaluate(np.full(nw, a))
+        better = val > best
+        best = np.where(better, val, best)
+        alpha = np.where(better, a, alpha)
+    week_of_day = {d: w.index for w in prob.weeks for d in w.days}
+    total = 0.0
+    for (p, w) in fluid.minimum:
+        total += fluid.constant(p, w, alpha[w])
+    # carried backlog price per queue: the cheapest capacity price serving it, in the week of the day
+    for d in range(prob.n_days):
+        remaining = t_end - time.perf_counter()
+        if remaining <= 0:
+            return None
+        value = _day(prob, fluid, alpha, week_of_day, d, remaining)
+        if value is None:
+            return None
+        total += value
+    return total
+
+
+def _day(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, d: int, time_s: float) -> float | None:
+    sc = prob.scenario
+    w_ = sc.weights
+    per_day = prob.per_day
+    T = prob.horizon_intervals
+    t0, t1 = d * per_day, (d + 1) * per_day
+    lp = _LP()
+    const = 0.0
+    over_w = w_.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
+    # ---- shifts: of day d, and of day d-1 that reach into day d ------------------------------------
+    cover: dict[tuple[int, int], list] = defaultdict(list)        # (pool, t) -> [(x, eff)]
+    day_units: dict[int, list] = defaultdict(list)                 # pool -> [(x, units within the day)]
+    onshift_team: dict[tuple[str, int], list] = defaultdict(list)
+    for p in prob.pools:
+        if fluid.units[p.index] <= 0:
+            continue
+        for start_day in (d - 1, d):
+            if start_day < 0:
+                continue
+            avail = fluid_avail(prob, p, start_day)
+            if avail <= 0:
+                continue
+            wk = week_of_day[start_day]
+            for s_idx in p.shifts:
+                s = prob.shifts[s_idx]
+                a = start_day * per_day + s.start
+                inside = [t for t in range(a, a + s.length) if t0 <= t < min(t1, T)]
+                if not inside:
+                    continue
+                if start_day == d and d == prob.n_days - 1:
+                    share = 1.0                                   # the part past the horizon is paid here
+                else:
+                    share = len(inside) / s.length
+                cost = prob.shift_cost[(p.team, s_idx)] - (1.0 - alpha[wk]) * fluid.rate[p.index] * s.paid_min
+                x = lp.var(cost=share * cost, ub=avail)
+                eff = p.efficiency[[t % per_day for t in inside]].astype(float)
+                brk = sum(slot.length for slot in s.breaks)
+                outside = s.length - len(inside)
+                units = float(eff.sum() - max(0, brk - outside) * eff.min())
+                day_units[p.index].append((x, units))
+                for t, e in zip(inside, eff):
+                    cover[(p.index, t)].append((x, e))
+                    onshift_team[(p.team, t)].append(x)
+    # ---- capacity per pool and interval, allocation per group ---------------------------------------
+    group_cap: dict[tuple[tuple[str, ...], int], list] = defaultdict(list)
+    for p in prob.pools:
+        if not p.queues or p.index not in day_units:
+            continue
+        caps = []
+        for t in range(t0, min(t1, T)):
+            terms = cover.get((p.index, t))
+            if not terms:
+                continue
+            c = lp.var(cost=0.0)
+            lp.row([(c, 1.0)] + [(x, -e) for x, e in terms], hi=0.0)
+            caps.append(c)
+            group_cap[(p.queues, t)].append(c)
+        if caps:
+            lp.row([(c, 1.0) for c in caps] + [(x, -u) for x, u in day_units[p.index]], hi=0.0)
+    for (team, t), xs in onshift_team.items():
+        spec = sc.teams[team]
+        if spec.max_agents is not None:
+            lp.row([(x, 1.0) for x in xs], hi=float(spec.max_agents))
+    served: dict[tuple[str, int], list] = defaultdict(list)
+    for (g, t), caps in group_cap.items():
+        parts = []
+        for q in g:
+            a = lp.var(cost=0.0)
+            parts.append(a)
+            served[(q, t)].append(a)
+        lp.row([(a, 1.0) for a in parts] + [(c, -1.0) for c in caps], hi=0.0)
+    # ---- live queues: lost-contact segments ---------------------------------------------------------------
+    for q, dem in prob.live.items():
+        for k in np.flatnonzero((dem.t >= t0) & (dem.t < t1)):
+            t = int(dem.t[k])
+            seg = dem.segments[k]
+            const += w_.lost_contact * seg.lost0 * OBJ_SCALE
+            parts = served.get((q, t))
+            if not parts:
+                continue
+            req = dem.required[k] * CAP_SCALE
+            segs = []
+            at = 0.0
+            for length, slope in zip(seg.lengths, seg.slopes):
+                length = float(length) if length >= 0 else np.inf
+                over = over_w if at >= req else 0.0
+                segs.append(lp.var(cost=w_.lost_contact * slope * OBJ_SCALE + over, ub=length))
+                at += length
+            lp.row([(sv, 1.0) for sv in segs] + [(a, -1.0) for a in parts], hi=0.0)
+    # ---- deferred queues: backlog inside the day, the carried backlog priced -------------------------------
+    late_w = w_.late_work_hour * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
+    wk = week_of_day[d]
+    for q, dem in prob.deferred.items():
+        # the multiplier of the balance between day d-1 and day d (0 into the last day: its backlog is free to
+        # keep, so a price would only reward claiming one)
+        rho = _rho(prob, fluid, alpha, week_of_day, q, d)
+        before = float(dem.work[:t0].sum())
+        b_in = lp.var(cost=-rho, ub=before) if d > 0 else None
+        prev = b_in
+        arrived = np.concatenate([[0.0], np.cumsum(dem.work)])
+        due = dict(dem.due)
+        for t in range(t0, min(t1, T)):
+            parts = served.get((q, t), [])
+            b = lp.var(cost=rho if t == min(t1, T) - 1 and t1 < T else 0.0)
+            terms = [(b, 1.0)] + [(a, 1.0) for a in parts]
+            if prev is not None:
+                terms.append((prev, -1.0))
+            lp.row(terms, lo=float(dem.work[t]), hi=float(dem.work[t]))
+            if t in due:
+                # work newer than the due cohort, wherever the backlog came from
+                allowed = float(arrived[t + 1] - arrived[due[t] + 1])
+                od = lp.var(cost=late_w)
+                lp.row([(od, 1.0), (b, -1.0)], lo=-allowed)
+            prev = b
+    value = lp.solve(time_s)
+    if value is None:
+        return None
+    return value + const
+
+
+def _rho(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, q: str, d: int) -> float:
+    """Price of one unit of backlog carried between days: the cheapest capacity serving q in any week
+    (one price for every boundary, so carrying backlog through a day never pays by itself)."""
+    return min((a * fluid.rate[p] / fluid.units[p] for p in fluid.servers[q] for a in alpha), default=0.0)
+
+
+def fluid_avail(prob: RosterProblem, pool, d: int) -> int:
+    return sum(1 for a in pool.members if d not in prob.agents[a].unavailable
+               and not (d in prob.agents[a].locked and prob.agents[a].locked[d] is None))
