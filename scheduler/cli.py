@@ -351,13 +351,16 @@ def requirements(scenario_path: str, forecast_path: str | None, output: str, ove
               "(default: simulation.live_reserve).")
 @click.option("--volume-uncertainty/--no-volume-uncertainty", default=None,
               help="Draw each day's volume from the forecast's 10-90 % interval (default: simulation.volume_uncertainty).")
+@click.option("--routing", type=click.Choice(["plan", "dynamic"]),
+              help="plan: agents serve the queues the plan gives them first (allocation.csv beside the roster); "
+              "dynamic: team priority, longest-waiting first (default: simulation.routing).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a scenario key (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write per interval/day/overall results to this CSV (and occupancy to <name>_teams.csv).")
 @reports_errors
 def simulate(scenario_path, roster, forecast_path, reps, seed, overflow_mode, live_reserve, volume_uncertainty,
-             overrides, as_json, output) -> None:
+             routing, overrides, as_json, output) -> None:
     """Simulate a roster against random arrivals: the service level it really gives.
 
     Discrete-event simulation (docs/simulation.md) of the shifts, breaks and shrinkage against
@@ -370,7 +373,8 @@ def simulate(scenario_path, roster, forecast_path, reps, seed, overflow_mode, li
 
     sc = _load_scenario(scenario_path, overrides)
     result = simulate_command(sc, roster, forecast_path, reps=reps, seed=seed, overflow_mode=overflow_mode,
-                              live_reserve=live_reserve, volume_uncertainty=volume_uncertainty, progress=progress_echo)
+                              live_reserve=live_reserve, volume_uncertainty=volume_uncertainty, routing=routing,
+                              progress=progress_echo)
     click.echo(report_json(result) if as_json else report_text(result))
     if output:
         for path in write_report(result, Path(output)):

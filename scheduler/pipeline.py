@@ -255,7 +255,8 @@ def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simul
         t = time.perf_counter()
         progress(f"simulating the roster ({scenario.simulation.reps} replications)")
         sim = simulate_roster(scenario, inputs.agents, volume, roster.assignments, roster.breaks,
-                              reps=scenario.simulation.reps, seed=scenario.simulation.seed, progress=progress)
+                              reps=scenario.simulation.reps, seed=scenario.simulation.seed, progress=progress,
+                              allocation=getattr(roster, "allocation", None))
         timings["simulate"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
 
@@ -441,6 +442,12 @@ def write_plan(plan: Plan, outdir: str | Path) -> list[Path]:
         w.write_csv("assignments.csv", assignments[list(C.ASSIGNMENT_COLUMNS)])
         w.write_csv("breaks.csv", _fmt_times(r.breaks, (C.SHIFT_START, C.SHIFT_END))[list(C.BREAK_COLUMNS)])
         w.write_csv("coverage.csv", _fmt_times(r.coverage, (C.INTERVAL_START,))[list(C.COVERAGE_COLUMNS)])
+        allocation = getattr(r, "allocation", None)
+        if allocation is not None:
+            from scheduler.simulate.inputs import ALLOCATION_COLUMNS, SHARE
+
+            allocation = _fmt_times(allocation, (C.INTERVAL_START,))[list(ALLOCATION_COLUMNS)]
+            w.write_csv("allocation.csv", allocation.assign(**{SHARE: allocation[SHARE].round(6)}))
         w.write_csv("forecast.csv", _fmt_times(plan.forecast.frame, (C.DS,)))
         w.write_csv("requirements.csv", _fmt_times(plan.requirements.table, (C.INTERVAL_START,)))
         if plan.simulation is not None and hasattr(plan.simulation, "daily"):

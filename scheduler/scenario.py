@@ -423,6 +423,9 @@ class SimulationSettings(_Strict):
         default="expand", description="after overflow_after_s the overflow team joins the queue or takes it over")
     live_reserve: int = Field(default=1, ge=0, description="deferred work starts only while this many others stay idle")
     volume_uncertainty: bool = Field(default=False, description="draw each day's volume from the forecast interval")
+    routing: Literal["plan", "dynamic"] = Field(
+        default="plan", description="agents serve the plan's queues first (needs the roster's allocation) or "
+                                    "route by team priority")
 
 
 class Hiring(_Strict):

@@ -455,9 +455,11 @@ def test_ramp_up_beats_and_ramp_down_misses_the_stationary_formula():
 def test_scenario_simulation_settings_are_the_defaults():
     sc, ag, fc, asg = base_inputs()
     doc_sc = make_scenario(simulation={"service_time_by_queue": {"voice": "lognormal"}, "lognormal_cv": 0.5,
-                                       "overflow_mode": "transfer", "live_reserve": 0, "volume_uncertainty": True})
+                                       "overflow_mode": "transfer", "live_reserve": 0, "volume_uncertainty": True,
+                                       "routing": "dynamic"})
     res = simulate_roster(doc_sc, ag, fc, asg, NO_BREAKS, reps=1, seed=0)
-    assert res.settings == {"overflow_mode": "transfer", "live_reserve": 0, "volume_uncertainty": True,
+    assert res.settings == {"routing": "dynamic", "routing_requested": "dynamic",
+                            "overflow_mode": "transfer", "live_reserve": 0, "volume_uncertainty": True,
                             "service_time": {"voice": "lognormal"}, "lognormal_cv": 0.5, "patience_samples": {}}
     res = simulate_roster(doc_sc, ag, fc, asg, NO_BREAKS, reps=1, seed=0, overflow_mode="expand",
                           service_time={"voice": "exponential"})

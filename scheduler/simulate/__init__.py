@@ -21,7 +21,7 @@ import pandas as pd
 from scheduler.errors import InputFileError, Problem
 from scheduler.scenario import Scenario
 from scheduler.simulate.engine import RepRaw, run_replication
-from scheduler.simulate.inputs import OVERFLOW_MODES, SimInputs, build_inputs
+from scheduler.simulate.inputs import OVERFLOW_MODES, ROUTINGS, SimInputs, build_inputs
 from scheduler.simulate.report import build_frames, rep_sums, roster_effects
 
 __all__ = ["SimulationResult", "simulate_roster", "simulate_inputs", "build_inputs", "SimInputs"]
@@ -100,7 +100,7 @@ class SimulationResult:
 
 
 def simulate_inputs(inp: SimInputs, *, reps: int, seed: int, overflow_mode: str = "expand", live_reserve: int = 1,
-                    volume_uncertainty: bool = False, lognormal_cv: float = 1.0,
+                    volume_uncertainty: bool = False, lognormal_cv: float = 1.0, routing: str = "dynamic",
                     progress: Callable[[str], None] | None = None) -> tuple[list[dict], list[RepRaw]]:
     """Run ``reps`` replications on prepared inputs; returns per-replication sums and raw outcomes.
     Replication r uses the random stream ``numpy.random.default_rng([seed, r])``."""
@@ -109,7 +109,7 @@ def simulate_inputs(inp: SimInputs, *, reps: int, seed: int, overflow_mode: str 
         t0 = time.perf_counter()
         rng = np.random.default_rng([int(seed), r])
         raw = run_replication(inp, rng, overflow_mode=overflow_mode, live_reserve=live_reserve,
-                              volume_uncertainty=volume_uncertainty, lognormal_cv=lognormal_cv)
+                              volume_uncertainty=volume_uncertainty, lognormal_cv=lognormal_cv, routing=routing)
         sums.append(rep_sums(inp, raw))
         raws.append(raw)
         if progress is not None:
@@ -123,7 +123,8 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
                     progress: Callable[[str], None] | None = None, overflow_mode: str | None = None,
                     live_reserve: int | None = None, volume_uncertainty: bool | None = None,
                     service_time: dict[str, str] | None = None, lognormal_cv: float | None = None,
-                    patience_samples: dict | None = None) -> SimulationResult:
+                    patience_samples: dict | None = None, allocation: pd.DataFrame | None = None,
+                    routing: str | None = None) -> SimulationResult:
     """Simulate ``assignments``/``breaks`` (architecture "Roster") against arrivals following
     ``forecast_frame`` (``ds, queue, volume[, volume_lo, volume_hi]``: the contacts agents handle, i.e.
     after scaling and bot deflection, as staffing receives them).
@@ -136,6 +137,10 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
     scenario's ``simulation.service_time``), lognormal with coefficient of variation ``lognormal_cv``.
     ``patience_samples``: queue → observed patience times (s), resampled instead of the exponential
     patience (e.g. from call records; an estimate that accounts for censoring by answered calls).
+    ``routing``: ``plan`` (each agent serves the queues the plan gives it for the interval first — its
+    primary queue, then its other planned queues by share — and its other skills only when idle; needs
+    ``allocation``, the roster's ``agent_id, interval_start, queue, share``; without one the simulation
+    routes dynamically and says so in ``settings``) or ``dynamic`` (team priority, longest-waiting first).
     ``progress`` receives one line per replication. Options left as None take the scenario's
     ``simulation`` settings (``service_time`` is merged over ``simulation.service_time_by_queue``).
     """
@@ -149,11 +154,18 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
         raise InputFileError(Problem("reps must be at least 1", value=reps, expected="an integer >= 1"))
     if overflow_mode not in OVERFLOW_MODES:
         raise InputFileError(Problem("unknown overflow mode", value=overflow_mode, expected=" | ".join(OVERFLOW_MODES)))
+    requested = sim.routing if routing is None else routing
+    if requested not in ROUTINGS:
+        raise InputFileError(Problem("unknown routing", value=requested, expected=" | ".join(ROUTINGS)))
+    routing = "plan" if requested == "plan" and allocation is not None else "dynamic"
+    if routing != requested and progress is not None:
+        progress("simulation: no allocation given, routing dynamically (team priority)")
     t0 = time.perf_counter()
     inp = build_inputs(scenario, agents, forecast_frame, assignments, breaks, service_time=service_time,
-                       patience_samples=patience_samples)
+                       patience_samples=patience_samples, allocation=allocation if routing == "plan" else None)
     sums, raws = simulate_inputs(inp, reps=reps, seed=seed, overflow_mode=overflow_mode, live_reserve=live_reserve,
-                                 volume_uncertainty=volume_uncertainty, lognormal_cv=lognormal_cv, progress=progress)
+                                 volume_uncertainty=volume_uncertainty, lognormal_cv=lognormal_cv, routing=routing,
+                                 progress=progress)
     frames = build_frames(inp, sums)
     return SimulationResult(
         intervals=frames["intervals"], days=frames["days"], overall=frames["overall"],
@@ -161,7 +173,8 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
         replication_days=frames["replication_days"], replication_team_days=frames["replication_team_days"],
         roster_effects=roster_effects(raws), reps=reps, seed=seed,
         contacts_per_rep=tuple(len(r.arrival_s) for r in raws), wall_time_s=time.perf_counter() - t0,
-        settings={"overflow_mode": overflow_mode, "live_reserve": live_reserve,
+        settings={"routing": routing, "routing_requested": requested, "overflow_mode": overflow_mode,
+                  "live_reserve": live_reserve,
                   "volume_uncertainty": volume_uncertainty,
                   "service_time": {q.name: q.service_time for q in inp.queues}, "lognormal_cv": lognormal_cv,
                   "patience_samples": {q.name: len(x) for q, x in zip(inp.queues, inp.patience_samples)

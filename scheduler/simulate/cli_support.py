@@ -17,6 +17,7 @@ from scheduler import columns as C
 from scheduler.errors import InputFileError
 from scheduler.scenario import Scenario
 from scheduler.simulate import SimulationResult, simulate_roster
+from scheduler.simulate.inputs import ALLOCATION_COLUMNS
 
 Progress = Callable[[str], None]
 
@@ -36,12 +37,27 @@ def load_roster(roster: Path, scenario: Scenario, agents: pd.DataFrame) -> tuple
     return outputs["assignments"], outputs["breaks"]
 
 
+def read_allocation(path: Path) -> pd.DataFrame:
+    """A run's allocation.csv (``agent_id, interval_start, queue, share``); values are checked when the
+    simulation's inputs are built (``inputs.plan_from_allocation``)."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputFileError(f"cannot read the allocation ({exc})", file=str(path)) from None
+    missing = [c for c in ALLOCATION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputFileError(f"missing column {missing[0]!r}; expected columns {', '.join(ALLOCATION_COLUMNS)}",
+                             file=str(path))
+    return frame
+
+
 def simulate_command(scenario: Scenario, roster: str | None, forecast: str | None, *, reps: int | None,
                      seed: int | None, overflow_mode: str | None, live_reserve: int | None,
-                     volume_uncertainty: bool | None, progress: Progress) -> SimulationResult:
+                     volume_uncertainty: bool | None, progress: Progress, routing: str | None = None) -> SimulationResult:
     """Read agents, roster and forecast for ``scenario`` and simulate. Without ``roster``: the scenario's
     default run folder (out/<name>/). Without ``forecast``: forecast.csv beside the roster, else the
-    forecast stage is run. The forecast is scaled and deflected as in ``scheduler run``."""
+    forecast stage is run. The forecast is scaled and deflected as in ``scheduler run``. Plan routing
+    uses allocation.csv beside a run's roster (a workbook carries none: dynamic routing then)."""
     from scheduler.io.tables import read_agents, read_forecast
     from scheduler.pipeline import add_hired_agents, default_outdir, load_inputs, net_volume, run_forecast_stage
 
@@ -67,9 +83,15 @@ def simulate_command(scenario: Scenario, roster: str | None, forecast: str | Non
     volume = net_volume(frame, scenario)
     reps = scenario.simulation.reps if reps is None else reps
     seed = scenario.simulation.seed if seed is None else seed
+    allocation = None
+    wanted = scenario.simulation.routing if routing is None else routing
+    if (wanted == "plan" and roster_path.suffix.lower() not in (".xlsx", ".xlsm")
+            and (folder / "allocation.csv").exists()):
+        progress(f"following the plan's activities: {folder / 'allocation.csv'}")
+        allocation = read_allocation(folder / "allocation.csv")
     return simulate_roster(scenario, agents, volume, assignments, breaks, reps=reps, seed=seed, progress=progress,
                            overflow_mode=overflow_mode, live_reserve=live_reserve,
-                           volume_uncertainty=volume_uncertainty)
+                           volume_uncertainty=volume_uncertainty, allocation=allocation, routing=routing)
 
 
 def report_frame(result: SimulationResult) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -38,8 +38,9 @@ import numpy as np
 
 from scheduler.simulate.inputs import SimInputs
 
-# roster event kinds, in the order they are processed at equal times
-SHIFT_START, BLOCK_START, SHIFT_END = 0, 1, 2
+# roster event kinds, in the order they are processed at equal times (a plan change first, so an agent
+# starting its shift starts with the interval's plan)
+PLAN, SHIFT_START, BLOCK_START, SHIFT_END = 0, 1, 2, 3
 # heap event kinds
 END, OVERFLOW, BLOCK_END, CHAT_END = 0, 1, 2, 3
 # contact status
@@ -55,6 +56,7 @@ class RepRaw:
     status: np.ndarray           # (n,) SERVED | ABANDONED | UNSERVED
     wait_s: np.ndarray           # (n,) served: wait to answer; abandoned: patience; unserved: wait until the end
     team: np.ndarray             # (n,) team index of the serving agent, -1 if not served
+    agent: np.ndarray            # (n,) index of the serving agent (SimInputs.agent_ids), -1 if not served
     done_s: np.ndarray           # (n,) end of handling (nan if not served)
     handle_s: np.ndarray         # (n,) handling time (nan if not served)
     deadline_s: np.ndarray       # (n,) deferred: due time; live: nan
@@ -132,8 +134,10 @@ def draw_shrinkage_blocks(inp: SimInputs, rng: np.random.Generator):
 
 
 def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: str = "expand",
-                    live_reserve: int = 1, volume_uncertainty: bool = False, lognormal_cv: float = 1.0) -> RepRaw:
-    """Simulate the roster once. See the module docstring for the rules."""
+                    live_reserve: int = 1, volume_uncertainty: bool = False, lognormal_cv: float = 1.0,
+                    routing: str = "dynamic") -> RepRaw:
+    """Simulate the roster once. See the module docstring for the rules. ``routing="plan"`` follows the
+    planned activities in ``inp`` (``plan_*``; agents without any have no planned queue)."""
     w = inp.interval_s
     T = inp.n_intervals
     Q = len(inp.queues)
@@ -169,22 +173,25 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
     done_t = [math.nan] * n
     hdl = [math.nan] * n
     ans_team = [-1] * n
+    ans_agent = [-1] * n
 
     # ---- roster events ----------------------------------------------------------------------------
     sh_a, sh_s, sh_l = draw_shrinkage_blocks(inp, rng)
-    ev_t = np.concatenate([inp.span_start, inp.span_end, inp.break_start, sh_s])
+    n_plan = len(inp.plan_agent) if routing == "plan" else 0
+    ev_t = np.concatenate([inp.span_start, inp.span_end, inp.break_start, sh_s, inp.plan_start[:n_plan]])
     ev_k = np.concatenate([np.full(len(inp.span_start), SHIFT_START), np.full(len(inp.span_end), SHIFT_END),
-                           np.full(len(inp.break_start) + len(sh_s), BLOCK_START)])
-    ev_a = np.concatenate([inp.span_agent, inp.span_agent, inp.break_agent, sh_a])
-    ev_l = np.concatenate([np.zeros(2 * len(inp.span_start)), inp.break_len, sh_l])
+                           np.full(len(inp.break_start) + len(sh_s), BLOCK_START), np.full(n_plan, PLAN)])
+    ev_a = np.concatenate([inp.span_agent, inp.span_agent, inp.break_agent, sh_a, inp.plan_agent[:n_plan]])
+    # block length (s), or for a plan change the index of the agent's new order
+    ev_l = np.concatenate([np.zeros(2 * len(inp.span_start)), inp.break_len, sh_l, inp.plan_order[:n_plan]])
     ev_b = np.concatenate([np.zeros(2 * len(inp.span_start), bool), np.ones(len(inp.break_start), bool),
-                           np.zeros(len(sh_s), bool)])
-    order = np.lexsort((ev_a, ev_k, ev_t))
-    s_t = ev_t[order].tolist()
-    s_k = ev_k[order].tolist()
-    s_a = ev_a[order].tolist()
-    s_l = ev_l[order].tolist()
-    s_b = ev_b[order].tolist()
+                           np.zeros(len(sh_s) + n_plan, bool)])
+    ev_order = np.lexsort((ev_a, ev_k, ev_t))
+    s_t = ev_t[ev_order].tolist()
+    s_k = ev_k[ev_order].tolist()
+    s_a = ev_a[ev_order].tolist()
+    s_l = ev_l[ev_order].tolist()
+    s_b = ev_b[ev_order].tolist()
     ns = len(s_t)
 
     # ---- queues -----------------------------------------------------------------------------------
@@ -201,32 +208,52 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
     fp = [0] * Q
     idle_count = [0] * Q
 
-    # idle agents per queue and team, and chatting agents with a free slot per queue, team and number of
-    # chats in hand (level m = 1 .. concurrency - 1); for chat queues also the idle agents who serve no
-    # other live queue ("solo"); dicts used as insertion-ordered sets
-    idle_d = [[{} for _ in range(G)] for _ in range(Q)]
-    solo_d = [[{} for _ in range(G)] for _ in range(Q)]
-    part_d = [[[{} for _ in range(max(q_conc[qi] - 1, 0))] for _ in range(G)] for qi in range(Q)]
+    # Routing classes. Dynamic routing: one class per team (a queue's teams in its order). Plan routing:
+    # one class per rank of the queue in the agent's planned order (0 = its primary queue, ..., UNPLANNED = not
+    # planned), and as many again for the overflow team on queues it joins only after overflow_after_s.
+    # Per queue and class: the idle agents, the chatting agents with a free slot by number of chats in
+    # hand (level m = 1 .. concurrency - 1), and for chat queues the idle agents who serve no other live
+    # queue ("solo"); dicts used as insertion-ordered sets (longest idle first)
+    plan_mode = routing == "plan"
+    UNPLANNED = max((len(o) for o in inp.plan_orders), default=0)     # the rank of a queue not planned
+    NC = 2 * (UNPLANNED + 1) if plan_mode else G
+    idle_d = [[{} for _ in range(NC)] for _ in range(Q)]
+    solo_d = [[{} for _ in range(NC)] for _ in range(Q)]
+    part_d = [[[{} for _ in range(max(q_conc[qi] - 1, 0))] for _ in range(NC)] for qi in range(Q)]
     team_names = inp.teams
+    # per queue, the classes in routing order: (idle, partial by chats in hand, solo)
     route_now: list[list[tuple[dict, list[dict] | None, dict | None]]] = []
     route_ovf: list[list[tuple[dict, list[dict] | None, dict | None]]] = []
     def_route: list[list[dict]] = []
     eligible = inp.eligible
     team_has = [[bool(np.any(eligible[inp.agent_team == g, qi])) for g in range(G)] for qi in range(Q)]
+
+    def entry(qi: int, c: int) -> tuple[dict, list[dict] | None, dict | None]:
+        chat = q_conc[qi] > 1
+        return idle_d[qi][c], part_d[qi][c] if chat else None, solo_d[qi][c] if chat else None
+
     for qi, spec in enumerate(inp.queues):
         now_l, ovf_l, def_l = [], [], []
-        for name in spec.teams:
-            g = team_names.index(name)
-            if not team_has[qi][g]:
-                continue
-            chat = q_conc[qi] > 1
-            entry = (idle_d[qi][g], part_d[qi][g] if chat else None, solo_d[qi][g] if chat else None)
-            if not spec.live:
-                def_l.append(idle_d[qi][g])
-            elif g == ovf and q_tau[qi] > 0:
-                ovf_l.append(entry)
-            else:
-                now_l.append(entry)
+        if plan_mode:
+            delayed_team = ovf >= 0 and spec.live and q_tau[qi] > 0 and team_has[qi][ovf]
+            for lv in range(UNPLANNED + 1):
+                if not spec.live:
+                    def_l.append(idle_d[qi][lv])
+                    continue
+                now_l.append(entry(qi, lv))
+                if delayed_team:
+                    ovf_l.append(entry(qi, UNPLANNED + 1 + lv))
+        else:
+            for name in spec.teams:
+                g = team_names.index(name)
+                if not team_has[qi][g]:
+                    continue
+                if not spec.live:
+                    def_l.append(idle_d[qi][g])
+                elif g == ovf and q_tau[qi] > 0:
+                    ovf_l.append(entry(qi, g))
+                else:
+                    now_l.append(entry(qi, g))
         route_now.append(now_l)
         route_ovf.append(ovf_l)
         def_route.append(def_l)
@@ -235,49 +262,102 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
     # ---- agents -----------------------------------------------------------------------------------
     a_team = inp.agent_team.tolist()
     a_mult = inp.agent_mult.tolist()
-    ag_dicts: list[list[dict]] = []
-    ag_pdicts: list[list[list[dict]]] = []
-    ag_chat: list[list[tuple[int, float, bool]]] = []
-    ag_liveq: list[list[int]] = []
-    # an agent's work plan, in priority order: live contacts of its own queues (its team is the queue's
-    # first team), deferred items of its own queues, live contacts of queues it helps on, deferred items
-    # of those; each deferred step with the live queues whose reserve it must respect
-    ag_plan: list[list[tuple[bool, list, list[int]]]] = []
-    ag_def_res: list[dict[int, list[int]]] = []
-    ag_conc = [1] * N
-    for a in range(N):
-        g = a_team[a]
-        dl, pl, ch, lq = [], [], [], []
-        own_live, own_def, help_live, help_def = [], [], [], []
-        concs = []
+
+    def make_profile(g: int, elig: tuple[bool, ...], order: tuple[int, ...] | None) -> tuple:
+        """What an agent of team ``g`` serving the queues ``elig`` looks at: its idle and partial dicts,
+        its chat queues, its live queues, its work plan and the reserve of each deferred queue.
+
+        The work plan lists steps in priority order, each ``(live, entries, reserve_queues)``; a deferred
+        step is taken only while ``live_reserve`` other agents stay idle on each open queue of
+        ``reserve_queues``. Dynamic (``order`` None): live contacts of its *own* queues (its team is the
+        queue's first team), deferred items of its own queues (reserve: its own live queues), live contacts
+        of queues it helps on, deferred items of those (reserve: all its live queues). Plan: each queue of
+        ``order`` in turn (deferred queues planned in a row as one step, earliest deadline first; reserve:
+        the live queues planned above), then its other live queues, then its other deferred queues
+        (reserve: all its live queues)."""
+        rank = None if order is None else {q: i for i, q in enumerate(order)}
+
+        def cls(qi: int) -> int:
+            if rank is None:
+                return g
+            lv = rank.get(qi, UNPLANNED)
+            return UNPLANNED + 1 + lv if (q_live[qi] and g == ovf and q_tau[qi] > 0) else lv
+
+        dl, pl, ch, lq, concs = [], [], [], [], []
+        live_entry: dict[int, tuple[int, float, bool]] = {}
+        deferred_qs = []
         for qi in range(Q):
-            if not eligible[a, qi]:
+            if not elig[qi]:
                 continue
-            dl.append(idle_d[qi][g])
-            own = inp.queues[qi].teams[0] == team_names[g]
+            dl.append(idle_d[qi][cls(qi)])
             if q_live[qi]:
                 lq.append(qi)
                 delayed = g == ovf and q_tau[qi] > 0
-                entry = (qi, q_tau[qi] if delayed else 0.0, transfer and not delayed and has_ovf[qi])
-                (own_live if own else help_live).append(entry)
+                e = (qi, q_tau[qi] if delayed else 0.0, transfer and not delayed and has_ovf[qi])
+                live_entry[qi] = e
                 if q_conc[qi] > 1:
                     pl.append(qi)
-                    ch.append(entry)
+                    ch.append(e)
                     concs.append(q_conc[qi])
             else:
-                (own_def if own else help_def).append(qi)
+                deferred_qs.append(qi)
         if pl and len(pl) == len(lq):      # chats are its only live work: a "solo" chat agent
-            dl.extend(solo_d[qi][g] for qi in pl)
-        ag_dicts.append(dl)
+            dl.extend(solo_d[qi][cls(qi)] for qi in pl)
         lim = min(concs) if concs else 1
-        ag_pdicts.append([[part_d[qi][g][m - 1] for qi in pl] for m in range(1, lim)])
-        ag_chat.append(ch)
-        ag_liveq.append(lq)
-        own_lq = [e[0] for e in own_live]
-        plan = [(True, own_live, []), (False, own_def, own_lq), (True, help_live, []), (False, help_def, lq)]
-        ag_plan.append([step for step in plan if step[1]])
-        ag_def_res.append({**{q: own_lq for q in own_def}, **{q: lq for q in help_def}})
-        ag_conc[a] = lim
+        pdicts = [[part_d[qi][cls(qi)][m - 1] for qi in pl] for m in range(1, lim)]
+        if rank is None:
+            own = [inp.queues[qi].teams[0] == team_names[g] for qi in range(Q)]
+            own_live = [live_entry[qi] for qi in lq if own[qi]]
+            help_live = [live_entry[qi] for qi in lq if not own[qi]]
+            own_def = [qi for qi in deferred_qs if own[qi]]
+            help_def = [qi for qi in deferred_qs if not own[qi]]
+            own_lq = [e[0] for e in own_live]
+            steps = [(True, own_live, []), (False, own_def, own_lq), (True, help_live, []), (False, help_def, lq)]
+            def_res = {**{q: own_lq for q in own_def}, **{q: lq for q in help_def}}
+        else:
+            steps, def_res, above = [], {}, []
+            for qi in order:
+                if q_live[qi]:
+                    steps.append((True, [live_entry[qi]], []))
+                    above.append(qi)
+                elif steps and not steps[-1][0] and steps[-1][2] == above:
+                    steps[-1][1].append(qi)      # deferred queues planned in a row: earliest deadline first
+                    def_res[qi] = list(above)
+                else:
+                    steps.append((False, [qi], list(above)))
+                    def_res[qi] = list(above)
+            rest_def = [qi for qi in deferred_qs if qi not in rank]
+            steps += [(True, [live_entry[qi] for qi in lq if qi not in rank], []), (False, rest_def, lq)]
+            def_res.update({q: lq for q in rest_def})
+        return dl, pdicts, ch, lq, [s for s in steps if s[1]], def_res, lim
+
+    profiles: dict[tuple, tuple] = {}
+
+    def profile(a: int, order: tuple[int, ...] | None) -> tuple:
+        key = (a_team[a], elig_key[a], order)
+        p = profiles.get(key)
+        if p is None:
+            p = profiles[key] = make_profile(a_team[a], elig_key[a], order)
+        return p
+
+    elig_key = [tuple(bool(x) for x in eligible[a]) for a in range(N)]
+    plan_orders = inp.plan_orders
+    ag_prof: list[tuple] = [None] * N  # type: ignore[list-item]
+    ag_dicts: list[list[dict]] = [None] * N  # type: ignore[list-item]
+    ag_pdicts: list[list[list[dict]]] = [None] * N  # type: ignore[list-item]
+    ag_chat: list[list[tuple[int, float, bool]]] = [None] * N  # type: ignore[list-item]
+    ag_liveq: list[list[int]] = [None] * N  # type: ignore[list-item]
+    ag_plan: list[list[tuple[bool, list, list[int]]]] = [None] * N  # type: ignore[list-item]
+    ag_def_res: list[dict[int, list[int]]] = [None] * N  # type: ignore[list-item]
+    ag_conc = [1] * N
+
+    def set_profile(a: int, p: tuple) -> None:
+        ag_prof[a] = p
+        ag_dicts[a], ag_pdicts[a], ag_chat[a], ag_liveq[a], ag_plan[a], ag_def_res[a], ag_conc[a] = p
+
+    for a in range(N):
+        # plan routing: until its first planned interval an agent has no planned queue
+        set_profile(a, profile(a, () if plan_mode else None))
 
     on_shift = [False] * N
     avail = [False] * N
@@ -357,7 +437,7 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                 heappush(heap, (e, CHAT_END, a, c))
 
     def pick_agent(d_idle: dict, levels: list[dict] | None, d_solo: dict | None) -> int:
-        """The team's agent for a new contact: the longest idle. A chat goes first to an idle agent who
+        """The class's agent for a new contact: the longest idle. A chat goes first to an idle agent who
         serves no other live queue, then to a chatting agent with a free slot (fewest chats first), and
         only then to an idle agent who could take calls: chats spread evenly over chat agents, and
         blended agents stay free for calls as long as possible."""
@@ -406,6 +486,7 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
         status[c] = SERVED
         ans_t[c] = t
         ans_team[c] = a_team[a]
+        ans_agent[c] = a
         d = base[c] * q_aht[q] * a_mult[a]
         if q_conc[q] > 1:
             chat_progress(a, t)
@@ -540,6 +621,17 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                     avail[a] = True
                     avail_since[a] = t
                     agent_free(a, t)
+            elif k == PLAN:
+                p = profile(a, plan_orders[int(s_l[isx])])
+                if p is not ag_prof[a]:
+                    wh = where[a]
+                    if wh:
+                        clear(a)
+                    set_profile(a, p)
+                    if wh == 1:          # idle: the new plan may have work for it (e.g. a planned e-mail)
+                        agent_free(a, t)
+                    elif wh == 2:
+                        set_partial(a)
             elif k == BLOCK_START:
                 if on_shift[a]:
                     if inblock[a] or excl[a] or nchat[a]:
@@ -680,6 +772,7 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                     np.where(status_np == ABANDONED, pat_np, end_s - arr_np))
     return RepRaw(
         arrival_s=arr_np, queue=cq_np, status=status_np, wait_s=wait, team=np.array(ans_team, np.int64),
+        agent=np.array(ans_agent, np.int64),
         done_s=np.array(done_t), handle_s=np.array(hdl), deadline_s=dl_np,
         busy=(np.array(bus_a, np.int64), np.array(bus_s), np.array(bus_e)),
         avail=(np.array(seg_a, np.int64), np.array(seg_s), np.array(seg_e)),

@@ -7,7 +7,7 @@ day (local wall clock, tz-naive, as every frame of the project).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,10 @@ from scheduler.scenario import Scenario
 
 SERVICE_DISTRIBUTIONS = ("exponential", "lognormal")
 OVERFLOW_MODES = ("expand", "transfer")
+ROUTINGS = ("plan", "dynamic")
+# the optimizer's allocation (architecture "Roster"): how each agent's time is split across queues
+SHARE = "share"
+ALLOCATION_COLUMNS = (C.AGENT_ID, C.INTERVAL_START, C.QUEUE, SHARE)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,16 @@ class SimInputs:
     shrinkage: np.ndarray                  # (G, T) share of on-shift agent time unavailable
     on_duty: np.ndarray                    # (N, T) bool: on shift for the whole interval, no break in it
     patience_samples: tuple = ()           # per queue: observed patience times (s) to resample, or None
+    # the plan's activities (routing "plan"): from plan_start[k] on, agent plan_agent[k] serves the queues
+    # plan_orders[plan_order[k]] (queue indices) first, in that order; sorted by time
+    plan_agent: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    plan_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    plan_order: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    plan_orders: tuple[tuple[int, ...], ...] = ()
+
+    @property
+    def has_plan(self) -> bool:
+        return len(self.plan_agent) > 0
 
     @property
     def n_intervals(self) -> int:
@@ -177,10 +191,13 @@ def _patience_samples(specs: tuple[QueueSpec, ...], samples: dict | None) -> tup
 
 def build_inputs(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd.DataFrame,
                  assignments: pd.DataFrame, breaks: pd.DataFrame, *,
-                 service_time: dict[str, str] | None = None, patience_samples: dict | None = None) -> SimInputs:
+                 service_time: dict[str, str] | None = None, patience_samples: dict | None = None,
+                 allocation: pd.DataFrame | None = None) -> SimInputs:
     """Check and convert the inputs. Errors name the frame, row (header = 1), column and value.
     ``patience_samples``: queue -> observed patience times (s); each contact's patience is drawn from
-    them (with replacement) instead of the exponential with mean ``patience_s``."""
+    them (with replacement) instead of the exponential with mean ``patience_s``. ``allocation``: the
+    optimizer's split of agents' time across queues (``agent_id, interval_start, queue, share``), turned
+    into planned activities for routing "plan" (:func:`plan_from_allocation`)."""
     interval_min = scenario.interval_min
     interval_s = interval_min * 60.0
     specs = queue_specs(scenario, service_time)
@@ -359,6 +376,9 @@ def build_inputs(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd.Da
     on_duty = _duty_mask(N, n_int, interval_s, span_agent, span_start, span_end, b_ag, b_s, b_len)
 
     overflow_team = teams.index("overflow") if "overflow" in teams else -1
+    plan = (plan_from_allocation(allocation, origin=origin, interval_s=interval_s, n_int=n_int,
+                                 agent_index=agent_index, qnames=qnames, eligible=eligible)
+            if allocation is not None else (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), ()))
     return SimInputs(
         origin=origin, interval_s=interval_s, interval_starts=interval_starts, queues=specs,
         volume=volume, volume_lo=volume_lo, volume_hi=volume_hi, open_mask=open_mask, deadline_s=deadline_s,
@@ -366,7 +386,7 @@ def build_inputs(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd.Da
         agent_mult=mult, agent_junior=junior, eligible=eligible,
         span_agent=span_agent, span_start=span_start, span_end=span_end,
         break_agent=b_ag, break_start=b_s, break_len=b_len, shrinkage=shrinkage, on_duty=on_duty,
-        patience_samples=patience,
+        patience_samples=patience, plan_agent=plan[0], plan_start=plan[1], plan_order=plan[2], plan_orders=plan[3],
     )
 
 
@@ -405,3 +425,146 @@ def _duty_mask(N: int, n_int: int, interval_s: float, span_agent, span_start, sp
         if i1 > i0:
             mask[a, i0:i1] = False
     return mask
+
+
+def _apportion(k: int, shares: np.ndarray) -> tuple[np.ndarray, int]:
+    """Whole agents per queue for ``k`` agents splitting their time by ``shares`` (largest remainder);
+    the unallocated rest (1 − Σ shares) is apportioned too, as agents without a planned primary queue.
+    Returns (agents per queue, agents without one)."""
+    quota = k * shares
+    slack = max(k - float(quota.sum()), 0.0)
+    base = np.floor(quota + 1e-9).astype(np.int64)
+    slack_base = int(math.floor(slack + 1e-9))
+    left = k - int(base.sum()) - slack_base
+    if left > 0:
+        frac = np.append(quota - base, slack - slack_base)
+        weight = np.append(shares, 1.0 - float(shares.sum()))
+        # largest remainder, then largest share, then queue order (the unallocated rest last)
+        rank = sorted(range(len(frac)), key=lambda i: (-round(frac[i], 9), -round(weight[i], 9), i))[:left]
+        for i in rank:
+            if i < len(base):
+                base[i] += 1
+            else:
+                slack_base += 1
+    return base, slack_base
+
+
+def plan_from_allocation(allocation: pd.DataFrame, *, origin: pd.Timestamp, interval_s: float, n_int: int,
+                         agent_index: dict[str, int], qnames: list[str], eligible: np.ndarray):
+    """The planned activities of each agent per interval, from the optimizer's ``allocation``
+    (``agent_id, interval_start, queue, share``: the share of the agent's time planned on the queue).
+
+    In an interval the agents with the same shares (the optimizer splits a skill group's time, so all its
+    members get the same shares) are given whole primary queues in those proportions (largest remainder;
+    an agent keeps its previous primary queue while that queue still needs agents), as a workforce tool
+    publishes activities: ``round(k × share)`` of k such agents are planned on a queue. An agent's order is
+    its primary queue, then its other planned queues by share (largest first); the agents left over when
+    the shares sum to less than 1 have no primary queue. A change of order takes effect at the interval's
+    start; an interval without rows (a break) keeps the order in force.
+
+    Returns ``(agent, start_s, order, orders)``: change events sorted by time, and the distinct orders as
+    tuples of queue indices."""
+    what = "allocation"
+    empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), ())
+    _require(allocation, ALLOCATION_COLUMNS, what)
+    if len(allocation) == 0:
+        return empty
+    ids = allocation[C.AGENT_ID].astype(str).to_numpy()
+    a_idx = pd.Series(ids).map(agent_index).to_numpy()
+    qs = allocation[C.QUEUE].astype(str).to_numpy()
+    q_idx = pd.Index(qnames).get_indexer(qs)
+    share = pd.to_numeric(allocation[SHARE], errors="coerce").to_numpy(float)
+    problems: list[Problem] = []
+
+    def add(message: str, i: int, column: str, value, expected: str) -> None:
+        if len(problems) < 20:
+            problems.append(_problem(what, message, row=i + 2, column=column, value=value, expected=expected))
+
+    for i in np.flatnonzero(pd.isna(a_idx)):
+        add("agent has no shift in the assignments", int(i), C.AGENT_ID, ids[i], "an agent_id of assignments")
+    for i in np.flatnonzero(q_idx < 0):
+        add("unknown queue", int(i), C.QUEUE, qs[i], " | ".join(qnames) + " (queues of the scenario)")
+    for i in np.flatnonzero(~np.isfinite(share) | (share < 0) | (share > 1 + 1e-9)):
+        add("share is not a number in [0, 1]", int(i), SHARE, allocation[SHARE].iat[i],
+            "the share of the agent's time in the interval, 0 .. 1")
+    ok = ~pd.isna(a_idx) & (q_idx >= 0)
+    a_int = np.where(ok, np.nan_to_num(a_idx.astype(float), nan=0.0), 0).astype(np.int64)
+    for i in np.flatnonzero(ok & ~eligible[a_int, np.maximum(q_idx, 0)]):
+        add("the agent may not serve this queue (skills and the queue's teams)", int(i), C.QUEUE, f"{ids[i]} {qs[i]}",
+            "a queue in the agent's skills whose teams include the agent's team")
+    if problems:
+        raise InputFileError(problems)
+    ts = _timestamps(allocation[C.INTERVAL_START], what, C.INTERVAL_START)
+    off_s = (ts.to_numpy() - origin.to_datetime64()) / np.timedelta64(1, "s")
+    off_grid = np.mod(off_s, interval_s) != 0
+    if off_grid.any():
+        i = int(np.flatnonzero(off_grid)[0])
+        raise InputFileError(_problem(what, "timestamp is not on the interval grid", row=i + 2, column=C.INTERVAL_START,
+                                      value=str(ts.iat[i]), expected=f"interval starts every {interval_s / 60:g} min"))
+    t = np.floor(off_s / interval_s).astype(np.int64)
+    keep = (t >= 0) & (t < n_int) & (share > 1e-9)       # the plan may reach past the simulated horizon
+    rows = np.flatnonzero(keep)
+    Q = len(qnames)
+    key = a_int[rows] * n_int + t[rows]
+    cell, inv = np.unique(key, return_inverse=True)
+    wide = np.zeros((len(cell), Q))
+    flat = inv * Q + q_idx[rows]
+    if len(np.unique(flat)) != len(flat):
+        dup = pd.Series(flat).duplicated().to_numpy()
+        i = int(rows[np.flatnonzero(dup)[0]])
+        raise InputFileError(_problem(what, "agent, interval and queue appear twice", row=i + 2, column=C.QUEUE,
+                                      value=f"{ids[i]} {ts.iat[i]} {qs[i]}", expected="one row per agent, interval and queue"))
+    wide.reshape(-1)[flat] = share[rows]
+    total = wide.sum(axis=1)
+    if np.any(total > 1 + 1e-6):
+        c = int(np.flatnonzero(total > 1 + 1e-6)[0])
+        i = int(rows[np.flatnonzero(inv == c)[0]])
+        raise InputFileError(_problem(what, "shares of one agent and interval add up to more than 1", row=i + 2,
+                                      column=SHARE, value=f"{ids[i]} {ts.iat[i]}: {total[c]:.4f}",
+                                      expected="at most 1 (an agent's time is split, not duplicated)"))
+    c_agent = cell // n_int
+    c_t = cell % n_int
+    # intervals in time order; in each, groups of agents with the same shares
+    order_rows = np.lexsort((c_agent, c_t))
+    rounded = np.round(wide, 9)
+    orders: dict[tuple[int, ...], int] = {}
+    last = {}                    # agent -> order index emitted last
+    primary_prev = {}            # agent -> primary queue last interval (-1: none)
+    ev_a, ev_t, ev_o = [], [], []
+    bounds = np.flatnonzero(np.diff(c_t[order_rows])) + 1
+    for block in np.split(order_rows, bounds):
+        groups: dict[bytes, list[int]] = {}
+        for r in block:
+            groups.setdefault(rounded[r].tobytes(), []).append(int(r))
+        for members in groups.values():
+            s = rounded[members[0]]
+            planned = sorted(np.flatnonzero(s > 0).tolist(), key=lambda q: (-s[q], q))
+            need, free = _apportion(len(members), s)
+            need = need.copy()
+            chosen: dict[int, int] = {}
+            for r in members:                   # an agent keeps its activity while that queue still needs agents
+                p = primary_prev.get(int(c_agent[r]), -2)
+                if p >= 0 and need[p] > 0:
+                    need[p] -= 1
+                    chosen[r] = p
+                elif p == -1 and free > 0:
+                    free -= 1
+                    chosen[r] = -1
+            slots = [q for q in planned for _ in range(int(need[q]))] + [-1] * free
+            k = 0
+            for r in members:
+                if r not in chosen:
+                    chosen[r] = slots[k]
+                    k += 1
+            for r in members:
+                a = int(c_agent[r])
+                p = chosen[r]
+                primary_prev[a] = p
+                seq = tuple(planned) if p < 0 else (p,) + tuple(q for q in planned if q != p)
+                o = orders.setdefault(seq, len(orders))
+                if last.get(a) != o:
+                    last[a] = o
+                    ev_a.append(a)
+                    ev_t.append(float(c_t[r]) * interval_s)
+                    ev_o.append(o)
+    return (np.array(ev_a, np.int64), np.array(ev_t), np.array(ev_o, np.int64), tuple(orders))

@@ -49,7 +49,8 @@ def rep_sums(inp: SimInputs, raw: RepRaw) -> dict[str, np.ndarray]:
     thr = np.array([s.answer_within_s for s in inp.queues])[raw.queue]
     tau = np.array([s.overflow_after_s for s in inp.queues])[raw.queue]
     live = np.array([s.live for s in inp.queues])[raw.queue]
-    within = raw.wait_s <= thr
+    # a contact the overflow timer hands over waits exactly overflow_after_s: within a threshold equal to it
+    within = raw.wait_s <= thr + 1e-6
     ovf = inp.overflow_team
 
     def cnt(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
