@@ -148,3 +148,39 @@ def test_bad_forecast_cell(run_dir):
     r = invoke("simulate", "--scenario", run_dir / "s.yaml", "--roster", run_dir / "run")
     assert r.exit_code == 1
     assert f"Error: {p}, row 41, column 'volume': not a number (got 'lots'); expected a number of contacts >= 0" in r.output
+
+
+def write_allocation(run_dir, rows=None):
+    """allocation.csv beside the roster: every agent on voice for its whole shift."""
+    if rows is None:
+        asg = pd.read_csv(run_dir / "run" / "assignments.csv")
+        rows = []
+        for a, s, e in zip(asg["agent_id"], asg["start"], asg["end"]):
+            for t in pd.date_range(s, e, freq="15min", inclusive="left"):
+                rows.append({"agent_id": a, "interval_start": t.strftime("%Y-%m-%d %H:%M"), "queue": "voice", "share": 1.0})
+    pd.DataFrame(rows).to_csv(run_dir / "run" / "allocation.csv", index=False)
+
+
+def test_simulate_follows_the_plans_allocation(run_dir):
+    args = ("simulate", "--scenario", run_dir / "s.yaml", "--roster", run_dir / "run", "--reps", 2, "--json")
+    r = invoke(*args)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["settings"]["routing"] == "dynamic"      # no allocation.csv: team priority
+    write_allocation(run_dir)
+    r = invoke(*args)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["settings"]["routing"] == "plan"
+    assert "following the plan's activities" in r.stderr
+    r = invoke(*args, "--routing", "dynamic")
+    assert json.loads(r.stdout)["settings"]["routing"] == "dynamic"
+
+
+def test_bad_allocation_cell(run_dir):
+    write_allocation(run_dir, [{"agent_id": "tier1-000", "interval_start": "2026-01-05 08:00", "queue": "voice",
+                                "share": 0.5},
+                               {"agent_id": "tier1-000", "interval_start": "2026-01-05 08:00", "queue": "fax",
+                                "share": 0.5}])
+    r = invoke("simulate", "--scenario", run_dir / "s.yaml", "--roster", run_dir / "run")
+    assert r.exit_code == 1
+    assert (f"Error: {run_dir / 'run' / 'allocation.csv'}, row 3, column 'queue': unknown queue (got 'fax'); "
+            "expected email | voice (queues of the scenario)") in r.output

@@ -38,3 +38,32 @@ def test_summary_shows_expected_and_simulated_sl_per_day():
         # 14 agents on an Erlang C queue: the simulated day agrees with the expected within its interval
         # (widened: the first day includes the empty-queue start)
         assert v["simulated_lo"] - 0.02 <= v["expected"] <= v["simulated_hi"] + 0.02
+
+
+def test_plan_files_carry_the_allocation_the_simulation_follows(tmp_path):
+    """write_plan writes allocation.csv; `scheduler simulate` on the folder reads it back (routing plan)."""
+    from scheduler.pipeline import write_plan
+    from scheduler.simulate.cli_support import read_allocation
+
+    sc = make_scenario()
+    ag = make_agents({"tier1": 3}, {"tier1": ("voice",)})
+    fc = flat_forecast({"voice": 60}, START, 1)
+    asg = round_the_clock(ag, START, 1)
+    alloc = pd.DataFrame({C.AGENT_ID: "tier1-001", C.INTERVAL_START: fc[C.DS], C.QUEUE: "voice", "share": 1 / 3})
+    sim = simulate_roster(sc, ag, fc, asg, NO_BREAKS, reps=1, seed=5, allocation=alloc)
+    assert sim.settings["routing"] == "plan"
+    coverage = pd.DataFrame({C.INTERVAL_START: fc[C.DS], C.QUEUE_OR_GROUP: "voice", C.FORECAST_VOLUME: fc[C.VOLUME],
+                             C.REQUIRED: 3.0, C.SCHEDULED: 3.0, C.SERVICE_LEVEL: 0.9})
+    roster = SimpleNamespace(assignments=asg, breaks=NO_BREAKS, coverage=coverage, allocation=alloc, status="OPTIMAL",
+                             objective=0.0, best_bound=0.0, gap=0.0, wall_time_s=0.0)
+    plan = Plan(scenario=sc, inputs=Inputs(history=pd.DataFrame(), calendar=None, agents=ag),
+                forecast=SimpleNamespace(frame=fc), volume=fc,
+                requirements=SimpleNamespace(table=coverage.rename(columns={C.QUEUE_OR_GROUP: C.QUEUE})),
+                roster=roster, simulation=sim)
+    plan.summary = build_summary(plan)
+    written = {p.name for p in write_plan(plan, tmp_path)}
+    assert "allocation.csv" in written
+    back = read_allocation(tmp_path / "allocation.csv")
+    assert list(back.columns) == [C.AGENT_ID, C.INTERVAL_START, C.QUEUE, "share"]
+    assert len(back) == 96 and back["interval_start"].iloc[1] == "2026-01-05 00:15"
+    assert float(back["share"].iloc[0]) == pytest.approx(1 / 3, abs=1e-6)

@@ -48,6 +48,7 @@ def read_allocation(path: Path) -> pd.DataFrame:
     if missing:
         raise InputFileError(f"missing column {missing[0]!r}; expected columns {', '.join(ALLOCATION_COLUMNS)}",
                              file=str(path))
+    frame.attrs["file"] = str(path)
     return frame
 
 

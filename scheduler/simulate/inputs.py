@@ -463,8 +463,8 @@ def plan_from_allocation(allocation: pd.DataFrame, *, origin: pd.Timestamp, inte
     start; an interval without rows (a break) keeps the order in force.
 
     Returns ``(agent, start_s, order, orders)``: change events sorted by time, and the distinct orders as
-    tuples of queue indices."""
-    what = "allocation"
+    tuples of queue indices. Errors name ``allocation.attrs["file"]`` (else "allocation"), row and column."""
+    what = str(allocation.attrs.get("file", "allocation"))
     empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), ())
     _require(allocation, ALLOCATION_COLUMNS, what)
     if len(allocation) == 0:
@@ -518,7 +518,7 @@ def plan_from_allocation(allocation: pd.DataFrame, *, origin: pd.Timestamp, inte
     total = wide.sum(axis=1)
     if np.any(total > 1 + 1e-6):
         c = int(np.flatnonzero(total > 1 + 1e-6)[0])
-        i = int(rows[np.flatnonzero(inv == c)[0]])
+        i = int(rows[np.flatnonzero(inv == c)[-1]])
         raise InputFileError(_problem(what, "shares of one agent and interval add up to more than 1", row=i + 2,
                                       column=SHARE, value=f"{ids[i]} {ts.iat[i]}: {total[c]:.4f}",
                                       expected="at most 1 (an agent's time is split, not duplicated)"))
