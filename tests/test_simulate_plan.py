@@ -84,6 +84,10 @@ def test_other_skills_are_served_only_when_idle():
     ov = res.overall.set_index("queue")
     assert ov.loc["sales", "answered"] > 0.9 * ov.loc["sales", "offered"]
     assert ov.loc["voice", "asa_s"] < ov.loc["sales", "asa_s"]
+    # the diagnostic routing "primary": the planned queue alone, as the plan's per-queue arithmetic assumes
+    only = simulate_roster(sc, ag, fc, asg, NO_BREAKS, reps=2, seed=2, allocation=plan, routing="primary")
+    ov = only.overall.set_index("queue")
+    assert ov.loc["sales", "answered"] == 0 and ov.loc["voice", "answered"] > 0.9 * ov.loc["voice", "offered"]
 
 
 def test_one_skill_per_agent_routes_as_dynamic():

@@ -1,8 +1,9 @@
 """Discrete-event simulation of a roster against random arrivals: what service the plan really gives.
 
 ``simulate_roster`` replays the roster (shifts, breaks, shrinkage) against non-homogeneous Poisson
-arrivals that follow the forecast, routes contacts to eligible teams in priority order (overflow team
-after a waiting threshold, chat concurrency, deferred work in idle time with deadlines), and reports
+arrivals that follow the forecast, routes contacts by the plan's activities (each agent's planned queues
+first, its other skills when idle) or dynamically by team priority (overflow team after a waiting
+threshold, chat concurrency, deferred work in idle time with deadlines), and reports
 per interval, per day and overall, per queue: service level (the SLA's definition, named), ASA,
 abandonment, overflow share, deferred work past its deadline; occupancy per team; break delays and
 overtime. Replications use independent random streams derived from ``seed``; results are means with
@@ -140,7 +141,9 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
     ``routing``: ``plan`` (each agent serves the queues the plan gives it for the interval first — its
     primary queue, then its other planned queues by share — and its other skills only when idle; needs
     ``allocation``, the roster's ``agent_id, interval_start, queue, share``; without one the simulation
-    routes dynamically and says so in ``settings``) or ``dynamic`` (team priority, longest-waiting first).
+    routes dynamically and says so in ``settings``) or ``dynamic`` (team priority, longest-waiting first);
+    ``primary``, a diagnostic, lets an agent with a planned queue serve that queue alone (the plan's own
+    per-queue assumption, without pooling).
     ``progress`` receives one line per replication. Options left as None take the scenario's
     ``simulation`` settings (``service_time`` is merged over ``simulation.service_time_by_queue``).
     """
@@ -155,14 +158,14 @@ def simulate_roster(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd
     if overflow_mode not in OVERFLOW_MODES:
         raise InputFileError(Problem("unknown overflow mode", value=overflow_mode, expected=" | ".join(OVERFLOW_MODES)))
     requested = sim.routing if routing is None else routing
-    if requested not in ROUTINGS:
+    if requested not in ROUTINGS + ("primary",):
         raise InputFileError(Problem("unknown routing", value=requested, expected=" | ".join(ROUTINGS)))
-    routing = "plan" if requested == "plan" and allocation is not None else "dynamic"
+    routing = requested if requested != "dynamic" and allocation is not None else "dynamic"
     if routing != requested and progress is not None:
         progress("simulation: no allocation given, routing dynamically (team priority)")
     t0 = time.perf_counter()
     inp = build_inputs(scenario, agents, forecast_frame, assignments, breaks, service_time=service_time,
-                       patience_samples=patience_samples, allocation=allocation if routing == "plan" else None)
+                       patience_samples=patience_samples, allocation=allocation if routing != "dynamic" else None)
     sums, raws = simulate_inputs(inp, reps=reps, seed=seed, overflow_mode=overflow_mode, live_reserve=live_reserve,
                                  volume_uncertainty=volume_uncertainty, lognormal_cv=lognormal_cv, routing=routing,
                                  progress=progress)

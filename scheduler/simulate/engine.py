@@ -9,7 +9,13 @@ Abandonment is lazy: a waiting contact is never touched until an agent looks at 
 ``arrival + patience`` has passed is then marked abandoned (at that time). Queues are first come, first
 served, so this gives exactly the outcomes of an eager abandonment event.
 
-Routing (see docs/simulation.md):
+Routing (see docs/simulation.md) is ``dynamic`` (below) or ``plan``: with the roster's allocation turned
+into planned activities (``SimInputs.plan_*``), an agent's queues are ranked for the interval — its
+primary queue, its other planned queues by share, then the rest of its skills — and routing classes are
+these ranks instead of teams: a new contact goes to an idle agent whose highest-ranked queue it is (the
+longest idle), and a free agent works down its ranks. The overflow team still waits ``overflow_after_s``.
+
+Dynamic routing:
 - a new live contact goes to an idle agent of the first team, in the queue's team order, that has one
   (the longest idle); a new chat first to an idle agent who serves no other live queue, then to a
   chatting agent with a free slot (fewest chats first), then to an idle agent who also takes calls —
@@ -137,7 +143,11 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                     live_reserve: int = 1, volume_uncertainty: bool = False, lognormal_cv: float = 1.0,
                     routing: str = "dynamic") -> RepRaw:
     """Simulate the roster once. See the module docstring for the rules. ``routing="plan"`` follows the
-    planned activities in ``inp`` (``plan_*``; agents without any have no planned queue)."""
+    planned activities in ``inp`` (``plan_*``; agents without any have no planned queue); ``"primary"``
+    (a diagnostic) lets an agent with a planned queue serve only its primary queue, as the plan's
+    per-queue arithmetic assumes."""
+    plan_mode = routing in ("plan", "primary")
+    primary_only = routing == "primary"
     w = inp.interval_s
     T = inp.n_intervals
     Q = len(inp.queues)
@@ -177,7 +187,7 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
 
     # ---- roster events ----------------------------------------------------------------------------
     sh_a, sh_s, sh_l = draw_shrinkage_blocks(inp, rng)
-    n_plan = len(inp.plan_agent) if routing == "plan" else 0
+    n_plan = len(inp.plan_agent) if plan_mode else 0
     ev_t = np.concatenate([inp.span_start, inp.span_end, inp.break_start, sh_s, inp.plan_start[:n_plan]])
     ev_k = np.concatenate([np.full(len(inp.span_start), SHIFT_START), np.full(len(inp.span_end), SHIFT_END),
                            np.full(len(inp.break_start) + len(sh_s), BLOCK_START), np.full(n_plan, PLAN)])
@@ -214,7 +224,6 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
     # Per queue and class: the idle agents, the chatting agents with a free slot by number of chats in
     # hand (level m = 1 .. concurrency - 1), and for chat queues the idle agents who serve no other live
     # queue ("solo"); dicts used as insertion-ordered sets (longest idle first)
-    plan_mode = routing == "plan"
     UNPLANNED = max((len(o) for o in inp.plan_orders), default=0)     # the rank of a queue not planned
     NC = 2 * (UNPLANNED + 1) if plan_mode else G
     idle_d = [[{} for _ in range(NC)] for _ in range(Q)]
@@ -276,6 +285,8 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
         the live queues planned above), then its other live queues, then its other deferred queues
         (reserve: all its live queues)."""
         rank = None if order is None else {q: i for i, q in enumerate(order)}
+        # routing "primary" (a diagnostic): an agent with a planned queue serves nothing else
+        only = set(order[:1]) if (primary_only and order) else None
 
         def cls(qi: int) -> int:
             if rank is None:
@@ -286,8 +297,16 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
         dl, pl, ch, lq, concs = [], [], [], [], []
         live_entry: dict[int, tuple[int, float, bool]] = {}
         deferred_qs = []
+        n_live = n_chat = 0
         for qi in range(Q):
             if not elig[qi]:
+                continue
+            if q_live[qi]:
+                n_live += 1
+                if q_conc[qi] > 1:
+                    n_chat += 1
+                    concs.append(q_conc[qi])      # the concurrency limit holds whatever the plan says
+            if only is not None and qi not in only:
                 continue
             dl.append(idle_d[qi][cls(qi)])
             if q_live[qi]:
@@ -298,10 +317,9 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
                 if q_conc[qi] > 1:
                     pl.append(qi)
                     ch.append(e)
-                    concs.append(q_conc[qi])
             else:
                 deferred_qs.append(qi)
-        if pl and len(pl) == len(lq):      # chats are its only live work: a "solo" chat agent
+        if n_chat and n_chat == n_live:      # chats are its only live work: a "solo" chat agent
             dl.extend(solo_d[qi][cls(qi)] for qi in pl)
         lim = min(concs) if concs else 1
         pdicts = [[part_d[qi][cls(qi)][m - 1] for qi in pl] for m in range(1, lim)]
@@ -317,6 +335,8 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
         else:
             steps, def_res, above = [], {}, []
             for qi in order:
+                if only is not None and qi not in only:
+                    continue
                 if q_live[qi]:
                     steps.append((True, [live_entry[qi]], []))
                     above.append(qi)
