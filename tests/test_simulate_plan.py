@@ -182,6 +182,20 @@ def test_plan_routing_without_an_allocation_routes_dynamically():
         simulate_roster(sc, ag, fc, asg, NO_BREAKS, reps=1, seed=1, routing="random")
 
 
+def test_shares_rounded_in_a_csv_may_add_up_to_a_little_over_one():
+    """allocation.csv holds shares with 6 decimals: 2/3 + 1/6 + 1/6 reads back as 1.000001."""
+    sc = make_scenario(queues={"sales": SALES, "email": {"channel": "email", "aht_s": 480,
+                                                         "sla": {"resolve_within_h": 24}, "teams": ["tier1"]}})
+    ag = make_agents({"tier1": 1}, {"tier1": ("voice", "sales", "email")})
+    fc = flat_forecast({"voice": 10, "sales": 10, "email": 1}, START, 1)
+    asg = round_the_clock(ag, START, 1)
+    frame = pd.DataFrame([("tier1-000", "2026-01-05 08:00", q, f"{x:.6f}")
+                          for q, x in (("voice", 2 / 3), ("sales", 1 / 6), ("email", 1 / 6))],
+                         columns=["agent_id", "interval_start", "queue", "share"])
+    inp = build_inputs(sc, ag, fc, asg, NO_BREAKS, allocation=frame)
+    assert [inp.plan_orders[o] for o in inp.plan_order] == [tuple(inp.queue_index(q) for q in ("voice", "sales", "email"))]
+
+
 @pytest.mark.parametrize("row,column,needle", [
     (("ghost", "2026-01-05 08:00", "voice", "0.5"), "agent_id", "agent has no shift in the assignments"),
     (("tier1-000", "2026-01-05 08:00", "fax", "0.5"), "queue", "unknown queue"),
