@@ -289,8 +289,17 @@ def _clean(x: Any) -> Any:
     return x
 
 
+SL_DEFINITION_TEXT = {
+    "offered": "offered basis: answered within target / all arrivals (abandons count as misses)",
+    "answered": "answered basis: answered within target / answered contacts (daily figures weighted by offered volume)",
+    "no_wait_gt_t": "1 - P(wait > target), per arrival",
+}
+
+
 def daily_expected_service_level(coverage: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Volume-weighted expected SL per day and live queue from the roster's coverage."""
+    """Expected SL per day and live queue from the roster's coverage, each interval weighted by its
+    offered volume (exact for the offered and no_wait_gt_t definitions; for the answered basis the
+    weights should be answered contacts, so the daily figure is an approximation, said in the summary)."""
     live = [q for q, spec in scenario.queues.items() if spec.is_live]
     cov = coverage[coverage[C.QUEUE_OR_GROUP].isin(live)].copy()
     if cov.empty:
@@ -372,7 +381,8 @@ def build_summary(plan: Plan) -> dict:
         "overtime_hours": overtime_hours(a, plan.inputs.agents, s),
         "agents_used": int(a[C.AGENT_ID].nunique()) if len(a) else 0,
         "service_level_by_day": sl_by_day,
-        "sl_definition": "offered (answered within target / all arrivals; abandons count as misses)",
+        "sl_definition": {q: SL_DEFINITION_TEXT[spec.sla.definition] for q, spec in s.queues.items() if spec.is_live},
+        "simulation_routing": (getattr(plan.simulation, "settings", {}) or {}).get("routing") if plan.simulation else None,
         "hard_violations": len(hard),
         "locks": _locks_summary(plan),
         "violations": [str(v) for v in plan.violations[:200]],
