@@ -5,9 +5,9 @@ A pipeline step (read → validate → report/annotate): :func:`check_workbook` 
 the coverage of each queue from the edited roster; :func:`write_annotated_workbook` writes a copy of
 the edited roster with every problem highlighted and commented.
 
-Coverage per queue: each agent's effective capacity in an interval
-(:func:`scheduler.validate.coverage_from_roster`) is split among the open queues it may serve in
-proportion to their requirement in that interval (equally when none requires anyone). The forecast
+Coverage per queue: each agent's effective capacity in an interval is split among the open queues it
+may serve as the plan split it (the run's ``allocation.csv``) where the plan has that agent and interval,
+and otherwise in proportion to their requirement in that interval (equally when none requires anyone). The forecast
 volume and requirement come from the workbook's Coverage sheet (as the plan wrote them); live queues
 get their expected service level from :func:`scheduler.staffing.queue_metrics` (Erlang C/A, chat
 concurrency), interpolated between whole numbers of effective agents.
@@ -32,7 +32,7 @@ from scheduler.io.excel import (
     write_roster_workbook,
 )
 from scheduler.scenario import Scenario
-from scheduler.validate import Violation, check_roster, coverage_from_roster
+from scheduler.validate import Violation, agent_efficiency_table, agent_presence, check_roster, coverage_from_roster
 
 
 @dataclass(frozen=True)
@@ -112,38 +112,135 @@ def place_violation(wb: RosterWorkbook, v: Violation) -> str:
     return f"{ROSTER}!A1"
 
 
+def _requirement_table(scenario: Scenario, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    demand = demand[demand[C.QUEUE_OR_GROUP].isin(list(scenario.queues))].copy()
+    req = demand.pivot_table(index=C.INTERVAL_START, columns=C.QUEUE_OR_GROUP, values=C.REQUIRED, aggfunc="sum")
+    return demand, req.reindex(columns=list(scenario.queues)).fillna(0.0)
+
+
+def _open_masks(scenario: Scenario, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    minute = (index.hour * 60 + index.minute).to_numpy()
+    out = {}
+    for q, spec in scenario.queues.items():
+        a, b = spec.open_minutes
+        out[q] = ((minute >= a) & (minute < b)) | ((minute + 1440 >= a) & (minute + 1440 < b))
+    return out
+
+
+def _eligible(scenario: Scenario, team: str, skills) -> list[str]:
+    return [q for q in scenario.queues if q in skills and team in scenario.queues[q].teams]
+
+
+def _proportional_shares(req: pd.DataFrame, eligible: list[str], open_mask: dict[str, np.ndarray]) -> np.ndarray:
+    """Split of one unit of capacity among ``eligible`` queues per interval: in proportion to their
+    requirement among the open ones, equally among the open ones when none requires anyone."""
+    is_open = np.column_stack([open_mask[q] for q in eligible])
+    weights = req[eligible].to_numpy() * is_open
+    total = weights.sum(axis=1, keepdims=True)
+    n_open = is_open.sum(axis=1, keepdims=True)
+    return np.where(total > 0, weights / np.where(total > 0, total, 1.0),
+                    np.where(n_open > 0, is_open / np.maximum(n_open, 1), 0.0))
+
+
+def _with_scheduled(demand: pd.DataFrame, scheduled: pd.DataFrame) -> pd.DataFrame:
+    long = scheduled.stack().rename(C.SCHEDULED).reset_index()
+    long.columns = [C.INTERVAL_START, C.QUEUE_OR_GROUP, C.SCHEDULED]
+    return demand.merge(long, on=[C.INTERVAL_START, C.QUEUE_OR_GROUP], how="left").fillna({C.SCHEDULED: 0.0})
+
+
 def queue_coverage(scenario: Scenario, groups: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
     """Split each team/skill group's effective agents among the open queues it may serve.
 
     ``groups``: :func:`coverage_from_roster` output; ``demand``: ``interval_start, queue_or_group,
     forecast_volume, required`` per queue. Returns ``demand`` with ``scheduled`` (effective agents).
     """
-    demand = demand[demand[C.QUEUE_OR_GROUP].isin(list(scenario.queues))].copy()
-    req = demand.pivot_table(index=C.INTERVAL_START, columns=C.QUEUE_OR_GROUP, values=C.REQUIRED, aggfunc="sum")
-    req = req.reindex(columns=list(scenario.queues)).fillna(0.0)
+    demand, req = _requirement_table(scenario, demand)
     scheduled = pd.DataFrame(0.0, index=req.index, columns=req.columns)
     if len(groups) and len(req):
-        minute = (req.index.hour * 60 + req.index.minute).to_numpy()
-        open_mask = {}
-        for q, spec in scenario.queues.items():
-            a, b = spec.open_minutes
-            open_mask[q] = ((minute >= a) & (minute < b)) | ((minute + 1440 >= a) & (minute + 1440 < b))
+        open_mask = _open_masks(scenario, req.index)
         for (team, _group), g in groups.groupby([C.TEAM, "group"], sort=False):
-            skills = g[C.SKILLS].iloc[0]
-            eligible = [q for q in scenario.queues if q in skills and team in scenario.queues[q].teams]
+            eligible = _eligible(scenario, team, g[C.SKILLS].iloc[0])
             if not eligible:
                 continue
             eff = g.set_index(C.INTERVAL_START)["effective_agents"].reindex(req.index).fillna(0.0).to_numpy()
-            is_open = np.column_stack([open_mask[q] for q in eligible])
-            weights = req[eligible].to_numpy() * is_open
-            total = weights.sum(axis=1, keepdims=True)
-            n_open = is_open.sum(axis=1, keepdims=True)
-            share = np.where(total > 0, weights / np.where(total > 0, total, 1.0),
-                             np.where(n_open > 0, is_open / np.maximum(n_open, 1), 0.0))
-            scheduled[eligible] += share * eff[:, None]
-    long = scheduled.stack().rename(C.SCHEDULED).reset_index()
-    long.columns = [C.INTERVAL_START, C.QUEUE_OR_GROUP, C.SCHEDULED]
-    return demand.merge(long, on=[C.INTERVAL_START, C.QUEUE_OR_GROUP], how="left").fillna({C.SCHEDULED: 0.0})
+            scheduled[eligible] += _proportional_shares(req, eligible, open_mask) * eff[:, None]
+    return _with_scheduled(demand, scheduled)
+
+
+def allocation_shares(allocation: pd.DataFrame, scenario: Scenario, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """A run's ``allocation.csv`` (``agent_id, interval_start, queue, share``) as ``{agent_id: array(len(index),
+    n_queues)}`` in the scenario's queue order. Rows outside ``index`` are ignored; bad values are errors
+    naming the file, line, column and value."""
+    from scheduler.errors import ProblemCollector
+
+    file = allocation.attrs.get("file", "allocation")
+    problems = ProblemCollector(file=file)
+    queues = list(scenario.queues)
+    qpos = {q: i for i, q in enumerate(queues)}
+    when = pd.to_datetime(allocation[C.INTERVAL_START], errors="coerce", format="mixed")
+    share = pd.to_numeric(allocation["share"], errors="coerce")
+    for i in np.flatnonzero(when.isna().to_numpy())[:20]:
+        problems.add("not a date and time", row=int(i) + 2, column=C.INTERVAL_START,
+                     value=allocation[C.INTERVAL_START].iloc[i], expected="YYYY-MM-DD HH:MM")
+    bad_share = share.isna() | (share < 0) | (share > 1 + 1e-4)
+    for i in np.flatnonzero(bad_share.to_numpy())[:20]:
+        problems.add("share out of range", row=int(i) + 2, column="share", value=allocation["share"].iloc[i],
+                     expected="a number between 0 and 1")
+    unknown = ~allocation[C.QUEUE].isin(queues)
+    for i in np.flatnonzero(unknown.to_numpy())[:20]:
+        problems.add("unknown queue", row=int(i) + 2, column=C.QUEUE, value=allocation[C.QUEUE].iloc[i],
+                     expected="one of " + ", ".join(queues))
+    problems.raise_if_any()
+    pos = index.get_indexer(when)
+    keep = pos >= 0
+    out: dict[str, np.ndarray] = {}
+    agent = allocation[C.AGENT_ID].astype(str).to_numpy()[keep]
+    rows, cols, vals = pos[keep], allocation[C.QUEUE].map(qpos).to_numpy()[keep], share.to_numpy()[keep]
+    for a in np.unique(agent):
+        m = agent == a
+        grid = np.zeros((len(index), len(queues)))
+        np.add.at(grid, (rows[m], cols[m].astype(int)), vals[m])
+        out[str(a)] = grid
+    return out
+
+
+def planned_queue_coverage(scenario: Scenario, agents: pd.DataFrame, assignments: pd.DataFrame, breaks: pd.DataFrame,
+                           demand: pd.DataFrame, allocation: pd.DataFrame) -> pd.DataFrame:
+    """Like :func:`queue_coverage`, but each agent's capacity follows the plan's allocation where the
+    plan has one for that agent and interval (the optimizer's split of multi-skilled agents' time, from
+    the run's ``allocation.csv``), and the proportional split elsewhere (agents or times the supervisor
+    changed). On an unedited roster this reproduces the plan's own coverage and service level."""
+    demand, req = _requirement_table(scenario, demand)
+    scheduled = pd.DataFrame(0.0, index=req.index, columns=req.columns)
+    if not len(req):
+        return _with_scheduled(demand, scheduled)
+    presence = agent_presence(scenario, agents, assignments, breaks, req.index)
+    efficiency = agent_efficiency_table(scenario, agents, req.index)
+    shares = allocation_shares(allocation, scenario, req.index)
+    open_mask = _open_masks(scenario, req.index)
+    queues = list(scenario.queues)
+    total = np.zeros((len(req.index), len(queues)))
+    split_cache: dict[tuple[str, ...], np.ndarray] = {}
+    for a in agents.itertuples(index=False):
+        agent_id = str(a.agent_id)
+        if agent_id not in presence:
+            continue
+        cap = np.minimum(presence[agent_id], 1.0) * efficiency[agent_id]
+        eligible = tuple(_eligible(scenario, str(a.team), getattr(a, C.SKILLS, ()) or ()))
+        if not eligible:
+            continue
+        planned = shares.get(agent_id)
+        has_plan = planned.sum(axis=1) > 0 if planned is not None else np.zeros(len(cap), bool)
+        if has_plan.any():
+            total[has_plan] += cap[has_plan, None] * planned[has_plan]
+        rest = ~has_plan & (cap > 0)
+        if rest.any():
+            if eligible not in split_cache:
+                split_cache[eligible] = _proportional_shares(req, list(eligible), open_mask)
+            cols = [queues.index(q) for q in eligible]
+            total[np.ix_(rest, cols)] += cap[rest, None] * split_cache[eligible][rest]
+    scheduled.loc[:, :] = total
+    return _with_scheduled(demand, scheduled)
 
 
 def expected_service_level(scenario: Scenario, coverage: pd.DataFrame) -> pd.Series:
@@ -173,19 +270,29 @@ def expected_service_level(scenario: Scenario, coverage: pd.DataFrame) -> pd.Ser
 
 
 def check_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFrame, *,
-                   previous: pd.DataFrame | None = None) -> CheckResult:
-    """Read ``path`` and check it: rule violations placed on cells, coverage and service level per day."""
+                   previous: pd.DataFrame | None = None, allocation: pd.DataFrame | None = None) -> CheckResult:
+    """Read ``path`` and check it: rule violations placed on cells, coverage and service level per day.
+
+    ``allocation``: the run's allocation.csv (see :func:`planned_queue_coverage`); without it each
+    agent's capacity is split among its queues in proportion to their requirement."""
     wb = read_roster_workbook(path, scenario, agents, read_coverage=True)
     violations = check_roster(scenario, agents, wb.assignments, wb.breaks, previous=previous)
     findings = [Finding(place_violation(wb, v), v) for v in violations]
     notes: list[str] = []
-    groups = coverage_from_roster(scenario, agents, wb.assignments, wb.breaks)
     demand = wb.coverage_input
     if demand is None or demand.empty:
         notes.append("the workbook's Coverage sheet has no forecast: service levels were not computed")
         coverage = pd.DataFrame(columns=list(C.COVERAGE_COLUMNS))
     else:
-        coverage = queue_coverage(scenario, groups, demand)
+        if allocation is not None:
+            coverage = planned_queue_coverage(scenario, agents, wb.assignments, wb.breaks, demand, allocation)
+            notes.append(f"capacity split among queues as planned ({allocation.attrs.get('file', 'allocation')}) "
+                         "where the roster is unchanged, in proportion to the requirement elsewhere")
+        else:
+            groups = coverage_from_roster(scenario, agents, wb.assignments, wb.breaks)
+            coverage = queue_coverage(scenario, groups, demand)
+            notes.append("no allocation.csv: capacity split among queues in proportion to the requirement "
+                         "(the plan's own figures may differ; pass --allocation)")
         coverage[C.SERVICE_LEVEL] = expected_service_level(scenario, coverage)
         coverage = coverage[list(C.COVERAGE_COLUMNS)]
     daily = daily_service_levels(scenario, coverage)

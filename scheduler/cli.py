@@ -12,7 +12,7 @@ import sys
 import click
 
 from scheduler import __version__
-from scheduler.errors import SchedulerError
+from scheduler.errors import InputFileError, SchedulerError
 
 
 class _State:
@@ -389,9 +389,12 @@ def simulate(scenario_path, roster, forecast_path, reps, seed, overflow_mode, li
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write an annotated copy: problem cells highlighted, with comments.")
 @click.option("--fail-on-service", is_flag=True, help="Also exit 1 when a queue misses its service-level target on a day.")
+@click.option("--allocation", type=click.Path(dir_okay=False),
+              help="The run's allocation.csv (how multi-skilled agents' time was split among queues); default: "
+                   "allocation.csv beside ROSTER if there is one. 'none': split in proportion to the requirement.")
 @reports_errors
 def check(roster: str, scenario: str, overrides: tuple[str, ...], as_json: bool, output: str | None,
-          fail_on_service: bool) -> None:
+          fail_on_service: bool, allocation: str | None) -> None:
     """Check a (supervisor-edited) ROSTER.xlsx: every labour rule, breaks, coverage, service level.
 
     Each problem is printed with its cell, e.g. "Roster!H12 (A017, 2026-11-11): N2200 after D1400
@@ -402,7 +405,7 @@ def check(roster: str, scenario: str, overrides: tuple[str, ...], as_json: bool,
 
     sc = _load_scenario(scenario, overrides)
     agents = load_agents(sc)
-    result = check_workbook(roster, sc, agents, previous=load_previous(sc))
+    result = check_workbook(roster, sc, agents, previous=load_previous(sc), allocation=_allocation_for(roster, allocation))
     if output:
         write_annotated_workbook(result, output, sc, agents)
     click.echo(report_json(result) if as_json else "\n".join(report_lines(result)))
@@ -410,6 +413,22 @@ def check(roster: str, scenario: str, overrides: tuple[str, ...], as_json: bool,
         click.echo(f"wrote the annotated copy to {output}")
     if not result.is_clean(service=fail_on_service):
         sys.exit(1)
+
+
+def _allocation_for(roster: str, allocation: str | None):
+    """The allocation ``check`` follows: the named file, else allocation.csv beside the roster, else none."""
+    from pathlib import Path
+
+    from scheduler.simulate.cli_support import read_allocation
+
+    if allocation is not None and allocation.lower() == "none":
+        return None
+    path = Path(allocation) if allocation else Path(roster).parent / "allocation.csv"
+    if allocation is None and not path.is_file():
+        return None
+    if not path.is_file():
+        raise InputFileError("file not found", file=str(path))
+    return read_allocation(path)
 
 
 @main.command()

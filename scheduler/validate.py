@@ -544,20 +544,11 @@ def skill_group(team: str, skills) -> str:
     return f"{team}:{'+'.join(sorted(skills))}"
 
 
-def coverage_from_roster(scenario: Scenario, agents: pd.DataFrame, assignments: pd.DataFrame, breaks: pd.DataFrame,
-                         intervals: pd.DatetimeIndex | None = None) -> pd.DataFrame:
-    """Agents on shift and not on break per interval and team/skill group, recomputed from the roster.
-
-    Returns ``interval_start, team, group, skills, agents, effective_agents``: ``agents`` is the
-    head count present (fractional where a shift or break covers part of an interval), and
-    ``effective_agents`` weights each by :func:`scheduler.staffing.agent_efficiency` at the
-    interval's start. Shifts take their times from the code. Rows are sorted by interval, group.
-    Unknown agents and codes are left out (``check_roster`` reports them).
-    """
-    from scheduler.staffing import agent_efficiency
-
-    if intervals is None:
-        intervals = horizon_intervals(scenario)
+def agent_presence(scenario: Scenario, agents: pd.DataFrame, assignments: pd.DataFrame, breaks: pd.DataFrame,
+                   intervals: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """Share of each interval each agent is on shift and not on break (0..1 per shift; an agent with two
+    overlapping shifts can exceed 1), recomputed from the roster: ``{agent_id: array(len(intervals))}``.
+    Shifts take their times from the code; unknown agents and codes are left out."""
     step = scenario.interval_min
     grid0 = intervals[0].to_pydatetime() if len(intervals) else datetime(2000, 1, 1)
     n = len(intervals)
@@ -596,20 +587,50 @@ def coverage_from_roster(scenario: Scenario, agents: pd.DataFrame, assignments: 
                 on -= overlap(minutes(a), minutes(b))
         acc = presence.setdefault(w.agent_id, np.zeros(n))
         acc += np.clip(on, 0.0, None)
+    return presence
+
+
+def agent_efficiency_table(scenario: Scenario, agents: pd.DataFrame, intervals: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """Each agent's efficiency (effective agents per agent present) per interval:
+    :func:`scheduler.staffing.agent_efficiency` at the interval's start time of day."""
+    from scheduler.staffing import agent_efficiency
+
     minute_of_day = (intervals.hour * 60 + intervals.minute).to_numpy()
-    eff_cache: dict[tuple[str, str], np.ndarray] = {}
+    cache: dict[tuple[str, str], np.ndarray] = {}
+    out = {}
+    for a in agents.itertuples(index=False):
+        key = (str(a.team), str(a.seniority))
+        if key not in cache:
+            by_minute = {m: agent_efficiency(scenario, key[0], key[1], int(m)) for m in np.unique(minute_of_day)}
+            cache[key] = np.array([by_minute[m] for m in minute_of_day], dtype=float)
+        out[str(a.agent_id)] = cache[key]
+    return out
+
+
+def coverage_from_roster(scenario: Scenario, agents: pd.DataFrame, assignments: pd.DataFrame, breaks: pd.DataFrame,
+                         intervals: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+    """Agents on shift and not on break per interval and team/skill group, recomputed from the roster.
+
+    Returns ``interval_start, team, group, skills, agents, effective_agents``: ``agents`` is the
+    head count present (fractional where a shift or break covers part of an interval), and
+    ``effective_agents`` weights each by :func:`scheduler.staffing.agent_efficiency` at the
+    interval's start. Shifts take their times from the code. Rows are sorted by interval, group.
+    Unknown agents and codes are left out (``check_roster`` reports them).
+    """
+    if intervals is None:
+        intervals = horizon_intervals(scenario)
+    n = len(intervals)
+    presence = agent_presence(scenario, agents, assignments, breaks, intervals)
+    agent_rows = {str(r.agent_id): r for r in agents.itertuples(index=False)}
+    efficiency = agent_efficiency_table(scenario, agents, intervals)
     groups: dict[tuple[str, str], list] = {}
     for agent_id, p in presence.items():
         a = agent_rows[agent_id]
-        team, sen = str(a.team), str(a.seniority)
-        key = (team, sen)
-        if key not in eff_cache:
-            by_minute = {m: agent_efficiency(scenario, team, sen, int(m)) for m in np.unique(minute_of_day)}
-            eff_cache[key] = np.array([by_minute[m] for m in minute_of_day])
+        team = str(a.team)
         skills = tuple(sorted(getattr(a, C.SKILLS, ()) or ()))
         g = groups.setdefault((team, skill_group(team, skills)), [skills, np.zeros(n), np.zeros(n)])
         g[1] += np.minimum(p, 1.0)
-        g[2] += np.minimum(p, 1.0) * eff_cache[key]
+        g[2] += np.minimum(p, 1.0) * efficiency[agent_id]
     frames = []
     for (team, name), (skills, heads, eff) in sorted(groups.items()):
         frames.append(pd.DataFrame({

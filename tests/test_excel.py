@@ -458,3 +458,67 @@ def test_leave_granted_by_a_lock_stays_leave_in_the_next_workbook(tmp_path, sc, 
     assert got.original[("A1", day(5))] == "LEAVE" and got.changes.empty
     ws = openpyxl.load_workbook(path)["Roster"]
     assert ws.cell(_row_of(path, "A1"), 7 + 5).value == "LEAVE"
+
+
+def _allocation_file(path, agent_id, queue, times, share="1.0"):
+    from scheduler.simulate.cli_support import read_allocation
+
+    pd.DataFrame({C.AGENT_ID: agent_id, C.INTERVAL_START: times.strftime("%Y-%m-%d %H:%M"), C.QUEUE: queue,
+                  "share": share}).to_csv(path, index=False)
+    return read_allocation(path)
+
+
+def test_check_follows_the_plans_allocation_where_the_roster_is_unchanged(full_book, sc, plan, tmp_path):
+    agents = plan[0]
+    a1 = agents.set_index(C.AGENT_ID).loc["A1"]
+    eligible = [q for q in sc.queues if q in a1[C.SKILLS] and a1[C.TEAM] in sc.queues[q].teams]
+    assert len(eligible) > 1
+    queue = eligible[-1]
+    monday = pd.date_range("2026-11-02 09:00", "2026-11-02 17:45", freq=f"{sc.interval_min}min")
+    allocation = _allocation_file(tmp_path / "allocation.csv", "A1", queue, monday)
+
+    def wide(result):
+        t = result.coverage.pivot_table(index=C.INTERVAL_START, columns=C.QUEUE_OR_GROUP, values=C.SCHEDULED)
+        t.index = t.index.astype("datetime64[ns]")
+        return t
+
+    proportional = wide(check_workbook(full_book, sc, agents))
+    planned_result = check_workbook(full_book, sc, agents, allocation=allocation)
+    assert any("as planned" in n for n in planned_result.notes)
+    planned = wide(planned_result)
+    # capacity is conserved; A1's Monday goes to `queue` alone; every other agent-interval is split as before
+    pd.testing.assert_series_equal(planned.sum(axis=1), proportional.sum(axis=1), atol=1e-9)
+    moved = (planned - proportional).abs().sum(axis=1)
+    assert set(moved[moved > 1e-9].index) <= set(monday)
+    assert (planned.loc[monday, queue] >= proportional.loc[monday, queue] - 1e-9).all()
+    assert (planned.loc[monday, queue] - proportional.loc[monday, queue]).max() > 0.1
+    # the supervisor takes A1's Monday off: all of A1's planned capacity leaves `queue`, no other queue moves
+    _edit(full_book, "Roster", {f"G{_row_of(full_book, 'A1')}": "OFF"})
+    after = wide(check_workbook(full_book, sc, agents, allocation=allocation))
+    drop = planned - after
+    assert drop[queue].max() == pytest.approx(0.85)
+    assert drop.drop(columns=[queue]).abs().max().max() < 1e-9
+
+
+def test_check_rejects_a_bad_allocation_naming_row_and_column(full_book, sc, plan, tmp_path):
+    from scheduler.errors import InputFileError
+
+    times = pd.date_range("2026-11-02 09:00", periods=2, freq="15min")
+    bad = _allocation_file(tmp_path / "allocation.csv", "A1", "voice_presales", times, share=["0.5", "lots"])
+    with pytest.raises(InputFileError) as e:
+        check_workbook(full_book, sc, plan[0], allocation=bad)
+    assert "allocation.csv" in str(e.value) and "row 3" in str(e.value) and "share" in str(e.value) and "lots" in str(e.value)
+
+
+def test_cli_check_reads_the_allocation_beside_the_workbook(cli_setup, full_book_template, tmp_path):
+    scenario, book = cli_setup
+    book.write_bytes(full_book_template.read_bytes())  # with a Coverage sheet: service levels are computed
+    (tmp_path / "allocation.csv").write_text("agent_id,interval_start,queue,share\nA1,2026-11-02 09:00,no_such_queue,1\n")
+    runner = CliRunner()
+    res = runner.invoke(main, ["check", str(book), "--scenario", str(scenario)])
+    assert res.exit_code == 1
+    assert "allocation.csv" in res.output and "no_such_queue" in res.output and "Traceback" not in res.output
+    res = runner.invoke(main, ["check", str(book), "--scenario", str(scenario), "--allocation", "none"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["check", str(book), "--scenario", str(scenario), "--allocation", str(tmp_path / "nope.csv")])
+    assert res.exit_code == 1 and "nope.csv" in res.output
