@@ -1,8 +1,8 @@
 """Compare plans side by side: one column per scenario, a per-day sheet, plots and a report.
 
 Each plan is run with :func:`scheduler.pipeline.run_scenario` (several in parallel processes) or,
-with ``reuse``, read back from an existing output folder whose ``summary.json`` is newer than the
-scenario file. Every figure of the comparison is read from the plan's own output files
+with ``reuse``, read back from an existing output folder made from the same resolved scenario and newer
+than the scenario and data files. Every figure of the comparison is read from the plan's own output files
 (``summary.json``, ``coverage.csv``), so the comparison and the plans always agree.
 """
 
@@ -50,11 +50,27 @@ def _run_one(path: str, overrides: tuple[str, ...], outdir: str, simulate: bool 
     return outdir
 
 
-def _is_fresh(outdir: Path, scenario_path: Path) -> bool:
+def _is_fresh(outdir: Path, scenario_path: Path, scenario: Scenario) -> bool:
+    """A plan in ``outdir`` can be reused when it was made from this very scenario (the resolved
+    scenario.yaml it wrote equals ``scenario``, ``--set`` overrides included) and is newer than the
+    scenario file and every data file it read."""
+    import yaml
+
+    from scheduler.scenario import scenario_to_dict
+
     summary = outdir / "summary.json"
-    if not summary.exists() or not (outdir / "coverage.csv").exists():
+    if not summary.exists() or not (outdir / "coverage.csv").exists() or not (outdir / "scenario.yaml").exists():
         return False
-    return summary.stat().st_mtime >= scenario_path.stat().st_mtime
+    try:
+        stored = yaml.safe_load((outdir / "scenario.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    if stored != scenario_to_dict(scenario):
+        return False
+    made = summary.stat().st_mtime
+    inputs = [scenario_path] + [Path(f.path) for f in (scenario.data.history, scenario.data.calendar,
+                                                        scenario.data.agents, scenario.data.previous_roster) if f]
+    return all(made >= p.stat().st_mtime for p in inputs if p.exists())
 
 
 def run_plans(scenario_paths: list[str], outdir: Path, *, overrides: tuple[str, ...] = (), reuse: bool = True,
@@ -68,7 +84,7 @@ def run_plans(scenario_paths: list[str], outdir: Path, *, overrides: tuple[str, 
     todo = []
     for path, sc in zip(scenario_paths, scenarios):
         plan_dir = outdir / sc.name
-        if reuse and not overrides and _is_fresh(plan_dir, Path(path)):
+        if reuse and _is_fresh(plan_dir, Path(path), sc):
             progress(f"{sc.name}: reusing {plan_dir}/")
         else:
             todo.append((path, sc, plan_dir))
@@ -254,8 +270,9 @@ def _write_workbook(path: Path, table: pd.DataFrame, daily: pd.DataFrame, plans:
     for c in ws2[1]:
         c.font = bold
     if len(daily):
-        wide = daily.pivot_table(index=["date", "queue", "target"], columns="plan", values=["expected", "simulated"],
-                                 aggfunc="first", dropna=False)
+        # one row per (date, queue) that some plan has (a pivot_table with dropna=False would cross every level)
+        wide = (daily.groupby(["date", "queue", "target", "plan"], sort=True)[["expected", "simulated"]].first()
+                .unstack("plan"))
         for (day, q, target), vals in wide.iterrows():
             row = [day.date(), q, target]
             for p in plans:
@@ -318,8 +335,11 @@ def plot_required_vs_scheduled(plans: list[PlanOutputs], path: Path) -> None:
         ax.set_ylabel("effective agents")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", fontsize=8)
+    days = max(1, (end - start).days)
+    axes[-1, 0].xaxis.set_major_locator(mdates.DayLocator(interval=max(1, days // 10)))
+    axes[-1, 0].xaxis.set_minor_locator(mdates.HourLocator(byhour=(6, 12, 18)))
     axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
-    axes[-1, 0].set_xlabel("local time")
+    axes[-1, 0].set_xlabel("local time (major ticks: midnight; minor: 06:00, 12:00, 18:00)")
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
@@ -348,10 +368,13 @@ def plot_daily_service_level(plans: list[PlanOutputs], path: Path) -> None:
         if target is not None:
             ax.axhline(100 * target, color="k", lw=0.8, ls=":", label=f"target {100 * target:.0f} %")
         ax.set_ylabel("service level, %")
-        ax.set_title(f"{q}: daily service level (offered basis)")
+        ax.set_title(f"{q}: daily service level ({plans[0].scenario.queues[q].sla.definition} basis, "
+                     f"answered within {plans[0].scenario.queues[q].sla.answer_within_s:g} s)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, ncol=3)
-    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ndays = max((len(daily_service_levels(p)["date"].unique()) for p in plans), default=1)
+    axes[-1, 0].xaxis.set_major_locator(mdates.DayLocator(interval=max(1, -(-ndays // 14))))
+    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
     axes[-1, 0].set_xlabel("day")
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")

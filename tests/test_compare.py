@@ -1,0 +1,78 @@
+"""`scheduler compare`: the workbook, plots and report, and figures that match each plan's summary.json."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from scheduler.cli import main
+
+from conftest import SCENARIOS
+
+SHORT = ["--set", "horizon.start=2026-11-10", "--set", "horizon.days=3", "--set", "solver.time_limit_s=10",
+         "--set", "solver.workers=2"]
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare")
+    res = CliRunner().invoke(main, ["compare", str(SCENARIOS / "double11.yaml"), str(SCENARIOS / "double11_no_overflow.yaml"),
+                                    "-o", str(out), "--no-simulate", "-j", "1", *SHORT])
+    assert res.exit_code == 0, res.output
+    return out, res.output
+
+
+def _column(ws, name):
+    header = [c.value for c in ws[1]]
+    j = header.index(name)
+    return {row[0].value: row[j].value for row in ws.iter_rows(min_row=2) if row[0].value}
+
+
+def test_compare_writes_workbook_plots_and_report(compared):
+    out, stdout = compared
+    for name in ("comparison.xlsx", "required_vs_scheduled.png", "daily_service_level.png", "cost_breakdown.png",
+                 "report.md"):
+        assert (out / name).stat().st_size > 0, name
+    report = (out / "report.md").read_text(encoding="utf-8")
+    for png in ("required_vs_scheduled.png", "daily_service_level.png", "cost_breakdown.png"):
+        assert f"]({png})" in report
+    assert "double11_no_overflow" in stdout and "paid hours total" in stdout
+    wb = openpyxl.load_workbook(out / "comparison.xlsx")
+    assert wb.sheetnames == ["Comparison", "Per day"]
+
+
+def test_compare_figures_match_each_plans_summary(compared):
+    out, _ = compared
+    ws = openpyxl.load_workbook(out / "comparison.xlsx")["Comparison"]
+    for plan in ("double11", "double11_no_overflow"):
+        s = json.loads((out / plan / "summary.json").read_text(encoding="utf-8"))
+        col = _column(ws, plan)
+        assert col["cost total"] == pytest.approx(s["total_cost"])
+        assert col["paid hours total"] == pytest.approx(sum(s["paid_hours_by_team"].values()))
+        for team, h in s["paid_hours_by_team"].items():
+            assert col[f"paid hours {team}"] == pytest.approx(h)
+        assert col["overflow hours"] == pytest.approx(s["overflow_hours"])
+        assert col["overtime hours"] == pytest.approx(s["overtime_hours"])
+        assert col["hard violations"] == s["hard_violations"] == 0
+        expected = [v["expected"] for day in s["service_level_by_day"].values() for v in day.values()
+                    if v.get("expected") is not None]
+        assert col["worst day SL (expected)"] == pytest.approx(min(expected))
+    no_overflow = _column(ws, "double11_no_overflow")
+    assert no_overflow["overflow hours"] == 0
+    per_day = openpyxl.load_workbook(out / "comparison.xlsx")["Per day"]
+    assert per_day.max_row - 1 == 3 * 3  # 3 days × 3 live queues
+
+
+def test_compare_reuses_a_plan_only_when_made_from_the_same_scenario(compared, monkeypatch):
+    import scheduler.compare as cmp
+
+    out, _ = compared
+    ran = []
+    monkeypatch.setattr(cmp, "_run_one", lambda path, overrides, outdir, simulate: ran.append(outdir) or outdir)
+    cmp.run_plans([str(SCENARIOS / "double11.yaml")], out, overrides=tuple(SHORT[1::2]), simulate=False)
+    assert ran == []  # same overrides: the 3-day plan is reused
+    cmp.run_plans([str(SCENARIOS / "double11.yaml")], out, simulate=False)
+    assert ran == [str(out / "double11")]  # the scenario's own 28-day plan is not the 3-day one: it is run
