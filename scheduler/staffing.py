@@ -15,7 +15,10 @@ Layers of this module:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -40,13 +43,21 @@ class LiveCurve:
     service_level: np.ndarray
     lost: np.ndarray
     abandon_rate: np.ndarray
-    asa_s: np.ndarray
+    asa_source: np.ndarray | Callable[[], np.ndarray] = field(repr=False, compare=False)
     occupancy: np.ndarray
     sl_definition: str = "offered"
 
     @property
     def n_max(self) -> int:
         return self.service_level.shape[1] - 1
+
+    @cached_property
+    def asa_s(self) -> np.ndarray:
+        """Mean wait of answered contacts (s), same shape as ``service_level``. With abandonment it
+        takes a series per cell (most of a curve's cost, and the optimizer does not need it), so
+        :func:`build_requirements` computes it on first use."""
+        src = self.asa_source
+        return np.asarray(src() if callable(src) else src, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -968,7 +979,7 @@ def build_requirements(forecast_frame: pd.DataFrame, scenario: Scenario) -> Requ
         shrink = np.array([scenario.shrinkage_for(first_team, int(m)) for m in np.unique(minute_of_day)])
         shrink_t = shrink[np.searchsorted(np.unique(minute_of_day), minute_of_day)]
         if queue.is_live:
-            curve, req, rate_eff = _live_queue(qname, queue, ds, volume, rate, scenario.interval_min)
+            curve, req, rate_eff, asa_at = _live_queue(qname, queue, ds, volume, rate, scenario.interval_min)
             curves[qname] = curve
             rows = np.arange(len(ds))
             at = np.minimum(req, curve.n_max)
@@ -980,7 +991,7 @@ def build_requirements(forecast_frame: pd.DataFrame, scenario: Scenario) -> Requ
                 C.WORKLOAD: rate_eff * queue.aht_s / 3600.0,
                 C.REQUIRED: req,
                 C.SERVICE_LEVEL: curve.service_level[rows, at],
-                "asa_s": curve.asa_s[rows, at],
+                "asa_s": asa_at,
                 "abandon_rate": curve.abandon_rate[rows, at],
                 "occupancy": curve.occupancy[rows, at],
                 "kind": "live",
@@ -1032,14 +1043,20 @@ def _live_queue(qname: str, queue: Queue, ds: pd.DatetimeIndex, volume: np.ndarr
             f"{n_max + 1} agent counts, peak requirement {peak}); the limit is {MAX_CURVE_CELLS:,} (about 1 GB). "
             f"Plan a shorter horizon, or check the forecast volume and aht_s of this queue"
         )
-    m = service_grid(rate_eff, queue.aht_s, np.zeros(rate_eff.shape), n_max + 1, targets.answer_within_s,
-                     queue.patience_s, concurrency=k, concurrency_aht_growth=growth, definition=targets.definition)
+    grid = functools.partial(service_grid, rate_eff, queue.aht_s, np.zeros(rate_eff.shape), n_max + 1,
+                             targets.answer_within_s, queue.patience_s, concurrency=k, concurrency_aht_growth=growth,
+                             definition=targets.definition)
+    m = grid(need_asa=False)
     lost = volume[:, None] * (1.0 - m.sl_offered)
     curve = LiveCurve(
         queue=qname, interval_start=ds, volume=volume, service_level=m.service_level, lost=lost,
-        abandon_rate=m.abandon_rate, asa_s=m.asa_s, occupancy=m.occupancy, sl_definition=targets.definition,
+        abandon_rate=m.abandon_rate, asa_source=m.asa_s if not np.isnan(m.asa_s).any() else (lambda: grid().asa_s),
+        occupancy=m.occupancy, sl_definition=targets.definition,
     )
-    return curve, req, rate_eff
+    at = np.minimum(req, n_max)
+    asa_at = service_grid(rate_eff, queue.aht_s, at, 1, targets.answer_within_s, queue.patience_s, concurrency=k,
+                          concurrency_aht_growth=growth, definition=targets.definition).asa_s[:, 0]
+    return curve, req, rate_eff, asa_at
 
 
 def erlang_table(volume: float, interval_min: float, aht_s: float, targets: Targets, *, patience_s: float | None = None,

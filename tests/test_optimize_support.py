@@ -122,7 +122,7 @@ def make_requirements(scenario, volumes: dict[str, np.ndarray], n_max: int | Non
             required = np.array([next((n for n in range(top + 1) if sl[i, n] >= spec.sla.target), top) if vol[i] > 0 else 0
                                  for i in range(T)], dtype=float)
             curves[q] = LiveCurve(queue=q, interval_start=idx, volume=vol, service_level=sl, lost=lost,
-                                  abandon_rate=np.zeros_like(sl), asa_s=np.zeros_like(sl), occupancy=np.zeros_like(sl))
+                                  abandon_rate=np.zeros_like(sl), asa_source=np.zeros_like(sl), occupancy=np.zeros_like(sl))
             rows.append(pd.DataFrame({C.INTERVAL_START: idx, C.QUEUE: q, C.VOLUME: vol, C.AHT_S: spec.aht_s,
                                       C.WORKLOAD: load, C.REQUIRED: required,
                                       C.SERVICE_LEVEL: [sl[i, int(required[i])] for i in range(T)], "kind": "live"}))
