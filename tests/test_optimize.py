@@ -231,3 +231,50 @@ def test_requests_are_honoured_when_they_cost_little():
     a = roster.assignments
     assert a[(a[C.AGENT_ID] == "A01") & (a[C.DATE] == date(2026, 11, 5))].empty
     assert a[(a[C.AGENT_ID] == "A03") & (a[C.DATE] == date(2026, 11, 6))].empty
+
+
+@pytest.mark.parametrize("after_s, vendor_counts", [(10, True), (20, False), (45, False)])
+def test_vendor_capacity_counts_only_when_its_answers_can_be_in_target(after_s, vendor_counts):
+    # voice: answer within 20 s; the vendor gets a contact only after overflow_after_s (τ). With τ >= 20 s
+    # its answers are never within target: its capacity must add nothing to SL, so it is not bought.
+    scenario = make_scenario(teams={"overflow": {"max_agents": 3}},
+                             queues={"voice": {"overflow_after_s": after_s}})
+    agents = make_agents(tier1=3, night=1, overflow=3)
+    roster, violations, _ = _solve(scenario, agents=agents, volumes=standard_volumes(scenario, voice_peak=16.0))
+    assert _hard(violations) == []
+    vendor = roster.assignments[roster.assignments[C.TEAM] == "overflow"]
+    assert (len(vendor) > 0) == vendor_counts
+    alloc = roster.allocation
+    vendor_voice = alloc[alloc[C.AGENT_ID].str.startswith("V") & (alloc[C.QUEUE] == "voice")]
+    assert (len(vendor_voice) > 0) == vendor_counts
+    if not vendor_counts:
+        # coverage credits voice with in-house capacity only
+        from scheduler.validate import coverage_from_roster
+        cov = coverage_from_roster(scenario, agents, roster.assignments, roster.breaks)
+        inhouse = cov[~cov[C.AGENT_ID].str.startswith("V")] if C.AGENT_ID in cov else cov
+        voice = roster.coverage[roster.coverage[C.QUEUE_OR_GROUP] == "voice"]
+        assert voice[C.SCHEDULED].sum() <= inhouse["effective_agents"].sum() + 0.02 * len(voice)
+
+
+def test_deterministic_mode_gives_the_same_roster_in_separate_processes(tmp_path):
+    """Two processes (different string-hash seeds) with ``deterministic: true``: identical assignments."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.path[:0] = ['tests', '.']\n"
+        "from test_optimize_support import make_agents, make_requirements, make_scenario, standard_volumes\n"
+        "from scheduler.optimize import solve_roster\n"
+        "sc = make_scenario(solver={'deterministic': True, 'time_limit_s': 3})\n"
+        "r = solve_roster(sc, make_agents(), make_requirements(sc, standard_volumes(sc)))\n"
+        "r.assignments.to_csv(sys.argv[1], index=False); r.breaks.to_csv(sys.argv[2], index=False)\n"
+        "print(repr(r.objective))\n"
+    )
+    outs = []
+    for k, hash_seed in enumerate(("1", "2")):
+        a, b = tmp_path / f"a{k}.csv", tmp_path / f"b{k}.csv"
+        env = {**__import__("os").environ, "PYTHONHASHSEED": hash_seed}
+        res = subprocess.run([sys.executable, "-c", script, str(a), str(b)], capture_output=True, text=True,
+                             env=env, cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]), check=True)
+        outs.append((a.read_text(), b.read_text(), res.stdout.strip().splitlines()[-1]))
+    assert outs[0] == outs[1]

@@ -40,6 +40,23 @@ SOFTABLE_RULES = (
 )
 
 
+VENDOR_TEAM = "overflow"     # the outsourced overflow team (scenario.TEAM_NAMES)
+
+
+def vendor_in_target(queue) -> bool:
+    """Whether the overflow (vendor) team's answers can count within a live queue's answer target.
+
+    A contact reaches the vendor only after waiting ``overflow_after_s`` (τ); with τ ≥ the target t it
+    has already missed the target, so vendor capacity adds nothing to the service level — nor to the
+    model's lost contacts, which are the contacts *not answered within the target*
+    (``staffing.LiveCurve.lost``; ``staffing.overflow_metrics`` likewise counts only the primary's
+    answers within t once t ≥ τ). Such a queue is left out of the vendor agents' servable queues. No
+    τ means the vendor serves at once (as the simulation routes it); deferred queues are unaffected.
+    """
+    tau, t = queue.overflow_after_s, queue.sla.answer_within_s
+    return not (queue.is_live and tau is not None and t is not None and tau >= t)
+
+
 @dataclass(frozen=True)
 class BreakSlot:
     """One break rule of a shift type: where it may start (interval offsets from the shift start)."""
@@ -301,7 +318,8 @@ def _agents(scenario: Scenario, agents: pd.DataFrame, days: list[date], shifts: 
                                          column=C.CONTRACT, value=contract, expected=" | ".join(scenario.contracts)))
             continue
         skills = tuple(getattr(row, C.SKILLS))
-        queues = tuple(q for q in scenario.queues if q in skills and team in scenario.queues[q].teams)
+        queues = tuple(q for q in scenario.queues if q in skills and team in scenario.queues[q].teams
+                       and not (team == VENDOR_TEAM and not vendor_in_target(scenario.queues[q])))
         unavailable = getattr(row, C.UNAVAILABLE, frozenset()) if C.UNAVAILABLE in agents.columns else frozenset()
         night_ok = bool(getattr(row, C.NIGHT_OK, False)) if C.NIGHT_OK in agents.columns else False
         team_spec = scenario.teams[team]
