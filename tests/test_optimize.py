@@ -182,6 +182,7 @@ def test_lock_on_leave_is_explained():
 def test_lower_bounds_never_exceed_the_roster_cost(peak):
     from scheduler.optimize.bound import fluid_bound
     from scheduler.optimize.lpbound import day_lp_bound
+    from scheduler.optimize.weeklp import lp_bound
     from scheduler.optimize.problem import OBJ_SCALE
 
     scenario = make_scenario()
@@ -191,8 +192,11 @@ def test_lower_bounds_never_exceed_the_roster_cost(peak):
     prob = build_problem(scenario, agents, req)
     fluid = fluid_bound(prob) / OBJ_SCALE
     lp = day_lp_bound(prob, 60) / OBJ_SCALE
+    mixed = lp_bound(prob, 120)
+    assert mixed.weeks_by_week_lp == len(prob.weeks)          # time enough: every week by its week LP
     assert 0 < fluid <= roster.objective + 1e-6
     assert 0 < lp <= roster.objective + 1e-6
+    assert lp - 1e-6 <= mixed.bound / OBJ_SCALE <= roster.objective + 1e-6
     assert roster.best_bound >= max(fluid, 0) - 1e-6
 
 

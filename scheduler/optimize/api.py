@@ -12,11 +12,11 @@ import pandas as pd
 from scheduler.errors import InfeasibleError, NoSolutionError
 from scheduler.optimize.assign import assign_agents
 from scheduler.optimize.bound import fluid_bound
-from scheduler.optimize.lpbound import day_lp_bound
 from scheduler.optimize.explain import explain_infeasible, precheck
 from scheduler.optimize.extract import extract
 from scheduler.optimize.greedy import daily_service_levels, greedy_counts, service_goal_counts
 from scheduler.optimize.placement import evaluate, place_breaks
+from scheduler.optimize.weeklp import lp_bound
 from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, build_problem
 from scheduler.optimize.roster import Roster, StageReport
 from scheduler.scenario import Scenario
@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 # share of solver.time_limit_s per stage (deterministic mode uses exactly these; otherwise time a
 # stage leaves unused passes to the next)
-STAGE_SHARE = {"assignment": 0.5, "improve": 0.5}
-LP_BOUND_MIN_S = 15.0        # the per-day LP bound runs when at least this much of the time limit is left
+STAGE_SHARE = {"assignment": 0.4, "improve": 0.6}
+LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when at least this much of the time limit is left
 
 
 def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, *,
@@ -111,10 +111,11 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
     left = limit - (time.perf_counter() - t0)
     if left >= LP_BOUND_MIN_S and not spec.deterministic:
         t = time.perf_counter()
-        lp = day_lp_bound(prob, left)
-        if lp is not None:
-            bound = max(bound, lp)
-        stages.append(StageReport("lower bound (LP per day)", "OPTIMAL" if lp is not None else "UNKNOWN", None,
+        lp = lp_bound(prob, left)
+        if lp.bound is not None:
+            bound = max(bound, lp.bound)
+        stages.append(StageReport(f"lower bound (LP per day, {lp.weeks_by_week_lp} of {len(prob.weeks)} weeks by week LP)",
+                                  "OPTIMAL" if lp.bound is not None else "UNKNOWN", None,
                                   bound / OBJ_SCALE, time.perf_counter() - t))
     if first and first["plan"].objective < plan.objective:
         plan, personal, deviation = first["plan"], first["personal"], first["deviation"]

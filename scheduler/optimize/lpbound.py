@@ -60,10 +60,12 @@ class _LP:
         self.lo.append(lo)
         self.hi.append(hi)
 
-    def solve(self, time_limit_s: float) -> float | None:
+    def solve(self, time_limit_s: float, values: bool = False, method: str = "highs-ipm"):
+        """The optimum (objective units), or None when not solved in time; with ``values`` also the
+        solution vector: ``(optimum, x)``."""
         n, m = len(self.c), len(self.lo)
         if n == 0:
-            return 0.0
+            return (0.0, np.zeros(0)) if values else 0.0
         A = coo_matrix((self.vals, (self.rows, self.cols)), shape=(m, n)).tocsr()
         lo, hi = np.array(self.lo), np.array(self.hi)
         eq = lo == hi
@@ -74,12 +76,12 @@ class _LP:
         A_ub = vstack([A[ub_rows], -A[lb_rows]]) if (ub_rows.any() or lb_rows.any()) else None
         b_ub = np.r_[hi[ub_rows], -lo[lb_rows]] if A_ub is not None else None
         res = linprog(np.array(self.c), A_ub=A_ub, b_ub=b_ub, A_eq=A[eq] if eq.any() else None,
-                      b_eq=lo[eq] if eq.any() else None, bounds=np.c_[self.lb, self.ub], method="highs-ipm",
+                      b_eq=lo[eq] if eq.any() else None, bounds=np.c_[self.lb, self.ub], method=method,
                       options={"time_limit": max(1.0, time_limit_s)})
         if res.status != 0:
             return None
         # the LP optimum is a bound only if the dual is trustworthy: use the dual objective when HiGHS reports it
-        return float(res.fun)
+        return (float(res.fun), res.x) if values else float(res.fun)
 
 
 def day_lp_bound(prob: RosterProblem, time_limit_s: float = 60.0) -> float | None:
@@ -143,7 +145,11 @@ def _day(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dic
                     share = 1.0                                   # the part past the horizon is paid here
                 else:
                     share = len(inside) / s.length
-                cost = prob.shift_cost[(p.team, s_idx)] - (1.0 - alpha[wk]) * fluid.rate[p.index] * s.paid_min
+                cost = reduced_cost(prob, fluid, alpha, p, s_idx, wk)
+                if wk != week_of_day[d]:
+                    # the part of a shift inside the next week: never above its plain cost, so the bound stays
+                    # valid whichever relaxation (this or the week LP, :mod:`.weeklp`) covers either week
+                    cost = min(cost, prob.shift_cost[(p.team, s_idx)])
                 x = lp.var(cost=share * cost, ub=avail)
                 eff = p.efficiency[[t % per_day for t in inside]].astype(float)
                 brk = sum(slot.length for slot in s.breaks)
@@ -177,6 +183,8 @@ def _day(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dic
     for (g, t), caps in group_cap.items():
         parts = []
         for q in g:
+            if q in prob.deferred and not prob.deferred[q].open_mask[t]:
+                continue                      # a closed deferred queue takes no work
             a = lp.var(cost=0.0)
             parts.append(a)
             served[(q, t)].append(a)
@@ -234,6 +242,11 @@ def _rho(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dic
     """Price of one unit of backlog carried between days: the cheapest capacity serving q in any week
     (one price for every boundary, so carrying backlog through a day never pays by itself)."""
     return min((a * fluid.rate[p] / fluid.units[p] for p in fluid.servers[q] for a in alpha), default=0.0)
+
+
+def reduced_cost(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, pool, s_idx: int, week: int) -> float:
+    """A shift's cost less the week's price on paid minutes (the fluid bound's weekly-hours Lagrangian)."""
+    return prob.shift_cost[(pool.team, s_idx)] - (1.0 - alpha[week]) * fluid.rate[pool.index] * prob.shifts[s_idx].paid_min
 
 
 def fluid_avail(prob: RosterProblem, pool, d: int) -> int:
