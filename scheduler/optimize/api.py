@@ -83,7 +83,10 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
         for p, value in personal:
             personal_terms[p.rule] = personal_terms.get(p.rule, 0.0) + p.weight * value
         personal_terms.pop("overtime", None)          # evaluate() prices overtime itself
-        return evaluate(prob, named, place_breaks(prob, named), personal_terms, weight)
+        breaks = place_breaks(prob, named)
+        # the allocation LP is exact on the lost-contact envelope, the cost uses the curves: keep the cheaper
+        return min((evaluate(prob, named, breaks, personal_terms, weight, exact=exact) for exact in (True, False)),
+                   key=lambda plan: plan.objective)
 
     def on_first(named, deviation, personal):
         t = time.perf_counter()
