@@ -392,6 +392,12 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
             say(f"{instance.name}: diving gives {cost} at {clock.elapsed():.1f} s")
             if cost < best_cost:
                 best, best_cost = dived, cost
+        if clock.left() > 0:
+            best, changed = cg.polish(best, clock.left)
+            cost = data.cost(best)
+            stats["polish_changes"] = changed
+            say(f"{instance.name}: best responses give {cost} ({changed} schedules changed) at {clock.elapsed():.1f} s")
+            best_cost = cost
     if best is None:
         raise NoSolutionError(f"{instance.name}: no roster found in {time_limit_s:g} s")
     if best_cost > math.ceil(bound - 1e-6):

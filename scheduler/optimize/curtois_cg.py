@@ -21,18 +21,23 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
+from scheduler.optimize.curtois_dp import LinePricer
+
 SCALE = 100_000       # reduced costs are scaled to integers for CP-SAT (bound error ≤ 0.5/SCALE a Boolean)
 
 
 class ColumnGeneration:
     """Master LP, pricing models and column pool of one instance (``data`` is ``curtois._Data``)."""
 
-    def __init__(self, data, build: Callable, *, clock, threads: int = 2, seed: int = 0):
+    def __init__(self, data, build: Callable, *, clock, threads: int = 2, seed: int = 0, use_dp: bool = True):
         self.data = data
         self.clock = clock
         self.h, self.S, self.A = data.h, data.n_shifts, data.n_agents
         self._build = build
         self.pricing: dict[int, object] = {}
+        self.lines: dict[int, LinePricer | None] = {}
+        self.use_dp = use_dp
+        self.dp_calls = self.dp_inexact = 0
         self.threads = max(1, threads)
         self.seed = seed
         self.cols: list[list[np.ndarray]] = [[] for _ in range(self.A)]
@@ -80,7 +85,7 @@ class ColumnGeneration:
         cost = self.pattern_cost(a, pat)
         self.cols[a].append(pat.copy())
         self.col_cost[a].append(cost)
-        v = self._lp.NumVar(0, 1, "")
+        v = self._lp.NumVar(0, self._lp.infinity(), "")   # the convexity row bounds it (an upper bound of 1 would take its dual)
         self._conv[a].SetCoefficient(v, 1)
         self._lp.Objective().SetCoefficient(v, float(cost))
         for d in range(self.h):
@@ -126,11 +131,36 @@ class ColumnGeneration:
             self.pricing[a] = self._build(self.data, agents=[a], cover=False)
         return self.pricing[a]
 
+    def _line_pricer(self, a: int) -> LinePricer | None:
+        if a not in self.lines:
+            p = LinePricer(self.data, a)
+            self.lines[a] = p if p.usable and self.use_dp else None
+        return self.lines[a]
+
     def price(self, a: int, pi: np.ndarray, time_limit_s: float, *, mu: float = math.inf,
               early_stop_s: float | None = 0.02) -> tuple[float, list[np.ndarray]]:
         """Good schedules of employee ``a`` under duals ``pi``: (a lower bound of its least reduced cost
-        before the convexity dual ``mu``, up to 5 schedules found). With ``early_stop_s`` the search stops
-        once that long has passed and a schedule of negative reduced cost (below ``mu``) is in hand."""
+        before the convexity dual ``mu``, up to 5 schedules found).
+
+        The dynamic program (:mod:`scheduler.optimize.curtois_dp`) prices exactly when its best schedule
+        keeps the per-type maxima; otherwise (or when the program would be too large) CP-SAT prices the
+        rule-engine model of the employee, and the program's value still bounds it from below. With
+        ``early_stop_s`` the CP-SAT search stops once that long has passed and a schedule of negative
+        reduced cost (below ``mu``) is in hand."""
+        line = self._line_pricer(a)
+        dp_bound = -math.inf
+        if line is not None:
+            value, pats, exact = line.price(pi)
+            self.dp_calls += 1
+            if exact or not pats:
+                return value, pats[::-1]          # best last, as CP-SAT's callback order
+            dp_bound = value
+            self.dp_inexact += 1
+        bound, found = self._price_cp(a, pi, time_limit_s, mu=mu, early_stop_s=early_stop_s)
+        return max(bound, dp_bound), found
+
+    def _price_cp(self, a: int, pi: np.ndarray, time_limit_s: float, *, mu: float,
+                  early_stop_s: float | None) -> tuple[float, list[np.ndarray]]:
         m = self._pricing_model(a)
         x = m.cal.x[a]
         hint = self._hint_rows(a) if self.cols[a] else self._first_schedule(a, time_limit_s)
@@ -264,6 +294,39 @@ class ColumnGeneration:
             days = np.nonzero(roster[a] >= 0)[0]
             n[days, roster[a][days]] += 1
         return roster
+
+    def polish(self, roster: np.ndarray, time_left: Callable[[], float]) -> tuple[np.ndarray, int]:
+        """Best responses: each employee in turn takes its best schedule given everyone else's (the
+        dynamic program with the marginal cover prices: a missing employee on a (day, shift) earns its
+        under weight, an extra one costs its over weight) — exact, so the roster never gets worse —
+        until a whole round changes nothing. Employees the program cannot price exactly keep theirs.
+        Returns (roster, number of schedules changed)."""
+        data = self.data
+        roster = roster.copy()
+        n = data.counts(roster)
+        days = np.arange(self.h)
+        changed, stable = 0, 0
+        a = 0
+        while stable < self.A and time_left() > 0:
+            line = self._line_pricer(a)
+            own = roster[a]
+            if line is not None:
+                worked = own >= 0
+                n[days[worked], own[worked]] -= 1
+                pi = np.where(n < data.req, data.w_under, -data.w_over).astype(float) * data.has_cover
+                value, pats, exact = line.price(pi, n_best=1)
+                if exact and pats:
+                    cur = self.pattern_cost(a, own) - float(pi[days[worked], own[worked]].sum())
+                    if value < cur - 1e-9 and not np.array_equal(pats[0], own):
+                        roster[a] = pats[0]
+                        changed += 1
+                        stable = -1
+                        self.add_column(a, pats[0])
+                new = roster[a] >= 0
+                n[days[new], roster[a][new]] += 1
+            stable += 1
+            a = (a + 1) % self.A
+        return roster, changed
 
     def dive(self, time_left: Callable[[], float], *, share: float = 0.25, iters_per_step: int = 3,
              price_limit_s: float = 1.0) -> np.ndarray:

@@ -1,0 +1,69 @@
+"""The dynamic-programming pricing of one employee's roster line (scheduler/optimize/curtois_dp.py)
+against CP-SAT on the rule-engine model of that employee: same optimum under random duals, and every
+schedule it returns keeps every hard rule of the rule engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ortools.sat.python import cp_model
+
+from scheduler.io.curtois import parse_curtois, read_curtois
+from scheduler.optimize.curtois import Clock, _Data, build_curtois_model
+from scheduler.optimize.curtois_cg import SCALE, ColumnGeneration
+from scheduler.optimize.curtois_dp import LinePricer
+
+from conftest import shared_path
+from curtois_factory import make
+
+# every rule the program handles, on 14 days (two weekends): rotation, per-type maxima, minutes,
+# run lengths with the horizon-boundary exemption, weekends, fixed days off, requests
+TINY = make(horizon=14, shifts=["E,480,", "L,600,E", "N,720,E|L"],
+            staff=["A,E=14|L=14|N=3,6000,3360,4,2,2,1", "B,E=0|L=5|N=5,7200,4800,5,3,3,2",
+                   "C,E=14|L=14|N=14,8000,0,3,1,1,2"],
+            days_off=["A,3", "B,10", "C"], on=["A,0,E,2", "B,6,N,1", "C,13,L,3"], off=["A,5,L,2", "C,0,N,1"],
+            cover=[f"{d},{s},1,100,1" for d in range(14) for s in "ELN"])
+
+
+def _instances():
+    yield _Data(parse_curtois(TINY, name="tiny"))
+    for k in (3, 8):
+        path = shared_path("benchmarks", "curtois-qu-nrp-1-24", f"Instance{k}.txt")
+        if path.exists():
+            yield _Data(read_curtois(path))
+
+
+def _keeps_rules(data: _Data, a: int, pat: np.ndarray) -> bool:
+    base = np.full((data.n_agents, data.h), -1, dtype=np.int64)
+    base[a] = pat
+    m = build_curtois_model(data, agents=[a], base=base, lock=True, cover=False)
+    return cp_model.CpSolver().solve(m.model) == cp_model.OPTIMAL
+
+
+@pytest.mark.parametrize("data", list(_instances()), ids=lambda d: d.inst.name)
+def test_program_matches_cp_sat_pricing_and_keeps_every_rule(data):
+    rng = np.random.default_rng(1)
+    cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, True), threads=1, use_dp=False)
+    days = np.arange(data.h)
+    for a in range(min(4, data.n_agents)):
+        line = LinePricer(data, a)
+        for _ in range(2):
+            pi = rng.uniform(-5, 80, size=(data.h, data.n_shifts)) * data.has_cover
+            value, pats, exact = line.price(pi)
+            cp_bound, cp_pats = cg.price(a, pi, 30.0, early_stop_s=None)
+            cp_best = min(cg.pattern_cost(a, p) - float(pi[days[p >= 0], p[p >= 0]].sum()) for p in cp_pats)
+            assert cp_bound <= value + 1e-6          # the program's value is a valid lower bound ...
+            for pat in pats:
+                assert _keeps_rules(data, a, pat) or not line.keeps_maxima(pat)
+            rc = cg.pattern_cost(a, pats[0]) - float(pi[days[pats[0] >= 0], pats[0][pats[0] >= 0]].sum())
+            assert rc == pytest.approx(value, abs=1e-6)
+            if exact:                                # ... and the optimum when its schedule keeps the maxima
+                assert _keeps_rules(data, a, pats[0])
+                assert value == pytest.approx(cp_best, abs=1e-6 + data.h * data.n_shifts / SCALE)
+
+
+def test_program_reports_no_schedule_when_the_rules_leave_none():
+    # at least 2400 minutes in 3 days of 480: impossible
+    data = _Data(parse_curtois(make(horizon=3, staff=["A,D=3,2400,2400,3,1,1,1"]), name="none"))
+    value, pats, _ = LinePricer(data, 0).price(np.zeros((3, 1)))
+    assert value == np.inf and pats == []
