@@ -257,7 +257,7 @@ def _write_workbook(path: Path, table: pd.DataFrame, daily: pd.DataFrame, plans:
         for j in range(2, 2 + len(values)):
             cell = ws.cell(row=r, column=j)
             if isinstance(cell.value, float):
-                cell.number_format = "0.0%" if ("SL" in metric or metric == "gap") else "#,##0.0"
+                cell.number_format = "0.0%" if _is_share(metric) else "#,##0.0"
     ws.column_dimensions["A"].width = 30
     for j in range(len(table.columns)):
         ws.column_dimensions[get_column_letter(j + 2)].width = 24
@@ -407,21 +407,28 @@ def plot_cost_breakdown(plans: list[PlanOutputs], path: Path) -> None:
     plt.close(fig)
 
 
-def _fmt(v) -> str:
+def _is_share(metric: str) -> bool:
+    return "SL" in metric or metric == "gap"
+
+
+def _fmt(v, metric: str = "") -> str:
+    """A comparison figure as text: shares (SL, gap) in per cent, hours and money with one decimal."""
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "–"
     if isinstance(v, float):
-        return f"{v:,.1f}" if abs(v) >= 1.5 else f"{v:.3f}"
+        if _is_share(metric):
+            return f"{100 * v:.1f} %"
+        return "0" if v == 0 else f"{v:,.1f}"
     return str(v)
 
 
 def format_table(table: pd.DataFrame) -> str:
     """Plain-text table for stdout."""
     width0 = max(len(str(i)) for i in table.index) + 2
-    widths = [max(len(str(c)), *(len(_fmt(v)) for v in table[c])) + 2 for c in table.columns]
+    widths = [max(len(str(c)), *(len(_fmt(v, m)) for m, v in table[c].items())) + 2 for c in table.columns]
     lines = ["metric".ljust(width0) + "".join(str(c).rjust(w) for c, w in zip(table.columns, widths))]
     for metric, row in table.iterrows():
-        lines.append(str(metric).ljust(width0) + "".join(_fmt(v).rjust(w) for v, w in zip(row.tolist(), widths)))
+        lines.append(str(metric).ljust(width0) + "".join(_fmt(v, metric).rjust(w) for v, w in zip(row.tolist(), widths)))
     return "\n".join(lines)
 
 
@@ -432,7 +439,7 @@ def _report_markdown(table: pd.DataFrame, plans: list[PlanOutputs], pngs: list[s
         lines.append(f"- **{p.name}** — {p.scenario.description or ''} ({h['start']} to {h['end']}; outputs in `{p.outdir}`)")
     lines += ["", "| metric | " + " | ".join(table.columns) + " |", "|---|" + "---:|" * len(table.columns)]
     for metric, row in table.iterrows():
-        lines.append(f"| {metric} | " + " | ".join(_fmt(v) for v in row.tolist()) + " |")
+        lines.append(f"| {metric} | " + " | ".join(_fmt(v, metric) for v in row.tolist()) + " |")
     lines += ["", "Service levels are on the offered basis (answered within target ÷ all arrivals).", ""]
     titles = {
         "required_vs_scheduled.png": "Required vs scheduled effective agents in the peak week",
