@@ -365,6 +365,19 @@ def build_summary(plan: Plan) -> dict:
             for extra in ("service_level_lo", "service_level_hi"):
                 if hasattr(row, extra):
                     entry[f"simulated_{extra.split('_')[-1]}"] = getattr(row, extra)
+    deferred_by_day: dict[str, dict[str, Any]] = {}
+    simulation = None
+    if plan.simulation is not None and hasattr(plan.simulation, "deferred_daily"):
+        for row in plan.simulation.deferred_daily.itertuples(index=False):
+            deferred_by_day.setdefault(pd.Timestamp(row.date).date().isoformat(), {})[row.queue] = {
+                "resolve_within_h": s.queues[row.queue].sla.resolve_within_h,
+                "simulated_past_deadline_share": row.past_deadline_share,
+                "simulated_past_deadline_lo": row.past_deadline_share_lo,
+                "simulated_past_deadline_hi": row.past_deadline_share_hi,
+                "simulated_mean_resolution_h": row.mean_resolution_h,
+            }
+        # overall per queue and team, roster effects (the daily live figures are in service_level_by_day)
+        simulation = {k: v for k, v in plan.simulation.summary().items() if k != "days"}
     hard = [v for v in plan.violations if getattr(v, "severity", "hard") == "hard"]
     summary = {
         "scenario": s.name,
@@ -382,7 +395,9 @@ def build_summary(plan: Plan) -> dict:
         "agents_used": int(a[C.AGENT_ID].nunique()) if len(a) else 0,
         "service_level_by_day": sl_by_day,
         "sl_definition": {q: SL_DEFINITION_TEXT[spec.sla.definition] for q, spec in s.queues.items() if spec.is_live},
+        "deferred_by_day": deferred_by_day,
         "simulation_routing": (getattr(plan.simulation, "settings", {}) or {}).get("routing") if plan.simulation else None,
+        "simulation": simulation,
         "hard_violations": len(hard),
         "locks": _locks_summary(plan),
         "violations": [str(v) for v in plan.violations[:200]],
@@ -461,7 +476,10 @@ def write_plan(plan: Plan, outdir: str | Path) -> list[Path]:
         w.write_csv("forecast.csv", _fmt_times(plan.forecast.frame, (C.DS,)))
         w.write_csv("requirements.csv", _fmt_times(plan.requirements.table, (C.INTERVAL_START,)))
         if plan.simulation is not None and hasattr(plan.simulation, "daily"):
-            w.write_csv("simulation_daily.csv", plan.simulation.daily)
+            daily = plan.simulation.daily.assign(kind="live")
+            if hasattr(plan.simulation, "deferred_daily"):
+                daily = pd.concat([daily, plan.simulation.deferred_daily.assign(kind="deferred")], ignore_index=True)
+            w.write_csv("simulation_daily.csv", daily)
         w.write_text("summary.json", json.dumps(plan.summary, indent=2, ensure_ascii=False) + "\n")
         w.write_text("scenario.yaml", scenario_to_yaml(plan.scenario))
         write_roster_workbook(

@@ -79,3 +79,57 @@ def test_plan_files_carry_the_allocation_the_simulation_follows(tmp_path):
     assert len(back) == len(alloc) and back["interval_start"].iloc[20] == "2026-01-05 00:15"
     again = simulate_roster(sc, ag, fc, asg, NO_BREAKS, reps=2, seed=5, allocation=back)
     pd.testing.assert_frame_equal(again.intervals, sim.intervals)
+
+
+def test_plan_reports_simulated_deferred_work_past_its_deadline(tmp_path):
+    """summary.json, simulation_daily.csv and the workbook's Summary carry the deferred queues: share of each
+    day's items past the deadline (with its 95 % interval) and the mean resolution time; an e-mail queue worked
+    by too few agents is late, one worked by enough is not."""
+    import openpyxl
+
+    from scheduler.io.excel import write_roster_workbook
+    from scheduler.pipeline import write_plan
+
+    email = {"channel": "email", "aht_s": 600, "sla": {"resolve_within_h": 2}, "teams": ["tier1"]}
+    sc = make_scenario(queues={"email": email, "slow_email": dict(email)})
+    ag = pd.concat([make_agents({"tier1": 4}, {"tier1": ("voice", "email")}),
+                    make_agents({"tier1": 1}, {"tier1": ("slow_email",)}).assign(agent_id="slow-000")],
+                   ignore_index=True)
+    # email: 12 items/h x 10 min = 2 agent-hours per hour on 4 agents who also take voice (4/h x 3 min);
+    # slow_email: 12 items/h x 10 min on one agent -> the backlog grows all day
+    fc = flat_forecast({"voice": 4, "email": 12, "slow_email": 12}, START, 2)
+    asg = round_the_clock(ag, START, 2)
+    sim = simulate_roster(sc, ag, fc, asg, NO_BREAKS, reps=3, seed=5)
+    coverage = pd.DataFrame({C.INTERVAL_START: fc[C.DS], C.QUEUE_OR_GROUP: fc[C.QUEUE], C.FORECAST_VOLUME: fc[C.VOLUME],
+                             C.REQUIRED: 1.0, C.SCHEDULED: 1.0, C.SERVICE_LEVEL: 0.9})
+    roster = SimpleNamespace(assignments=asg, breaks=NO_BREAKS, coverage=coverage, status="OPTIMAL", objective=0.0,
+                             best_bound=0.0, gap=0.0, wall_time_s=0.0)
+    plan = Plan(scenario=sc, inputs=Inputs(history=pd.DataFrame(), calendar=None, agents=ag),
+                forecast=SimpleNamespace(frame=fc), volume=fc,
+                requirements=SimpleNamespace(table=coverage.rename(columns={C.QUEUE_OR_GROUP: C.QUEUE})),
+                roster=roster, simulation=sim)
+    plan.summary = summary = build_summary(plan)
+    by_day = summary["deferred_by_day"]
+    assert sorted(by_day) == ["2026-01-05", "2026-01-06"]
+    for day in by_day.values():
+        ok, late = day["email"], day["slow_email"]
+        assert ok["resolve_within_h"] == 2
+        assert ok["simulated_past_deadline_share"] < 0.05 and ok["simulated_mean_resolution_h"] < 1.0
+        assert late["simulated_past_deadline_share"] > 0.3 and late["simulated_mean_resolution_h"] > 2.0
+        assert late["simulated_past_deadline_lo"] <= late["simulated_past_deadline_share"] <= late["simulated_past_deadline_hi"]
+    overall = {r["queue"]: r for r in summary["simulation"]["overall"]}
+    assert overall["slow_email"]["past_deadline_share"] > 0.3 and "teams" in summary["simulation"]
+    write_plan(plan, tmp_path)
+    daily = pd.read_csv(tmp_path / "simulation_daily.csv")
+    assert set(daily["kind"]) == {"live", "deferred"}
+    assert set(daily.loc[daily["kind"] == "deferred", "queue"]) == {"email", "slow_email"}
+    book = write_roster_workbook(tmp_path / "book.xlsx", scenario=sc, agents=ag, assignments=asg, breaks=NO_BREAKS,
+                                 coverage=None, summary=summary)
+    ws = openpyxl.load_workbook(book)["Summary"]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    title = next(k for k in cells if k.startswith("Simulated deferred work past its deadline"))
+    header_row = cells[title].row + 1
+    headers = [c.value for c in ws[header_row]]
+    col = headers.index("slow_email (within 2 h)") + 1
+    first = ws.cell(header_row + 1, col)
+    assert first.value > 0.3 and first.fill.fgColor.rgb.endswith("C7CE")

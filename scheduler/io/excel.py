@@ -751,6 +751,37 @@ def _write_simulated(ws, scenario: Scenario, summary: dict, r: int) -> int:
             if target is not None and float(v) < target - 1e-9:
                 c.fill = miss
                 c.font = Font(color="9C0006", bold=True)
+    return _write_simulated_deferred(ws, scenario, summary, r + 1)
+
+
+def _write_simulated_deferred(ws, scenario: Scenario, summary: dict, r: int) -> int:
+    """The simulated share of deferred work finished past its deadline per day and queue
+    (``deferred_by_day``), red where late work is above zero beyond the simulation's noise."""
+    by_day = summary.get("deferred_by_day")
+    if not isinstance(by_day, dict) or not by_day:
+        return r
+    queues = [q for q in scenario.queues if any(isinstance(v, dict) and q in v for v in by_day.values())]
+    if not queues:
+        return r
+    r += 1
+    _text(ws, r, 1, "Simulated deferred work past its deadline, share of the day's items "
+                    "(red: late work beyond the simulation's noise)", bold=True)
+    r += 1
+    _header(ws, r, ["Date"] + [f"{q} (within {scenario.queues[q].sla.resolve_within_h:g} h)" for q in queues])
+    miss = PatternFill("solid", fgColor=_MISS_FILL)
+    for d in sorted(by_day):
+        r += 1
+        _put(ws, r, 1, _as_date(d), DATE_FMT)
+        for j, q in enumerate(queues):
+            v = by_day[d].get(q) if isinstance(by_day[d], dict) else None
+            share = v.get("simulated_past_deadline_share") if isinstance(v, dict) else None
+            if share is None:
+                continue
+            c = _put(ws, r, 2 + j, float(share), "0.0%")
+            lo = v.get("simulated_past_deadline_lo")
+            if (lo if lo is not None else share) > 1e-9:
+                c.fill = miss
+                c.font = Font(color="9C0006", bold=True)
     return r + 1
 
 

@@ -75,6 +75,18 @@ class SimulationResult:
             out[c] = d[c]
         return out.reset_index(drop=True)
 
+    @property
+    def deferred_daily(self) -> pd.DataFrame:
+        """Simulated deferred work per day and queue: ``date, queue, offered`` (items arrived that day),
+        ``past_deadline_share`` (finished after their deadline or still open then ÷ offered) with
+        ``past_deadline_share_lo``/``_hi`` (95 % interval), ``mean_resolution_h`` (arrival to completion)."""
+        d = self.days[self.days["kind"] == "deferred"]
+        out = d[["date", "queue", "offered", "past_deadline_share"]].copy()
+        out["past_deadline_share_lo"] = (d["past_deadline_share"] - d["past_deadline_share_ci95"]).clip(lower=0.0)
+        out["past_deadline_share_hi"] = (d["past_deadline_share"] + d["past_deadline_share_ci95"]).clip(upper=1.0)
+        out["mean_resolution_h"] = d["mean_resolution_h"]
+        return out.reset_index(drop=True)
+
     def summary(self) -> dict:
         """A JSON-ready summary: overall per queue and team, daily SL per live queue, roster effects."""
         def records(frame: pd.DataFrame) -> list[dict]:
