@@ -429,7 +429,7 @@ def test_summary_shows_simulated_service_level(tmp_path, sc, plan):
     cells = {(c.row, c.column): c for row in ws.iter_rows() for c in row}
     title = next(c for c in cells.values() if isinstance(c.value, str) and c.value.startswith("Simulated service level"))
     header = [cells[(title.row + 1, j)].value for j in (1, 2, 3)]
-    assert header == ["Date", "voice_presales", "chat"]
+    assert header == ["Date", "voice_presales (target 80%)", "chat (target 85%)"]  # the expected table's labels and order
     assert cells[(title.row + 2, 1)].value == datetime(2026, 11, 11)
     chat = cells[(title.row + 2, 3)]
     assert chat.value == 0.62 and chat.fill.fgColor.rgb.endswith("FFC7CE")          # below 85 %

@@ -692,9 +692,9 @@ def _write_summary(ws, scenario: Scenario, agents: pd.DataFrame, assignments: pd
         _text(ws, r, 1, "No coverage in this plan.")
         r += 1
     else:
-        queues = list(dict.fromkeys(daily["queue"]))
-        _header(ws, r, ["Date"] + [f"{q} (target {scenario.queues[q].sla.daily_target or scenario.queues[q].sla.target:.0%})"
-                                   for q in queues])
+        present = set(daily["queue"])
+        queues = [q for q in scenario.queues if q in present]  # scenario order, as in the simulated table
+        _header(ws, r, ["Date"] + [_target_label(scenario, q) for q in queues])
         ws.row_dimensions[r].height = 32
         table = daily.set_index(["date", "queue"])
         miss = PatternFill("solid", fgColor=_MISS_FILL)
@@ -722,6 +722,11 @@ def _write_summary(ws, scenario: Scenario, agents: pd.DataFrame, assignments: pd
     _print_setup(ws, title_rows=None)
 
 
+def _target_label(scenario: Scenario, queue: str) -> str:
+    sla = scenario.queues[queue].sla
+    return f"{queue} (target {sla.daily_target or sla.target:.0%})"
+
+
 def _write_simulated(ws, scenario: Scenario, summary: dict, r: int) -> int:
     """The simulated service level per day and queue from the summary (``service_level_by_day``), if any."""
     by_day = summary.get("service_level_by_day")
@@ -736,7 +741,8 @@ def _write_simulated(ws, scenario: Scenario, summary: dict, r: int) -> int:
     _text(ws, r, 1, "Simulated service level per day and queue (discrete-event simulation; red: below target)",
           bold=True)
     r += 1
-    _header(ws, r, ["Date"] + queues)
+    _header(ws, r, ["Date"] + [_target_label(scenario, q) for q in queues])
+    ws.row_dimensions[r].height = 32
     miss = PatternFill("solid", fgColor=_MISS_FILL)
     for d in sorted({k[0] for k in cells}):
         r += 1
@@ -768,6 +774,7 @@ def _write_simulated_deferred(ws, scenario: Scenario, summary: dict, r: int) -> 
                     "(red: late work beyond the simulation's noise)", bold=True)
     r += 1
     _header(ws, r, ["Date"] + [f"{q} (within {scenario.queues[q].sla.resolve_within_h:g} h)" for q in queues])
+    ws.row_dimensions[r].height = 32
     miss = PatternFill("solid", fgColor=_MISS_FILL)
     for d in sorted(by_day):
         r += 1
