@@ -320,6 +320,9 @@ def _to_roster(data: _Data, arr: np.ndarray) -> Roster:
 
 
 WHOLE_MAX_LITS = 60_000      # above this the whole model is not solved (building and presolve alone eat the budget)
+DIVE_SHARE, DIVE_ITERS = 0.25, 3
+WHOLE_DP_MAX_LITS = 2_000    # ... and above this when the dynamic program prices every employee (column
+                             # generation then gives a better start and bound: Instance8, 3,360 Booleans)
 
 
 def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, workers: int = 2, seed: int = 0,
@@ -350,7 +353,9 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
     best, best_cost, bound, first_s = None, None, -math.inf, None
     lits = sum(len(data.types[a]) for a in range(data.n_agents)) * data.h
 
-    if lits <= WHOLE_MAX_LITS:
+    from scheduler.optimize.curtois_dp import LinePricer
+    dp_all = column_generation and all(LinePricer(data, a).usable for a in range(data.n_agents))
+    if lits <= (WHOLE_DP_MAX_LITS if dp_all else WHOLE_MAX_LITS):
         whole = build_curtois_model(data)
         solver = cp_model.CpSolver()
         clock.configure(solver, min(clock.left(), max(1.0, 0.1 * time_limit_s)), workers, seed)
@@ -380,13 +385,17 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
             say(f"{instance.name}: greedy roster {best_cost} at {clock.elapsed():.1f} s")
         for a in range(data.n_agents):
             cg.add_column(a, best[a])
-        converged = cg.iterate(clock.until(0.5), progress=say)
+        converged = cg.iterate(clock.until(0.55), progress=say)
         bound = max(bound, cg.bound)
         stats.update(cg_iterations=cg.iterations, cg_lp=round(cg.lp_value, 2), cg_converged=converged,
                      cg_columns=sum(len(c) for c in cg.cols))
         # diving from an LP that has not converged gives poor rosters (Instance13): then LNS gets the time
-        if converged and best_cost > math.ceil(bound - 1e-6) and clock.left() > 0:
-            dived = cg.dive(clock.until(0.7))
+        # nearly converged (LP within 10 % of the bound) is good enough to dive: a busy machine can stop
+        # the last few rounds
+        near = converged or cg.lp_value - cg.bound <= 0.1 * abs(cg.lp_value) + 1
+        stats["cg_near_converged"] = near
+        if near and best_cost > math.ceil(bound - 1e-6) and clock.left() > 0:
+            dived = cg.dive(clock.until(0.7), share=DIVE_SHARE, iters_per_step=DIVE_ITERS)
             cost = data.cost(dived)
             stats["dive_objective"] = cost
             say(f"{instance.name}: diving gives {cost} at {clock.elapsed():.1f} s")
@@ -401,7 +410,8 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
     if best is None:
         raise NoSolutionError(f"{instance.name}: no roster found in {time_limit_s:g} s")
     if best_cost > math.ceil(bound - 1e-6):
-        best, best_cost = _lns(data, best, best_cost, clock, rng, seed, math.ceil(bound - 1e-6), stats, say)
+        best, best_cost = _lns(data, best, best_cost, clock, rng, seed, math.ceil(bound - 1e-6), stats, say,
+                               cg=cg if column_generation else None)
     return _finish(data, best, bound, t_start, first_s, stats)
 
 
@@ -465,16 +475,39 @@ def _neighbourhood(data: _Data, best: np.ndarray, kind: str, size: float, rng: r
 
 
 def _lns(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, rng: random.Random, seed: int,
-         bound: int, stats: dict, say: Callable[[str], None]) -> tuple[np.ndarray, int]:
+         bound: int, stats: dict, say: Callable[[str], None], cg=None) -> tuple[np.ndarray, int]:
     """Large-neighbourhood search: free some employees on some days (:func:`_neighbourhood`), solve that
     part with CP-SAT (one worker, a short limit) around the incumbent, keep improvements and equal-cost
     moves (to drift across plateaus). Each kind's size grows when its moves are solved to optimality
-    and shrinks when they time out."""
+    and shrinks when they time out. With column generation (``cg``) every other move is a *pool* move:
+    a few employees re-choose whole schedules among their columns (``ColumnGeneration.pool_move``)."""
     kinds = ["window", "agents", "cover", "weekends"]
     target = {k: 600.0 for k in kinds}
+    target["pool"] = 6.0                    # employees per pool move
     moves = improvements = 0
+
+    def accept(cand: np.ndarray, label: str) -> None:
+        nonlocal best, best_cost, improvements
+        cost = data.cost(cand)
+        if cost <= best_cost:
+            if cost < best_cost:
+                improvements += 1
+                say(f"{data.inst.name}: {label} move {moves} -> {cost} at {clock.elapsed():.1f} s")
+            best, best_cost = cand, cost
+
     while clock.left() > 0.05 and best_cost > bound:
-        kind = kinds[moves % len(kinds)]
+        if cg is not None and moves % 2:
+            k = max(2, min(data.n_agents, round(target["pool"])))
+            agents = rng.sample(range(data.n_agents), k)
+            t0 = clock.elapsed()
+            cand = cg.pool_move(best, agents, min(clock.left(), 1.0), seed + moves)
+            moves += 1
+            if cand is not None:
+                accept(cand, f"pool ({k} employees)")
+            fast = clock.elapsed() - t0 < 0.5
+            target["pool"] = min(target["pool"] * 1.1, 40.0) if fast else max(target["pool"] / 1.2, 2.0)
+            continue
+        kind = kinds[(moves // (2 if cg is not None else 1)) % len(kinds)]
         agents, days = _neighbourhood(data, best, kind, target[kind], rng)
         sub = build_curtois_model(data, agents=agents, days=days, base=best)
         sub.hint(best)
@@ -484,13 +517,7 @@ def _lns(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, rng: rando
         clock.charge(solver)
         moves += 1
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            cand = sub.extract(solver, best)
-            cost = data.cost(cand)
-            if cost <= best_cost:
-                if cost < best_cost:
-                    improvements += 1
-                    say(f"{data.inst.name}: {kind} move {moves} -> {cost} at {clock.elapsed():.1f} s")
-                best, best_cost = cand, cost
+            accept(sub.extract(solver, best), kind)
         if code == cp_model.OPTIMAL:
             target[kind] = min(target[kind] * 1.1, 50_000.0)
         else:
