@@ -310,3 +310,21 @@ def test_exact_allocation_costs_no_more_than_water_filling_and_keeps_within_capa
         assert (exact.served[q][~dem.open_mask] == 0).all()        # closed queues take no work
         done = exact.served[q].cumsum()
         assert (done <= dem.work.cumsum() + 1e-6).all()             # never more work than has arrived
+
+
+def test_first_night_of_the_horizon_is_reported_when_no_shift_can_cover_it():
+    # day shifts start at 07:00 and the night shift at 22:00: 00:00-07:00 of the first day belongs to a
+    # night shift of the day before the horizon, which the roster does not hold
+    roster, violations, _ = _solve()
+    rows = roster.soft_violations[roster.soft_violations["rule"] == "horizon_start"]
+    assert len(rows) == 1
+    scope = rows.iloc[0]["scope"]
+    assert "00:00-07:00 of Mon 2026-11-02" in scope and "no previous roster" in scope
+    assert rows.iloc[0]["amount"] > 0
+    cov = roster.coverage[(roster.coverage[C.QUEUE_OR_GROUP] == "voice")
+                          & (roster.coverage[C.INTERVAL_START] < pd.Timestamp("2026-11-02 07:00"))]
+    assert cov[C.SCHEDULED].sum() == 0
+    # a night shift starting at 00:00 covers it: nothing to report
+    night00 = make_scenario(shifts={"night": {"starts": ["00:00"]}})
+    roster, _, _ = _solve(night00)
+    assert (roster.soft_violations["rule"] == "horizon_start").sum() == 0

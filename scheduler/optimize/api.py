@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 # share of solver.time_limit_s per stage (deterministic mode uses exactly these; otherwise time a
 # stage leaves unused passes to the next)
-STAGE_SHARE = {"assignment": 0.4, "improve": 0.6}
+STAGE_SHARE = {"assignment": 0.3, "improve": 0.7}
 LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when at least this much of the time limit is left
 
 
@@ -128,7 +128,12 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
     gap = (objective - bound) / abs(objective) if objective else 0.0
     status = "OPTIMAL" if gap <= 1e-9 else "FEASIBLE"
     parts = extract(prob, plan, personal)
-    parts["soft_violations"] = pd.concat([parts["soft_violations"], _service_misses(prob, plan)], ignore_index=True)
+    boundary = horizon_start_gap(prob, plan, previous is not None and len(previous) > 0)
+    if len(boundary):
+        say(f"roster: {boundary.iloc[0]['scope']}")
+        log.warning("roster: %s", boundary.iloc[0]["scope"])
+    parts["soft_violations"] = pd.concat([parts["soft_violations"], _service_misses(prob, plan), boundary],
+                                         ignore_index=True)
     roster = Roster(
         assignments=parts["assignments"], breaks=parts["breaks"], allocation=parts["allocation"],
         coverage=parts["coverage"], status=status, objective=objective / OBJ_SCALE, best_bound=bound / OBJ_SCALE,
@@ -173,3 +178,32 @@ def _service_misses(prob, plan) -> pd.DataFrame:
                                  "scope": f"{q} {prob.days[int(d)]}: {int(m.sum())} intervals below requirement",
                                  "amount": float(short[m].sum() / CAP_SCALE * prob.interval_h), "cost": 0.0})
     return pd.DataFrame(rows, columns=["rule", "name", "agent_id", "scope", "amount", "cost"])
+
+
+def horizon_start_gap(prob, plan, has_previous: bool) -> pd.DataFrame:
+    """The first day's early intervals that no shift of the horizon can cover (they belong to night shifts
+    that started the day before), with the live volume and expected lost contacts there: one row, rule
+    ``horizon_start``, or none. The model counts no capacity from before the horizon (the previous
+    period's roster gives rest, consecutive days and weekly totals only), so the planner is told."""
+    first = min((s.start for s in prob.shifts), default=0)
+    if first <= 0:
+        return pd.DataFrame(columns=["rule", "name", "agent_id", "scope", "amount", "cost"])
+    volume = lost = 0.0
+    for dem in prob.live.values():
+        m = dem.t < first
+        if not m.any():
+            continue
+        volume += float(dem.volume[m].sum())
+        grid = np.arange(dem.lost.shape[1])
+        e = plan.served[dem.queue][dem.t[m]] / CAP_SCALE
+        lost += float(sum(np.interp(x, grid, row) for x, row in zip(e, dem.lost[m])))
+    if volume <= 0:
+        return pd.DataFrame(columns=["rule", "name", "agent_id", "scope", "amount", "cost"])
+    span = f"00:00-{prob.label_t(first)[-5:]} of {prob.label_day(0)}"
+    why = ("the previous period's roster is used for rest and weekly rules only, not for coverage" if has_previous
+           else "no previous roster was given")
+    scope = (f"{span} can only be covered by night shifts that started the day before the horizon ({why}): "
+             f"{volume:,.0f} contacts expected there, {lost:,.0f} counted as lost; start the horizon a day "
+             f"earlier, or read that night's coverage from the previous period")
+    return pd.DataFrame([{"rule": "horizon_start", "name": f"horizon_start[{prob.label_day(0)}]", "agent_id": "",
+                          "scope": scope, "amount": lost, "cost": 0.0}])

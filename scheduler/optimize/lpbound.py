@@ -114,13 +114,11 @@ def day_lp_bound(prob: RosterProblem, time_limit_s: float = 60.0) -> float | Non
 
 def _day(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, d: int, time_s: float) -> float | None:
     sc = prob.scenario
-    w_ = sc.weights
     per_day = prob.per_day
     T = prob.horizon_intervals
     t0, t1 = d * per_day, (d + 1) * per_day
     lp = _LP()
     const = 0.0
-    over_w = w_.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
     # ---- shifts: of day d, and of day d-1 that reach into day d ------------------------------------
     cover: dict[tuple[int, int], list] = defaultdict(list)        # (pool, t) -> [(x, eff)]
     day_units: dict[int, list] = defaultdict(list)                 # pool -> [(x, units within the day)]
@@ -181,15 +179,47 @@ def _day(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dic
             lp.row([(x, 1.0) for x in xs], hi=float(spec.max_agents))
     served: dict[tuple[str, int], list] = defaultdict(list)
     for (g, t), caps in group_cap.items():
-        parts = []
-        for q in g:
-            if q in prob.deferred and not prob.deferred[q].open_mask[t]:
-                continue                      # a closed deferred queue takes no work
-            a = lp.var(cost=0.0)
-            parts.append(a)
-            served[(q, t)].append(a)
+        parts = split_capacity(lp, prob, g, t, served)
         lp.row([(a, 1.0) for a in parts] + [(c, -1.0) for c in caps], hi=0.0)
-    # ---- live queues: lost-contact segments ---------------------------------------------------------------
+    const += add_service_terms(lp, prob, served, t0, min(t1, T), _rho(prob, fluid, alpha, week_of_day, None, d))
+    value = lp.solve(time_s)
+    if value is None:
+        return None
+    return value + const
+
+
+def _rho(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, q: str | None, d: int):
+    """Price of one unit of backlog carried between days: the cheapest capacity serving the queue in any week
+    (one price for every boundary, so carrying backlog through a day never pays by itself). ``q=None``: a
+    function of the queue."""
+    if q is None:
+        return lambda queue: _rho(prob, fluid, alpha, week_of_day, queue, d)
+    return min((a * fluid.rate[p] / fluid.units[p] for p in fluid.servers[q] for a in alpha), default=0.0)
+
+
+def split_capacity(lp: _LP, prob: RosterProblem, group: tuple[str, ...], t: int, served: dict) -> list[int]:
+    """Variables for the capacity group's share on each of its queues at ``t`` (a closed deferred queue
+    takes none), appended to ``served[(queue, t)]``; returns them."""
+    parts = []
+    for q in group:
+        if q in prob.deferred and not prob.deferred[q].open_mask[t]:
+            continue
+        a = lp.var(cost=0.0)
+        parts.append(a)
+        served[(q, t)].append(a)
+    return parts
+
+
+def add_service_terms(lp: _LP, prob: RosterProblem, served: dict, t0: int, t1: int, rho) -> float:
+    """Lost contacts and deferred work of intervals ``t0..t1-1`` given the LP's served capacity
+    ``served[(queue, t)]`` (variables): the convex lost-contact segments with the over-staffing price, and
+    each deferred queue's backlog with its due checks; the backlog carried in from before ``t0`` is
+    priced at ``-rho(queue)`` and the one left at ``t1`` (unless the horizon ends) at ``+rho(queue)``
+    (the Lagrangian price of the balance between windows). Returns the constant term (objective units)."""
+    w_ = prob.scenario.weights
+    T = prob.horizon_intervals
+    over_w = w_.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
+    const = 0.0
     for q, dem in prob.live.items():
         for k in np.flatnonzero((dem.t >= t0) & (dem.t < t1)):
             t = int(dem.t[k])
@@ -199,49 +229,32 @@ def _day(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dic
             if not parts:
                 continue
             req = dem.required[k] * CAP_SCALE
-            segs = []
-            at = 0.0
+            segs, at = [], 0.0
             for length, slope in zip(seg.lengths, seg.slopes):
                 length = float(length) if length >= 0 else np.inf
-                over = over_w if at >= req else 0.0
-                segs.append(lp.var(cost=w_.lost_contact * slope * OBJ_SCALE + over, ub=length))
+                cost = w_.lost_contact * slope * OBJ_SCALE + (over_w if at >= req else 0.0)
+                if cost < 0:                      # a segment that cannot lower the cost stays empty
+                    segs.append(lp.var(cost=cost, ub=length))
                 at += length
             lp.row([(sv, 1.0) for sv in segs] + [(a, -1.0) for a in parts], hi=0.0)
-    # ---- deferred queues: backlog inside the day, the carried backlog priced -------------------------------
     late_w = w_.late_work_hour * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
-    wk = week_of_day[d]
     for q, dem in prob.deferred.items():
-        # the multiplier of the balance between day d-1 and day d (0 into the last day: its backlog is free to
-        # keep, so a price would only reward claiming one)
-        rho = _rho(prob, fluid, alpha, week_of_day, q, d)
-        before = float(dem.work[:t0].sum())
-        b_in = lp.var(cost=-rho, ub=before) if d > 0 else None
-        prev = b_in
+        price = rho(q)
+        prev = lp.var(cost=-price, ub=float(dem.work[:t0].sum())) if t0 > 0 else None
         arrived = np.concatenate([[0.0], np.cumsum(dem.work)])
         due = dict(dem.due)
-        for t in range(t0, min(t1, T)):
-            parts = served.get((q, t), [])
-            b = lp.var(cost=rho if t == min(t1, T) - 1 and t1 < T else 0.0)
-            terms = [(b, 1.0)] + [(a, 1.0) for a in parts]
+        for t in range(t0, t1):
+            b = lp.var(cost=price if t == t1 - 1 and t1 < T else 0.0)
+            terms = [(b, 1.0)] + [(a, 1.0) for a in served.get((q, t), [])]
             if prev is not None:
                 terms.append((prev, -1.0))
             lp.row(terms, lo=float(dem.work[t]), hi=float(dem.work[t]))
             if t in due:
                 # work newer than the due cohort, wherever the backlog came from
-                allowed = float(arrived[t + 1] - arrived[due[t] + 1])
                 od = lp.var(cost=late_w)
-                lp.row([(od, 1.0), (b, -1.0)], lo=-allowed)
+                lp.row([(od, 1.0), (b, -1.0)], lo=-float(arrived[t + 1] - arrived[due[t] + 1]))
             prev = b
-    value = lp.solve(time_s)
-    if value is None:
-        return None
-    return value + const
-
-
-def _rho(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, q: str, d: int) -> float:
-    """Price of one unit of backlog carried between days: the cheapest capacity serving q in any week
-    (one price for every boundary, so carrying backlog through a day never pays by itself)."""
-    return min((a * fluid.rate[p] / fluid.units[p] for p in fluid.servers[q] for a in alpha), default=0.0)
+    return const
 
 
 def reduced_cost(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, pool, s_idx: int, week: int) -> float:

@@ -34,8 +34,8 @@ import numpy as np
 
 from scheduler.optimize.bound import ALPHAS, _Fluid
 from scheduler.optimize.limits import week_limits
-from scheduler.optimize.lpbound import _LP, _day, _rho, fluid_avail, reduced_cost
-from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem, Week
+from scheduler.optimize.lpbound import _LP, _day, _rho, add_service_terms, fluid_avail, reduced_cost, split_capacity
+from scheduler.optimize.problem import OBJ_SCALE, RosterProblem, Week
 
 log = logging.getLogger(__name__)
 
@@ -90,21 +90,19 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     return LPBound(float(part.sum()), upgraded, wall)
 
 
-WEEK_LP_MIN_S = 12.0     # a whole week's LP is tried only with at least this much time left (11.11: 15-20 s)
+WEEK_LP_MIN_S = 8.0      # a whole week's LP is tried only with at least this much time left (11.11: 10-20 s)
 
 
 def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, week: Week,
           time_s: float) -> float | None:
     """The week's LP optimum plus its constant terms (objective units), or None when not solved in time."""
     sc = prob.scenario
-    w_ = sc.weights
     per_day = prob.per_day
     T = prob.horizon_intervals
     first, last = week.days[0], week.days[-1]
     t0, t1 = first * per_day, min((last + 1) * per_day, T)
     lp = _LP()
     const = 0.0
-    over_w = w_.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
     # capacity is pooled per capacity group (servable queue set): the per-pool limits summed
     cover: dict[tuple, list] = defaultdict(list)          # (group, t) -> [(x, eff)]
     day_units: dict[tuple, list] = defaultdict(list)      # (group, day) -> [(x, units inside the day)]
@@ -161,70 +159,23 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
             lp.row(minute_terms, lo=min(lo, hi), hi=hi)
             if night_terms:
                 lp.row(night_terms, hi=float(sum(lm.max_nights for lm in lims)))
-    # ---- capacity per group and interval, per group-day, allocation over the group's queues -------------
-    group_cap: dict[tuple[tuple[str, ...], int], list] = defaultdict(list)
+    # ---- capacity per group and interval (allocated over its queues), per group-day ---------------------
+    served: dict[tuple[str, int], list] = defaultdict(list)
     for (g, dd), units in day_units.items():
-        caps = []
+        day_parts = []
         for t in range(dd * per_day, min((dd + 1) * per_day, T)):
             terms = cover.get((g, t))
             if not terms:
                 continue
-            c = lp.var(cost=0.0)
-            lp.row([(c, 1.0)] + [(x, -e) for x, e in terms], hi=0.0)
-            caps.append(c)
-            group_cap[(g, t)].append(c)
-        if caps:
-            lp.row([(c, 1.0) for c in caps] + [(x, -u) for x, u in units], hi=0.0)
+            parts = split_capacity(lp, prob, g, t, served)
+            lp.row([(a, 1.0) for a in parts] + [(x, -e) for x, e in terms], hi=0.0)
+            day_parts.extend(parts)
+        if day_parts:
+            lp.row([(a, 1.0) for a in day_parts] + [(x, -u) for x, u in units], hi=0.0)
     for (team, t), vs in onshift_team.items():
         spec = sc.teams[team]
         if spec.max_agents is not None:
             lp.row([(x, 1.0) for x in vs], hi=float(spec.max_agents))
-    served: dict[tuple[str, int], list] = defaultdict(list)
-    for (g, t), caps in group_cap.items():
-        parts = []
-        for q in g:
-            if q in prob.deferred and not prob.deferred[q].open_mask[t]:
-                continue                      # a closed deferred queue takes no work
-            a = lp.var(cost=0.0)
-            parts.append(a)
-            served[(q, t)].append(a)
-        lp.row([(a, 1.0) for a in parts] + [(c, -1.0) for c in caps], hi=0.0)
-    # ---- live queues: lost-contact segments -------------------------------------------------------------
-    for q, dem in prob.live.items():
-        for k in np.flatnonzero((dem.t >= t0) & (dem.t < t1)):
-            t = int(dem.t[k])
-            seg = dem.segments[k]
-            const += w_.lost_contact * seg.lost0 * OBJ_SCALE
-            parts = served.get((q, t))
-            if not parts:
-                continue
-            req = dem.required[k] * CAP_SCALE
-            segs, at = [], 0.0
-            for length, slope in zip(seg.lengths, seg.slopes):
-                length = float(length) if length >= 0 else np.inf
-                over = over_w if at >= req else 0.0
-                segs.append(lp.var(cost=w_.lost_contact * slope * OBJ_SCALE + over, ub=length))
-                at += length
-            lp.row([(sv, 1.0) for sv in segs] + [(a, -1.0) for a in parts], hi=0.0)
-    # ---- deferred queues: backlog inside the week, the carried backlog priced -----------------------------
-    late_w = w_.late_work_hour * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
-    for q, dem in prob.deferred.items():
-        rho = _rho(prob, fluid, alpha, week_of_day, q, first)
-        before = float(dem.work[:t0].sum())
-        prev = lp.var(cost=-rho, ub=before) if first > 0 else None
-        arrived = np.concatenate([[0.0], np.cumsum(dem.work)])
-        due = dict(dem.due)
-        for t in range(t0, t1):
-            parts = served.get((q, t), [])
-            b = lp.var(cost=rho if t == t1 - 1 and t1 < T else 0.0)
-            terms = [(b, 1.0)] + [(a, 1.0) for a in parts]
-            if prev is not None:
-                terms.append((prev, -1.0))
-            lp.row(terms, lo=float(dem.work[t]), hi=float(dem.work[t]))
-            if t in due:
-                allowed = float(arrived[t + 1] - arrived[due[t] + 1])
-                od = lp.var(cost=late_w)
-                lp.row([(od, 1.0), (b, -1.0)], lo=-allowed)
-            prev = b
+    const += add_service_terms(lp, prob, served, t0, t1, _rho(prob, fluid, alpha, week_of_day, None, first))
     value = lp.solve(time_s)
     return None if value is None else value + const
