@@ -211,7 +211,9 @@ def assign_agents(prob: RosterProblem, counts: dict[tuple[int, int, int], int], 
                 dom = fixed.proto.variables[lit.index].domain
                 dom.clear()
                 dom.extend([val, val])
-    start = run(fixed, spec, min(5.0, budget_s / 4), label="assignment (constructive)", scale=OBJ_SCALE,
+    # every choice is fixed, so this stops at its first solution; it may use the whole budget (under load
+    # building and presolving 28 days takes several seconds), since without it there is no roster at all
+    start = run(fixed, spec, budget_s, label="assignment (constructive)", scale=OBJ_SCALE,
                 params={"relative_gap_limit": 0.01})
 
     def read(outcome: SolveOutcome):
