@@ -25,6 +25,7 @@ from scheduler.optimize.curtois_dp import LinePricer
 
 SMOOTHING = 0.0      # weight of the best-bound duals in the pricing duals (0: plain column generation;
                      # 0.5 on Instance8: 31 rounds instead of 33 but a smaller pool and a worse dive)
+CP_PRICING_MAX_DAYS = 42   # CP-SAT pricing fallback up to this horizon (Instance18, 84 days: > 20 s a line)
 SCALE = 100_000       # reduced costs are scaled to integers for CP-SAT (bound error ≤ 0.5/SCALE a Boolean)
 
 
@@ -147,7 +148,9 @@ class ColumnGeneration:
 
         The dynamic program (:mod:`scheduler.optimize.curtois_dp`) prices exactly when its best schedule
         keeps the per-type maxima; otherwise (or when the program would be too large) CP-SAT prices the
-        rule-engine model of the employee, and the program's value still bounds it from below. With
+        rule-engine model of the employee, and the program's value still bounds it from below; on
+        horizons longer than ``CP_PRICING_MAX_DAYS`` the program's schedules that keep the maxima (its
+        Lagrangian rounds) are used instead, since CP-SAT is too slow there. With
         ``early_stop_s`` the CP-SAT search stops once that long has passed and a schedule of negative
         reduced cost (below ``mu``) is in hand."""
         line = self._line_pricer(a)
@@ -155,7 +158,7 @@ class ColumnGeneration:
         if line is not None:
             value, pats, exact = line.price(pi)
             self.dp_calls += 1
-            if exact or not pats:
+            if exact or value == math.inf or (pats and self.h > CP_PRICING_MAX_DAYS):
                 return value, pats[::-1]          # best last, as CP-SAT's callback order
             dp_bound = value
             self.dp_inexact += 1
@@ -328,8 +331,8 @@ class ColumnGeneration:
             line = self._line_pricer(a)
             if line is not None:
                 pi = np.where(n < data.req, data.w_under, -data.w_over).astype(float) * data.has_cover
-                _, pats, exact = line.price(pi, n_best=2)
-                for pat in pats if exact else ():
+                _, pats, _ = line.price(pi, n_best=2)
+                for pat in pats:
                     self.add_column(a, pat)
         m = cp_model.CpModel()
         pick: dict[int, list] = {}
@@ -369,8 +372,8 @@ class ColumnGeneration:
     def polish(self, roster: np.ndarray, time_left: Callable[[], float]) -> tuple[np.ndarray, int]:
         """Best responses: each employee in turn takes its best schedule given everyone else's (the
         dynamic program with the marginal cover prices: a missing employee on a (day, shift) earns its
-        under weight, an extra one costs its over weight) — exact, so the roster never gets worse —
-        until a whole round changes nothing. Employees the program cannot price exactly keep theirs.
+        under weight, an extra one costs its over weight) — a schedule is taken only when strictly better, so the roster never gets worse —
+        until a whole round changes nothing. A schedule is taken only when it is strictly better.
         Returns (roster, number of schedules changed)."""
         data = self.data
         roster = roster.copy()
@@ -385,10 +388,12 @@ class ColumnGeneration:
                 worked = own >= 0
                 n[days[worked], own[worked]] -= 1
                 pi = np.where(n < data.req, data.w_under, -data.w_over).astype(float) * data.has_cover
-                value, pats, exact = line.price(pi, n_best=1)
-                if exact and pats:
+                _, pats, _ = line.price(pi, n_best=1)
+                if pats:
                     cur = self.pattern_cost(a, own) - float(pi[days[worked], own[worked]].sum())
-                    if value < cur - 1e-9 and not np.array_equal(pats[0], own):
+                    p = pats[0]
+                    value = self.pattern_cost(a, p) - float(pi[days[p >= 0], p[p >= 0]].sum())
+                    if value < cur - 1e-9 and not np.array_equal(p, own):
                         roster[a] = pats[0]
                         changed += 1
                         stable = -1

@@ -28,7 +28,8 @@ from functools import reduce
 import numpy as np
 
 INF = math.inf
-MAX_CELLS = 40_000_000      # days × states × resource cells above which the program is not used
+MAX_CELLS = 100_000_000     # days × states × resource cells above which the program is not used
+F64_CELLS = 40_000_000      # above this the value arrays are float32 (memory: 4 bytes a cell)
 TRACK_CELLS = 4_000_000     # a shift type's count becomes a resource while the cells stay below this
 
 
@@ -147,23 +148,54 @@ class LinePricer:
                                 for (j, s, dw), src in groups.items()]
         return self._trans[key]
 
-    def price(self, pi: np.ndarray, *, n_best: int = 3) -> tuple[float, list[np.ndarray], bool]:
-        """(least reduced cost before the convexity dual, up to ``n_best`` schedules of least cost ending in
-        different (weekends, minutes) states, whether the best keeps the per-type maxima: the value is then
-        the pricing problem's exact optimum, otherwise a lower bound). ``pi``: dual per (day, shift).
-        Value ``inf`` and no schedule when the employee has none."""
+    def price(self, pi: np.ndarray, *, n_best: int = 3, rounds: int = 6
+              ) -> tuple[float, list[np.ndarray], bool]:
+        """(a lower bound of the least reduced cost before the convexity dual, up to ``n_best`` schedules
+        that keep every rule, whether the bound is exact: the best schedule's own cost). ``pi``: dual per
+        (day, shift). Value ``inf`` and no schedule when the employee has none.
+
+        When the best schedule breaks a relaxed per-type maximum, up to ``rounds`` more programs run with
+        a Lagrangian price on each shift type worked too often (subgradient steps); each gives the lower
+        bound value − Σ price × maximum, and the schedules that keep the maxima are returned (none if
+        none was found: the caller prices otherwise)."""
+        prices = np.zeros(self.S + 1)
+        bound, found, exact = -INF, [], False
+        for _ in range(rounds + 1):
+            value, pats = self._solve(pi, prices, n_best)
+            if not pats:
+                return (INF, [], True) if not prices.any() else (bound, found, False)
+            lagr = value - sum(prices[s] * self.max_shifts[s] for s in range(self.S))
+            bound = max(bound, lagr)
+            ok = [p for p in pats if self.keeps_maxima(p)]
+            found += ok
+            if ok and ok[0] is pats[0] and not prices.any():
+                return value, ok, True
+            counts = np.bincount(pats[0][pats[0] >= 0], minlength=self.S)
+            over = [s for s in range(self.S) if counts[s] > self.max_shifts[s]]
+            if not over:
+                break
+            unit = max(1.0, abs(value) / max(1, self.h))     # about one day's worth of reduced cost
+            for s in range(self.S):           # projected subgradient step, relative excess, capped
+                excess = (counts[s] - self.max_shifts[s]) / max(1, self.max_shifts[s])
+                prices[s] = max(0.0, prices[s] + unit * min(1.0, 0.5 * excess))
+        return bound, found[:n_best], False
+
+    def _solve(self, pi: np.ndarray, prices: np.ndarray, n_best: int) -> tuple[float, list[np.ndarray]]:
+        """The program with cost ``prices[s]`` added to each shift ``s`` worked: (its optimum, up to
+        ``n_best`` schedules of least cost ending in different resource states)."""
         h, caps = self.h, self.caps
         n = len(self.states)
         shape = (n,) + tuple(c + 1 for c in caps)
         cost = self.req_cost.copy()
-        cost[:, :self.S] -= pi[:, :self.S]
+        cost[:, :self.S] -= pi[:, :self.S] - prices[:self.S]
+        dtype = np.float64 if self.cells <= F64_CELLS else np.float32
         values = []
-        prev = np.full(shape, INF)
+        prev = np.full(shape, INF, dtype=dtype)
         prev[(self.index["off", self.omin],) + (0,) * len(caps)] = 0.0
         slices: dict[tuple[int, int], tuple] = {}
         for d in range(h):
-            cur = np.full(shape, INF)
-            c_d = cost[d]
+            cur = np.full(shape, INF, dtype=dtype)
+            c_d = cost[d].astype(dtype)
             mins: dict[bytes, np.ndarray] = {}
             for j, s, dw, src_states in self._groups(d):
                 sl = slices.get((s, dw))
@@ -189,9 +221,11 @@ class LinePricer:
         final[:, :, :min(self.min_units, self.M + 1)] = INF
         flat = final.ravel()
         if not np.isfinite(flat).any():
-            return INF, [], True
+            return INF, []
         order = np.argsort(flat, kind="stable")
         best = float(flat[order[0]])
+        if dtype == np.float32:             # rounding: keep the value a lower bound
+            best -= 1e-5 * (abs(best) + 1.0)
         pats: list[np.ndarray] = []
         seen_ends: set[tuple[int, ...]] = set()
         for pos in order[: 50 * n_best]:
@@ -202,8 +236,7 @@ class LinePricer:
                 continue
             seen_ends.add(tuple(res))
             pats.append(self._backtrack(values, cost, i, res))
-        exact = self.keeps_maxima(pats[0])
-        return best, pats, exact
+        return best, pats
 
     def keeps_maxima(self, pat: np.ndarray) -> bool:
         counts = np.bincount(pat[pat >= 0], minlength=self.S)
@@ -229,7 +262,7 @@ class LinePricer:
                 gap = abs(before + cost[d, s] - target)
                 if best is None or gap < best[0]:
                     best = (gap, fi, s, before_res)
-                    if gap <= 1e-9 * max(1.0, abs(target)):
+                    if gap <= (1e-9 if values[d].dtype == np.float64 else 1e-6) * max(1.0, abs(target)):
                         break
             _, i, s, before_res = best
             pat[d] = s
