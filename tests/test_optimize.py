@@ -328,3 +328,29 @@ def test_first_night_of_the_horizon_is_reported_when_no_shift_can_cover_it():
     night00 = make_scenario(shifts={"night": {"starts": ["00:00"]}})
     roster, _, _ = _solve(night00)
     assert (roster.soft_violations["rule"] == "horizon_start").sum() == 0
+
+
+def test_the_assignment_stage_keeps_time_when_the_count_stage_overruns_its_share(monkeypatch):
+    # service-goal mode runs the count stage many times; on 11.11 at 60 s it overran the assignment stage's
+    # planned end and the constructive roster got 0.1 s: "no named roster". The stage keeps a floor.
+    import time as _time
+
+    from scheduler.optimize import api
+
+    budgets = []
+    real_counts, real_assign = api.service_goal_counts, api.assign_agents
+
+    def slow_counts(prob):
+        _time.sleep(3.5)                      # past the assignment stage's planned end (0.3 x 10 s)
+        return real_counts(prob)
+
+    def recording_assign(prob, counts, spec, budget_s, *args, **kw):
+        budgets.append(budget_s)
+        return real_assign(prob, counts, spec, budget_s, *args, **kw)
+
+    monkeypatch.setattr(api, "service_goal_counts", slow_counts)
+    monkeypatch.setattr(api, "assign_agents", recording_assign)
+    scenario = make_scenario(queues={"voice": {"sla": {"daily_target": 0.7}}}, solver={"time_limit_s": 10})
+    roster, violations, _ = _solve(scenario)
+    assert _hard(violations) == [] and len(roster.assignments) > 0
+    assert budgets and min(budgets) >= api.MIN_ASSIGNMENT_S

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 # share of solver.time_limit_s per stage (deterministic mode uses exactly these; otherwise time a
 # stage leaves unused passes to the next)
 STAGE_SHARE = {"assignment": 0.3, "improve": 0.7}
+MIN_ASSIGNMENT_S = 5.0       # the named assignment gets at least this even when earlier stages overran
 LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when at least this much of the time limit is left
 
 
@@ -62,7 +63,7 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
             return STAGE_SHARE[stage] * limit
         names = list(STAGE_SHARE)
         planned_end = limit * sum(STAGE_SHARE[k] for k in names[: names.index(stage) + 1])
-        return max(0.5, planned_end - (time.perf_counter() - t0))
+        return max(min(MIN_ASSIGNMENT_S, limit), planned_end - (time.perf_counter() - t0))
 
     stages: list[StageReport] = []
     say(f"roster: {len(prob.agents)} agents in {len(prob.pools)} pools, {prob.n_days} days, {len(prob.shifts)} shift types")
