@@ -211,6 +211,10 @@ class Queue(_Strict):
         default=None, description="a contact waiting this long may pass to the overflow team"
     )
     forecast_model: str | None = None
+    late_work_hour: NonNegFloat | None = Field(
+        default=None, description="deferred queues: cost of one hour of this queue's work past its deadline, per "
+        "hour late (default: weights.late_work_hour); raise it where the deadline is a promise (major complaints)",
+    )
     lagged_load: bool = Field(
         default=True,
         description="staff live queues on the lagged offered load (contacts in progress) rather than each "
@@ -230,6 +234,13 @@ class Queue(_Strict):
     @property
     def is_live(self) -> bool:
         return not self.sla.is_deferred
+
+    @model_validator(mode="after")
+    def _late_work_only_deferred(self) -> "Queue":
+        if self.late_work_hour is not None and not self.sla.is_deferred:
+            raise ValueError("late_work_hour applies to deferred queues (sla.resolve_within_h); "
+                             "a live queue's shortfall is priced by weights.lost_contact")
+        return self
 
 
 class Shrinkage(_Strict):
@@ -554,6 +565,11 @@ class Scenario(_Strict):
     @property
     def intervals_per_day(self) -> int:
         return 1440 // self.interval_min
+
+    def late_work_hour_for(self, queue: str) -> float:
+        """Cost of one work-hour of ``queue`` one hour past its deadline (the queue's own, else the weight)."""
+        own = self.queues[queue].late_work_hour
+        return self.weights.late_work_hour if own is None else own
 
     def shrinkage_for(self, team: str, minute_of_day: int) -> float:
         """Shrinkage that applies to ``team`` at ``minute_of_day`` (by_hour wins over by_team over default)."""

@@ -354,3 +354,38 @@ def test_the_assignment_stage_keeps_time_when_the_count_stage_overruns_its_share
     roster, violations, _ = _solve(scenario)
     assert _hard(violations) == [] and len(roster.assignments) > 0
     assert budgets and min(budgets) >= api.MIN_ASSIGNMENT_S
+
+
+def test_a_queue_late_work_price_buys_night_cover_for_an_urgent_deferred_queue():
+    """Major complaints (2-hour deadline, 24 h) arrive also at night, a few a night; only tier-2 may take them.
+    The queue's own ``late_work_hour`` prices its late work: free, the plan leaves the night's complaints for
+    the morning; priced high, it puts tier-2 on night shifts and the late work falls."""
+    changes = dict(
+        queues={"complaints": {"channel": "complaint", "aht_s": 1500, "sla": {"resolve_within_h": 2},
+                               "hours": "00:00-24:00", "teams": ["tier2"]}},
+        teams={"tier2": {"cost_per_hour": 45, "night_premium": 0.3}},
+        shifts={"day": {"teams": ["tier1", "tier2"]}, "night": {"teams": ["night", "tier2"]}},
+    )
+    agents = pd.concat([make_agents(), make_agents([{"agent_id": f"T{i}", "team": "tier2", "skills": ("complaints",),
+                                                     "night_ok": True} for i in range(1, 5)])], ignore_index=True)
+
+    def run(price):
+        queue = dict(changes["queues"]["complaints"], late_work_hour=price)
+        sc = make_scenario(**{**changes, "queues": {"complaints": queue}})
+        volumes = standard_volumes(sc)
+        hour = np.arange(sc.horizon.days * 48) % 48 / 2
+        volumes["complaints"] = np.where((hour >= 7) & (hour < 22), 1.0, 0.05)  # 2 an hour by day, 0.1 at night
+        roster, violations, _ = _solve(sc, agents, volumes)
+        assert _hard(violations) == []
+        assert sc.late_work_hour_for("complaints") == price and sc.late_work_hour_for("email") == 50
+        t2 = roster.assignments[roster.assignments[C.TEAM] == "tier2"]
+        return roster, int(t2[C.SHIFT].str.startswith("N").sum())
+
+    _, nights_free = run(0.0)
+    _, nights_priced = run(5000.0)
+    assert nights_priced >= nights_free + 3                  # measured: 0 and 6 of 7 nights
+
+
+def test_late_work_hour_is_for_deferred_queues_only():
+    with pytest.raises(ScenarioError, match="late_work_hour applies to deferred queues"):
+        make_scenario(queues={"voice": {"late_work_hour": 100}})

@@ -132,8 +132,8 @@ class _Fluid:
                 out[self.week_of_t[t]] -= net * take
                 left -= take
                 left_q[q] -= take
-        late_w = w_.late_work_hour * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
         for q, dem in prob.deferred.items():
+            late_w = prob.scenario.late_work_hour_for(q) * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
             last_due = max((last for _, last in dem.due), default=-1)
             for t in np.flatnonzero(dem.work > 0):
                 if t > last_due:

@@ -237,8 +237,8 @@ def add_service_terms(lp: _LP, prob: RosterProblem, served: dict, t0: int, t1: i
                     segs.append(lp.var(cost=cost, ub=length))
                 at += length
             lp.row([(sv, 1.0) for sv in segs] + [(a, -1.0) for a in parts], hi=0.0)
-    late_w = w_.late_work_hour * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
     for q, dem in prob.deferred.items():
+        late_w = prob.scenario.late_work_hour_for(q) * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
         price = rho(q)
         prev = lp.var(cost=-price, ub=float(dem.work[:t0].sum())) if t0 > 0 else None
         arrived = np.concatenate([[0.0], np.cumsum(dem.work)])

@@ -224,10 +224,10 @@ def build_coverage(model: cp_model.CpModel, prob: RosterProblem, v: RosterVars, 
                     if ct is not None and g is not None:
                         ct.only_enforce_if(g)
     # ---- deferred queues: backlog with deadlines -------------------------------------------------------
-    late_w = max(1, int(round(w.late_work_hour * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE))) \
-        if w.late_work_hour > 0 else 0
     idle_w = int(round(over_w))
     for q, dem in prob.deferred.items():
+        price = prob.scenario.late_work_hour_for(q)
+        late_w = max(1, int(round(price * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE))) if price > 0 else 0
         arrived = np.concatenate([[0], np.cumsum(dem.work)])      # arrived[t+1] = work up to and including t
         total = int(arrived[-1])
         if total == 0:

@@ -271,8 +271,8 @@ def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: 
     total_served = sum(float(s.sum()) for s in served.values())
     terms["overstaffing"] += over_w * max(0.0, total_cap - total_served)
     # late deferred work: overdue at each due check, per work-hour and hour
-    late_w = w.late_work_hour * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
     for q, dem in prob.deferred.items():
+        late_w = prob.scenario.late_work_hour_for(q) * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
         arrived = np.concatenate([[0.0], np.cumsum(dem.work)])
         for u, last in dem.due:
             allowed = arrived[u + 1] - arrived[last + 1]
@@ -319,7 +319,6 @@ def allocate_lp(prob: RosterProblem, capacity: dict[tuple[str, ...], np.ndarray]
 def _allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int, carried: dict):
     sc = prob.scenario
     over_w = sc.weights.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
-    late_w = sc.weights.late_work_hour * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
     lp = _LP()
     avars: list[tuple[tuple, str, int, int]] = []
     by_qt: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -356,6 +355,7 @@ def _allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int, carr
             lp.row([(j, 1.0) for j in parts] + [(s, -1.0) for s in segs], lo=0.0, hi=0.0)
     bvars: dict[str, list[int]] = {}
     for q, dem in prob.deferred.items():
+        late_w = sc.late_work_hour_for(q) * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
         arrived = np.concatenate([[0.0], np.cumsum(dem.work)])
         due = dict(dem.due)
         prev, bs = None, []

@@ -508,7 +508,7 @@ def deferred_value(prob: "RosterProblem", queue: str) -> float:
     when planned stays late for about a deadline's length, at ``late_work_hour`` per work-hour and hour."""
     sc = prob.scenario
     hours = sc.queues[queue].sla.resolve_within_h or 1.0
-    return sc.weights.late_work_hour * max(hours, 1.0) * prob.interval_h * OBJ_SCALE / CAP_SCALE
+    return sc.late_work_hour_for(queue) * max(hours, 1.0) * prob.interval_h * OBJ_SCALE / CAP_SCALE
 
 
 def could_work(prob: "RosterProblem", agent: AgentInfo) -> np.ndarray:

@@ -281,9 +281,9 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
         ``reserve_queues``. Dynamic (``order`` None): live contacts of its *own* queues (its team is the
         queue's first team), deferred items of its own queues (reserve: its own live queues), live contacts
         of queues it helps on, deferred items of those (reserve: all its live queues). Plan: each queue of
-        ``order`` in turn (deferred queues planned in a row as one step, earliest deadline first; reserve:
-        the live queues planned above), then its other live queues, then its other deferred queues
-        (reserve: all its live queues)."""
+        ``order`` in turn, where the first planned deferred queue brings all the agent's deferred queues in
+        as one step (earliest deadline first; reserve: the live queues planned above), then its other live
+        queues."""
         rank = None if order is None else {q: i for i, q in enumerate(order)}
         # routing "primary" (a diagnostic): an agent with a planned queue serves nothing else
         only = set(order[:1]) if (primary_only and order) else None
@@ -334,19 +334,19 @@ def run_replication(inp: SimInputs, rng: np.random.Generator, *, overflow_mode: 
             def_res = {**{q: own_lq for q in own_def}, **{q: lq for q in help_def}}
         else:
             steps, def_res, above = [], {}, []
+            # deferred work planned at all is one activity: the agent takes the item due first among all its
+            # deferred queues (a specialist planned on normal complaints picks up an urgent major one)
+            pooled = [qi for qi in deferred_qs if only is None or qi in only]
             for qi in order:
                 if only is not None and qi not in only:
                     continue
                 if q_live[qi]:
                     steps.append((True, [live_entry[qi]], []))
                     above.append(qi)
-                elif steps and not steps[-1][0] and steps[-1][2] == above:
-                    steps[-1][1].append(qi)      # deferred queues planned in a row: earliest deadline first
-                    def_res[qi] = list(above)
-                else:
-                    steps.append((False, [qi], list(above)))
-                    def_res[qi] = list(above)
-            rest_def = [qi for qi in deferred_qs if qi not in rank]
+                elif not any(qi in step[1] for step in steps if not step[0]):
+                    steps.append((False, list(pooled), list(above)))
+                    def_res.update({q: list(above) for q in pooled})
+            rest_def = [qi for qi in deferred_qs if qi not in def_res]
             steps += [(True, [live_entry[qi] for qi in lq if qi not in rank], []), (False, rest_def, lq)]
             def_res.update({q: lq for q in rest_def})
         return dl, pdicts, ch, lq, [s for s in steps if s[1]], def_res, lim
