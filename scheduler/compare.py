@@ -177,6 +177,11 @@ def plan_metrics(p: PlanOutputs) -> dict[str, float | int | str | None]:
     out["worst day SL (simulated)"] = worst_sim
     out["SL over horizon (expected)"] = vol_sl
     out["SL over horizon (simulated)"] = sim_sl
+    overall = {r.get("queue"): r for r in ((s.get("simulation") or {}).get("overall") or [])}
+    for q, spec in p.scenario.queues.items():
+        if spec.sla.is_deferred:
+            share = (overall.get(q) or {}).get("past_deadline_share")
+            out[f"{q} past {spec.sla.resolve_within_h:g} h deadline (simulated)"] = share
     out["hard violations"] = s.get("hard_violations")
     return out
 
@@ -409,7 +414,7 @@ def plot_cost_breakdown(plans: list[PlanOutputs], path: Path) -> None:
 
 
 def _is_share(metric: str) -> bool:
-    return "SL" in metric or metric == "gap"
+    return "SL" in metric or metric == "gap" or "deadline" in metric
 
 
 def _fmt(v, metric: str = "") -> str:

@@ -76,3 +76,20 @@ def test_compare_reuses_a_plan_only_when_made_from_the_same_scenario(compared, m
     assert ran == []  # same overrides: the 3-day plan is reused
     cmp.run_plans([str(SCENARIOS / "double11.yaml")], out, simulate=False)
     assert ran == [str(out / "double11")]  # the scenario's own 28-day plan is not the 3-day one: it is run
+
+
+def test_deferred_queues_past_their_deadline_come_from_the_simulation(compared):
+    import scheduler.compare as cmp
+    from scheduler.scenario import load_scenario
+
+    out, stdout = compared
+    assert "complaints_major past 2 h deadline (simulated)" in stdout      # no simulation here: shown as –
+    sc = load_scenario(out / "double11" / "scenario.yaml")
+    plan = cmp.read_plan_outputs(out / "double11", sc)
+    plan.summary["simulation"] = {"overall": [{"queue": "complaints_major", "past_deadline_share": 0.25},
+                                              {"queue": "voice_presales", "service_level": 0.9}]}
+    metrics = cmp.plan_metrics(plan)
+    assert metrics["complaints_major past 2 h deadline (simulated)"] == 0.25
+    assert metrics["email past 48 h deadline (simulated)"] is None
+    assert "voice_presales past" not in " ".join(metrics)
+    assert cmp._fmt(0.25, "complaints_major past 2 h deadline (simulated)") == "25.0 %"
