@@ -426,7 +426,8 @@ def _finish(data: _Data, best: np.ndarray, bound: float, t_start: float, first_s
     objective, penalties = _evaluate(data, best)
     if objective != data.cost(best):
         raise RuntimeError(f"{data.inst.name}: model objective {objective} differs from the search's {data.cost(best)}")
-    bound_int = math.ceil(bound - 1e-6) if bound > -math.inf else None
+    # every penalty is non-negative: 0 bounds the objective too (an unconverged Lagrangian bound can be below)
+    bound_int = max(0, math.ceil(bound - 1e-6)) if bound > -math.inf else None
     return CurtoisSolution(instance=data.inst.name, roster=_to_roster(data, best), objective=objective,
                            bound=bound_int, status="OPTIMAL" if bound_int is not None and objective <= bound_int
                            else "FEASIBLE", wall_s=time.perf_counter() - t_start, first_solution_s=first_s,
