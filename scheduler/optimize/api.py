@@ -79,20 +79,22 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
 
     first: dict = {}
 
-    def evaluate_roster(named, personal):
+    def evaluate_roster(named, personal, exact_options=(True, False)):
         personal_terms: dict[str, float] = {}
         for p, value in personal:
             personal_terms[p.rule] = personal_terms.get(p.rule, 0.0) + p.weight * value
         personal_terms.pop("overtime", None)          # evaluate() prices overtime itself
         breaks = place_breaks(prob, named)
         # the allocation LP is exact on the lost-contact envelope, the cost uses the curves: keep the cheaper
-        return min((evaluate(prob, named, breaks, personal_terms, weight, exact=exact) for exact in (True, False)),
+        return min((evaluate(prob, named, breaks, personal_terms, weight, exact=exact) for exact in exact_options),
                    key=lambda plan: plan.objective)
 
     def on_first(named, deviation, personal):
         t = time.perf_counter()
-        plan = evaluate_roster(named, personal)
-        first.update(plan=plan, personal=personal, deviation=deviation, at=time.perf_counter() - t0)
+        # the fast (water-filling) allocation here: the first roster is out in seconds; if it is kept in
+        # the end it gets the exact allocation then
+        plan = evaluate_roster(named, personal, exact_options=(False,))
+        first.update(plan=plan, named=named, personal=personal, deviation=deviation, at=time.perf_counter() - t0)
         stages.append(StageReport("first roster (constructive)", "FEASIBLE", plan.objective / OBJ_SCALE,
                                   bound / OBJ_SCALE, time.perf_counter() - t))
         say(f"roster: first named roster after {first['at']:.1f} s, cost {plan.objective / OBJ_SCALE:,.0f}")
@@ -110,6 +112,10 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
         raise NoSolutionError(_what_to_try(scenario, "no named roster was found for the planned shifts", limit))
     t = time.perf_counter()
     plan = evaluate_roster(named, personal)
+    if first and first["named"] != named:
+        kept = evaluate_roster(first["named"], first["personal"])
+        if kept.objective < plan.objective:
+            plan, personal, deviation = kept, first["personal"], first["deviation"]
     stages.append(StageReport("breaks+allocation", "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE,
                               time.perf_counter() - t))
     left = limit - (time.perf_counter() - t0)
@@ -121,8 +127,6 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
         stages.append(StageReport(f"lower bound (LP per day, {lp.weeks_by_week_lp} of {len(prob.weeks)} weeks by week LP)",
                                   "OPTIMAL" if lp.bound is not None else "UNKNOWN", None,
                                   bound / OBJ_SCALE, time.perf_counter() - t))
-    if first and first["plan"].objective < plan.objective:
-        plan, personal, deviation = first["plan"], first["personal"], first["deviation"]
     first_roster_s = first.get("at", time.perf_counter() - t0)
     objective = plan.objective
     bound = min(bound, objective)
