@@ -338,7 +338,8 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
 
     The bound is the best of the whole model's and column generation's (rounded up: objectives are
     integers); the status is OPTIMAL when the objective reaches it. ``deterministic``: one worker and
-    CP-SAT's deterministic time instead of the wall clock (same seed, same roster). Raises
+    CP-SAT's deterministic time instead of the wall clock (same seed, same roster; the dynamic program's
+    work is not counted, so column generation then runs to convergence: meant for small instances). Raises
     :class:`InfeasibleError` when the hard rules are proven infeasible, :class:`NoSolutionError` when no
     roster was found in time.
     """
