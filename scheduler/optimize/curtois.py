@@ -331,10 +331,13 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
     """Solve ``instance`` within ``time_limit_s`` (model building included), in phases:
 
     1. the whole model with CP-SAT (``workers`` workers, up to 10 % of the time; skipped above
-       ``WHOLE_MAX_LITS`` Booleans): the proven optimum of small instances, else an incumbent and a bound;
-    2. column generation (:mod:`scheduler.optimize.curtois_cg`, up to 50 % of the time): the master LP's
-       Lagrangian bound, then diving to a roster (up to 70 %);
-    3. large-neighbourhood search around the best roster until the time is up.
+       ``WHOLE_MAX_LITS`` Booleans, or ``WHOLE_DP_MAX_LITS`` when the dynamic program prices every
+       employee): the proven optimum of small instances, else an incumbent and a bound;
+    2. column generation (:mod:`scheduler.optimize.curtois_cg`, pricing by :mod:`~scheduler.optimize.curtois_dp`,
+       up to 55 % of the time; a greedy start when there is no incumbent): the Lagrangian bound, then
+       diving to a roster (up to 70 %) and best responses;
+    3. large-neighbourhood search around the best roster until the time is up (CP-SAT moves alternating
+       with pool moves).
 
     The bound is the best of the whole model's and column generation's (rounded up: objectives are
     integers); the status is OPTIMAL when the objective reaches it. ``deterministic``: one worker and
