@@ -389,3 +389,18 @@ def test_a_queue_late_work_price_buys_night_cover_for_an_urgent_deferred_queue()
 def test_late_work_hour_is_for_deferred_queues_only():
     with pytest.raises(ScenarioError, match="late_work_hour applies to deferred queues"):
         make_scenario(queues={"voice": {"late_work_hour": 100}})
+
+
+def test_hard_per_interval_requirement_out_of_reach_of_the_agents_hours_is_explained():
+    """Every interval alone is within reach (precheck passes), but the week needs more agent-hours than the
+    agents may work: the hard mode says so with the arithmetic instead of returning a short roster."""
+    sc = make_scenario(queues={"voice": {"hours": "08:00-20:00"}})
+    agents = make_agents(tier1=6, night=0, overflow=0)
+    with pytest.raises(InfeasibleError) as e:
+        _solve(sc, agents, standard_volumes(sc, voice_peak=14.0), per_interval_hard=True)
+    text = str(e.value)
+    assert "per-interval requirement (hard)" in text and "week of 2026-11-02" in text and "at most 240 h" in text
+    assert "voice 2026-11-0" in text          # the queue-days short
+    # the same demand in the soft mode: a roster, with the shortfall listed
+    roster, violations, _ = _solve(sc, agents, standard_volumes(sc, voice_peak=14.0), per_interval_hard="soft")
+    assert _hard(violations) == [] and (roster.soft_violations["rule"] == "coverage").any()

@@ -137,8 +137,10 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
     if len(boundary):
         say(f"roster: {boundary.iloc[0]['scope']}")
         log.warning("roster: %s", boundary.iloc[0]["scope"])
-    parts["soft_violations"] = pd.concat([parts["soft_violations"], _service_misses(prob, plan), boundary],
-                                         ignore_index=True)
+    misses = _service_misses(prob, plan)
+    if prob.per_interval_hard is True and (misses["rule"] == "coverage").any():
+        raise _hard_coverage_missed(prob, misses[misses["rule"] == "coverage"])
+    parts["soft_violations"] = pd.concat([parts["soft_violations"], misses, boundary], ignore_index=True)
     roster = Roster(
         assignments=parts["assignments"], breaks=parts["breaks"], allocation=parts["allocation"],
         coverage=parts["coverage"], status=status, objective=objective / OBJ_SCALE, best_bound=bound / OBJ_SCALE,
@@ -163,6 +165,35 @@ def _what_to_try(scenario: Scenario, what: str, limit: float) -> str:
     return (f"No roster within the time limit ({limit:g} s): {what}. Try a longer limit "
             f"(--set solver.time_limit_s={int(limit * 4)}), more workers (solver.workers), a shorter horizon, "
             f"or fewer shift start times (shifts.<name>.starts.every_min).")
+
+
+def _hard_coverage_missed(prob, short: pd.DataFrame) -> InfeasibleError | NoSolutionError:
+    """The hard per-interval requirement is not met by the roster found: infeasible when some week needs
+    more agent-hours on the live queues than the agents who may serve them can work at most (contract
+    maximum + overtime; agents on leave all week left out), else not found (the decomposition is a heuristic)."""
+    lines = [f"{r.scope} ({r.amount:,.1f} agent-hours short)" for r in short.head(8).itertuples(index=False)]
+    if len(short) > 8:
+        lines.append(f"... and {len(short) - 8} more queue-days")
+    sc = prob.scenario
+    proven = []
+    for w in prob.weeks:
+        need = sum(float(dem.required[np.isin(dem.t // prob.per_day, w.days)].sum()) * prob.interval_h
+                   for dem in prob.live.values())
+        can = 0.0
+        for a in prob.agents:
+            if not set(a.queues) & set(prob.live):
+                continue
+            contract = sc.contracts[a.contract]
+            if any(d not in a.unavailable for d in w.days):
+                can += contract.max_hours_per_week + contract.overtime_h_per_week
+        if need > can + 1e-6:
+            proven.append(f"week of {w.monday}: the live queues need {need:,.0f} agent-hours, the agents who may serve "
+                          f"them can work at most {can:,.0f} h (contract maximum + overtime)")
+    if proven:
+        return InfeasibleError("The per-interval requirement (hard) cannot be met by these agents:", proven + lines)
+    return NoSolutionError("No roster meeting the hard per-interval requirement was found; the best roster misses it in:\n  - "
+                           + "\n  - ".join(lines) + "\nTry a longer time limit, more agents or shift start times, "
+                           "or make the requirement soft (per_interval_hard='soft': met wherever the agents allow)")
 
 
 def _service_misses(prob, plan) -> pd.DataFrame:
