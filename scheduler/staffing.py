@@ -1050,7 +1050,9 @@ def _live_queue(qname: str, queue: Queue, ds: pd.DatetimeIndex, volume: np.ndarr
     lost = volume[:, None] * (1.0 - m.sl_offered)
     curve = LiveCurve(
         queue=qname, interval_start=ds, volume=volume, service_level=m.service_level, lost=lost,
-        abandon_rate=m.abandon_rate, asa_source=m.asa_s if not np.isnan(m.asa_s).any() else (lambda: grid().asa_s),
+        abandon_rate=m.abandon_rate,
+        # Erlang A skipped the ASA series above (need_asa=False): computed on first use; Erlang C has it
+        asa_source=(lambda: grid().asa_s) if float(_theta(queue.patience_s)) > 0 else m.asa_s,
         occupancy=m.occupancy, sl_definition=targets.definition,
     )
     at = np.minimum(req, n_max)

@@ -132,14 +132,14 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
     bound = min(bound, objective)
     gap = (objective - bound) / abs(objective) if objective else 0.0
     status = "OPTIMAL" if gap <= 1e-9 else "FEASIBLE"
+    misses = _service_misses(prob, plan)
+    if prob.per_interval_hard is True and (misses["rule"] == "coverage").any():
+        raise _hard_coverage_missed(prob, misses[misses["rule"] == "coverage"])
     parts = extract(prob, plan, personal)
     boundary = horizon_start_gap(prob, plan, previous is not None and len(previous) > 0)
     if len(boundary):
         say(f"roster: {boundary.iloc[0]['scope']}")
         log.warning("roster: %s", boundary.iloc[0]["scope"])
-    misses = _service_misses(prob, plan)
-    if prob.per_interval_hard is True and (misses["rule"] == "coverage").any():
-        raise _hard_coverage_missed(prob, misses[misses["rule"] == "coverage"])
     parts["soft_violations"] = pd.concat([parts["soft_violations"], misses, boundary], ignore_index=True)
     roster = Roster(
         assignments=parts["assignments"], breaks=parts["breaks"], allocation=parts["allocation"],
