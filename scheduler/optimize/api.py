@@ -14,10 +14,10 @@ from scheduler.optimize.assign import assign_agents
 from scheduler.optimize.bound import fluid_bound
 from scheduler.optimize.explain import explain_infeasible, precheck
 from scheduler.optimize.extract import extract
-from scheduler.optimize.greedy import daily_service_levels, greedy_counts, service_goal_counts
+from scheduler.optimize.greedy import greedy_counts, service_goal_counts
 from scheduler.optimize.placement import evaluate, place_breaks
 from scheduler.optimize.weeklp import lp_bound
-from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, build_problem
+from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, build_problem, daily_service_levels
 from scheduler.optimize.roster import Roster, StageReport
 from scheduler.scenario import Scenario
 from scheduler.staffing import Requirements

@@ -23,7 +23,8 @@ from collections import defaultdict
 import numpy as np
 
 from scheduler.optimize.limits import rest_min, week_limits
-from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem, deferred_value, marginal_values
+from scheduler.optimize.problem import (CAP_SCALE, OBJ_SCALE, RosterProblem, daily_service_levels, deferred_value,
+                                        marginal_values)
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,14 @@ log = logging.getLogger(__name__)
 class _Queues:
     """Served capacity per queue and interval and its marginal value (objective units per capacity unit)."""
 
-    def __init__(self, prob: RosterProblem, weight: dict | None = None):
+    def __init__(self, prob: RosterProblem, weight: dict | None = None, require: bool = False):
         sc = prob.scenario
         T = prob.horizon_intervals
         w = sc.weights
         self.T = T
         self.served: dict[str, np.ndarray] = {q: np.zeros(T) for q in sc.queues}
         self.over_w = w.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
-        self.seg: dict[str, list] = marginal_values(prob, weight)
+        self.seg: dict[str, list] = marginal_values(prob, weight, require)
         # deferred: a target capacity per interval (the least that meets every deadline), worth the late cost
         self.target: dict[str, np.ndarray] = {}
         self.late_value = {q: deferred_value(prob, q) for q in prob.deferred}
@@ -113,13 +114,13 @@ def greedy_counts(prob: RosterProblem, weight: dict | None = None) -> dict[tuple
 
 
 class _Greedy:
-    def __init__(self, prob: RosterProblem, weight: dict | None = None):
+    def __init__(self, prob: RosterProblem, weight: dict | None = None, require: bool = False):
         self.prob = prob
         sc = prob.scenario
         T = prob.horizon_intervals
         self.T = T
         per_day = prob.per_day
-        self.qs = _Queues(prob, weight)
+        self.qs = _Queues(prob, weight, require)
         self.open_q: dict[str, np.ndarray] = {}
         for q in sc.queues:
             m = np.zeros(T, dtype=bool)
@@ -404,53 +405,171 @@ class _Greedy:
                     heapq.heappush(heap, (-self.gain(p.index, d, s_idx), d, s_idx))
 
 
-def daily_service_levels(prob: RosterProblem, served: dict[str, np.ndarray]) -> dict[tuple[str, int], float]:
-    """Volume-weighted expected service level per live queue and day, from the curves themselves."""
-    out = {}
-    for q, dem in prob.live.items():
-        grid = np.arange(dem.service_level.shape[1])
-        days = dem.t // prob.per_day
-        e = served[q][dem.t] / CAP_SCALE
-        sl = np.array([np.interp(e[k], grid, dem.service_level[k]) for k in range(len(dem.t))])
-        for d in np.unique(days):
-            m = days == d
-            vol = dem.volume[m].sum()
-            if vol > 0:
-                out[(q, int(d))] = float((sl[m] * dem.volume[m]).sum() / vol)
-    return out
+SERVICE_GOAL_MARGIN = 0.025     # plan each day's service level this much above its target (breaks, assignment, rounding)
+SERVICE_GOAL_PRICE = 1000.0     # money per contact answered late on a day still short of its target (phase 2)
 
 
-SERVICE_GOAL_MARGIN = 0.01      # plan each day's service level this much above its target (breaks, rounding)
-SERVICE_GOAL_PRICE = 20.0       # money per lost contact a short day is priced at once its requirement is back in full
+class _GoalGreedy(_Greedy):
+    """The greedy for the service-goal mode (daily service-level targets per live queue and day).
+
+    1. the per-interval plan: the plain greedy with every interval's requirement (which meets the daily
+       targets wherever the agents allow, mostly well above them);
+    2. *cover*: while some queue-day is planned below target + :data:`SERVICE_GOAL_MARGIN`, contacts
+       answered in time on such days are worth :data:`SERVICE_GOAL_PRICE` and the candidate with the most
+       value per cost is booked (the covering greedy: gains only shrink, so the lazy heap holds); a day
+       that reaches its target goes back to the scenario's price;
+    3. *trim*: booked shifts are dropped, least value per cost first (contacts answered in time priced at
+       :data:`SERVICE_GOAL_PRICE`), while every day keeps its target (a day short of it keeps what it has)
+       and weekly minimum hours hold. This is where intervals are traded: the surplus of the per-interval
+       plan's quiet and shoulder intervals goes, the day's average stays.
+    The daily service level is the volume-weighted SL of the day's intervals at the planned capacity, from
+    the queue's SL curve — the quantity the target is set on.
+    Starting the trade from the per-interval plan matters: covering from an empty plan books agent-days of
+    multi-skilled pools for the cheapest queue first and runs out of them for the others (11.11: voice
+    after-sales at 0.1–0.4 against its 0.8 target)."""
+
+    def __init__(self, prob: RosterProblem):
+        super().__init__(prob, None, require=True)
+        self.keys = [(q, int(d)) for q, dem in prob.live.items() if dem.daily_target is not None
+                     for d in np.unique(dem.t // prob.per_day)]
+        self.k_of: dict[str, np.ndarray] = {}
+        for q, dem in prob.live.items():
+            kk = np.full(self.T, -1, dtype=np.int64)
+            kk[dem.t] = np.arange(len(dem.t))
+            self.k_of[q] = kk
+        self.need: dict[tuple[str, int], float] = {}
+        for q, d in self.keys:
+            dem = prob.live[q]
+            m = dem.t // prob.per_day == d
+            self.need[(q, d)] = (dem.daily_target + SERVICE_GOAL_MARGIN) * float(dem.volume[m].sum())
+        base = max(prob.scenario.weights.lost_contact, 1e-9)
+        self.require_seg = self.qs.seg
+        self.base_seg = marginal_values(prob, None)
+        self.goal_seg = marginal_values(prob, {k: SERVICE_GOAL_PRICE / base for k in self.keys})
+
+    def _answered(self, q: str, t: int, e: float) -> float:
+        dem = self.prob.live[q]
+        k = self.k_of[q][t]
+        sl = dem.service_level[k]
+        return float(dem.volume[k] * np.interp(e / CAP_SCALE, np.arange(len(sl)), sl))
+
+    def answered(self) -> dict[tuple[str, int], float]:
+        out = {k: 0.0 for k in self.keys}
+        for q, d in self.keys:
+            dem = self.prob.live[q]
+            for k in np.flatnonzero(dem.t // self.prob.per_day == d):
+                t = int(dem.t[k])
+                out[(q, d)] += self._answered(q, t, self.qs.served[q][t])
+        return out
+
+    def _set_all(self) -> None:
+        for q in self.prob.live:
+            self.mv[q] = np.array([self.qs.value(q, t) if self.open_q[q][t] else -np.inf for t in range(self.T)])
+        self.mvg = {g: self._group_value(g, 0, self.T) for g in self.groups}
+
+    def _set_day(self, key: tuple[str, int], goal: bool) -> None:
+        q, d = key
+        src = self.goal_seg[q] if goal else self.base_seg[q]
+        a, b = d * self.prob.per_day, min(self.T, (d + 1) * self.prob.per_day)
+        self.qs.seg[q][a:b] = src[a:b]
+        for t in range(a, b):
+            if self.open_q[q][t]:
+                self.mv[q][t] = self.qs.value(q, t)
+        self._refresh({q}, range(a, b))
+
+    def _delta(self, record, sign: int) -> dict:
+        """Answered contacts per queue-day gained (sign +1, capacity just added) or lost (−1, about to be
+        removed) by a booking's pour record."""
+        out: dict = defaultdict(float)
+        per_day = self.prob.per_day
+        for t, q, amount in record:
+            if q not in self.k_of or self.k_of[q][t] < 0:
+                continue
+            key = (q, t // per_day)
+            if key not in self.need:
+                continue
+            e = self.qs.served[q][t]
+            before, after = (e - amount, e) if sign > 0 else (e, e - amount)
+            out[key] += self._answered(q, t, after) - self._answered(q, t, before)
+        return out
+
+    def run_goal(self) -> dict[tuple[int, int, int], int]:
+        prob = self.prob
+        self.run()                            # the per-interval requirement's plan
+        self.qs.seg = {q: list(v) for q, v in self.base_seg.items()}
+        self._set_all()
+        got = self.answered()
+        short = {k for k in self.keys if got[k] < self.need[k] - 1e-9}
+        for k in short:
+            self._set_day(k, True)
+
+        def ratio(p: int, d: int, s_idx: int) -> float:
+            cost = prob.shift_cost[(prob.pools[p].team, s_idx)]
+            return (self.gain(p, d, s_idx) + cost) / max(cost, 1e-9)
+
+        heap = [(-ratio(p.index, d, s), p.index, d, s) for p in prob.pools if p.queues
+                for d in range(prob.n_days) for s in p.shifts]
+        heap = [h for h in heap if -h[0] > 1.0]
+        heapq.heapify(heap)
+        while heap and short:
+            _, p, d, s_idx = heapq.heappop(heap)
+            k = ratio(p, d, s_idx)
+            if k <= 1.0:
+                continue
+            if heap and k < -heap[0][0] - 1e-12:
+                heapq.heappush(heap, (-k, p, d, s_idx))
+                continue
+            if not self.feasible(p, d, s_idx):
+                continue
+            self.add(p, d, s_idx)
+            for key, v in self._delta(self.pours[(p, d, s_idx)][-1], +1).items():
+                got[key] += v
+                if key in short and got[key] >= self.need[key] - 1e-9:
+                    short.discard(key)
+                    self._set_day(key, False)
+            heapq.heappush(heap, (-ratio(p, d, s_idx), p, d, s_idx))
+        for k in short:
+            self._set_day(k, False)
+        self._trim(got)
+        met = {k for k in self.keys if got[k] >= self.need[k] - 1e-9}
+        log.info("service goal greedy: %d shifts, %d of %d queue-days below target", sum(self.x.values()),
+                 len(self.keys) - len(met), len(self.keys))
+        return {k: n for k, n in self.x.items() if n > 0}
+
+    def _trim(self, got: dict) -> None:
+        """Drop bookings, least value per cost first, while every day keeps its target (a day short of it
+        keeps what it has)."""
+        prob = self.prob
+        def worth(k):
+            lost = -sum(v for v in self._delta(self.pours[k][-1], -1).values())
+            return (lost * SERVICE_GOAL_PRICE * OBJ_SCALE + self.removal_loss(k)) / max(prob.shift_cost[(prob.pools[k[0]].team, k[2])], 1e-9)
+
+        order = sorted((k for k, n in self.x.items() if n > self.locked[k]), key=worth)
+        for key in order:
+            p, d, s_idx = key
+            w = self.week_of[d]
+            while self.x[key] > self.locked[key]:
+                if self.week_min[(p, w)] - prob.shifts[s_idx].paid_min < self.min_cap[(p, w)]:
+                    break
+                loss = self._delta(self.pours[key][-1], -1)
+                if any(got[k] + v < self.need[k] - 1e-9 for k, v in loss.items() if v < -1e-9):
+                    break                     # a day would fall below its target (or further below it)
+                if self.removal_loss(key) >= prob.shift_cost[(prob.pools[p].team, s_idx)]:
+                    break                     # worth its cost at the scenario's prices
+                self.remove(key)
+                for k, v in loss.items():
+                    got[k] += v
 
 
-def service_goal_counts(prob: RosterProblem, rounds: int = 12) -> tuple[dict, dict]:
-    """Service-goal mode: start from the per-interval requirements (which meet every daily target) and
-    relax them day by day where the day's planned service level stays above its target — the
-    requirement's weight halves on such a queue-day each round, and doubles back (with a higher
-    lost-contact price) where the day falls short. The cheapest plan meeting every target is kept (else
-    the one with the smallest total shortfall)."""
-    sc = prob.scenario
-    keys = [(q, d) for q, dem in prob.live.items() if dem.daily_target is not None
-            for d in np.unique(dem.t // prob.per_day).tolist()]
-    weight: dict = {k: 1.0 for k in keys}
-    weight.update({("req", q, d): 1.0 for q, d in keys})
-    best = None
-    for _ in range(rounds):
-        g = _Greedy(prob, weight)
-        counts = g.run()
-        achieved = daily_service_levels(prob, g.qs.served)
-        short = {k: prob.live[k[0]].daily_target + SERVICE_GOAL_MARGIN - achieved.get(k, 1.0) for k in keys}
-        total_short = sum(max(0.0, v) for v in short.values())
-        cost = sum(n * prob.shift_cost[(prob.pools[p].team, s)] for (p, d, s), n in counts.items())
-        score = (total_short > 1e-9, total_short if total_short > 1e-9 else cost)
-        if best is None or score < best[0]:
-            best = (score, counts, dict(weight))
-        for (q, d), gap in short.items():
-            if gap > 0:
-                weight[("req", q, d)] = min(1.0, 2.0 * weight[("req", q, d)] + 0.05)
-                weight[(q, d)] = max(weight[(q, d)] * 2.0, SERVICE_GOAL_PRICE / max(sc.weights.lost_contact, 1e-9)
-                                     if weight[("req", q, d)] >= 1.0 else 1.0)
-            elif gap < -0.01:
-                weight[("req", q, d)] *= 0.5
-    return best[1], best[2]
+SERVICE_GOAL_ALLOCATION_PRICE = 20.0   # money per contact answered late on a target day, at least, when capacity is split
+
+
+def service_goal_counts(prob: RosterProblem) -> tuple[dict, dict]:
+    """Service-goal mode: shift counts that meet each live queue's daily service-level target (see
+    :class:`_GoalGreedy`), and the ``weight`` the later stages split capacity with: contacts of the
+    target days are worth at least :data:`SERVICE_GOAL_ALLOCATION_PRICE` (the plan's capacity goes to
+    the targets before work the scenario prices higher)."""
+    base = max(prob.scenario.weights.lost_contact, 1e-9)
+    g = _GoalGreedy(prob)
+    counts = g.run_goal()
+    return counts, {k: max(1.0, SERVICE_GOAL_ALLOCATION_PRICE / base) for k in g.keys}

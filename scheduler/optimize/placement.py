@@ -23,7 +23,8 @@ import numpy as np
 
 from scheduler.optimize.limits import week_limits
 from scheduler.optimize.lpbound import _LP
-from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem, deferred_value, marginal_values
+from scheduler.optimize.problem import (CAP_SCALE, OBJ_SCALE, RosterProblem, daily_service_levels, deferred_value,
+                                        marginal_values)
 
 Named = dict[int, dict[int, int]]                # agent -> day -> shift index
 Breaks = dict[tuple[int, int], list[tuple[int, int]]]   # (agent, day) -> [(break rule k, offset)]
@@ -267,6 +268,13 @@ def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: 
             lost_total += float(np.interp(e[k], grid, dem.lost[k]))
         terms["overstaffing"] += over_w * float(np.clip(served[q][dem.t] - dem.required * CAP_SCALE, 0, None).sum())
     terms["lost_contacts"] += w.lost_contact * lost_total * OBJ_SCALE
+    # service-goal mode: contacts short of a day's target, priced like a soft rule
+    for (q, d), sl in daily_service_levels(prob, served).items():
+        target = prob.live[q].daily_target
+        if target is not None and sl < target:
+            dem = prob.live[q]
+            vol = float(dem.volume[dem.t // prob.per_day == d].sum())
+            terms["daily_target"] += w.soft_rule * (target - sl) * vol * OBJ_SCALE
     total_cap = sum(float(c.sum()) for c in capacity.values())
     total_served = sum(float(s.sum()) for s in served.values())
     terms["overstaffing"] += over_w * max(0.0, total_cap - total_served)
@@ -316,8 +324,22 @@ def allocate_lp(prob: RosterProblem, capacity: dict[tuple[str, ...], np.ndarray]
     return alloc, served, backlog
 
 
+TARGET_LP_MARGIN = 0.005   # daily targets in the allocation LP: this much above (its lost-contact envelope is optimistic)
+
+
+def _slope_at(seg, at: float) -> float:
+    """Lost contacts per capacity unit of the envelope ``seg`` at served capacity ``at``."""
+    start = 0.0
+    for length, slope in zip(seg.lengths, seg.slopes):
+        if length < 0 or at < start + length:
+            return float(slope)
+        start += length
+    return 0.0
+
+
 def _allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int, carried: dict):
     sc = prob.scenario
+    per_day = prob.per_day
     over_w = sc.weights.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
     lp = _LP()
     avars: list[tuple[tuple, str, int, int]] = []
@@ -340,7 +362,10 @@ def _allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int, carr
                 row.append((j, 1.0))
             if row:
                 lp.row(row, hi=float(cap[t]))
+    day_lost: dict[tuple[str, int], list] = defaultdict(list)     # daily targets: lost-contact terms per day
     for q in tables:
+        dem = prob.live.get(q)
+        k_of = {int(t): k for k, t in enumerate(dem.t)} if dem is not None and dem.daily_target is not None else {}
         for t in range(t0, t1):
             parts = by_qt.get((q, t))
             if not parts:
@@ -351,8 +376,26 @@ def _allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int, carr
                 if end - at <= 0:
                     continue
                 segs.append(lp.var(cost=-value, ub=end - at))
+                if t in k_of:
+                    day_lost[(q, t // per_day)].append((segs[-1], _slope_at(dem.segments[k_of[t]], (at + end) / 2)))
                 at = end
             lp.row([(j, 1.0) for j in parts] + [(s, -1.0) for s in segs], lo=0.0, hi=0.0)
+    # service-goal mode: each day's contacts not answered in time within (1 - target) x volume, a shortfall
+    # priced like a soft rule (per contact)
+    short_w = sc.weights.soft_rule * OBJ_SCALE
+    for q, dem in prob.live.items():
+        if dem.daily_target is None:
+            continue
+        days = dem.t // per_day
+        for d in range(t0 // per_day, (t1 + per_day - 1) // per_day):
+            m = (days == d) & (dem.t >= t0) & (dem.t < t1)
+            vol = float(dem.volume[m].sum())
+            if vol <= 0:
+                continue
+            lost0 = sum(dem.segments[k].lost0 for k in np.flatnonzero(m))
+            short = lp.var(cost=short_w)
+            lp.row([(sv, slope) for sv, slope in day_lost.get((q, d), [])] + [(short, -1.0)],
+                   hi=(1.0 - dem.daily_target - TARGET_LP_MARGIN) * vol - lost0)
     bvars: dict[str, list[int]] = {}
     for q, dem in prob.deferred.items():
         late_w = sc.late_work_hour_for(q) * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE

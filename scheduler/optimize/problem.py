@@ -523,17 +523,33 @@ def could_work(prob: "RosterProblem", agent: AgentInfo) -> np.ndarray:
     return cover
 
 
+def daily_service_levels(prob: RosterProblem, served: dict[str, np.ndarray]) -> dict[tuple[str, int], float]:
+    """Volume-weighted expected service level per live queue and day, from the curves themselves."""
+    out = {}
+    for q, dem in prob.live.items():
+        grid = np.arange(dem.service_level.shape[1])
+        days = dem.t // prob.per_day
+        e = served[q][dem.t] / CAP_SCALE
+        sl = np.array([np.interp(e[k], grid, dem.service_level[k]) for k in range(len(dem.t))])
+        for d in np.unique(days):
+            m = days == d
+            vol = dem.volume[m].sum()
+            if vol > 0:
+                out[(q, int(d))] = float((sl[m] * dem.volume[m]).sum() / vol)
+    return out
+
+
 HARD_VALUE = 1e7          # objective units per capacity unit-interval below a hard per-interval requirement
 
 
-def marginal_values(prob: "RosterProblem", weight: dict[tuple[str, int], float] | None = None) -> dict[str, list]:
+def marginal_values(prob: "RosterProblem", weight: dict[tuple[str, int], float] | None = None,
+                    require: bool = False) -> dict[str, list]:
     """Per live queue and interval: ``(ends, values)`` — the value of one more served capacity unit
     (objective units: lost contacts avoided, less the over-staffing price above the requirement) on
     each piece of the convex lost-contact envelope, pieces ending at ``ends`` (capacity units).
 
-    ``weight[(queue, day)]`` multiplies the lost-contact price (the service-goal mode's multipliers); a
-    key ``("req", queue, day)`` gives the share of ``HARD_VALUE`` that capacity below the requirement is
-    worth on that day (per-interval mode: 1 everywhere)."""
+    ``weight[(queue, day)]`` multiplies the lost-contact price (the service-goal mode's multipliers);
+    capacity below the requirement is worth ``HARD_VALUE`` more in the per-interval mode (or with ``require``)."""
     w = prob.scenario.weights
     over_w = w.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
     out: dict[str, list] = {}
@@ -543,10 +559,7 @@ def marginal_values(prob: "RosterProblem", weight: dict[tuple[str, int], float] 
             seg = dem.segments[k]
             req = dem.required[k] * CAP_SCALE
             price = w.lost_contact * OBJ_SCALE * (weight.get((q, int(t) // prob.per_day), 1.0) if weight else 1.0)
-            day = int(t) // prob.per_day
-            hard = HARD_VALUE * (weight.get(("req", q, day), 0.0) if weight else 0.0)
-            if prob.per_interval_hard:
-                hard = HARD_VALUE
+            hard = HARD_VALUE if prob.per_interval_hard or require else 0.0
             ends, values, at = [], [], 0.0
             for length, slope in zip(seg.lengths, seg.slopes):
                 end = at + length if length >= 0 else float("inf")
