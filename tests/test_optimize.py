@@ -366,7 +366,7 @@ def test_the_assignment_stage_keeps_time_when_the_count_stage_overruns_its_share
     real_counts, real_assign = api.service_goal_counts, api.assign_agents
 
     def slow_counts(prob, **kw):
-        _time.sleep(3.5)                      # past the assignment stage's planned end (0.3 x 10 s)
+        _time.sleep(3.5)                      # past the assignment stage's planned end (0.2 x 10 s)
         return real_counts(prob, **kw)
 
     def recording_assign(prob, counts, spec, budget_s, *args, **kw):
@@ -429,3 +429,88 @@ def test_hard_per_interval_requirement_out_of_reach_of_the_agents_hours_is_expla
     # the same demand in the soft mode: a roster, with the shortfall listed
     roster, violations, _ = _solve(sc, agents, standard_volumes(sc, voice_peak=14.0), per_interval_hard="soft")
     assert _hard(violations) == [] and (roster.soft_violations["rule"] == "coverage").any()
+
+
+def test_capacity_values_are_the_allocation_lps_marginal_costs():
+    """The exact allocation's value of a group's capacity at an interval is a subgradient of the cost: one
+    unit more saves at most it, one unit less costs at least it (the LP is convex in its capacities)."""
+    from scheduler.optimize.assign import assign_greedy
+    from scheduler.optimize.greedy import greedy_counts
+    from scheduler.optimize.placement import _allocation_lp, allocate_lp, on_duty, place_breaks
+    from scheduler.optimize.problem import OBJ_SCALE, marginal_values
+
+    scenario = make_scenario()
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0))
+    prob = build_problem(scenario, make_agents(), req)
+    named = assign_greedy(prob, greedy_counts(prob))
+    capacity = on_duty(prob, named, place_breaks(prob, named))
+    over_w = scenario.weights.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
+    tables = marginal_values(prob)
+    T = prob.horizon_intervals
+
+    def cost(cap):
+        """The allocation's cost: the LP optimum plus the idle price every capacity unit starts with."""
+        opt = _allocation_lp(prob, cap, tables, 0, T, {q: 0.0 for q in prob.deferred})[-1]
+        return opt + over_w * sum(float(c.sum()) for c in cap.values())
+
+    value = allocate_lp(prob, capacity)[3]
+    base = cost(capacity)
+    checked = 0
+    for g in capacity:
+        for t in np.flatnonzero(capacity[g] > 50)[::41][:4]:
+            more = {k: v.copy() for k, v in capacity.items()}
+            less = {k: v.copy() for k, v in capacity.items()}
+            more[g][t] += 10.0
+            less[g][t] -= 10.0
+            tol = 1e-6 * abs(base) + 1e-3
+            assert base - cost(more) <= 10.0 * value[g][t] + tol
+            assert cost(less) - base >= 10.0 * value[g][t] - tol
+            checked += 1
+    assert checked >= 4
+
+
+def test_pruning_shifts_worth_less_than_their_cost_lowers_the_cost_and_keeps_the_rules():
+    """A roster with far more shifts than the demand needs: the pruned roster costs less, keeps every
+    agent's weekly minimum hours and passes the validator."""
+    from scheduler.optimize.assign import assign_greedy, score_named
+    from scheduler.optimize.greedy import greedy_counts
+    from scheduler.optimize.improve import drop_candidates, prune
+    from scheduler.optimize.limits import week_limits
+    from scheduler.optimize.placement import evaluate, place_breaks
+    from scheduler.optimize.problem import OBJ_SCALE
+    from scheduler.optimize.extract import extract
+
+    scenario = make_scenario()
+    agents = make_agents()
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0))
+    prob = build_problem(scenario, agents, req)
+    counts = greedy_counts(prob)
+    counts = {k: n + 1 for k, n in counts.items()}           # one more agent on every planned shift: too many
+    named = assign_greedy(prob, counts)
+    breaks = place_breaks(prob, named)
+    personal = score_named(prob, named, scenario.solver)
+    assert personal is not None
+
+    def rescore(named, breaks):
+        scored = score_named(prob, named, scenario.solver)
+        if scored is None:
+            return None
+        terms = {}
+        for p, v in scored:
+            if p.rule != "overtime":
+                terms[p.rule] = terms.get(p.rule, 0.0) + p.weight * v
+        return evaluate(prob, named, breaks, terms, exact=True), scored
+
+    start, _ = rescore(named, breaks)
+    assert drop_candidates(prob, start)
+    plan, personal, dropped = prune(prob, start, personal, rescore, rounds=3)
+    assert dropped > 0
+    assert plan.objective < start.objective
+    for a, days in plan.named.items():
+        for w in prob.weeks:
+            lim = week_limits(prob, prob.agents[a], w)
+            assert sum(prob.shifts[days[d]].paid_min for d in w.days if d in days) >= lim.min_paid_min
+    parts = extract(prob, plan, personal)
+    assert sum(parts["objective_terms"].values()) == pytest.approx(plan.objective / OBJ_SCALE, rel=1e-9)
+    violations = check_roster(scenario, agents, parts["assignments"], parts["breaks"])
+    assert _hard(violations) == []

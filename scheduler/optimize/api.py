@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable
 
@@ -10,13 +11,14 @@ import numpy as np
 import pandas as pd
 
 from scheduler.errors import InfeasibleError, NoSolutionError
-from scheduler.optimize.assign import assign_agents
+from scheduler.optimize.assign import assign_agents, score_named
 from scheduler.optimize.bound import fluid_bound
 from scheduler.optimize.explain import explain_infeasible, precheck
 from scheduler.optimize.extract import extract
 from scheduler.optimize.greedy import greedy_counts, service_goal_counts
+from scheduler.optimize.improve import prune
 from scheduler.optimize.placement import evaluate, place_breaks
-from scheduler.optimize.weeklp import lp_bound
+from scheduler.optimize.weeklp import LPBound, lp_bound
 from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, build_problem, daily_service_levels
 from scheduler.optimize.roster import Roster, StageReport
 from scheduler.scenario import Scenario
@@ -26,9 +28,12 @@ log = logging.getLogger(__name__)
 
 # share of solver.time_limit_s per stage (deterministic mode uses exactly these; otherwise time a
 # stage leaves unused passes to the next)
-STAGE_SHARE = {"assignment": 0.3, "improve": 0.7}
+STAGE_SHARE = {"assignment": 0.2, "improve": 0.8}
 MIN_ASSIGNMENT_S = 5.0       # the named assignment gets at least this even when earlier stages overran
 LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when at least this much of the time limit is left
+PRUNE_ROUNDS = 3             # rounds of dropping shifts worth less than their cost (improve.py), at most
+PRUNE_END = 0.85             # ... started only while they end before this share of the time limit
+BOUND_RETURN_S = 2.0         # the LP bound's child process stops this long before the time limit
 
 
 def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, *,
@@ -46,6 +51,17 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
 
     Raises :class:`InfeasibleError` (rules in conflict, named) or :class:`NoSolutionError`.
     """
+    job: list[_BoundJob] = []
+    try:
+        return _solve_roster(scenario, agents, requirements, job, locks=locks, previous=previous, progress=progress,
+                             requests=requests, per_interval_hard=per_interval_hard)
+    finally:
+        for j in job:
+            j.stop()
+
+
+def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, job: list, *,
+                  locks=None, previous=None, progress=None, requests=None, per_interval_hard=False) -> Roster:
     say = progress or (lambda message: None)
     t0 = time.perf_counter()
     spec = scenario.solver
@@ -79,11 +95,14 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
 
     first: dict = {}
 
+    def start_bound() -> None:
+        """The LP bound runs in a child process while the roster is improved (it needs no roster)."""
+        left = limit - (time.perf_counter() - t0) - BOUND_RETURN_S
+        if not job and not spec.deterministic and left >= LP_BOUND_MIN_S and _BoundJob.available():
+            job.append(_BoundJob(prob, left))
+
     def evaluate_roster(named, personal, exact_options=(True, False)):
-        personal_terms: dict[str, float] = {}
-        for p, value in personal:
-            personal_terms[p.rule] = personal_terms.get(p.rule, 0.0) + p.weight * value
-        personal_terms.pop("overtime", None)          # evaluate() prices overtime itself
+        personal_terms = _personal_terms(personal)
         breaks = place_breaks(prob, named)
         # the allocation LP is exact on the lost-contact envelope, the cost uses the curves: keep the cheaper
         return min((evaluate(prob, named, breaks, personal_terms, weight, exact=exact) for exact in exact_options),
@@ -98,6 +117,7 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
         stages.append(StageReport("first roster (constructive)", "FEASIBLE", plan.objective / OBJ_SCALE,
                                   bound / OBJ_SCALE, time.perf_counter() - t))
         say(f"roster: first named roster after {first['at']:.1f} s, cost {plan.objective / OBJ_SCALE:,.0f}")
+        start_bound()
 
     named, asg, deviation, personal = assign_agents(prob, counts, spec, budget("assignment"), say, on_first=on_first)
     stages.append(_stage(asg))
@@ -110,23 +130,45 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
             raise explain_infeasible(prob, spec, stage="agents")
     if named is None:
         raise NoSolutionError(_what_to_try(scenario, "no named roster was found for the planned shifts", limit))
+    start_bound()
     t = time.perf_counter()
-    plan = evaluate_roster(named, personal)
-    if first and first["named"] != named:
+    water = evaluate_roster(named, personal, exact_options=(False,))
+    t_exact = time.perf_counter()
+    plan = min(evaluate_roster(named, personal, exact_options=(True,)), water, key=lambda p: p.objective)
+    exact_s = time.perf_counter() - t_exact
+    # the first roster again only when the water-filling rates it cheaper (the exact allocation costs seconds)
+    if first and first["named"] != named and first["plan"].objective < water.objective:
         kept = evaluate_roster(first["named"], first["personal"])
         if kept.objective < plan.objective:
             plan, personal, deviation = kept, first["personal"], first["deviation"]
     stages.append(StageReport("breaks+allocation", "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE,
                               time.perf_counter() - t))
-    left = limit - (time.perf_counter() - t0)
-    if left >= LP_BOUND_MIN_S and not spec.deterministic:
+    if plan.capacity_value is not None and not prob.service_goal and not prob.per_interval_hard:
         t = time.perf_counter()
+
+        def rescore(named, breaks):
+            scored = score_named(prob, named, spec)
+            if scored is None:
+                return None
+            terms = _personal_terms(scored)
+            return evaluate(prob, named, breaks, terms, weight, exact=True), scored
+
+        plan, personal, dropped = prune(prob, plan, personal, rescore, rounds=PRUNE_ROUNDS, say=say,
+                                        deadline=None if spec.deterministic else t0 + PRUNE_END * limit, round_s=exact_s)
+        stages.append(StageReport(f"drop shifts worth less than their cost ({dropped} dropped)", "FEASIBLE",
+                                  plan.objective / OBJ_SCALE, bound / OBJ_SCALE, time.perf_counter() - t))
+    left = limit - (time.perf_counter() - t0)
+    lp = None
+    if job:
+        lp = job[0].result(wait_s=left)
+    elif left >= LP_BOUND_MIN_S and not spec.deterministic:
         lp = lp_bound(prob, left)
+    if lp is not None:
         if lp.bound is not None:
             bound = max(bound, lp.bound)
         stages.append(StageReport(f"lower bound (LP per day, {lp.weeks_by_week_lp} of {len(prob.weeks)} weeks by week LP)",
                                   "OPTIMAL" if lp.bound is not None else "UNKNOWN", None,
-                                  bound / OBJ_SCALE, time.perf_counter() - t))
+                                  bound / OBJ_SCALE, lp.wall_s))
     first_roster_s = first.get("at", time.perf_counter() - t0)
     objective = plan.objective
     bound = min(bound, objective)
@@ -153,6 +195,60 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
     say(f"roster: {roster.summary_line()}")
     log.info("roster: %s", roster.summary_line())
     return roster
+
+
+class _BoundJob:
+    """:func:`.weeklp.lp_bound` in a forked child process, so the bound's LPs run while the roster is
+    built and improved (on 2 cores the roster stages are mostly single-threaded)."""
+
+    @staticmethod
+    def available() -> bool:
+        return "fork" in multiprocessing.get_all_start_methods()
+
+    def __init__(self, prob, time_s: float):
+        ctx = multiprocessing.get_context("fork")
+        self.conn, send = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_bound_child, args=(prob, time_s, send), daemon=True)
+        self.proc.start()
+        send.close()
+
+    def result(self, wait_s: float) -> LPBound | None:
+        """The child's bound, waiting at most ``wait_s`` (+ a moment to return) for it; None if none came."""
+        out = None
+        try:
+            if self.conn.poll(max(0.0, wait_s) + BOUND_RETURN_S):
+                out = self.conn.recv()
+        except (EOFError, OSError):
+            out = None
+        self.stop()
+        return out
+
+    def stop(self) -> None:
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join(5.0)
+        if not self.conn.closed:
+            self.conn.close()
+
+
+def _bound_child(prob, time_s: float, conn) -> None:
+    try:
+        conn.send(lp_bound(prob, time_s))
+    except Exception:                    # the parent keeps its fluid bound
+        log.exception("LP bound failed")
+        conn.send(None)
+    finally:
+        conn.close()
+
+
+def _personal_terms(personal) -> dict[str, float]:
+    """Objective units per personal rule from ``[(Penalty, value)]``; overtime left out (the evaluation
+    prices it itself)."""
+    terms: dict[str, float] = {}
+    for p, value in personal:
+        terms[p.rule] = terms.get(p.rule, 0.0) + p.weight * value
+    terms.pop("overtime", None)
+    return terms
 
 
 def _stage(out) -> StageReport:

@@ -243,3 +243,32 @@ def assign_agents(prob: RosterProblem, counts: dict[tuple[int, int, int], int], 
         return None, out, {}, []
     named, dev, personal = read(out)
     return named, out, dev, personal
+
+
+def score_named(prob: RosterProblem, named: Named, spec: SolverSpec, budget_s: float = 10.0
+                ) -> list[tuple[Penalty, float]] | None:
+    """The personal rules' penalty terms (fairness, stable starts, preferences, overtime, soft rules) of a
+    complete named roster: the assignment model with every agent-day fixed to the roster. None when the
+    roster breaks a hard personal rule (or the check did not finish)."""
+    model = cp_model.CpModel()
+    base = default_allowed(prob)
+
+    def allowed(a: int, d: int) -> list[int]:
+        s = named.get(a, {}).get(d)
+        return [s] if s is not None and s in base(a, d) else []
+
+    agents = [a.index for a in prob.agents]
+    for a, days in named.items():
+        if any(allowed(a, d) != [s] for d, s in days.items()):
+            return None
+    cal = new_calendar(model, prob, agents, allowed)
+    penalties = add_personal_rules(cal, prob, agents)
+    for a in agents:
+        for d in range(prob.n_days):
+            for lit in cal.lits(a, d).values():
+                model.add(lit == 1)
+    model.minimize(sum(p.weight * p.var for p in penalties if not isinstance(p.var, (int, float))))
+    out = run(model, spec, budget_s, label="roster score", scale=OBJ_SCALE)
+    if not out.has_solution:
+        return None
+    return [(p, float(p.var) if isinstance(p.var, (int, float)) else float(out.solver.value(p.var))) for p in penalties]

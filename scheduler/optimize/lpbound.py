@@ -60,11 +60,14 @@ class _LP:
         self.lo.append(lo)
         self.hi.append(hi)
 
-    def solve(self, time_limit_s: float, values: bool = False, method: str = "highs-ipm"):
+    def solve(self, time_limit_s: float, values: bool = False, method: str = "highs-ipm", duals: bool = False):
         """The optimum (objective units), or None when not solved in time; with ``values`` also the
-        solution vector: ``(optimum, x)``."""
+        solution vector: ``(optimum, x)``; with ``duals`` also each row's dual value (the optimum's change
+        per unit more of the row's bound): ``(optimum, x, y)``."""
         n, m = len(self.c), len(self.lo)
         if n == 0:
+            if duals:
+                return 0.0, np.zeros(0), np.zeros(m)
             return (0.0, np.zeros(0)) if values else 0.0
         A = coo_matrix((self.vals, (self.rows, self.cols)), shape=(m, n)).tocsr()
         lo, hi = np.array(self.lo), np.array(self.hi)
@@ -80,6 +83,15 @@ class _LP:
                       options={"time_limit": max(1.0, time_limit_s)})
         if res.status != 0:
             return None
+        if duals:
+            y = np.zeros(m)
+            k = int(ub_rows.sum())
+            if A_ub is not None:
+                y[ub_rows] = res.ineqlin.marginals[:k]
+                y[lb_rows] -= res.ineqlin.marginals[k:]
+            if eq.any():
+                y[eq] = res.eqlin.marginals
+            return float(res.fun), res.x, y
         # the LP optimum is a bound only if the dual is trustworthy: use the dual objective when HiGHS reports it
         return (float(res.fun), res.x) if values else float(res.fun)
 

@@ -42,6 +42,9 @@ class Plan:
     backlog: dict[str, np.ndarray]
     terms: dict[str, float] = field(default_factory=dict)      # objective units per component
     lost_contacts: float = 0.0
+    # exact allocation only: what one more capacity unit of a group is worth at each interval (objective
+    # units, the allocation LP's dual less the idle price it would pay), i.e. the cost change per unit
+    capacity_value: dict[tuple[str, ...], np.ndarray] | None = None
 
     @property
     def objective(self) -> float:
@@ -237,11 +240,12 @@ def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: 
     sc = prob.scenario
     w = sc.weights
     capacity = on_duty(prob, named, breaks)
+    value = None
     if exact is False:
         alloc, served, backlog = allocate(prob, capacity, weight)
     else:
-        alloc, served, backlog = allocate_lp(prob, capacity, weight,
-                                             window_days=None if exact is True else int(exact))
+        alloc, served, backlog, value = allocate_lp(prob, capacity, weight,
+                                                    window_days=None if exact is True else int(exact))
     terms: dict[str, float] = defaultdict(float)
     for a, days in named.items():
         team = prob.agents[a].team
@@ -288,7 +292,7 @@ def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: 
     for k, val in (personal_terms or {}).items():
         terms[k] += val
     return Plan(named=named, breaks=breaks, capacity=capacity, alloc=alloc, served=served, backlog=backlog,
-                terms=dict(terms), lost_contacts=lost_total)
+                terms=dict(terms), lost_contacts=lost_total, capacity_value=value)
 
 
 def allocate_lp(prob: RosterProblem, capacity: dict[tuple[str, ...], np.ndarray], weight: dict | None = None,
@@ -298,7 +302,8 @@ def allocate_lp(prob: RosterProblem, capacity: dict[tuple[str, ...], np.ndarray]
     the convex envelope, over-staffing above the requirement), idle capacity's over-staffing price and
     late deferred work at every due check. ``window_days``: solve windows of that many days, keeping
     each window's first day and carrying its real backlog (rolling horizon); None: one LP for the
-    whole horizon. Returns (alloc, served, backlog) like :func:`allocate`."""
+    whole horizon. Returns (alloc, served, backlog) like :func:`allocate`, and the value of one more
+    capacity unit per group and interval (objective units; whole-horizon LP only, else None)."""
     T = prob.horizon_intervals
     per_day = prob.per_day
     tables = marginal_values(prob, weight)
@@ -308,10 +313,16 @@ def allocate_lp(prob: RosterProblem, capacity: dict[tuple[str, ...], np.ndarray]
     carried = {q: 0.0 for q in prob.deferred}
     span = prob.n_days if window_days is None else window_days
     step = prob.n_days if window_days is None else 1
+    over_w = prob.scenario.weights.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
+    value = {g: np.full(T, -over_w) for g in capacity} if window_days is None else None
     for d in range(0, prob.n_days, step):
         t0, t1 = d * per_day, min((d + span) * per_day, T)
         keep = min(t0 + step * per_day, T)
-        x, avars, bvars = _allocation_lp(prob, capacity, tables, t0, t1, carried)
+        x, avars, bvars, caps, y, _ = _allocation_lp(prob, capacity, tables, t0, t1, carried)
+        if value is not None:
+            # a capacity row's dual is the cost change per unit more capacity; the unit also pays the idle price
+            for g, t, r in caps:
+                value[g][t] = -y[r] - over_w
         for g, q, t, j in avars:
             if t < keep:
                 v = max(0.0, float(x[j]))
@@ -321,7 +332,7 @@ def allocate_lp(prob: RosterProblem, capacity: dict[tuple[str, ...], np.ndarray]
             vals = np.maximum(0.0, x[bs])[: keep - t0]
             backlog[q][t0:keep] = vals
             carried[q] = float(vals[-1])
-    return alloc, served, backlog
+    return alloc, served, backlog, value
 
 
 TARGET_LP_MARGIN = 0.005   # daily targets in the allocation LP: this much above (its lost-contact envelope is optimistic)
@@ -338,11 +349,14 @@ def _slope_at(seg, at: float) -> float:
 
 
 def _allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int, carried: dict):
+    """The allocation LP of intervals ``t0..t1-1``: (solution, allocation variables ``(group, queue, t, j)``,
+    backlog variables per deferred queue, capacity rows ``(group, t, row)``, row duals, optimum)."""
     sc = prob.scenario
     per_day = prob.per_day
     over_w = sc.weights.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
     lp = _LP()
     avars: list[tuple[tuple, str, int, int]] = []
+    caps: list[tuple[tuple, int, int]] = []          # (group, t, row) of each capacity row
     by_qt: dict[tuple[str, int], list[int]] = defaultdict(list)
     for g in sorted(capacity):
         cap = capacity[g]
@@ -361,6 +375,7 @@ def _allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int, carr
                 by_qt[(q, t)].append(j)
                 row.append((j, 1.0))
             if row:
+                caps.append((g, t, len(lp.lo)))
                 lp.row(row, hi=float(cap[t]))
     day_lost: dict[tuple[str, int], list] = defaultdict(list)     # daily targets: lost-contact terms per day
     for q in tables:
@@ -415,7 +430,7 @@ def _allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int, carr
             bs.append(b)
             prev = b
         bvars[q] = bs
-    out = lp.solve(600.0, values=True, method="highs")
+    out = lp.solve(600.0, values=True, method="highs", duals=True)
     if out is None:
         raise RuntimeError("the allocation LP was not solved")
-    return out[1], avars, bvars
+    return out[1], avars, bvars, caps, out[2], out[0]
