@@ -86,3 +86,67 @@ def test_program_reports_no_schedule_when_the_rules_leave_none():
     data = _Data(parse_curtois(make(horizon=3, staff=["A,D=3,2400,2400,3,1,1,1"]), name="none"))
     value, pats, _ = LinePricer(data, 0).price(np.zeros((3, 1)))
     assert value == np.inf and pats == []
+
+
+def _rc(cg: ColumnGeneration, a: int, pat: np.ndarray, pi: np.ndarray) -> float:
+    days = np.arange(len(pat))
+    return cg.pattern_cost(a, pat) - float(pi[days[pat >= 0], pat[pat >= 0]].sum())
+
+
+def test_batch_program_prices_each_employee_as_its_own_program():
+    """Employees sharing their run rules priced together (an employee axis, days off and forbidden types
+    as infinite costs, each one's own minutes and weekends on the last day) get the value of their own
+    program with the same relaxed maxima, and schedules that keep every rule."""
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance8.txt")))
+    rules = [(e.max_consecutive_shifts, e.min_consecutive_shifts, e.min_consecutive_days_off) for e in data.inst.employees]
+    agents = [a for a in range(data.n_agents) if rules[a] == rules[0]][:6]
+    cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, True), threads=1, use_dp=False)
+    rng = np.random.default_rng(3)
+    pis = rng.uniform(-5, 80, size=(len(agents), data.h, data.n_shifts)) * data.has_cover
+    batch = LinePricer(data, agents, track=False).price_all(pis)
+    for b, a in enumerate(agents):
+        value, pats, exact = LinePricer(data, a, track=False).price(pis[b])
+        assert batch[b][0] == pytest.approx(value, abs=1e-6)
+        assert batch[b][2] == exact
+        for pat in batch[b][1]:
+            assert _keeps_rules(data, a, pat)
+        if exact:
+            assert _rc(cg, a, batch[b][1][0], pis[b]) == pytest.approx(value, abs=1e-6)
+
+
+def test_corridor_keeps_every_rule_and_never_beats_the_exact_program():
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance8.txt")))
+    cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, True), threads=1, use_dp=False)
+    rng = np.random.default_rng(4)
+    for a in range(3):
+        pi = rng.uniform(-5, 80, size=(data.h, data.n_shifts)) * data.has_cover
+        exact_value, _, exact = LinePricer(data, a).price(pi)
+        narrow = LinePricer(data, a, band=0.5)
+        assert not narrow.exact and narrow.cells_now < LinePricer(data, a).cells_now
+        _, pats, _ = narrow.price(pi)
+        for pat in pats:
+            assert _keeps_rules(data, a, pat)
+            if exact:
+                assert _rc(cg, a, pat, pi) >= exact_value - 1e-6
+
+
+def test_repair_moves_shifts_over_a_maximum_to_other_types_of_the_same_length():
+    # E and L of 480 min, at most 2 L; the duals pay L on every day: the program without the maximum
+    # works L throughout, the repair turns the surplus into E where the succession allows it
+    text = make(horizon=7, shifts=["E,480,", "L,480,", "N,600,"],
+                staff=["A,E=7|L=2|N=7,3360,1920,7,1,1,2"], cover=[f"{d},L,1,100,1" for d in range(7)])
+    data = _Data(parse_curtois(text, name="repair"))
+    line = LinePricer(data, 0, track=False)
+    pi = np.zeros((7, 3))
+    pi[:, 1] = 50.0
+    cost = line.req_cost.copy()
+    cost[:, :, :3] -= pi[None]
+    (_, pats), = line._solve(cost, [0], 1)
+    assert (pats[0] == 1).sum() > 2                        # over the maximum
+    fixed = line._repair(pats[0], 0, cost[0])
+    assert fixed is not None and (fixed == 1).sum() == 2 and (fixed[pats[0] != 1] == pats[0][pats[0] != 1]).all()
+    assert _keeps_rules(data, 0, fixed)
+    # nothing of the same length to turn N into: no repair
+    only_n = make(horizon=7, shifts=["E,480,", "N,600,"], staff=["A,E=7|N=1,4200,0,7,1,1,2"], cover=["0,E,0,100,1"])
+    data2 = _Data(parse_curtois(only_n, name="norepair"))
+    assert LinePricer(data2, 0, track=False)._repair(np.array([1, 1, -1, -1, -1, -1, -1]), 0, np.zeros((7, 3))) is None

@@ -137,3 +137,21 @@ def test_model_evaluation_rejects_a_roster_that_breaks_a_rule():
     data = _Data(inst)
     with pytest.raises(RuntimeError, match="rejects"):
         _evaluate(data, np.array([[0, 0, 0]]))        # three in a row, at most two
+
+
+def test_long_horizons_are_priced_in_batches_and_stay_valid(monkeypatch):
+    """On long horizons with many employees (forced here) the employees are priced in batches (one program per contract): the greedy start,
+    column generation and best responses go through them; the roster keeps every rule."""
+    from scheduler.optimize import curtois_cg
+
+    monkeypatch.setattr(curtois_cg, "BATCH_EMPLOYEE_DAYS", 0)
+    h = curtois_cg.BATCH_DAYS
+    staff = [f"{e},D={h}|N=10,{480 * 40},{480 * 34},5,2,2,4" for e in "ABCD"] + [f"E,D={h}|N=0,{480 * 30},{480 * 20},4,1,1,6"]
+    text = make(horizon=h, shifts=["D,480,", "N,480,D"], staff=staff, days_off=["A,3,4", "B,10", "C", "D,20,21", "E,0"],
+                on=["A,5,N,2", "C,9,D,1"], off=["B,12,D,3"],
+                cover=[f"{d},{s},{2 if s == 'D' else 1},100,1" for d in range(h) for s in "DN"])
+    inst = parse_curtois(text, name="long")
+    sol = solve_curtois(inst, time_limit_s=4, workers=1)
+    assert sol.stats["cg_batches"] == 2
+    score = check_curtois(inst, sol.roster)
+    assert score.violations == [] and score.objective == sol.objective

@@ -319,6 +319,7 @@ def _to_roster(data: _Data, arr: np.ndarray) -> Roster:
     return tuple(tuple(ids[s] if s >= 0 else None for s in row) for row in arr.tolist())
 
 
+EVAL_S_PER_CELL = 2.0e-4    # seconds of the final evaluation per employee-day (8.4 s on Instance24 at load 3)
 WHOLE_MAX_LITS = 60_000      # above this the whole model is not solved (building and presolve alone eat the budget)
 DIVE_SHARE, DIVE_ITERS = 0.25, 3
 WHOLE_DP_MAX_LITS = 2_000    # ... and above this when the dynamic program prices every employee (column
@@ -349,7 +350,11 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
     from scheduler.optimize.curtois_cg import ColumnGeneration
 
     t_start = time.perf_counter()
-    clock = Clock(time_limit_s, deterministic)
+    # the final evaluation builds the whole model locked to the roster (8 s on Instance24 under load):
+    # the search stops early enough for it
+    reserve = 0.0 if deterministic else min(0.25 * time_limit_s, EVAL_S_PER_CELL * instance.horizon_days
+                                            * len(instance.employees))
+    clock = Clock(time_limit_s - reserve, deterministic)
     data = _Data(instance)
     rng = random.Random(seed)
     say = progress or (lambda _m: None)
@@ -358,7 +363,8 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
     lits = sum(len(data.types[a]) for a in range(data.n_agents)) * data.h
 
     from scheduler.optimize.curtois_dp import LinePricer
-    dp_all = column_generation and all(LinePricer(data, a).usable for a in range(data.n_agents))
+    dp_all = column_generation and lits <= WHOLE_MAX_LITS and all(LinePricer(data, a).usable
+                                                                  for a in range(data.n_agents))
     if lits <= (WHOLE_DP_MAX_LITS if dp_all else WHOLE_MAX_LITS):
         whole = build_curtois_model(data)
         solver = cp_model.CpSolver()
@@ -394,17 +400,20 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         # the time, column generation cannot converge in time (Instances 20-22) and only a few rounds are
         # made (columns for the pool moves), leaving the time to best responses and LNS
         round_s = stats.get("greedy_s", 0.0)
-        converged = cg.iterate(clock.until(0.55), progress=say,
-                               max_iter=2 if round_s > 0.05 * time_limit_s else 1000)
+        slow = round_s > 0.05 * time_limit_s
+        # in batches (long horizons) a slow round is not worth it at all: best responses get the time
+        converged = False if slow and cg.batched else cg.iterate(clock.until(0.55), progress=say,
+                                                                 max_iter=2 if slow else 1000)
         bound = max(bound, cg.bound)
-        stats.update(cg_iterations=cg.iterations, cg_lp=round(cg.lp_value, 2), cg_converged=converged,
+        stats.update(cg_iterations=cg.iterations, cg_lp=round(cg.lp_value, 2) if math.isfinite(cg.lp_value) else None,
+                     cg_converged=bool(converged), cg_batches=len({id(p) for p, _ in cg._batch.values()}),
                      cg_columns=sum(len(c) for c in cg.cols))
         # diving from an LP that has not converged gives poor rosters (Instance13): then LNS gets the time
         # nearly converged (LP within 10 % of the bound) is good enough to dive: a busy machine can stop
         # the last few rounds
-        near = converged or cg.lp_value - cg.bound <= 0.1 * abs(cg.lp_value) + 1
-        stats["cg_near_converged"] = near
-        if near and best_cost > math.ceil(bound - 1e-6) and clock.left() > 0:
+        near = converged or (math.isfinite(cg.lp_value) and cg.lp_value - cg.bound <= 0.1 * abs(cg.lp_value) + 1)
+        stats["cg_near_converged"] = bool(near)
+        if near and best_cost > _floor(bound) and clock.left() > 0:
             dived = cg.dive(clock.until(0.7), share=DIVE_SHARE, iters_per_step=DIVE_ITERS)
             cost = data.cost(dived)
             stats["dive_objective"] = cost
@@ -419,10 +428,15 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
             best_cost = cost
     if best is None:
         raise NoSolutionError(f"{instance.name}: no roster found in {time_limit_s:g} s")
-    if best_cost > math.ceil(bound - 1e-6):
-        best, best_cost = _lns(data, best, best_cost, clock, rng, seed, math.ceil(bound - 1e-6), stats, say,
+    if best_cost > _floor(bound):
+        best, best_cost = _lns(data, best, best_cost, clock, rng, seed, _floor(bound), stats, say,
                                cg=cg if column_generation else None)
     return _finish(data, best, bound, t_start, first_s, stats)
+
+
+def _floor(bound: float) -> int:
+    """The least objective ``bound`` allows (objectives are integers and never negative)."""
+    return max(0, math.ceil(bound - 1e-6)) if math.isfinite(bound) else 0
 
 
 def _finish(data: _Data, best: np.ndarray, bound: float, t_start: float, first_s: float | None,

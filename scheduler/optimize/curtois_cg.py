@@ -14,6 +14,7 @@ again for the others, repeat until every employee is fixed.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,12 +22,18 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from scheduler.optimize.curtois_dp import LinePricer
+from scheduler.optimize.curtois_dp import MAX_CELLS, LinePricer
 
 SMOOTHING = 0.0      # weight of the best-bound duals in the pricing duals (0: plain column generation;
                      # 0.5 on Instance8: 31 rounds instead of 33 but a smaller pool and a worse dive)
 CP_PRICING_MAX_DAYS = 42   # CP-SAT pricing fallback up to this horizon (Instance18, 84 days: > 20 s a line)
 SCALE = 100_000       # reduced costs are scaled to integers for CP-SAT (bound error ≤ 0.5/SCALE a Boolean)
+BATCH_DAYS = 56       # from this horizon on, and from BATCH_EMPLOYEE_DAYS employee-days on, the employees are
+BATCH_EMPLOYEE_DAYS = 3_000    # priced in batches (one program, an employee axis); Instances 19-24
+BATCH_CELLS = 60_000_000   # cells of one batch's program (its employees × the cells of each)
+BATCH_MAX = 25             # employees in one batch
+BAND_CELLS = 20_000_000    # above this (one employee's exact program) batches use the corridor ...
+BAND = 2.0                 # ... of this many shifts around a steady pace (curtois_dp.LinePricer, band)
 
 
 class ColumnGeneration:
@@ -73,6 +80,11 @@ class ColumnGeneration:
         self.mu = np.zeros(self.A)
         self.iterations = 0
         self._lam_values: list[np.ndarray] = []
+        self.batched = use_dp and self.h >= BATCH_DAYS and self.h * self.A >= BATCH_EMPLOYEE_DAYS
+        self.banded = False                      # some batch prices in a corridor: no bound from pricing
+        self._batch: dict[int, tuple[LinePricer, int]] = {}
+        if self.batched:
+            self._build_batches()
 
     # -- columns --------------------------------------------------------------------------------
 
@@ -112,6 +124,60 @@ class ColumnGeneration:
         self.fixed[a] = j
         for k, v in enumerate(self._lam[a]):
             v.SetBounds(1 if k == j else 0, 1 if k == j else 0)
+
+    # -- batches ---------------------------------------------------------------------------------
+
+    def _build_batches(self) -> None:
+        """Employees with the same contract (run rules, minutes, weekends) in batches of at most
+        ``BATCH_MAX`` whose program stays within ``BATCH_CELLS``; the corridor when one employee's exact
+        program exceeds ``BAND_CELLS``."""
+        inst = self.data.inst
+        groups: dict[tuple, list[int]] = {}
+        for a, e in enumerate(inst.employees):
+            key = (e.max_consecutive_shifts, e.min_consecutive_shifts, e.min_consecutive_days_off,
+                   e.max_total_min, e.min_total_min, e.max_weekends)
+            groups.setdefault(key, []).append(a)
+        for members in groups.values():
+            probe = LinePricer(self.data, members[0], track=False)
+            band = BAND if probe.cells > BAND_CELLS else None
+            if band is not None:
+                probe = LinePricer(self.data, members[0], track=False, band=band)
+                self.banded = True
+            size = int(max(1, min(BATCH_MAX, BATCH_CELLS // max(1, probe.cells_now))))
+            for k in range(0, len(members), size):
+                chunk = members[k:k + size]
+                pricer = LinePricer(self.data, chunk, band=band, track=False)
+                for row, a in enumerate(chunk):
+                    self._batch[a] = (pricer, row)
+
+    def batches(self, agents) -> list[tuple[LinePricer, list[int], list[int]]]:
+        """``agents`` by batch: (pricer, rows, agents)."""
+        out: dict[int, tuple[LinePricer, list[int], list[int]]] = {}
+        for a in agents:
+            p, row = self._batch[a]
+            entry = out.setdefault(id(p), (p, [], []))
+            entry[1].append(row)
+            entry[2].append(a)
+        return list(out.values())
+
+    def price_batches(self, agents, pi_of: Callable[[int], np.ndarray], *, n_best: int = 3, warm: bool = False,
+                      pool: ThreadPoolExecutor | None = None) -> dict[int, tuple[float, list[np.ndarray], bool]]:
+        """The batch programs of ``agents`` with duals ``pi_of(a)`` per employee: employee ->
+        (value, schedules, exact) as :meth:`LinePricer.price`."""
+        def run(entry):
+            p, rows, ags = entry
+            pi = np.zeros((p.B, self.h, self.S))
+            for r, a in zip(rows, ags):
+                pi[r] = pi_of(a)
+            res = p.price_all(pi, n_best=n_best, warm=warm, rows=rows)
+            return {a: res[r] for r, a in zip(rows, ags)}
+
+        entries = self.batches(agents)
+        out: dict[int, tuple[float, list[np.ndarray], bool]] = {}
+        for part in (pool.map(run, entries) if pool is not None else map(run, entries)):
+            out.update(part)
+        self.dp_calls += len(out)
+        return out
 
     # -- LP and pricing -------------------------------------------------------------------------
 
@@ -253,12 +319,16 @@ class ColumnGeneration:
                 pi, mu = self.pi, self.mu
                 sep = pi if center is None or alpha == 0 else alpha * center + (1 - alpha) * pi
                 limit = min(price_limit_s, max(0.05, time_left() / max(1, len(free)) * self.threads))
-                results = dict(zip(free, pool.map(
-                    lambda a: self.price(a, sep, limit, mu=mu[a], early_stop_s=early_stop_s), free)))
+                if self.batched:        # the program alone (no CP-SAT fallback on these horizons)
+                    res = self.price_batches(free, lambda a: sep, pool=pool)
+                    results = {a: (v, pats[::-1]) for a, (v, pats, _) in res.items()}
+                else:
+                    results = dict(zip(free, pool.map(
+                        lambda a: self.price(a, sep, limit, mu=mu[a], early_stop_s=early_stop_s), free)))
                 self.iterations += 1
                 added = self._add(results, pi, mu)
                 unproven = [a for a in free if results[a][0] < mu[a] - 1e-6]
-                if added == 0 and sep is pi and unproven and time_left() > 0:
+                if added == 0 and sep is pi and unproven and time_left() > 0 and not self.batched:
                     longer = min(4 * price_limit_s, max(0.05, time_left() / len(unproven) * self.threads))
                     results.update(zip(unproven, pool.map(
                         lambda a: self.price(a, pi, longer, mu=mu[a], early_stop_s=None), unproven)))
@@ -269,7 +339,7 @@ class ColumnGeneration:
                 lagr = sum(results[a][0] for a in free) + float((sep * cover_req).sum())
                 if lagr > center_value:
                     center, center_value = sep.copy(), lagr
-                if not self.fixed:
+                if not self.fixed and not self.banded:
                     self.bound = max(self.bound, lagr)
                 if progress is not None:
                     progress(f"column generation {self.iterations}: LP {self.lp_value:.1f}, bound {self.bound:.1f}, "
@@ -301,6 +371,8 @@ class ColumnGeneration:
         """A first roster: employees one after the other, each priced against the demand the ones
         before left (an unmet requirement pays its under weight, an extra employee costs its over
         weight). None if an employee has no schedule at all (infeasible) or time ran out."""
+        if self.batched:
+            return self._greedy_batched(time_left)
         roster = np.full((self.A, self.h), -1, dtype=np.int64)
         n = np.zeros((self.h, self.S), dtype=np.int64)
         data = self.data
@@ -309,13 +381,113 @@ class ColumnGeneration:
                 return None
             pi = np.where(n < data.req, data.w_under, -data.w_over).astype(float) * data.has_cover
             limit = max(0.05, time_left() / (self.A - k))
-            _, pats = self.price(a, pi, limit, early_stop_s=None)
+            line = self._line_pricer(a)
+            # any schedule keeping the rules will do here (the program's, repaired if need be); CP-SAT
+            # only when it has none
+            pats = line.price(pi, n_best=1, warm=True)[1] if line is not None else []
+            if not pats:
+                pats = self.price(a, pi, limit, early_stop_s=None)[1][-1:]
             if not pats:
                 return None
             roster[a] = pats[-1]
             days = np.nonzero(roster[a] >= 0)[0]
             n[days, roster[a][days]] += 1
         return roster
+
+    def _marginal(self, n: np.ndarray) -> np.ndarray:
+        """Cover duals of one more employee given the counts ``n``: its under weight where the
+        requirement is not met, minus its over weight elsewhere."""
+        data = self.data
+        return np.where(n < data.req, data.w_under, -data.w_over).astype(float) * data.has_cover
+
+    def _rescue(self, a: int, pi: np.ndarray) -> list[np.ndarray]:
+        """Schedules of ``a`` when its batch program found none keeping the maxima: its own program
+        (exact windows when they are small enough, a wider corridor otherwise) with more Lagrangian
+        rounds."""
+        p, _ = self._batch[a]
+        for band in ((p.band or BAND), 2 * (p.band or BAND), None):
+            line = LinePricer(self.data, a, band=band)
+            if line.usable or band is not None:
+                pats = line.price(pi, n_best=3, rounds=30)[1][:1]
+                if pats:
+                    return pats
+        return []
+
+    def _greedy_batched(self, time_left: Callable[[], float]) -> np.ndarray | None:
+        """The greedy start, a batch at a time: the employees of a batch are priced together against
+        the demand the batches before left. So that they do not all go for the same shifts, each
+        (day, shift) still short of ``r`` employees is dealt to ``r`` employees of the batch in turn:
+        it pays them its full under weight, the others a fifth of it."""
+        data = self.data
+        roster = np.full((self.A, self.h), -1, dtype=np.int64)
+        n = np.zeros((self.h, self.S), dtype=np.int64)
+        slot = (np.arange(self.h)[:, None] * 7 + np.arange(self.S)[None, :] * 3)
+        for p, rows, ags in self.batches(range(self.A)):
+            if time_left() <= 0:
+                return None
+            left = np.maximum(0, data.req - n) * data.has_cover
+            size = len(ags)
+            rank = {a: k for k, a in enumerate(ags)}
+
+            def pi_of(a: int) -> np.ndarray:
+                mine = (rank[a] - slot) % size < left          # dealt to this employee
+                pi = np.where(left > 0, np.where(mine, 1.0, 0.2) * data.w_under, -data.w_over)
+                return pi.astype(float) * data.has_cover
+
+            res = self.price_batches(ags, pi_of, n_best=1, warm=True)
+            for a in ags:
+                pats = res[a][1] or self._rescue(a, self._marginal(n))
+                if not pats:
+                    return None
+                roster[a] = pats[0]
+                days = np.nonzero(roster[a] >= 0)[0]
+                n[days, roster[a][days]] += 1
+        return roster
+
+    def _polish_batched(self, roster: np.ndarray, time_left: Callable[[], float]) -> tuple[np.ndarray, int]:
+        """Best responses a batch at a time: the employees of a batch are priced together, each against
+        everyone else's current schedules; each new schedule is then taken in turn if it is still
+        strictly better given the schedules taken before it."""
+        roster = roster.copy()
+        n = self.data.counts(roster)
+        days = np.arange(self.h)
+        changed = 0
+        last: dict[int, float] = {}          # seconds of each batch's last program
+        while time_left() > 0:
+            before = changed
+            for p, rows, ags in self.batches(range(self.A)):
+                if time_left() <= last.get(id(p), 0.0):
+                    continue
+                t0 = time.perf_counter()
+
+                def pi_of(a: int) -> np.ndarray:
+                    own = roster[a]
+                    w = own >= 0
+                    m = n.copy()
+                    m[days[w], own[w]] -= 1
+                    return self._marginal(m)
+
+                res = self.price_batches(ags, pi_of, n_best=1, warm=True)
+                last[id(p)] = time.perf_counter() - t0
+                for a in ags:
+                    pats = res[a][1]
+                    if not pats or np.array_equal(pats[0], roster[a]):
+                        continue
+                    new, own = pats[0], roster[a]
+                    w = own >= 0
+                    n[days[w], own[w]] -= 1
+                    pi = self._marginal(n)
+                    cur = self.pattern_cost(a, own) - float(pi[days[w], own[w]].sum())
+                    value = self.pattern_cost(a, new) - float(pi[days[new >= 0], new[new >= 0]].sum())
+                    if value < cur - 1e-9:
+                        roster[a] = new
+                        changed += 1
+                        self.add_column(a, new)
+                    w = roster[a] >= 0
+                    n[days[w], roster[a][w]] += 1
+            if changed == before or all(time_left() <= t for t in last.values()):
+                break
+        return roster, changed
 
     def pool_move(self, roster: np.ndarray, agents: list[int], time_limit_s: float, seed: int
                   ) -> np.ndarray | None:
@@ -328,7 +500,7 @@ class ColumnGeneration:
         n = data.counts(roster, [a for a in range(self.A) if a not in set(agents)])
         for a in agents:
             self.add_column(a, roster[a])
-            line = self._line_pricer(a)
+            line = None if self.batched else self._line_pricer(a)     # batches: the pool as it is
             if line is not None:
                 pi = np.where(n < data.req, data.w_under, -data.w_over).astype(float) * data.has_cover
                 _, pats, _ = line.price(pi, n_best=2)
@@ -375,6 +547,8 @@ class ColumnGeneration:
         under weight, an extra one costs its over weight) — a schedule is taken only when strictly better, so the roster never gets worse —
         until a whole round changes nothing. A schedule is taken only when it is strictly better.
         Returns (roster, number of schedules changed)."""
+        if self.batched:
+            return self._polish_batched(roster, time_left)
         data = self.data
         roster = roster.copy()
         n = data.counts(roster)

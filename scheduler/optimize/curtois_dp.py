@@ -23,6 +23,7 @@ minutes); the Python loop runs over days and state transitions only.
 from __future__ import annotations
 
 import math
+import threading
 from functools import reduce
 
 import numpy as np
@@ -32,31 +33,75 @@ MAX_CELLS = 100_000_000     # days × states × resource cells above which the p
 F64_CELLS = 40_000_000      # above this the value arrays are float32 (memory: 4 bytes a cell)
 TRACK_CELLS = 4_000_000     # a shift type's count becomes a resource while the cells stay below this
 
+DOWN = 0.1                  # a Lagrangian price's fall for a type under its maximum, against its rise
+
+_BUFFERS = threading.local()
+
+
+def _buffer(n: int, dtype) -> np.ndarray:
+    """A flat array of ``n`` items, reused by the thread's next programs: fresh memory for every day's
+    values costs more than the program itself on long horizons (page faults)."""
+    nbytes = n * np.dtype(dtype).itemsize
+    buf = getattr(_BUFFERS, "buf", None)
+    if buf is None or buf.nbytes < nbytes:
+        buf = _BUFFERS.buf = np.empty(nbytes, dtype=np.uint8)
+    return buf[:nbytes].view(dtype)
+
 
 class LinePricer:
-    """The dynamic program of employee ``a`` of ``data`` (``curtois._Data``)."""
+    """The dynamic program of employee ``agents`` of ``data`` (``curtois._Data``): one employee (an
+    index) or a batch of employees (a list) sharing MaxConsecutiveShifts, MinConsecutiveShifts and
+    MinConsecutiveDaysOff, priced together (the arrays get an employee axis: numpy's per-call overhead,
+    which dominates on long horizons, is paid once for the batch).
 
-    def __init__(self, data, a: int):
+    In a batch each employee's fixed days off and forbidden shift types are infinite costs, and its
+    own MaxTotalMinutes, MinTotalMinutes and MaxWeekends are applied to the last day's values (the
+    resources only grow, so this is exact); shift-type counts are tracked only for a single employee.
+
+    The value arrays after ``t`` days hold only the resource values a schedule keeping the rules can
+    have then (the *windows*): minutes between what the rest of the horizon can still add short of
+    MinTotalMinutes and what the first ``t`` days can hold, weekends and tracked counts up to what the
+    first ``t`` days contain. These windows remove no schedule, so the program stays exact. With
+    ``band`` (in shifts) the windows are narrowed further to a corridor around a steady pace (minutes
+    in proportion to the days not fixed off, weekends in proportion to the weekends begun): a
+    heuristic for long horizons — its schedules keep every rule, but its value bounds nothing
+    (:attr:`exact` is False)."""
+
+    def __init__(self, data, agents, *, band: float | None = None, track: bool = True):
         inst = data.inst
-        emp = inst.employees[a]
+        single = isinstance(agents, (int, np.integer))
+        self.agents = [int(agents)] if single else [int(a) for a in agents]
+        self.B = len(self.agents)
+        emps = [inst.employees[a] for a in self.agents]
+        e0 = emps[0]
+        rules = {(e.max_consecutive_shifts, e.min_consecutive_shifts, e.min_consecutive_days_off) for e in emps}
+        if len(rules) != 1:
+            raise ValueError("a batch of employees must share their run-length rules")
         self.h = h = data.h
         self.S = data.n_shifts
-        self.allowed = list(data.types[a])
-        self.days_off = set(emp.days_off)
-        self.max_shifts = {s: emp.max_shifts.get(sh.id, h) for s, sh in enumerate(inst.shifts)}
+        self.allowed = sorted({s for a in self.agents for s in data.types[a]})
+        self.days_off = [set(e.days_off) for e in emps]
+        self.max_shifts = [{s: e.max_shifts.get(sh.id, h) for s, sh in enumerate(inst.shifts)} for e in emps]
+        self.max_arr = np.array([[m[s] for s in range(self.S)] for m in self.max_shifts], dtype=float)
         lengths = [int(data.lengths[s]) for s in self.allowed]
         g = reduce(math.gcd, lengths, 0) or 1
         self.unit = g
         self.dm = {s: int(data.lengths[s]) // g for s in self.allowed}
-        self.M = emp.max_total_min // g                           # most minute units
-        self.min_units = -(-emp.min_total_min // g)                # fewest minute units (rounded up)
-        self.W = max(0, emp.max_weekends)
-        self.cmax = max(1, emp.max_consecutive_shifts)
-        self.cmin = max(1, emp.min_consecutive_shifts)
-        self.omin = max(1, emp.min_consecutive_days_off)
+        self.Ms = [e.max_total_min // g for e in emps]                 # most minute units
+        self.mins = [-(-e.min_total_min // g) for e in emps]           # fewest minute units (rounded up)
+        self.Ws = [max(0, e.max_weekends) for e in emps]
+        self.M, self.W = max(self.Ms), max(self.Ws)
+        self.min_units = min(self.mins)
+        self.cmax = max(1, e0.max_consecutive_shifts)
+        self.cmin = max(1, e0.min_consecutive_shifts)
+        self.omin = max(1, e0.min_consecutive_days_off)
+        self.band = band
         banned = {s: set() for s in range(self.S)}
         for s, t in data.pairs:
             banned[s].add(t)
+        self.banned = banned
+        self.lengths = [int(x) for x in data.lengths]
+        self.types_of = [sorted(data.types[a]) for a in self.agents]
         sig: dict[frozenset, int] = {}
         self.cls = {s: sig.setdefault(frozenset(banned[s]), len(sig)) for s in self.allowed}
         self.cls_banned = {c: set(b) for b, c in sig.items()}
@@ -67,46 +112,152 @@ class LinePricer:
                 for e in ((0, 1) if k < self.cmin else (0,)):
                     self.states.append(("w", c, k, e))
         self.index = {st: i for i, st in enumerate(self.states)}
-        # resources of the value arrays: weekends, minute units, then the counts of the shift types whose
-        # maximum can bind (smallest first, while the arrays stay small); the other maxima are relaxed
+        self.start = self.index["off", self.omin]
+        # fixed days off are part of the transitions for one employee, costs for a batch
+        self._off_in_trans = self.days_off[0] if self.B == 1 else set()
+        self._trans: dict[tuple, object] = {}
+        self._units: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        # resources of the value arrays: weekends, minute units, then (one employee) the counts of the
+        # shift types whose maximum can bind (smallest first, while the arrays stay small); the other
+        # maxima are relaxed and priced (Lagrangian rounds)
         self.caps = [self.W, self.M]
         self.tracked: dict[int, int] = {}                   # shift -> resource axis
-        workable = min(h - len(self.days_off & set(range(h))), self.M // max(1, min(self.dm.values(), default=1)))
-        cells = h * len(self.states) * (self.W + 1) * (self.M + 1)
-        for s in sorted(self.allowed, key=lambda s: self.max_shifts[s]):
-            limit = self.max_shifts[s]
-            if limit < workable and cells * (limit + 1) <= TRACK_CELLS:
-                self.tracked[s] = len(self.caps)
-                self.caps.append(limit)
-                cells *= limit + 1
-        self.cells = cells
+        lo, hi = self._windows()
+        n = len(self.states)
+        cells = n * int(np.prod(hi - lo + 1, axis=1).sum()) if (hi >= lo).all() else 0
+        if track and self.B == 1:
+            workable = min(h - len(self.days_off[0] & set(range(h))),
+                           self.M // max(1, min(self.dm.values(), default=1)))
+            for s in sorted(self.allowed, key=lambda s: self.max_shifts[0][s]):
+                limit = self.max_shifts[0][s]
+                if limit < workable and cells * (limit + 1) <= TRACK_CELLS:
+                    self.tracked[s] = len(self.caps)
+                    self.caps.append(limit)
+                    cells *= limit + 1
         self._inc = {-1: (0,) * len(self.caps)}
         for s in self.allowed:
             inc = [0, self.dm[s]] + [0] * (len(self.caps) - 2)
             if s in self.tracked:
                 inc[self.tracked[s]] = 1
             self._inc[s] = tuple(inc)
-        # request cost of each (day, choice): choice S = off
-        self.req_cost = np.zeros((h, self.S + 1))
-        for d, s, want, w in data.requests[a]:
-            if want:                        # on-request: paid unless s is worked
-                self.req_cost[d, :] += w
-                self.req_cost[d, s] -= w
-            else:
-                self.req_cost[d, s] += w
-        self._trans: dict[tuple, list[tuple[int, int, int, int, int]]] = {}
+        self.lo, self.hi = self._windows()
+        self.cells = n * int(np.prod(self.hi - self.lo + 1, axis=1).sum()) if (self.hi >= self.lo).all() else 0
+        if band is not None:
+            self.lo, self.hi = self._windows(band=band)
+        self._lo_l, self._hi_l = self.lo.tolist(), self.hi.tolist()
+        # request cost of each (employee, day, choice): choice S = off; work on a fixed day off or in a
+        # forbidden type is infinite in a batch
+        self.req_cost = np.zeros((self.B, h, self.S + 1))
+        for b, a in enumerate(self.agents):
+            for d, s, want, w in data.requests[a]:
+                if want:                        # on-request: paid unless s is worked
+                    self.req_cost[b, d, :] += w
+                    self.req_cost[b, d, s] -= w
+                else:
+                    self.req_cost[b, d, s] += w
+            if self.B > 1:
+                banned_types = [s for s in range(self.S) if s not in data.types[a]]
+                self.req_cost[b, :, banned_types] = INF
+                off = [d for d in self.days_off[b] if 0 <= d < h]
+                self.req_cost[b, off, :self.S] = INF
+        self.prices = np.zeros((self.B, self.S + 1))       # Lagrangian prices of the maxima (warm start)
 
     @property
     def usable(self) -> bool:
-        return self.M >= 0 and self.cells <= MAX_CELLS
+        return min(self.Ms) >= 0 and self.cells <= MAX_CELLS
+
+    @property
+    def cells_now(self) -> int:
+        """Cells of one employee's program with the windows in use (the corridor's, with a band)."""
+        return len(self.states) * int(np.prod(np.maximum(0, self.hi - self.lo + 1), axis=1).sum())
+
+    @property
+    def exact(self) -> bool:
+        """Whether the program's optimum is the pricing problem's (up to the relaxed maxima)."""
+        return self.band is None
+
+    def _windows(self, band: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(lowest, highest) value of each resource after ``t`` days, ``t`` = 0..h: arrays (h + 1, resources),
+        the union over the employees of the batch."""
+        h, R = self.h, len(self.caps)
+        lo = np.full((h + 1, R), np.iinfo(np.int64).max, dtype=np.int64)
+        hi = np.full((h + 1, R), -1, dtype=np.int64)
+        sat_before = np.array([len(range(5, t, 7)) for t in range(h + 1)])      # weekends begun
+        for b in range(self.B):
+            off = self.days_off[b]
+            if b not in self._units:
+                self._units[b] = self._most_units(off)
+            most_before, most_after = self._units[b]
+            l = np.zeros((h + 1, R), dtype=np.int64)
+            u = np.zeros((h + 1, R), dtype=np.int64)
+            u[:, 0] = np.minimum(self.Ws[b], sat_before)
+            u[:, 1] = np.minimum(self.Ms[b], most_before)
+            l[:, 1] = np.maximum(0, self.mins[b] - most_after)
+            workable_before = np.cumsum([0] + [d not in off for d in range(h)])
+            for s, axis in self.tracked.items():
+                u[:, axis] = np.minimum(self.caps[axis], workable_before)
+            l[0], u[0] = 0, 0
+            if band is not None:
+                # the corridor: minutes in proportion to the days not fixed off, weekends to the weekends begun
+                share = workable_before / max(1, workable_before[-1])
+                top = min(self.Ms[b], int(most_before[h]))
+                mid = 0.5 * (self.mins[b] + top) * share
+                width = band * max(self.dm.values(), default=1)
+                el, eu = l.copy(), u.copy()
+                l[:, 1] = np.maximum(l[:, 1], np.floor(mid - width).astype(np.int64))
+                u[:, 1] = np.minimum(u[:, 1], np.ceil(mid + width).astype(np.int64))
+                wmid = self.Ws[b] * sat_before / max(1, sat_before[-1])
+                wband = max(2.0, band / 2)
+                l[:, 0] = np.maximum(l[:, 0], np.floor(wmid - wband).astype(np.int64))
+                u[:, 0] = np.minimum(u[:, 0], np.ceil(wmid + wband).astype(np.int64))
+                bad = l > u                 # where the corridor leaves the exact window, keep the window
+                l[bad], u[bad] = el[bad], eu[bad]
+            lo, hi = np.minimum(lo, l), np.maximum(hi, u)
+        return lo, hi
+
+    def _most_units(self, off: set[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Most minute units the first ``t`` days can hold and the days from ``t`` on can add (the run
+        rules and the fixed days ``off`` kept), ``t`` = 0..h."""
+        h, n = self.h, len(self.states)
+        arrays: dict[tuple, tuple] = {}
+
+        def trans(d):
+            key = self._key(d) + (d in off,)
+            if key not in arrays:
+                t = [(i, j, dm) for i, j, s, _dw, dm in self._transitions(d) if s < 0 or d not in off]
+                arrays[key] = tuple(np.array([x[k] for x in t], dtype=np.int64) for k in range(3))
+            return arrays[key]
+
+        fwd = np.full(n, -INF)
+        fwd[self.start] = 0.0
+        most_before = np.zeros(h + 1)
+        for d in range(h):
+            i, j, dm = trans(d)
+            nxt = np.full(n, -INF)
+            np.maximum.at(nxt, j, fwd[i] + dm)
+            fwd = nxt
+            most_before[d + 1] = fwd.max()
+        back = np.zeros(n)
+        most_after = np.zeros(h + 1)
+        for d in range(h - 1, 0, -1):
+            i, j, dm = trans(d)
+            nxt = np.full(n, -INF)
+            np.maximum.at(nxt, i, back[j] + dm)
+            back = nxt
+            most_after[d] = back.max()
+        most_after[0] = most_before[h]
+        return most_before, most_after
+
+    def _key(self, d: int) -> tuple:
+        wd = d % 7
+        return (d == 0, d in self._off_in_trans, wd if wd >= 5 else 0)
 
     def _transitions(self, d: int) -> list[tuple[int, int, int, int, int]]:
         """(from state, to state, shift or −1, weekend increment, minute units) of day ``d``."""
-        wd = d % 7
-        key = (d == 0, d in self.days_off, wd if wd >= 5 else 0)
+        key = self._key(d)
         if key in self._trans:
             return self._trans[key]
-        first, off_day, _ = key
+        first, off_day, wd = key
         out = []
         idx = self.index
         starts = [("off", self.omin)] if first else self.states
@@ -135,76 +286,187 @@ class LinePricer:
         self._trans[key] = out
         return out
 
-    def _groups(self, d: int) -> list[tuple[int, int, int, np.ndarray | list[int]]]:
-        """Day ``d``'s transitions grouped by (to state, shift, weekend increment): the sources' minimum
-        is taken once per group."""
-        wd = d % 7
-        key = ("g", d == 0, d in self.days_off, wd if wd >= 5 else 0)
+    def _groups(self, d: int):
+        """Day ``d``'s transitions grouped by (to state, resource increments, source states): the
+        sources' minimum is taken once per group and, since the shifts of a group lead to the same
+        state with the same increments, only the cheapest of them counts. Returns the groups (to state,
+        increments, sources as an index or an array), the groups' shifts concatenated, the offsets of
+        each group in them (for ``np.minimum.reduceat``), and the transitions by destination (for
+        backtracking)."""
+        key = ("g",) + self._key(d)
         if key not in self._trans:
-            groups: dict[tuple[int, int, int], list[int]] = {}
+            by_shift: dict[tuple[int, int, int], list[int]] = {}
+            into: dict[int, list[tuple[int, int, tuple]]] = {}
             for i, j, s, dw, _dm in self._transitions(d):
-                groups.setdefault((j, s, dw), []).append(i)
-            self._trans[key] = [(j, s, dw, src[0] if len(src) == 1 else np.array(src))
-                                for (j, s, dw), src in groups.items()]
+                by_shift.setdefault((j, s, dw), []).append(i)
+                into.setdefault(j, []).append((i, s, (dw,) + self._inc[s][1:]))
+            merged: dict[tuple, list[int]] = {}
+            for (j, s, dw), src in by_shift.items():
+                inc = (dw,) + self._inc[s][1:]
+                merged.setdefault((j, inc, tuple(src)), []).append(s)
+            groups, flat, offsets = [], [], []
+            for (j, inc, src), members in merged.items():
+                groups.append((j, inc, src[0] if len(src) == 1 else np.array(src)))
+                offsets.append(len(flat))
+                flat += members
+            self._trans[key] = (groups, np.array(flat, dtype=np.int64), np.array(offsets, dtype=np.int64), into)
         return self._trans[key]
 
-    def price(self, pi: np.ndarray, *, n_best: int = 3, rounds: int = 6
+    def price(self, pi: np.ndarray, *, n_best: int = 3, rounds: int = 6, warm: bool = False
               ) -> tuple[float, list[np.ndarray], bool]:
-        """(a lower bound of the least reduced cost before the convexity dual, up to ``n_best`` schedules
-        that keep every rule, whether the bound is exact: the best schedule's own cost). ``pi``: dual per
-        (day, shift). Value ``inf`` and no schedule when the employee has none.
+        """One employee: (a lower bound of the least reduced cost before the convexity dual, up to
+        ``n_best`` schedules that keep every rule, whether the bound is exact: the best schedule's own
+        cost). ``pi``: dual per (day, shift). Value ``inf`` and no schedule when the employee has none.
+        See :meth:`price_all`."""
+        return self.price_all(pi, n_best=n_best, rounds=rounds, warm=warm)[0]
 
-        When the best schedule breaks a relaxed per-type maximum, up to ``rounds`` more programs run with
-        a Lagrangian price on each shift type worked too often (subgradient steps); each gives the lower
-        bound value − Σ price × maximum, and the schedules that keep the maxima are returned (none if
-        none was found: the caller prices otherwise)."""
-        prices = np.zeros(self.S + 1)
-        bound, found, exact = -INF, [], False
+    def price_all(self, pi: np.ndarray, *, n_best: int = 3, rounds: int = 6, warm: bool = False,
+                  rows: list[int] | None = None) -> list[tuple[float, list[np.ndarray], bool] | None]:
+        """:meth:`price` for every employee of the batch: ``pi`` per (day, shift), shared, or per
+        (employee, day, shift).
+
+        When an employee's best schedule breaks a relaxed per-type maximum, up to ``rounds`` more
+        programs run with a Lagrangian price on each shift type worked too often (subgradient steps);
+        each gives the lower bound value − Σ price × maximum, and the schedules that keep the maxima are
+        returned (none if none was found: the caller prices otherwise). ``warm``: start from the prices
+        of the previous call (fewer rounds; the value stays a lower bound but is never called exact) —
+        for heuristic uses. With a ``band`` the value is the corridor's optimum (``inf`` when the
+        corridor holds no schedule) and bounds nothing. ``rows``: only these employees of the batch
+        (positions; the others' results are None)."""
+        B = self.B
+        pi = np.broadcast_to(pi if pi.ndim == 3 else pi[None], (B, self.h, pi.shape[-1]))
+        prices = self.prices if warm else np.zeros((B, self.S + 1))
+        bound = np.full(B, -INF)
+        found: list[list[np.ndarray]] = [[] for _ in range(B)]
+        out: list[tuple[float, list[np.ndarray], bool] | None] = [None] * B
+        todo = list(range(B)) if rows is None else list(rows)
+        pmax = np.abs(pi).max(axis=(1, 2)) if pi.size else np.zeros(B)
         for _ in range(rounds + 1):
-            value, pats = self._solve(pi, prices, n_best)
-            if not pats:
-                return (INF, [], True) if not prices.any() else (bound, found, False)
-            lagr = value - sum(prices[s] * self.max_shifts[s] for s in range(self.S))
-            bound = max(bound, lagr)
-            ok = [p for p in pats if self.keeps_maxima(p)]
-            found += ok
-            if ok and ok[0] is pats[0] and not prices.any():
-                return value, ok, True
-            counts = np.bincount(pats[0][pats[0] >= 0], minlength=self.S)
-            over = [s for s in range(self.S) if counts[s] > self.max_shifts[s]]
-            if not over:
+            if not todo:
                 break
-            unit = max(1.0, abs(value) / max(1, self.h))     # about one day's worth of reduced cost
-            for s in range(self.S):           # projected subgradient step, relative excess, capped
-                excess = (counts[s] - self.max_shifts[s]) / max(1, self.max_shifts[s])
-                prices[s] = max(0.0, prices[s] + unit * min(1.0, 0.5 * excess))
-        return bound, found[:n_best], False
+            cost = self.req_cost[todo].copy()
+            cost[:, :, :self.S] -= pi[todo][:, :, :self.S] - prices[todo][:, None, :self.S]
+            results = self._solve(cost, todo, n_best)
+            nxt = []
+            for b, (value, pats) in zip(todo, results):
+                if not pats:
+                    out[b] = (INF, [], True) if not prices[b].any() else (bound[b], found[b][:n_best], False)
+                    continue
+                lagr = value - float(prices[b, :self.S] @ self.max_arr[b])
+                bound[b] = max(bound[b], lagr)
+                ok = [p for p in pats if self.keeps_maxima(p, b)]
+                found[b] += ok
+                if ok and ok[0] is pats[0] and not prices[b].any():
+                    out[b] = (value, ok, True)
+                    continue
+                counts = np.bincount(pats[0][pats[0] >= 0], minlength=self.S)
+                if ok and ok[0] is pats[0] or (counts <= self.max_arr[b]).all():
+                    out[b] = (bound[b], self._best(found[b], pi[b], b)[:n_best], False)
+                    continue
+                base = self.req_cost[b].copy()
+                base[:, :self.S] -= pi[b][:, :self.S]
+                found[b] += [r for r in (self._repair(p, b, base) for p in pats) if r is not None]
+                if warm and found[b]:
+                    out[b] = (bound[b], self._best(found[b], pi[b], b)[:n_best], False)
+                    continue
+                # about one day's worth of reduced cost, at least a quarter of the largest dual
+                unit = max(1.0, abs(value) / max(1, self.h), 0.25 * pmax[b])
+                excess = (counts - self.max_arr[b]) / np.maximum(1, self.max_arr[b])
+                # projected subgradient step, relative excess, capped; a price falls slower than it rises
+                # (a type priced out and back in, round after round, never gives a schedule)
+                step = np.where(excess > 0, np.minimum(1.0, 0.2 + 0.5 * excess), DOWN * np.maximum(-1.0, excess))
+                prices[b, :self.S] = np.maximum(0.0, prices[b, :self.S] + unit * step)
+                nxt.append(b)
+            todo = nxt
+        for b in todo:
+            out[b] = (bound[b], self._best(found[b], pi[b], b)[:n_best], False)
+        if warm:
+            self.prices = prices
+        return out
 
-    def _solve(self, pi: np.ndarray, prices: np.ndarray, n_best: int) -> tuple[float, list[np.ndarray]]:
-        """The program with cost ``prices[s]`` added to each shift ``s`` worked: (its optimum, up to
-        ``n_best`` schedules of least cost ending in different resource states)."""
-        h, caps = self.h, self.caps
+    def _best(self, pats: list[np.ndarray], pi: np.ndarray, b: int) -> list[np.ndarray]:
+        """``pats`` by reduced cost under ``pi`` (row ``b``), best first, without repeats."""
+        days = np.arange(self.h)
+        base = self.req_cost[b]
+        keyed = {}
+        for p in pats:
+            w = p >= 0
+            rc = float(base[days, np.where(w, p, self.S)].sum() - pi[days[w], p[w]].sum())
+            keyed.setdefault(p.tobytes(), (rc, len(keyed), p))
+        return [p for _, _, p in sorted(keyed.values(), key=lambda x: x[:2])]
+
+    def _repair(self, pat: np.ndarray, b: int, base: np.ndarray) -> np.ndarray | None:
+        """``pat`` with the shifts of each type over its maximum changed into other types of the same
+        length on the same days (the cheapest changes under ``base`` cost per (day, choice) first,
+        succession kept): every other rule is untouched. None when that is not enough."""
+        counts = np.bincount(pat[pat >= 0], minlength=self.S)
+        limit = self.max_arr[b]
+        over = [s for s in range(self.S) if counts[s] > limit[s]]
+        if not over:
+            return pat
+        pat = pat.copy()
+        h, banned, length = self.h, self.banned, self.lengths
+        allowed = self.types_of[b]
+
+        def fits(d: int, t: int) -> bool:
+            before = pat[d - 1] if d > 0 else -1
+            after = pat[d + 1] if d + 1 < h else -1
+            return (before < 0 or t not in banned[before]) and (after < 0 or after not in banned[t])
+
+        for s in over:
+            need = int(counts[s] - limit[s])
+            cands = sorted((float(base[d, t] - base[d, s]), int(d), t) for d in np.nonzero(pat == s)[0]
+                           for t in allowed if t != s and length[t] == length[s])
+            for _, d, t in cands:
+                if need == 0:
+                    break
+                if pat[d] != s or counts[t] >= limit[t] or not fits(d, t):
+                    continue
+                pat[d] = t
+                counts[s] -= 1
+                counts[t] += 1
+                need -= 1
+            if need > 0:
+                return None
+        return pat
+
+    def _solve(self, cost: np.ndarray, rows: list[int], n_best: int) -> list[tuple[float, list[np.ndarray]]]:
+        """The program of the employees ``rows`` of the batch with ``cost`` per (employee, day, choice):
+        per employee (its optimum, up to ``n_best`` schedules of least cost ending in different resource
+        states)."""
+        h, lo, hi = self.h, self.lo, self.hi
+        B, R = len(rows), len(self.caps)
+        if (lo > hi).any():
+            return [(INF, [])] * B
         n = len(self.states)
-        shape = (n,) + tuple(c + 1 for c in caps)
-        cost = self.req_cost.copy()
-        cost[:, :self.S] -= pi[:, :self.S] - prices[:self.S]
-        dtype = np.float64 if self.cells <= F64_CELLS else np.float32
+        dtype = np.float64 if self.cells * B <= F64_CELLS else np.float32
+        cost = cost.astype(dtype)
         values = []
-        prev = np.full(shape, INF, dtype=dtype)
-        prev[(self.index["off", self.omin],) + (0,) * len(caps)] = 0.0
-        slices: dict[tuple[int, int], tuple] = {}
+        prev = np.full((n, B) + (1,) * R, INF, dtype=dtype)
+        prev[(self.start, slice(None)) + (0,) * R] = 0.0
+        every = (slice(None),)
+        shapes = [(n, B) + tuple(x) for x in (hi[1:] - lo[1:] + 1).tolist()]
+        sizes = [math.prod(sh) for sh in shapes]
+        buf = _buffer(sum(sizes), dtype)
+        at = 0
         for d in range(h):
-            cur = np.full(shape, INF, dtype=dtype)
-            c_d = cost[d].astype(dtype)
+            plo, phi, clo, chi = lo[d], hi[d], lo[d + 1], hi[d + 1]
+            cur = buf[at:at + sizes[d]].reshape(shapes[d])
+            at += sizes[d]
+            cur.fill(INF)
+            groups, flat, offsets, _ = self._groups(d)
+            gcost = np.minimum.reduceat(cost[:, d, flat], offsets, axis=1).T.reshape((len(groups), B) + (1,) * R)
             mins: dict[bytes, np.ndarray] = {}
-            for j, s, dw, src_states in self._groups(d):
-                sl = slices.get((s, dw))
+            slices: dict[tuple, tuple | None] = {}
+            for g, (j, inc, src_states) in enumerate(groups):
+                sl = slices.get(inc, False)
+                if sl is False:
+                    a = np.maximum(plo, clo - inc)          # absolute resource values that can move
+                    b = np.minimum(phi, chi - inc)
+                    sl = slices[inc] = None if (a > b).any() else (
+                        every + tuple(slice(x, y + 1) for x, y in zip((a - plo).tolist(), (b - plo).tolist())),
+                        every + tuple(slice(x, y + 1) for x, y in zip((a + inc - clo).tolist(), (b + inc - clo).tolist())))
                 if sl is None:
-                    inc = (dw,) + self._inc[s][1:]
-                    sl = slices[s, dw] = ((tuple(slice(0, c + 1 - k) for k, c in zip(inc, caps)),
-                                           tuple(slice(k, None) for k in inc))
-                                          if all(k <= c for k, c in zip(inc, caps)) else ())
-                if not sl:
                     continue
                 dst = cur[(j,) + sl[1]]
                 if isinstance(src_states, int):
@@ -214,57 +476,66 @@ class LinePricer:
                     src = mins.get(key)
                     if src is None:
                         src = mins[key] = prev[src_states].min(axis=0)
-                np.minimum(dst, src[sl[0]] + c_d[s], out=dst)
+                np.minimum(dst, src[sl[0]] + gcost[g], out=dst)
             values.append(cur)
             prev = cur
-        final = prev.copy()
-        final[:, :, :min(self.min_units, self.M + 1)] = INF
-        flat = final.ravel()
-        if not np.isfinite(flat).any():
-            return INF, []
-        order = np.argsort(flat, kind="stable")
-        best = float(flat[order[0]])
-        if dtype == np.float32:             # rounding: keep the value a lower bound
-            best -= 1e-5 * (abs(best) + 1.0)
-        pats: list[np.ndarray] = []
-        seen_ends: set[tuple[int, ...]] = set()
-        for pos in order[: 50 * n_best]:
-            if not np.isfinite(flat[pos]) or len(pats) >= n_best:
-                break
-            i, *res = (int(v) for v in np.unravel_index(int(pos), final.shape))
-            if tuple(res) in seen_ends:
+        # each employee's own limits on the last day (the arrays hold the batch's widest)
+        res = [np.arange(int(x), int(y) + 1) for x, y in zip(lo[h], hi[h])]
+        out = []
+        for r, b in enumerate(rows):
+            final = prev[:, r].copy()
+            mask = (res[0] <= self.Ws[b])[:, None] & ((res[1] >= self.mins[b]) & (res[1] <= self.Ms[b]))[None, :]
+            final[:, ~mask] = INF
+            flat_v = final.ravel()
+            finite = np.isfinite(flat_v)
+            if not finite.any():
+                out.append((INF, []))
                 continue
-            seen_ends.add(tuple(res))
-            pats.append(self._backtrack(values, cost, i, res))
-        return best, pats
-
-    def keeps_maxima(self, pat: np.ndarray) -> bool:
-        counts = np.bincount(pat[pat >= 0], minlength=self.S)
-        return all(counts[s] <= self.max_shifts[s] for s in range(self.S))
-
-    def _backtrack(self, values: list[np.ndarray], cost: np.ndarray, i: int, res: list[int]) -> np.ndarray:
-        pat = np.full(self.h, -1, dtype=np.int64)
-        start = self.index["off", self.omin]
-        for d in range(self.h - 1, -1, -1):
-            target = values[d][(i, *res)]
-            best = None
-            for fi, j, s, dw, _dm in self._transitions(d):
-                if j != i:
+            order = np.argsort(flat_v, kind="stable")
+            best = float(flat_v[order[0]])
+            if dtype == np.float32:             # rounding: keep the value a lower bound
+                best -= 1e-5 * (abs(best) + 1.0)
+            pats: list[np.ndarray] = []
+            seen_ends: set[tuple[int, ...]] = set()
+            for pos in order[: 50 * n_best]:
+                if not np.isfinite(flat_v[pos]) or len(pats) >= n_best:
+                    break
+                i, *rv = (int(v) for v in np.unravel_index(int(pos), final.shape))
+                rv = [x + int(o) for x, o in zip(rv, lo[h])]
+                if tuple(rv) in seen_ends:
                     continue
-                inc = (dw,) + self._inc[s][1:]
-                before_res = tuple(r - k for r, k in zip(res, inc))
-                if min(before_res) < 0:
+                seen_ends.add(tuple(rv))
+                pats.append(self._backtrack(values, cost[r], r, i, rv))
+            out.append((best, pats))
+        return out
+
+    def keeps_maxima(self, pat: np.ndarray, b: int = 0) -> bool:
+        counts = np.bincount(pat[pat >= 0], minlength=self.S)
+        return bool((counts <= self.max_arr[b]).all())
+
+    def _backtrack(self, values: list[np.ndarray], cost: np.ndarray, r: int, i: int, res: list[int]) -> np.ndarray:
+        """The schedule of row ``r`` ending in state ``i`` with resources ``res`` (absolute values) after
+        the last day; ``cost`` per (day, choice) of that row."""
+        pat = np.full(self.h, -1, dtype=np.int64)
+        lo, hi = self._lo_l, self._hi_l
+        exact_tol = 1e-9 if values[0].dtype == np.float64 else 1e-6
+        for d in range(self.h - 1, -1, -1):
+            target = float(values[d][(i, r, *(x - o for x, o in zip(res, lo[d + 1])))])
+            best = None
+            cd = cost[d]
+            for fi, s, inc in self._groups(d)[3][i]:
+                before_res = [x - k for x, k in zip(res, inc)]
+                if any(x < y or x > z for x, y, z in zip(before_res, lo[d], hi[d])):
                     continue
                 if d == 0:
-                    before = 0.0 if (fi == start and not any(before_res)) else INF
+                    before = 0.0 if fi == self.start else INF
                 else:
-                    before = values[d - 1][(fi, *before_res)]
-                gap = abs(before + cost[d, s] - target)
+                    before = float(values[d - 1][(fi, r, *(x - y for x, y in zip(before_res, lo[d])))])
+                gap = abs(before + float(cd[s]) - target)
                 if best is None or gap < best[0]:
                     best = (gap, fi, s, before_res)
-                    if gap <= (1e-9 if values[d].dtype == np.float64 else 1e-6) * max(1.0, abs(target)):
+                    if gap <= exact_tol * max(1.0, abs(target)):
                         break
-            _, i, s, before_res = best
+            _, i, s, res = best
             pat[d] = s
-            res = list(before_res)
         return pat
