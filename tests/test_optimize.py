@@ -503,7 +503,7 @@ def test_pruning_shifts_worth_less_than_their_cost_lowers_the_cost_and_keeps_the
 
     start, _ = rescore(named, breaks)
     assert drop_candidates(prob, start)
-    plan, personal, dropped = prune(prob, start, personal, rescore, rounds=3)
+    plan, personal, dropped, moved = prune(prob, start, personal, rescore, rounds=3)
     assert dropped > 0
     assert plan.objective < start.objective
     for a, days in plan.named.items():
@@ -514,3 +514,44 @@ def test_pruning_shifts_worth_less_than_their_cost_lowers_the_cost_and_keeps_the
     assert sum(parts["objective_terms"].values()) == pytest.approx(plan.objective / OBJ_SCALE, rel=1e-9)
     violations = check_roster(scenario, agents, parts["assignments"], parts["breaks"])
     assert _hard(violations) == []
+
+
+def test_shifts_at_a_poor_start_time_move_where_their_capacity_is_worth_more():
+    """Every shift planned at its template's earliest start: moves to later starts lower the cost and keep
+    every rule (rest between days checked against the neighbours' shifts)."""
+    from collections import defaultdict
+
+    from scheduler.optimize.assign import assign_greedy, score_named
+    from scheduler.optimize.greedy import greedy_counts
+    from scheduler.optimize.improve import move_candidates
+    from scheduler.optimize.placement import evaluate, place_breaks
+    from scheduler.optimize.extract import extract
+
+    scenario = make_scenario()
+    agents = make_agents()
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0))
+    prob = build_problem(scenario, agents, req)
+    earliest = {}
+    for s in prob.shifts:
+        if s.template not in earliest or s.start_min < prob.shifts[earliest[s.template]].start_min:
+            earliest[s.template] = s.index
+    counts: dict = {}
+    for (p, d, s), n in greedy_counts(prob).items():
+        key = (p, d, earliest[prob.shifts[s].template])
+        counts[key] = counts.get(key, 0) + n
+    named = assign_greedy(prob, counts)
+    start = evaluate(prob, named, place_breaks(prob, named), exact=True)
+    moves = move_candidates(prob, start, set(), defaultdict(lambda: np.zeros(prob.horizon_intervals)))
+    assert moves
+    named = {a: dict(days) for a, days in start.named.items()}
+    breaks = dict(start.breaks)
+    for a, d, n_idx, brk in moves:
+        assert prob.shifts[n_idx].start_min > prob.shifts[named[a][d]].start_min
+        named[a][d] = n_idx
+        breaks[(a, d)] = brk
+    personal = score_named(prob, named, scenario.solver)
+    assert personal is not None
+    plan = evaluate(prob, named, breaks, exact=True)
+    assert plan.objective < start.objective
+    parts = extract(prob, plan, personal)
+    assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"])) == []

@@ -153,10 +153,11 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
             terms = _personal_terms(scored)
             return evaluate(prob, named, breaks, terms, weight, exact=True), scored
 
-        plan, personal, dropped = prune(prob, plan, personal, rescore, rounds=PRUNE_ROUNDS, say=say,
-                                        deadline=None if spec.deterministic else t0 + PRUNE_END * limit, round_s=exact_s)
-        stages.append(StageReport(f"drop shifts worth less than their cost ({dropped} dropped)", "FEASIBLE",
-                                  plan.objective / OBJ_SCALE, bound / OBJ_SCALE, time.perf_counter() - t))
+        plan, personal, dropped, moved = prune(prob, plan, personal, rescore, rounds=PRUNE_ROUNDS, say=say,
+                                               deadline=None if spec.deterministic else t0 + PRUNE_END * limit,
+                                               round_s=exact_s)
+        stages.append(StageReport(f"improvement at the allocation's prices ({dropped} shifts dropped, {moved} moved)",
+                                  "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE, time.perf_counter() - t))
     left = limit - (time.perf_counter() - t0)
     lp = None
     if job:
