@@ -335,10 +335,14 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
        ``WHOLE_MAX_LITS`` Booleans, or ``WHOLE_DP_MAX_LITS`` when the dynamic program prices every
        employee): the proven optimum of small instances, else an incumbent and a bound;
     2. column generation (:mod:`scheduler.optimize.curtois_cg`, pricing by :mod:`~scheduler.optimize.curtois_dp`,
-       up to 55 % of the time; a greedy start when there is no incumbent): the Lagrangian bound, then
-       diving to a roster (up to 70 %) and best responses;
+       up to 55 % of the time; a greedy start when there is no incumbent, and no column generation when
+       the greedy start — one pricing round — took more than 5 % of the time): the Lagrangian bound,
+       then diving to a roster (up to 70 %, when the LP is near its bound or stalls) and best responses;
     3. large-neighbourhood search around the best roster until the time is up (CP-SAT moves alternating
        with pool moves).
+
+    The search stops early enough for the final evaluation of the roster by the whole model
+    (``EVAL_S_PER_CELL`` per employee-day, at most a quarter of the time).
 
     The bound is the best of the whole model's and column generation's (rounded up: objectives are
     integers); the status is OPTIMAL when the objective reaches it. ``deterministic``: one worker and
@@ -397,21 +401,21 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         for a in range(data.n_agents):
             cg.add_column(a, best[a])
         # a round prices every employee once, as the greedy start did: when that took more than 5 % of
-        # the time, column generation cannot converge in time (Instances 20-22) and only a few rounds are
-        # made (columns for the pool moves), leaving the time to best responses and LNS
+        # the time, column generation cannot converge in time (Instances 13, 15, 19-24)
         round_s = stats.get("greedy_s", 0.0)
         slow = round_s > 0.05 * time_limit_s
-        # in batches (long horizons) a slow round is not worth it at all: best responses get the time
-        converged = False if slow and cg.batched else cg.iterate(clock.until(0.55), progress=say,
-                                                                 max_iter=2 if slow else 1000)
+        # then column generation is not worth it at all: best responses and LNS get the time (Instance13:
+        # two rounds took 17 s of the 60 at load 4)
+        converged = False if slow else cg.iterate(clock.until(0.55), progress=say)
         bound = max(bound, cg.bound)
         stats.update(cg_iterations=cg.iterations, cg_lp=round(cg.lp_value, 2) if math.isfinite(cg.lp_value) else None,
                      cg_converged=bool(converged), cg_batches=len({id(p) for p, _ in cg._batch.values()}),
                      cg_columns=sum(len(c) for c in cg.cols))
         # diving from an LP that has not converged gives poor rosters (Instance13): then LNS gets the time
-        # nearly converged (LP within 10 % of the bound) is good enough to dive: a busy machine can stop
-        # the last few rounds
-        near = converged or (math.isfinite(cg.lp_value) and cg.lp_value - cg.bound <= 0.1 * abs(cg.lp_value) + 1)
+        # nearly converged (LP within 10 % of the bound, or hardly moving any more) is good enough to
+        # dive: a busy machine can stop the last few rounds
+        near = converged or (math.isfinite(cg.lp_value) and (cg.lp_value - cg.bound <= 0.1 * abs(cg.lp_value) + 1
+                                                             or cg.lp_stalled()))
         stats["cg_near_converged"] = bool(near)
         if near and best_cost > _floor(bound) and clock.left() > 0:
             dived = cg.dive(clock.until(0.7), share=DIVE_SHARE, iters_per_step=DIVE_ITERS)

@@ -122,9 +122,10 @@ class LinePricer:
         # maxima are relaxed and priced (Lagrangian rounds)
         self.caps = [self.W, self.M]
         self.tracked: dict[int, int] = {}                   # shift -> resource axis
-        lo, hi = self._windows()
         n = len(self.states)
-        cells = n * int(np.prod(hi - lo + 1, axis=1).sum()) if (hi >= lo).all() else 0
+        # (the criterion counts whole arrays, not windows: tracking more types made the programs of the
+        # 28-day instances slower than the CP-SAT fallback they avoid, Instances 12 and 13)
+        cells = h * n * (self.W + 1) * (self.M + 1)
         if track and self.B == 1:
             workable = min(h - len(self.days_off[0] & set(range(h))),
                            self.M // max(1, min(self.dm.values(), default=1)))
