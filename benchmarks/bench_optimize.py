@@ -90,6 +90,8 @@ def child(config: dict) -> dict:
         "shifts": len(roster.assignments), "hard_violations": len(hard), "hard_examples": [str(v) for v in hard[:5]],
         "daily_sl_min": {q: float(daily.loc[q].min()) for q in live if q in daily.index.get_level_values(0)},
         "daily_sl_mean": {q: float(daily.loc[q].mean()) for q in live if q in daily.index.get_level_values(0)},
+        "daily_sl": {q: {str(d): float(v) for d, v in daily.loc[q].items()} for q in live
+                     if q in daily.index.get_level_values(0)},
         "soft_misses": roster.soft_violations["rule"].value_counts().to_dict(),
         "stages": stages, "peak_rss_mb": peak_rss_mb(),
     }
@@ -221,7 +223,7 @@ COLUMNS = ["case", "agents", "first roster s", "total s", "objective", "best bou
            "lost contacts", "hard violations", "peak RSS MB"]
 
 
-def _notes(results: dict, per_interval: dict, service_goal: dict, pyw: dict | None) -> list[str]:
+def _notes(results: dict, per_interval: dict, service_goal: dict, pyw: dict | None, equal: dict | None = None) -> list[str]:
     """What the figures say, computed from this run (no figure is written by hand)."""
     def m(x):
         return f"{x / 1e6:.3f} M"
@@ -245,10 +247,22 @@ def _notes(results: dict, per_interval: dict, service_goal: dict, pyw: dict | No
     if scaled:
         notes.append("scale: " + "; ".join(f"{v['agents']} agents: first roster {v['first_s']:.0f} s, gap "
                                            f"{100 * v['gap']:.1f} %, {v['peak_rss_mb']:.0f} MB" for v in scaled.values()))
-    saved = 1 - service_goal["paid_h"] / per_interval["paid_h"]
-    notes.append(f"service goal vs per-interval: {100 * saved:.1f} % fewer paid hours (negative: more) "
-                 f"({'meets' if saved >= 0.08 else 'does NOT meet'} the ≥ 8 % target); targets missed: "
-                 f"{json.dumps(service_goal['soft_misses'])} vs {json.dumps(per_interval['soft_misses'])}")
+    def _goal_note(label: str, goal: dict, base: dict) -> str:
+        saved = 1 - goal["paid_h"] / base["paid_h"]
+        return (f"service goal ({label}) vs per-interval: {100 * saved:.1f} % fewer paid hours (negative: more), "
+                f"{goal['paid_h']:,.0f} h against {base['paid_h']:,.0f} h; targets missed: "
+                f"{json.dumps(goal['soft_misses'])} vs {json.dumps(base['soft_misses'])}")
+
+    notes.append(_goal_note("same targets: each day at its target, the per-interval plan above it on most days",
+                            service_goal, per_interval))
+    if equal is not None:
+        base = equal["baseline"]
+        saved = 1 - equal["paid_h"] / base["paid_h"]
+        worse = sum(v < base["daily_sl"][q][d] - 0.005 for q, days in equal["daily_sl"].items() for d, v in days.items()
+                    if d in base["daily_sl"].get(q, {}))
+        notes.append(_goal_note("equal daily SL, live queues only", equal, base) + f"; {worse} queue-days more than "
+                     f"0.5 points below the per-interval plan's level — {'meets' if saved >= 0.08 else 'does NOT meet'} "
+                     "the ≥ 8 % target (issue 5: paid hours at equal daily SL)")
     if pyw is not None:
         rows = {r[0]: r for r in pyw["rows"]}
         ours = rows.get("this project (greedy counts + named roster)")
@@ -299,17 +313,31 @@ def run(mode: str) -> dict:
         common = ["horizon.start=2026-11-09", "horizon.days=7", "solver.time_limit_s=20"] + common[1:]
     per_interval = _run_child({"scenario": "double11", "overrides": common, "per_interval": "soft"})
     service_goal = _run_child({"scenario": "double11", "overrides": common + goal})
+    runs = [("per-interval requirement (80/20, 85/30 each interval)", per_interval),
+            ("service goal, same targets (daily 80 %, 80 %, 85 %)", service_goal)]
+    equal = None
+    if mode != "quick":
+        # equal daily SL, live queues alone (deferred work free in both: the per-interval plan buys its live
+        # level partly with late e-mail, 1.4 M of late work against 0.2 M, which would confound the hours):
+        # each queue-day's target is the level the per-interval plan reached that day
+        live_only = common + ["weights.late_work_hour=0", "queues.complaints_major.late_work_hour=0"]
+        per_interval_live = _run_child({"scenario": "double11", "overrides": live_only, "per_interval": "soft"})
+        same = [f"queues.{q}.sla.daily_target_by_date.{d}={np.floor(v * 1000) / 1000:.3f}"
+                for q, days in per_interval_live["daily_sl"].items() for d, v in days.items() if v > 0]
+        equal = _run_child({"scenario": "double11", "overrides": live_only + same})
+        equal["baseline"] = per_interval_live
+        runs += [("live queues only: per-interval requirement", per_interval_live),
+                 ("live queues only: service goal at equal daily SL (each queue-day: the per-interval plan's level)", equal)]
     sg_rows = []
-    for label, r in (("per-interval requirement (80/20, 85/30 each interval)", per_interval),
-                     ("service goal (daily 80 %, 80 %, 85 %)", service_goal)):
+    for label, r in runs:
         sg_rows.append([label, round(r["paid_h"]), round(r["overflow_h"]),
                         ", ".join(f"{q} {100 * v:.1f}" for q, v in sorted(r["daily_sl_min"].items())),
                         ", ".join(f"{q} {100 * v:.1f}" for q, v in sorted(r["daily_sl_mean"].items())),
                         json.dumps(r["soft_misses"])])
-    saved = 1 - service_goal["paid_h"] / per_interval["paid_h"]
+    saved = (1 - equal["paid_h"] / equal["baseline"]["paid_h"]) if equal else 1 - service_goal["paid_h"] / per_interval["paid_h"]
     tables.append({"caption": f"Service-goal vs per-interval planning (11.11, contracted minimum hours set to 0 so paid "
                               f"hours are the staffing need; lost-contact price 0.01): paid hours {100 * saved:+.1f} % "
-                              "fewer with the service goal",
+                              f"fewer with the service goal at {'equal daily SL' if equal else 'the same targets'}",
                    "columns": ["mode", "paid h", "overflow h", "daily SL min %", "daily SL mean %", "targets missed"],
                    "rows": sg_rows})
     pyw = None
@@ -318,6 +346,7 @@ def run(mode: str) -> dict:
         tables.append(pyw)
     except (RuntimeError, FileNotFoundError, subprocess.SubprocessError) as exc:
         notes.append(f"pyworkforce comparison not run: {str(exc).splitlines()[0]}")
-    notes += _notes(results, per_interval, service_goal, pyw)
+    notes += _notes(results, per_interval, service_goal, pyw, equal)
     return {"title": "Roster optimizer", "tables": tables, "notes": notes, "failures": failures,
-            "raw": {**results, "per_interval": per_interval, "service_goal": service_goal}, "machine": machine()}
+            "raw": {**results, "per_interval": per_interval, "service_goal": service_goal, "service_goal_equal_sl": equal},
+            "machine": machine()}

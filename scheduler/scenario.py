@@ -171,6 +171,10 @@ class SLA(_Strict):
     daily_target: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(
         default=None, description="service-goal mode: volume-weighted SL over each day instead of per interval"
     )
+    daily_target_by_date: dict[date, Annotated[float, Field(gt=0.0, le=1.0)]] | None = Field(
+        default=None, description="service-goal mode: the daily target of particular dates (YYYY-MM-DD: fraction), "
+                                  "overriding daily_target on those dates (e.g. a lower target on the peak day)"
+    )
 
     @model_validator(mode="after")
     def _live_or_deferred(self) -> "SLA":
@@ -181,7 +185,15 @@ class SLA(_Strict):
             raise ValueError("missing target: give answer_within_s + target (live queue) or resolve_within_h (deferred)")
         if live and (self.answer_within_s is None or self.target is None):
             raise ValueError("a live SLA needs both answer_within_s and target")
+        if self.daily_target_by_date and not live:
+            raise ValueError("daily_target_by_date is for live queues (answer_within_s + target)")
         return self
+
+    def daily_target_on(self, day: date) -> float | None:
+        """The daily service-level target on ``day`` (service-goal mode), or None (per-interval SL curve)."""
+        if self.daily_target_by_date and day in self.daily_target_by_date:
+            return self.daily_target_by_date[day]
+        return self.daily_target
 
     @property
     def is_deferred(self) -> bool:

@@ -241,6 +241,25 @@ def test_service_goal_trades_intervals_for_fewer_paid_hours_than_per_interval_pl
     assert paid(goal) < 0.9 * paid(per_interval)            # measured: 504 h against 696 h
 
 
+def test_a_daily_target_by_date_overrides_the_queue_target_on_that_date():
+    common = dict(weights={"lost_contact": 0.01}, contracts={"full_time": {"min_hours_per_week": 0}})
+    scenario = make_scenario(queues={"voice": {"sla": {"daily_target": 0.8,
+                                                       "daily_target_by_date": {"2026-11-04": 0.97}}}}, **common)
+    roster, violations, _ = _solve(scenario, make_agents(tier1=20))
+    assert _hard(violations) == []
+    daily = _daily_sl(roster)
+    missed = set(roster.soft_violations.loc[roster.soft_violations["rule"] == "daily_target", "scope"])
+    special = daily[date(2026, 11, 4)]
+    assert special >= 0.97 - 1e-6 or any("2026-11-04" in m for m in missed)
+    assert special > daily.drop(date(2026, 11, 4)).max()
+    assert all(sl >= 0.8 - 1e-6 or any(str(day) in m for m in missed) for day, sl in daily.items())
+
+
+def test_a_daily_target_by_date_on_a_deferred_queue_is_refused():
+    with pytest.raises(ScenarioError, match="daily_target_by_date"):
+        make_scenario(queues={"email": {"sla": {"daily_target_by_date": {"2026-11-04": 0.9}}}})
+
+
 def test_per_interval_requirement_is_met_where_agents_allow():
     scenario = make_scenario(queues={"voice": {"hours": "08:00-20:00"}}, weights={"lost_contact": 0.01})
     agents = make_agents(tier1=10, night=0, overflow=0)

@@ -623,7 +623,8 @@ def daily_service_levels(scenario: Scenario, coverage: pd.DataFrame) -> pd.DataF
     vol = g[C.FORECAST_VOLUME].to_numpy(dtype=float)
     g["service_level"] = np.divide(g["answered"].to_numpy(dtype=float), vol, out=np.full(len(g), np.nan), where=vol > 0)
     g = g.rename(columns={C.QUEUE_OR_GROUP: "queue", C.FORECAST_VOLUME: "volume"})
-    g["target"] = g["queue"].map(lambda q: scenario.queues[q].sla.daily_target or scenario.queues[q].sla.target)
+    g["target"] = [scenario.queues[q].sla.daily_target_on(d) or scenario.queues[q].sla.target
+                   for q, d in zip(g["queue"], g["date"])]
     return g[["date", "queue", "volume", "service_level", "target"]]
 
 
@@ -753,7 +754,7 @@ def _write_simulated(ws, scenario: Scenario, summary: dict, r: int) -> int:
                 continue
             c = _put(ws, r, 2 + j, float(v), "0.0%")
             spec = scenario.queues[q]
-            target = spec.sla.daily_target or spec.sla.target
+            target = spec.sla.daily_target_on(_as_date(d)) or spec.sla.target
             if target is not None and float(v) < target - 1e-9:
                 c.fill = miss
                 c.font = Font(color="9C0006", bold=True)

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 # share of solver.time_limit_s per stage (deterministic mode uses exactly these; otherwise time a
 # stage leaves unused passes to the next)
 STAGE_SHARE = {"assignment": 0.2, "improve": 0.8}
+SERVICE_GOAL_SHARE = 0.4     # service-goal mode: the count stage's remove-and-repair passes stop past this share of the limit
 MIN_ASSIGNMENT_S = 5.0       # the named assignment gets at least this even when earlier stages overran
 LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when at least this much of the time limit is left
 PRUNE_ROUNDS = 3             # rounds of dropping shifts worth less than their cost (improve.py), at most
@@ -86,7 +87,7 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     t = time.perf_counter()
     weight = None
     if prob.service_goal:
-        counts, weight = service_goal_counts(prob)
+        counts, weight = service_goal_counts(prob, None if spec.deterministic else SERVICE_GOAL_SHARE * limit)
     else:
         counts = greedy_counts(prob)
     bound = fluid_bound(prob)
@@ -297,7 +298,7 @@ def _service_misses(prob, plan) -> pd.DataFrame:
     """Daily targets (service-goal mode) and per-interval requirements the roster does not reach."""
     rows = []
     for (q, d), sl in daily_service_levels(prob, plan.served).items():
-        target = prob.live[q].daily_target
+        target = prob.live[q].target(d)
         if target is not None and sl < target - 1e-6:
             rows.append({"rule": "daily_target", "name": f"daily_target[{q},{prob.label_day(d)}]", "agent_id": "",
                          "scope": f"{q} {prob.days[d]}", "amount": target - sl, "cost": 0.0})

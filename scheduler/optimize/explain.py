@@ -148,20 +148,20 @@ def _runs(prob: RosterProblem, q: str, bad: list[tuple[int, float]], heads: np.n
 def _daily_target_precheck(prob: RosterProblem) -> list[str]:
     out = []
     for q, dem in prob.live.items():
-        if dem.daily_target is None:
+        if all(x is None for x in dem.daily_targets):
             continue
         heads, cap = _max_capacity(prob, q)
         day = dem.t // prob.per_day
         for d in range(prob.n_days):
             k = np.flatnonzero(day == d)
-            if len(k) == 0:
+            if len(k) == 0 or dem.target(d) is None:
                 continue
             vol = dem.volume[k].sum()
             grid = np.arange(dem.lost.shape[1])
             lost = sum(float(np.interp(cap[dem.t[i]], grid, dem.lost[i])) for i in k)
             best = 1.0 - lost / vol if vol > 0 else 1.0
-            if best + 1e-9 < dem.daily_target:
-                out.append(f"daily_target: {q} on {prob.label_day(d)} targets {100 * dem.daily_target:.1f} % but even with "
+            if best + 1e-9 < dem.target(d):
+                out.append(f"daily_target: {q} on {prob.label_day(d)} targets {100 * dem.target(d):.1f} % but even with "
                            f"every qualified agent on duty all day the service level is at most {100 * best:.1f} % "
                            f"({int(heads[dem.t[k]].max())} agents can serve it)")
     return out

@@ -406,6 +406,7 @@ class _Greedy:
 
 
 SERVICE_GOAL_MARGIN = 0.025     # plan each day's service level this much above its target (breaks, assignment, rounding)
+SERVICE_GOAL_PASSES = 3         # remove-and-repair passes at most (each 10-20 s on 11.11)
 SERVICE_GOAL_PRICE = 1000.0     # money per contact answered late on a day still short of its target (phase 2)
 
 
@@ -430,8 +431,8 @@ class _GoalGreedy(_Greedy):
 
     def __init__(self, prob: RosterProblem):
         super().__init__(prob, None, require=True)
-        self.keys = [(q, int(d)) for q, dem in prob.live.items() if dem.daily_target is not None
-                     for d in np.unique(dem.t // prob.per_day)]
+        self.keys = [(q, int(d)) for q, dem in prob.live.items()
+                     for d in np.unique(dem.t // prob.per_day) if dem.target(int(d)) is not None]
         self.k_of: dict[str, np.ndarray] = {}
         for q, dem in prob.live.items():
             kk = np.full(self.T, -1, dtype=np.int64)
@@ -441,7 +442,7 @@ class _GoalGreedy(_Greedy):
         for q, d in self.keys:
             dem = prob.live[q]
             m = dem.t // prob.per_day == d
-            self.need[(q, d)] = (dem.daily_target + SERVICE_GOAL_MARGIN) * float(dem.volume[m].sum())
+            self.need[(q, d)] = (dem.target(d) + SERVICE_GOAL_MARGIN) * float(dem.volume[m].sum())
         base = max(prob.scenario.weights.lost_contact, 1e-9)
         self.require_seg = self.qs.seg
         self.base_seg = marginal_values(prob, None)
@@ -493,13 +494,37 @@ class _GoalGreedy(_Greedy):
             out[key] += self._answered(q, t, after) - self._answered(q, t, before)
         return out
 
-    def run_goal(self) -> dict[tuple[int, int, int], int]:
-        prob = self.prob
+    def run_goal(self, time_budget_s: float | None = None) -> dict[tuple[int, int, int], int]:
+        """The counts; ``time_budget_s`` (None: every pass, as in deterministic mode) stops the
+        remove-and-repair passes once spent."""
+        import time
+
+        t0 = time.perf_counter()
         self.run()                            # the per-interval requirement's plan
         self.qs.seg = {q: list(v) for q, v in self.base_seg.items()}
         self._set_all()
         got = self.answered()
+        self._cover(got)
+        self._trim(got)
+        saved = 0.0
+        for _ in range(SERVICE_GOAL_PASSES):
+            step = self._reshape(got)
+            saved += step
+            self._cover(got)                  # agent-days the trade freed may now reach days still short
+            self._trim(got)
+            if step <= 0 or (time_budget_s is not None and time.perf_counter() - t0 > time_budget_s):
+                break
+        met = {k for k in self.keys if got[k] >= self.need[k] - 1e-9}
+        log.info("service goal greedy: %d shifts, %d of %d queue-days below target; remove-and-repair saved %.0f",
+                 sum(self.x.values()), len(self.keys) - len(met), len(self.keys), saved / OBJ_SCALE)
+        return {k: n for k, n in self.x.items() if n > 0}
+
+    def _cover(self, got: dict) -> None:
+        """Book shifts for the days below target + margin, most value per cost first, while any is."""
+        prob = self.prob
         short = {k for k in self.keys if got[k] < self.need[k] - 1e-9}
+        if not short:
+            return
         for k in short:
             self._set_day(k, True)
 
@@ -530,11 +555,6 @@ class _GoalGreedy(_Greedy):
             heapq.heappush(heap, (-ratio(p, d, s_idx), p, d, s_idx))
         for k in short:
             self._set_day(k, False)
-        self._trim(got)
-        met = {k for k in self.keys if got[k] >= self.need[k] - 1e-9}
-        log.info("service goal greedy: %d shifts, %d of %d queue-days below target", sum(self.x.values()),
-                 len(self.keys) - len(met), len(self.keys))
-        return {k: n for k, n in self.x.items() if n > 0}
 
     def _trim(self, got: dict) -> None:
         """Drop bookings, least value per cost first, while every day keeps its target (a day short of it
@@ -561,15 +581,89 @@ class _GoalGreedy(_Greedy):
                     got[k] += v
 
 
+    def _reshape(self, got: dict, max_adds: int = 3) -> float:
+        """Remove and repair, one pass over the booked shifts (least value per cost first): drop one; if a day
+        falls below its target, book the cheapest repair for the days short (value per cost at the short
+        days' high price, at most ``max_adds`` shifts); keep the change only if the repair costs less than
+        the shift dropped saves. This is the trade between intervals the trim alone cannot make (a long
+        shift replaced by a shorter or cheaper one where the day's level allows). Returns the money saved
+        (objective units)."""
+        prob = self.prob
+        saved = 0.0
+
+        def cost_of(k):
+            return prob.shift_cost[(prob.pools[k[0]].team, k[2])]
+
+        def worth(k):
+            lost = -sum(self._delta(self.pours[k][-1], -1).values())
+            return (lost * SERVICE_GOAL_PRICE * OBJ_SCALE + self.removal_loss(k)) / max(cost_of(k), 1e-9)
+
+        for key in sorted((k for k, n in self.x.items() if n > self.locked[k]), key=worth):
+            p, d, s_idx = key
+            w = self.week_of[d]
+            if self.x[key] <= self.locked[key] or \
+                    self.week_min[(p, w)] - prob.shifts[s_idx].paid_min < self.min_cap[(p, w)]:
+                continue
+            budget = cost_of(key) - self.removal_loss(key)       # what dropping it saves at the scenario's prices
+            loss = self._delta(self.pours[key][-1], -1)
+            if budget <= 0 or any(got[k] < self.need[k] - 1e-9 for k, v in loss.items() if v < -1e-9):
+                continue                                          # (a day already short keeps what it has)
+            self.remove(key)
+            for k, v in loss.items():
+                got[k] += v
+            short = {k for k, v in loss.items() if got[k] < self.need[k] - 1e-9}
+            for k in short:
+                self._set_day(k, True)
+            added, spent = [], 0.0
+            while short and len(added) < max_adds:
+                best, best_r = None, 1.0
+                for q, dd in short:
+                    for pool in prob.pools:
+                        if q not in pool.queues:
+                            continue
+                        for day in (dd - 1, dd):
+                            for s2 in (pool.shifts if day >= 0 else ()):
+                                cand = (pool.index, day, s2)
+                                c = cost_of(cand)
+                                if cand == key or spent + c >= budget:
+                                    continue
+                                r = (self.gain(*cand) + c) / max(c, 1e-9)
+                                if r > best_r and self.feasible(*cand):
+                                    best, best_r = cand, r
+                if best is None:
+                    break
+                self.add(*best)
+                added.append(best)
+                spent += cost_of(best)
+                for k, v in self._delta(self.pours[best][-1], +1).items():
+                    got[k] += v
+                for k in [k for k in short if got[k] >= self.need[k] - 1e-9]:
+                    short.discard(k)
+                    self._set_day(k, False)
+            for k in short:
+                self._set_day(k, False)
+            if not short:
+                saved += budget - spent
+                continue
+            for a in reversed(added):                            # undo
+                for k, v in self._delta(self.pours[a][-1], -1).items():
+                    got[k] += v
+                self.remove(a)
+            self.add(p, d, s_idx)
+            for k, v in self._delta(self.pours[key][-1], +1).items():
+                got[k] += v
+        return saved
+
+
 SERVICE_GOAL_ALLOCATION_PRICE = 20.0   # money per contact answered late on a target day, at least, when capacity is split
 
 
-def service_goal_counts(prob: RosterProblem) -> tuple[dict, dict]:
+def service_goal_counts(prob: RosterProblem, time_budget_s: float | None = None) -> tuple[dict, dict]:
     """Service-goal mode: shift counts that meet each live queue's daily service-level target (see
     :class:`_GoalGreedy`), and the ``weight`` the later stages split capacity with: contacts of the
     target days are worth at least :data:`SERVICE_GOAL_ALLOCATION_PRICE` (the plan's capacity goes to
     the targets before work the scenario prices higher)."""
     base = max(prob.scenario.weights.lost_contact, 1e-9)
     g = _GoalGreedy(prob)
-    counts = g.run_goal()
+    counts = g.run_goal(time_budget_s)
     return counts, {k: max(1.0, SERVICE_GOAL_ALLOCATION_PRICE / base) for k in g.keys}

@@ -204,13 +204,13 @@ def build_coverage(model: cp_model.CpModel, prob: RosterProblem, v: RosterVars, 
                 g = guard("coverage", 0, f"{q} {prob.label_t(t)}")
                 if g is not None:
                     ct.only_enforce_if(g)
-        if dem.daily_target is not None:
+        if any(x is not None for x in dem.daily_targets):
             scale = 1000 * LOST_SCALE
             for d in range(prob.n_days):
                 vol = float(dem.volume[(dem.t // per_day) == d].sum())
-                if vol <= 0:
+                if vol <= 0 or dem.target(d) is None:
                     continue
-                budget = int(np.floor(((1.0 - dem.daily_target) * vol - day_const[d]) * scale))
+                budget = int(np.floor(((1.0 - dem.target(d)) * vol - day_const[d]) * scale))
                 terms = day_terms[d]
                 expr = cp_model.LinearExpr.weighted_sum([a for a, _ in terms], [int(round(sl * scale)) for _, sl in terms])
                 name = f"daily_target[{q},{prob.label_day(d)}]"

@@ -274,7 +274,7 @@ def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: 
     terms["lost_contacts"] += w.lost_contact * lost_total * OBJ_SCALE
     # service-goal mode: contacts short of a day's target, priced like a soft rule
     for (q, d), sl in daily_service_levels(prob, served).items():
-        target = prob.live[q].daily_target
+        target = prob.live[q].target(d)
         if target is not None and sl < target:
             dem = prob.live[q]
             vol = float(dem.volume[dem.t // prob.per_day == d].sum())
@@ -380,7 +380,8 @@ def _allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int, carr
     day_lost: dict[tuple[str, int], list] = defaultdict(list)     # daily targets: lost-contact terms per day
     for q in tables:
         dem = prob.live.get(q)
-        k_of = {int(t): k for k, t in enumerate(dem.t)} if dem is not None and dem.daily_target is not None else {}
+        k_of = ({int(t): k for k, t in enumerate(dem.t) if dem.target(int(t) // per_day) is not None}
+                if dem is not None else {})
         for t in range(t0, t1):
             parts = by_qt.get((q, t))
             if not parts:
@@ -399,18 +400,16 @@ def _allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int, carr
     # priced like a soft rule (per contact)
     short_w = sc.weights.soft_rule * OBJ_SCALE
     for q, dem in prob.live.items():
-        if dem.daily_target is None:
-            continue
         days = dem.t // per_day
         for d in range(t0 // per_day, (t1 + per_day - 1) // per_day):
             m = (days == d) & (dem.t >= t0) & (dem.t < t1)
             vol = float(dem.volume[m].sum())
-            if vol <= 0:
+            if vol <= 0 or dem.target(d) is None:
                 continue
             lost0 = sum(dem.segments[k].lost0 for k in np.flatnonzero(m))
             short = lp.var(cost=short_w)
             lp.row([(sv, slope) for sv, slope in day_lost.get((q, d), [])] + [(short, -1.0)],
-                   hi=(1.0 - dem.daily_target - TARGET_LP_MARGIN) * vol - lost0)
+                   hi=(1.0 - dem.target(d) - TARGET_LP_MARGIN) * vol - lost0)
     bvars: dict[str, list[int]] = {}
     for q, dem in prob.deferred.items():
         late_w = sc.late_work_hour_for(q) * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE

@@ -153,7 +153,11 @@ class LiveDemand:
     segments: list[LostSegments]   # per interval: lost contacts as a convex function of served capacity
     lost: np.ndarray               # (len(t), n_max+1) lost contacts by whole effective agents, for evaluation
     service_level: np.ndarray      # (len(t), n_max+1)
-    daily_target: float | None
+    daily_targets: tuple[float | None, ...]   # per horizon day: the daily SL target (service-goal mode) or None
+
+    def target(self, d: int) -> float | None:
+        """Daily service-level target of horizon day ``d`` (None: no daily target that day)."""
+        return self.daily_targets[d] if 0 <= d < len(self.daily_targets) else None
 
 
 @dataclass
@@ -255,7 +259,8 @@ def build_problem(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
                 money = spec.cost_per_hour * (s.paid_min / 60.0 + spec.night_premium * s.night_min / 60.0)
                 shift_cost[(team, s.index)] = int(round(money * OBJ_SCALE))
     overtime = {name: c.overtime_cost_multiplier - 1.0 for name, c in scenario.contracts.items()}
-    service_goal = any(q.sla.daily_target is not None for q in scenario.queues.values() if q.is_live)
+    service_goal = any(q.sla.daily_target is not None or q.sla.daily_target_by_date
+                       for q in scenario.queues.values() if q.is_live)
     return RosterProblem(
         scenario=scenario, days=days, per_day=per_day, interval_min=scenario.interval_min, shifts=shifts,
         agents=agent_infos, pools=pools, weeks=weeks, live=live, deferred=deferred, queue_sets=queue_sets,
@@ -681,7 +686,7 @@ def _demand(scenario: Scenario, req: Requirements, days: list[date], per_day: in
             segments = [lost_segments(lost[k], required[k], cut_points) for k in range(len(idx))]
             live[qname] = LiveDemand(queue=qname, t=pos[idx], volume=np.asarray(curve.volume, dtype=float)[idx],
                                      required=required, segments=segments, lost=lost, service_level=sl,
-                                     daily_target=q.sla.daily_target)
+                                     daily_targets=tuple(q.sla.daily_target_on(day) for day in days))
         else:
             work = req.deferred.get(qname)
             if work is None:
