@@ -87,7 +87,7 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     t = time.perf_counter()
     weight = None
     if prob.service_goal:
-        counts, weight = service_goal_counts(prob, None if spec.deterministic else SERVICE_GOAL_SHARE * limit)
+        counts, weight = service_goal_counts(prob, time_budget_s=None if spec.deterministic else SERVICE_GOAL_SHARE * limit)
     else:
         counts = greedy_counts(prob)
     bound = fluid_bound(prob)
