@@ -385,7 +385,7 @@ def test_the_assignment_stage_keeps_time_when_the_count_stage_overruns_its_share
     real_counts, real_assign = api.service_goal_counts, api.assign_agents
 
     def slow_counts(prob, **kw):
-        _time.sleep(3.5)                      # past the assignment stage's planned end (0.2 x 10 s)
+        _time.sleep(3.5)                      # past the assignment stage's planned end (0.1 x 10 s)
         return real_counts(prob, **kw)
 
     def recording_assign(prob, counts, spec, budget_s, *args, **kw):

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 # share of solver.time_limit_s per stage (deterministic mode uses exactly these; otherwise time a
 # stage leaves unused passes to the next)
-STAGE_SHARE = {"assignment": 0.2, "improve": 0.8}
+STAGE_SHARE = {"assignment": 0.1, "improve": 0.9}
 SERVICE_GOAL_SHARE = 0.4     # service-goal mode: the count stage's remove-and-repair passes stop past this share of the limit
 MIN_ASSIGNMENT_S = 5.0       # the named assignment gets at least this even when earlier stages overran
 LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when at least this much of the time limit is left
