@@ -121,7 +121,8 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
     solver = s["solver"]
     gap = solver.get("gap")
     click.echo(
-        f"{sc.name}: {solver['status']}, cost {s['total_cost']:,.0f}, "
+        f"{sc.name}: {solver['status']}, labour cost {s['total_cost']:,.0f} (objective with penalties "
+        f"{solver['objective']:,.0f}), "
         f"paid hours {sum(s['paid_hours_by_team'].values()):,.0f} (overflow {s['overflow_hours']:,.0f}), "
         f"gap {'n/a' if gap is None else f'{100 * gap:.1f} %'}, hard violations {s['hard_violations']}"
     )
