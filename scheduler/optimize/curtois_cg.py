@@ -424,7 +424,7 @@ class ColumnGeneration:
         for band in ((p.band or BAND), 2 * (p.band or BAND), None):
             line = LinePricer(self.data, a, band=band)
             if line.usable or band is not None:
-                pats = line.price(pi, n_best=3, rounds=30)[1][:1]
+                pats = line.price(pi, n_best=3, rounds=30, warm=True)[1][:1]
                 if pats:
                     return pats
         return []
