@@ -353,27 +353,22 @@ class _Greedy:
         return dropped
 
     def _fill(self) -> None:
+        # selection by net gain (value of the capacity minus cost); measured against value per cost (the
+        # classic covering greedy): better on the 11.11 scenario (docs/model.md)
+        self._lazy_fill(self.gain, 0.0)
+
+    def _lazy_fill(self, key, floor: float, after_add=None, done=None) -> None:
+        """Book candidates (pool, day, shift) by ``key``, largest first, while it is above ``floor``: keys only
+        shrink as the plan fills, so only the top of the heap is re-evaluated. ``after_add(p, d, s)`` runs after
+        each booking; ``done()`` ends the filling early."""
         prob = self.prob
-
-        def key(p: int, d: int, s_idx: int) -> float:
-            """Selection order: the net gain (value of the capacity minus cost). Measured against value per
-            cost (the classic covering greedy): better on the 11.11 scenario (docs/model.md)."""
-            return self.gain(p, d, s_idx)
-
-        heap = []
-        for p in prob.pools:
-            if not p.queues:
-                continue
-            for d in range(prob.n_days):
-                for s_idx in p.shifts:
-                    k = key(p.index, d, s_idx)
-                    if k > 0:
-                        heap.append((-k, p.index, d, s_idx))
+        heap = [(-k, p.index, d, s_idx) for p in prob.pools if p.queues for d in range(prob.n_days)
+                for s_idx in p.shifts if (k := key(p.index, d, s_idx)) > floor]
         heapq.heapify(heap)
-        while heap:
+        while heap and not (done and done()):
             _, p, d, s_idx = heapq.heappop(heap)
             k = key(p, d, s_idx)
-            if k <= 0:
+            if k <= floor:
                 continue
             if heap and k < -heap[0][0] - 1e-12:
                 heapq.heappush(heap, (-k, p, d, s_idx))
@@ -381,6 +376,8 @@ class _Greedy:
             if not self.feasible(p, d, s_idx):
                 continue
             self.add(p, d, s_idx)
+            if after_add:
+                after_add(p, d, s_idx)
             heapq.heappush(heap, (-key(p, d, s_idx), p, d, s_idx))
 
     def _fill_minimum_hours(self) -> None:
@@ -532,27 +529,14 @@ class _GoalGreedy(_Greedy):
             cost = prob.shift_cost[(prob.pools[p].team, s_idx)]
             return (self.gain(p, d, s_idx) + cost) / max(cost, 1e-9)
 
-        heap = [(-ratio(p.index, d, s), p.index, d, s) for p in prob.pools if p.queues
-                for d in range(prob.n_days) for s in p.shifts]
-        heap = [h for h in heap if -h[0] > 1.0]
-        heapq.heapify(heap)
-        while heap and short:
-            _, p, d, s_idx = heapq.heappop(heap)
-            k = ratio(p, d, s_idx)
-            if k <= 1.0:
-                continue
-            if heap and k < -heap[0][0] - 1e-12:
-                heapq.heappush(heap, (-k, p, d, s_idx))
-                continue
-            if not self.feasible(p, d, s_idx):
-                continue
-            self.add(p, d, s_idx)
+        def booked(p: int, d: int, s_idx: int) -> None:
             for key, v in self._delta(self.pours[(p, d, s_idx)][-1], +1).items():
                 got[key] += v
                 if key in short and got[key] >= self.need[key] - 1e-9:
                     short.discard(key)
                     self._set_day(key, False)
-            heapq.heappush(heap, (-ratio(p, d, s_idx), p, d, s_idx))
+
+        self._lazy_fill(ratio, 1.0, after_add=booked, done=lambda: not short)
         for k in short:
             self._set_day(k, False)
 
