@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import time
 from bisect import bisect_right
 from collections import defaultdict
 
@@ -441,7 +442,6 @@ class _GoalGreedy(_Greedy):
             m = dem.t // prob.per_day == d
             self.need[(q, d)] = (dem.target(d) + SERVICE_GOAL_MARGIN) * float(dem.volume[m].sum())
         base = max(prob.scenario.weights.lost_contact, 1e-9)
-        self.require_seg = self.qs.seg
         self.base_seg = marginal_values(prob, None)
         self.goal_seg = marginal_values(prob, {k: SERVICE_GOAL_PRICE / base for k in self.keys})
 
@@ -494,8 +494,6 @@ class _GoalGreedy(_Greedy):
     def run_goal(self, time_budget_s: float | None = None) -> dict[tuple[int, int, int], int]:
         """The counts; ``time_budget_s`` (None: every pass, as in deterministic mode) stops the
         remove-and-repair passes once spent."""
-        import time
-
         t0 = time.perf_counter()
         self.run()                            # the per-interval requirement's plan
         self.qs.seg = {q: list(v) for q, v in self.base_seg.items()}
@@ -540,15 +538,18 @@ class _GoalGreedy(_Greedy):
         for k in short:
             self._set_day(k, False)
 
+    def _worth(self, k: tuple[int, int, int]) -> float:
+        """Value per cost of the last booking on ``k``: contacts answered in time on target days at
+        :data:`SERVICE_GOAL_PRICE`, plus its value at the scenario's prices (trim and repair order)."""
+        lost = -sum(self._delta(self.pours[k][-1], -1).values())
+        cost = self.prob.shift_cost[(self.prob.pools[k[0]].team, k[2])]
+        return (lost * SERVICE_GOAL_PRICE * OBJ_SCALE + self.removal_loss(k)) / max(cost, 1e-9)
+
     def _trim(self, got: dict) -> None:
         """Drop bookings, least value per cost first, while every day keeps its target (a day short of it
         keeps what it has)."""
         prob = self.prob
-        def worth(k):
-            lost = -sum(v for v in self._delta(self.pours[k][-1], -1).values())
-            return (lost * SERVICE_GOAL_PRICE * OBJ_SCALE + self.removal_loss(k)) / max(prob.shift_cost[(prob.pools[k[0]].team, k[2])], 1e-9)
-
-        order = sorted((k for k, n in self.x.items() if n > self.locked[k]), key=worth)
+        order = sorted((k for k, n in self.x.items() if n > self.locked[k]), key=self._worth)
         for key in order:
             p, d, s_idx = key
             w = self.week_of[d]
@@ -578,11 +579,7 @@ class _GoalGreedy(_Greedy):
         def cost_of(k):
             return prob.shift_cost[(prob.pools[k[0]].team, k[2])]
 
-        def worth(k):
-            lost = -sum(self._delta(self.pours[k][-1], -1).values())
-            return (lost * SERVICE_GOAL_PRICE * OBJ_SCALE + self.removal_loss(k)) / max(cost_of(k), 1e-9)
-
-        for key in sorted((k for k, n in self.x.items() if n > self.locked[k]), key=worth):
+        for key in sorted((k for k, n in self.x.items() if n > self.locked[k]), key=self._worth):
             p, d, s_idx = key
             w = self.week_of[d]
             if self.x[key] <= self.locked[key] or \
