@@ -322,6 +322,9 @@ def _to_roster(data: _Data, arr: np.ndarray) -> Roster:
 EVAL_S_PER_CELL = 2.0e-4    # seconds of the final evaluation per employee-day (8.4 s on Instance24 at load 3)
 WHOLE_MAX_LITS = 60_000      # above this the whole model is not solved (building and presolve alone eat the budget)
 DIVE_SHARE, DIVE_ITERS = 0.25, 3
+DIVES_SHARE = 0.8            # repeated dives until this share of the time (then LNS)
+DIVE_NOISE = 0.1             # perturbation of the repeated dives (added to LP values in [0, 1])
+MAX_DIVES = 12
 WHOLE_DP_MAX_LITS = 2_000    # ... and above this when the dynamic program prices every employee (column
                              # generation then gives a better start and bound: Instance8, 3,360 Booleans)
 
@@ -417,13 +420,8 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         near = converged or (math.isfinite(cg.lp_value) and (cg.lp_value - cg.bound <= 0.1 * abs(cg.lp_value) + 1
                                                              or cg.lp_stalled()))
         stats["cg_near_converged"] = bool(near)
-        if near and best_cost > _floor(bound) and clock.left() > 0:
-            dived = cg.dive(clock.until(0.7), share=DIVE_SHARE, iters_per_step=DIVE_ITERS)
-            cost = data.cost(dived)
-            stats["dive_objective"] = cost
-            say(f"{instance.name}: diving gives {cost} at {clock.elapsed():.1f} s")
-            if cost < best_cost:
-                best, best_cost = dived, cost
+        if cg.iterations and not cg.batched and best_cost > _floor(bound) and clock.left() > 0:
+            best, best_cost = _round(cg, data, clock, best, best_cost, _floor(bound), near, seed, stats, say)
         if clock.left() > 0:
             best, changed = cg.polish(best, clock.left)
             cost = data.cost(best)
@@ -436,6 +434,49 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         best, best_cost = _lns(data, best, best_cost, clock, rng, seed, _floor(bound), stats, say,
                                cg=cg if column_generation else None)
     return _finish(data, best, bound, t_start, first_s, stats)
+
+
+def _round(cg, data: _Data, clock: Clock, best: np.ndarray, best_cost: int, floor: int, near: bool, seed: int,
+           stats: dict, say: Callable[[str], None]) -> tuple[np.ndarray, int]:
+    """Rosters from column generation's LP, each improved by best responses; the best one is kept.
+
+    First the LP-guided sequential rounding (``ColumnGeneration.round_sequential``, about a second);
+    then, when the LP is (nearly) converged, dives until ``DIVES_SHARE`` of the time: the first as
+    before, the next ones perturbed (``DIVE_NOISE``) from the LP with every employee freed again. One
+    LP gives very different dives (Instance14: 1291-1734, Instance6: 1952-2179), and a dive takes
+    1-13 s on Instances 6-14, so several fit. At most ``MAX_DIVES`` (the deterministic clock does not
+    count the dynamic program's work)."""
+    name = data.inst.name
+
+    def keep(roster: np.ndarray, label: str) -> int:
+        nonlocal best, best_cost
+        roster, _ = cg.polish(roster, clock.left)
+        cost = data.cost(roster)
+        say(f"{name}: {label} gives {cost} after best responses at {clock.elapsed():.1f} s")
+        if cost < best_cost:
+            best, best_cost = roster, cost
+        return cost
+
+    stats["sequential_objective"] = keep(cg.round_sequential(), "sequential rounding")
+    if not near:
+        return best, best_cost
+    rng = np.random.default_rng(seed)
+    until = clock.until(DIVES_SHARE)
+    costs: list[int] = []
+    last_s = 0.0
+    while len(costs) < MAX_DIVES and best_cost > floor and clock.left() > 0 and (not costs or until() > last_s):
+        t0 = clock.elapsed()
+        if costs:
+            cg.unfix_all()
+        first = not costs
+        dived = cg.dive(clock.until(0.7) if first else until, share=DIVE_SHARE, iters_per_step=DIVE_ITERS,
+                        rng=None if first else rng, noise=0.0 if first else DIVE_NOISE)
+        if first:
+            stats["dive_objective"] = data.cost(dived)
+        costs.append(keep(dived, f"dive {len(costs) + 1}"))
+        last_s = clock.elapsed() - t0
+    stats["dives"] = costs
+    return best, best_cost
 
 
 def _floor(bound: float) -> int:

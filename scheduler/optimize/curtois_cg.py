@@ -594,24 +594,71 @@ class ColumnGeneration:
             a = (a + 1) % self.A
         return roster, changed
 
+    def unfix_all(self) -> None:
+        """Free every fixed employee again (the columns stay in the pool) and solve the master LP."""
+        inf = self._lp.infinity()
+        for a in self.fixed:
+            for v in self._lam[a]:
+                v.SetBounds(0, inf)
+        self.fixed.clear()
+        self.solve_lp()
+
     def dive(self, time_left: Callable[[], float], *, share: float = 0.25, iters_per_step: int = 3,
-             price_limit_s: float = 1.0) -> np.ndarray:
-        """Fix employees step by step (the most integral first) with a little pricing between steps."""
+             price_limit_s: float = 1.0, rng: np.random.Generator | None = None, noise: float = 0.0
+             ) -> np.ndarray:
+        """Fix employees step by step (the most integral first) with a little pricing between steps.
+
+        With ``rng`` and ``noise`` > 0 the order and the column fixed are perturbed (up to ``noise``
+        added to each LP value, and to each employee's rank), so that repeated dives give different
+        rosters (they differ a lot: Instance14 1291-1734 from one LP)."""
+        self.solve_lp()          # columns may have been added since (best responses)
         while len(self.fixed) < self.A:
             free = [a for a in range(self.A) if a not in self.fixed]
             best = []
             for a in free:
                 lam = self.lam(a)
-                j = int(np.argmax(lam))
-                best.append((float(lam[j]), a, j))
+                score = lam if rng is None or noise <= 0 else lam + noise * rng.random(len(lam)) * (lam > 1e-6)
+                j = int(np.argmax(score))
+                jitter = 0.0 if rng is None or noise <= 0 else noise * float(rng.random())
+                best.append((float(lam[j]) + jitter, float(lam[j]), a, j))
             best.sort(reverse=True)
-            n = max(1, int(math.ceil(share * len(free))), sum(1 for v, _, _ in best if v > 0.99))
+            n = max(1, int(math.ceil(share * len(free))), sum(1 for _, v, _, _ in best if v > 0.99))
             if time_left() <= 0:
                 n = len(free)
-            for _, a, j in best[:n]:
+            for _, _, a, j in best[:n]:
                 self.fix(a, j)
             if len(self.fixed) < self.A and time_left() > 0:
                 self.iterate(time_left, max_iter=iters_per_step, price_limit_s=price_limit_s)
             else:
                 self.solve_lp()
         return np.array([self.cols[a][self.fixed[a]] for a in range(self.A)])
+
+    def round_sequential(self) -> np.ndarray:
+        """A roster from the master LP without further column generation: employees one after the
+        other (the most integral first) take their best schedule (the dynamic program; their most
+        used column when it has none) against the cover expected from the others — the fixed ones'
+        schedules and the LP's fractional schedules of the rest. Cheap (one pricing per employee),
+        so it also serves when the LP is far from converged (Instances 12, 18 under load)."""
+        data = self.data
+        frac = np.zeros((self.A, self.h, self.S))
+        lams = [self.lam(a) for a in range(self.A)]
+        for a in range(self.A):
+            for j in np.nonzero(lams[a] > 1e-6)[0]:
+                pat = self.cols[a][j]
+                d = np.nonzero(pat >= 0)[0]
+                frac[a, d, pat[d]] += lams[a][j]
+        expected = frac.sum(axis=0)
+        req = data.req * data.has_cover
+        roster = np.full((self.A, self.h), -1, dtype=np.int64)
+        days = np.arange(self.h)
+        for a in sorted(range(self.A), key=lambda a: -float(lams[a].max(initial=0.0))):
+            expected -= frac[a]
+            # value of one more employee on (day, shift) given the others' expected cover
+            pi = (data.w_under * np.clip(req - expected, 0, 1)
+                  - data.w_over * np.clip(expected + 1 - req, 0, 1)) * data.has_cover
+            line = None if self.batched else self._line_pricer(a)
+            pats = line.price(pi.astype(float), n_best=1)[1] if line is not None else []
+            roster[a] = pats[0] if pats else self.cols[a][int(np.argmax(lams[a]))]
+            w = roster[a] >= 0
+            expected[days[w], roster[a][w]] += 1
+        return roster
