@@ -325,6 +325,8 @@ DIVE_SHARE, DIVE_ITERS = 0.25, 3
 DIVES_SHARE = 0.8            # repeated dives until this share of the time (then LNS)
 DIVE_NOISE = 0.1             # perturbation of the repeated dives (added to LP values in [0, 1])
 MAX_DIVES = 12
+CG_STALL = 0.005             # column generation stops when its LP improved less than this over 4 rounds
+SLOW_CG_SHARE = 0.4          # column generation up to this share when one pricing round is slow
 WHOLE_DP_MAX_LITS = 2_000    # ... and above this when the dynamic program prices every employee (column
                              # generation then gives a better start and bound: Instance8, 3,360 Booleans)
 
@@ -407,9 +409,13 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         # the time, column generation cannot converge in time (Instances 13, 15, 19-24)
         round_s = stats.get("greedy_s", 0.0)
         slow = round_s > 0.05 * time_limit_s
-        # then column generation is not worth it at all: best responses and LNS get the time (Instance13:
-        # two rounds took 17 s of the 60 at load 4)
-        converged = False if slow else cg.iterate(clock.until(0.55), progress=say)
+        # then it gets only up to SLOW_CG_SHARE: its LP is poor but rounded sequentially it still beats
+        # best responses from the greedy start (Instance13: 4308 against 6237); batched instances
+        # (19-24) are not rounded, so they skip it
+        if slow:
+            converged = False if cg.batched else cg.iterate(clock.until(SLOW_CG_SHARE), progress=say)
+        else:       # stopped when the LP stalls: the time goes to dives (Instance14: two instead of one)
+            converged = cg.iterate(clock.until(0.55), progress=say, stall=CG_STALL)
         bound = max(bound, cg.bound)
         stats.update(cg_iterations=cg.iterations, cg_lp=round(cg.lp_value, 2) if math.isfinite(cg.lp_value) else None,
                      cg_converged=bool(converged), cg_batches=len({id(p) for p, _ in cg._batch.values()}),
@@ -440,9 +446,10 @@ def _round(cg, data: _Data, clock: Clock, best: np.ndarray, best_cost: int, floo
            stats: dict, say: Callable[[str], None]) -> tuple[np.ndarray, int]:
     """Rosters from column generation's LP, each improved by best responses; the best one is kept.
 
-    First the LP-guided sequential rounding (``ColumnGeneration.round_sequential``, about a second);
-    then, when the LP is (nearly) converged, dives until ``DIVES_SHARE`` of the time: the first as
-    before, the next ones perturbed (``DIVE_NOISE``) from the LP with every employee freed again. One
+    When the LP is far from converged, the LP-guided sequential rounding only
+    (``ColumnGeneration.round_sequential``, about a second). Otherwise dives until ``DIVES_SHARE`` of
+    the time: the first as before, then the sequential rounding, then dives perturbed (``DIVE_NOISE``)
+    from the LP with every employee freed again (a dive out of time ends by sequential rounding). One
     LP gives very different dives (Instance14: 1291-1734, Instance6: 1952-2179), and a dive takes
     1-13 s on Instances 6-14, so several fit. At most ``MAX_DIVES`` (the deterministic clock does not
     count the dynamic program's work)."""
@@ -457,8 +464,8 @@ def _round(cg, data: _Data, clock: Clock, best: np.ndarray, best_cost: int, floo
             best, best_cost = roster, cost
         return cost
 
-    stats["sequential_objective"] = keep(cg.round_sequential(), "sequential rounding")
     if not near:
+        stats["sequential_objective"] = keep(cg.round_sequential(), "sequential rounding")
         return best, best_cost
     rng = np.random.default_rng(seed)
     until = clock.until(DIVES_SHARE)
@@ -468,8 +475,12 @@ def _round(cg, data: _Data, clock: Clock, best: np.ndarray, best_cost: int, floo
         t0 = clock.elapsed()
         if costs:
             cg.unfix_all()
+        if len(costs) == 1:
+            stats["sequential_objective"] = keep(cg.round_sequential(), "sequential rounding")
+            if best_cost <= floor:
+                break
         first = not costs
-        dived = cg.dive(clock.until(0.7) if first else until, share=DIVE_SHARE, iters_per_step=DIVE_ITERS,
+        dived = cg.dive(until, share=DIVE_SHARE, iters_per_step=DIVE_ITERS,
                         rng=None if first else rng, noise=0.0 if first else DIVE_NOISE)
         if first:
             stats["dive_objective"] = data.cost(dived)

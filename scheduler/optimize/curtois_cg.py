@@ -315,10 +315,13 @@ class ColumnGeneration:
         return rows
 
     def iterate(self, time_left: Callable[[], float], *, max_iter: int = 1000, price_limit_s: float = 1.0,
-                early_stop_s: float | None = 0.02, progress: Callable[[str], None] | None = None) -> bool:
+                early_stop_s: float | None = 0.02, progress: Callable[[str], None] | None = None,
+                stall: float | None = None) -> bool:
         """Column generation on the employees not fixed; returns True when it converged (no column of
         negative reduced cost exists: every pricing proven). When no column was found but some pricing
-        stopped before its proof, those employees are priced again with more time (the proof pass)."""
+        stopped before its proof, those employees are priced again with more time (the proof pass).
+        With ``stall``, it also stops (False) once the LP improved by less than that fraction over its
+        last four solves."""
         free = [a for a in range(self.A) if a not in self.fixed]
         # dual smoothing (Wentges) when the dynamic program prices everyone: price at a mix of the
         # duals with the best Lagrangian bound so far and the LP's; a round that finds no column
@@ -360,6 +363,9 @@ class ColumnGeneration:
                 if progress is not None:
                     progress(f"column generation {self.iterations}: LP {self.lp_value:.1f}, bound {self.bound:.1f}, "
                              f"{added} columns added")
+                if stall is not None and self.lp_stalled(rel=stall):
+                    self.solve_lp()
+                    return False
                 if added == 0:
                     if sep is not pi:
                         alpha = 0.0                 # mispricing: the LP's own duals next
@@ -623,8 +629,8 @@ class ColumnGeneration:
                 best.append((float(lam[j]) + jitter, float(lam[j]), a, j))
             best.sort(reverse=True)
             n = max(1, int(math.ceil(share * len(free))), sum(1 for _, v, _, _ in best if v > 0.99))
-            if time_left() <= 0:
-                n = len(free)
+            if time_left() <= 0:        # out of time: the rest by sequential rounding (Instance8 at load
+                return self.round_sequential()      # 4: 2828 when every LP's largest column was fixed)
             for _, _, a, j in best[:n]:
                 self.fix(a, j)
             if len(self.fixed) < self.A and time_left() > 0:
@@ -634,11 +640,12 @@ class ColumnGeneration:
         return np.array([self.cols[a][self.fixed[a]] for a in range(self.A)])
 
     def round_sequential(self) -> np.ndarray:
-        """A roster from the master LP without further column generation: employees one after the
-        other (the most integral first) take their best schedule (the dynamic program; their most
-        used column when it has none) against the cover expected from the others — the fixed ones'
-        schedules and the LP's fractional schedules of the rest. Cheap (one pricing per employee),
-        so it also serves when the LP is far from converged (Instances 12, 18 under load)."""
+        """A roster from the (solved) master LP without further column generation: the fixed employees
+        keep their columns; the others, one after the other (the most integral first), take their best
+        schedule (the dynamic program; their most used column when it has none) against the cover
+        expected from everyone else — the schedules taken so far and the LP's fractional schedules of
+        the rest. Cheap (one pricing per employee), so it also serves when the LP is far from
+        converged (Instances 12, 18 under load) and to finish a dive out of time."""
         data = self.data
         frac = np.zeros((self.A, self.h, self.S))
         lams = [self.lam(a) for a in range(self.A)]
@@ -651,7 +658,10 @@ class ColumnGeneration:
         req = data.req * data.has_cover
         roster = np.full((self.A, self.h), -1, dtype=np.int64)
         days = np.arange(self.h)
-        for a in sorted(range(self.A), key=lambda a: -float(lams[a].max(initial=0.0))):
+        for a, j in self.fixed.items():
+            roster[a] = self.cols[a][j]
+        free = [a for a in range(self.A) if a not in self.fixed]
+        for a in sorted(free, key=lambda a: -float(lams[a].max(initial=0.0))):
             expected -= frac[a]
             # value of one more employee on (day, shift) given the others' expected cover
             pi = (data.w_under * np.clip(req - expected, 0, 1)
