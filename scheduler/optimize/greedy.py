@@ -7,7 +7,9 @@ lost-contact function is convex and decreasing in capacity, so gains only shrink
 are taken at their expected share of each interval (the staggered profile), and a multi-skilled
 group's capacity goes to the queue where it is worth most. Pool-level labour limits (people available
 per day, working days, hours and nights per week, rest between consecutive days, team caps) hold by
-construction; weekly minimum hours are filled last with the least harmful shifts.
+construction; weekly minimum hours are filled last with the least harmful shifts. Deferred work, first
+planned as late as its deadlines allow, is then re-planned on booked capacity that is idle or worth less to
+the live queues than a new capacity unit costs (:meth:`_Greedy._plan_troughs`), before prune and refill.
 
 The result seeds the named assignment (:mod:`.assign`); :mod:`.placement` then places breaks and
 allocates capacity.
@@ -111,7 +113,7 @@ def _smooth_target(work: np.ndarray, open_mask: np.ndarray) -> np.ndarray:
 def greedy_counts(prob: RosterProblem, weight: dict | None = None) -> dict[tuple[int, int, int], int]:
     """Shift counts per (pool, day, shift) from the lazy greedy (pool-level rules hold).
     ``weight[(queue, day)]`` multiplies the price of lost contacts (service-goal mode)."""
-    return _Greedy(prob, weight).run()
+    return _Greedy(prob, weight).run(troughs=True)
 
 
 class _Greedy:
@@ -162,6 +164,7 @@ class _Greedy:
                 self.night_cap[(p.index, w.index)] = sum(lm.max_nights for lm in lims)
         self.longest = {p.index: max((prob.shifts[s].paid_min for s in p.shifts), default=0) for p in prob.pools}
         self.pours: dict[tuple[int, int, int], list] = {}
+        self.idle: dict[tuple[str, ...], np.ndarray] = {g: np.zeros(T) for g in self.groups}   # capacity poured nowhere
         self.locked: dict[tuple[int, int, int], int] = defaultdict(int)
         self.x: dict[tuple[int, int, int], int] = defaultdict(int)
         self.day_count: dict[tuple[int, int], int] = defaultdict(int)
@@ -259,26 +262,32 @@ class _Greedy:
         touched = set()
         record = []
         for k in range(min(len(prof), self.T - t0)):
-            t = t0 + k
-            amount = float(prof[k])
-            while amount > 1e-9:
-                best, best_q = 0.0, None
-                for q in qset:
-                    val = self.mv[q][t]
-                    if val > best:
-                        best, best_q = val, q
-                if best_q is None:
-                    break
-                step = min(amount, qs.room(best_q, t))
-                if step <= 1e-9:
-                    step = amount
-                qs.served[best_q][t] += step
-                amount -= step
-                self.mv[best_q][t] = qs.value(best_q, t)
-                touched.add(best_q)
-                record.append((t, best_q, step))
+            self._pour(qset, t0 + k, float(prof[k]), record, touched)
         self.pours.setdefault((p, d, s_idx), []).append(record)
         self._refresh(touched, r)
+
+    def _pour(self, qset: tuple[str, ...], t: int, amount: float, record: list, touched: set) -> None:
+        """Capacity ``amount`` of group ``qset`` at ``t`` to its queues, where it is worth most (the rest idle);
+        appends ``(t, queue or None, units)`` to ``record``."""
+        qs = self.qs
+        while amount > 1e-9:
+            best, best_q = 0.0, None
+            for q in qset:
+                val = self.mv[q][t]
+                if val > best:
+                    best, best_q = val, q
+            if best_q is None:
+                self.idle[qset][t] += amount
+                record.append((t, None, amount))
+                break
+            step = min(amount, qs.room(best_q, t))
+            if step <= 1e-9:
+                step = amount
+            qs.served[best_q][t] += step
+            amount -= step
+            self.mv[best_q][t] = qs.value(best_q, t)
+            touched.add(best_q)
+            record.append((t, best_q, step))
 
     def _refresh(self, touched: set, r: range) -> None:
         if r.stop > r.start:
@@ -291,6 +300,8 @@ class _Greedy:
         qs = self.qs
         loss = 0.0
         for t, q, amount in self.pours[key][-1]:
+            if q is None:
+                continue
             loss += qs.integral(q, t, qs.served[q][t] - amount, qs.served[q][t])
         return loss
 
@@ -311,12 +322,17 @@ class _Greedy:
             self.team_on[team][r.start:r.stop] -= 1
         touched = set()
         for t, q, amount in self.pours[key].pop():
+            if q is None:
+                self.idle[prob.pools[p].queues][t] -= amount
+                continue
             self.qs.served[q][t] -= amount
             self.mv[q][t] = self.qs.value(q, t)
             touched.add(q)
         self._refresh(touched, r)
 
-    def run(self, improve_rounds: int = 3) -> dict[tuple[int, int, int], int]:
+    def run(self, improve_rounds: int = 3, troughs: bool = False) -> dict[tuple[int, int, int], int]:
+        """The counts. ``troughs``: after the first fill, re-plan deferred work on booked capacity worth least
+        (:meth:`_plan_troughs`); else it stays planned as late as its deadlines allow."""
         prob = self.prob
         for a in prob.agents:                          # locked shifts first
             for d, s_idx in a.locked.items():
@@ -325,6 +341,8 @@ class _Greedy:
                     self.locked[(a.pool, d, s_idx)] += 1
         self._fill()
         self._fill_minimum_hours()
+        if troughs and prob.deferred:
+            self._plan_troughs()
         for _ in range(improve_rounds):
             if not self._prune():
                 break
@@ -332,6 +350,141 @@ class _Greedy:
             self._fill_minimum_hours()
         log.info("greedy: %d shifts", sum(self.x.values()))
         return {k: n for k, n in self.x.items() if n > 0}
+
+    def _plan_troughs(self) -> None:
+        """Re-plan deferred work on the capacity already booked, where it costs least.
+
+        Work may be done anywhere between its arrival and its deadline. The fill plans it as late as the
+        deadlines allow and values capacity there at the late price, so it books capacity at those intervals
+        though the plan has capacity elsewhere in the window that is worth less than a new capacity unit
+        costs: idle capacity, and live capacity whose marginal value (lost contacts avoided) is below
+        ``rho_q``, the cheapest cost of one capacity unit of a pool serving the queue (a shift's cost per
+        capacity unit, expected breaks off). Moving work there is cheaper than buying capacity for it. So,
+        queue by queue (shortest deadline first), the work is done earliest deadline first on that capacity
+        (idle first), and only what it cannot do by a deadline stays planned as late as allowed. The capacity
+        used is handed over to the deferred queue (the live queue keeps its capacity worth more than ``rho_q``),
+        the plan becomes the queue's target (worth the late price below it), and the prune-and-refill rounds
+        drop the shifts that were booked for the old plan only."""
+        prob = self.prob
+        T = self.T
+        alap = {q: np.where(dem.open_mask, np.asarray(dem.required, dtype=float) * CAP_SCALE, 0.0)
+                for q, dem in prob.deferred.items()}
+        # capacity per group, queue and interval as poured
+        gsrv: dict[tuple, np.ndarray] = defaultdict(lambda: np.zeros(T))
+        for (p, _, _), records in self.pours.items():
+            g = prob.pools[p].queues
+            for record in records:
+                for t, q, amount in record:
+                    if q is not None:
+                        gsrv[(g, q)][t] += amount
+        idle = {g: v.copy() for g, v in self.idle.items()}
+        cost_unit = {}
+        for pool in prob.pools:
+            for s_idx in pool.shifts:
+                units = float(self.profile[(pool.index, s_idx)].sum())
+                if units > 0:
+                    c = prob.shift_cost[(pool.team, s_idx)] / units
+                    cost_unit[pool.queues] = min(cost_unit.get(pool.queues, np.inf), c)
+        taken = {q: np.zeros(T) for q in prob.live}
+        take: dict[tuple, list] = {}
+        order = sorted(prob.deferred, key=lambda q: (prob.scenario.queues[q].sla.resolve_within_h or 0.0, q))
+        for q in order:
+            dem = prob.deferred[q]
+            groups = sorted(g for g in self.groups if q in g)          # (a set: its order varies by process)
+            rho = min((cost_unit.get(g, np.inf) for g in groups), default=np.inf)
+            due = np.cumsum(alap[q])
+            done = np.zeros(T)
+            backlog = total = 0.0
+            for t in range(T):
+                backlog += float(dem.work[t])
+                if not dem.open_mask[t]:
+                    total += done[t]
+                    continue
+                for g in groups:
+                    if backlog <= 1e-9:
+                        break
+                    amount = min(backlog, idle[g][t])
+                    if amount > 1e-9:
+                        idle[g][t] -= amount
+                        done[t] += amount
+                        backlog -= amount
+                        take.setdefault((g, t), []).append([None, q, amount])
+                    for q2 in g:
+                        if q2 not in prob.live or backlog <= 1e-9 or gsrv[(g, q2)][t] <= 1e-9:
+                            continue
+                        low = self._below(q2, t, rho) - taken[q2][t]
+                        amount = min(backlog, low, gsrv[(g, q2)][t])
+                        if amount > 1e-9:
+                            gsrv[(g, q2)][t] -= amount
+                            taken[q2][t] += amount
+                            done[t] += amount
+                            backlog -= amount
+                            take.setdefault((g, t), []).append([q2, q, amount])
+                if total + done[t] < due[t] - 1e-9:           # what that capacity cannot do: as late as allowed
+                    short = min(backlog, due[t] - total - done[t])
+                    done[t] += short
+                    backlog -= short
+                total += done[t]
+            self.qs.target[q] = done
+        # hand the capacity over: pour records of the source (None: idle) become the deferred queue's
+        for (p, _, _), records in self.pours.items():
+            g = prob.pools[p].queues
+            for record in records:
+                for i in range(len(record)):
+                    t, src, amount = record[i]
+                    wants = take.get((g, t))
+                    if not wants:
+                        continue
+                    for want in wants:
+                        if want[0] != src or want[2] <= 1e-9 or amount <= 1e-9:
+                            continue
+                        step = min(amount, want[2])
+                        if src is None:
+                            self.idle[g][t] -= step
+                        else:
+                            self.qs.served[src][t] -= step
+                        self.qs.served[want[1]][t] += step
+                        record.append((t, want[1], step))
+                        amount -= step
+                        want[2] -= step
+                    record[i] = (t, src, amount)
+        self._refresh_all()
+        # deferred capacity beyond the new plan (booked for the old one) goes back to the live queues (or idle)
+        excess = {q: np.maximum(self.qs.served[q] - self.qs.target[q], 0.0) for q in prob.deferred}
+        for (p, _, _), records in self.pours.items():
+            g = prob.pools[p].queues
+            for record in records:
+                for i in range(len(record)):
+                    t, q, amount = record[i]
+                    if q not in excess or excess[q][t] <= 1e-9:
+                        continue
+                    step = min(amount, excess[q][t])
+                    excess[q][t] -= step
+                    self.qs.served[q][t] -= step
+                    self.mv[q][t] = self.qs.value(q, t) if self.open_q[q][t] else -np.inf
+                    record[i] = (t, q, amount - step)
+                    self._pour(g, t, step, record, set())
+        self._refresh_all()
+
+    def _refresh_all(self) -> None:
+        for q in self.prob.scenario.queues:
+            if q in self.prob.deferred:
+                self.open_q[q] = self.prob.deferred[q].open_mask & (self.qs.target[q] > 0)
+            self.mv[q] = np.array([self.qs.value(q, t) if self.open_q[q][t] else -np.inf for t in range(self.T)])
+        self.mvg = {g: self._group_value(g, 0, self.T) for g in self.groups}
+
+    def _below(self, q: str, t: int, price: float) -> float:
+        """Capacity units of live queue ``q`` at ``t`` whose marginal value is below ``price``."""
+        entry = self.qs.seg[q][t]
+        if entry is None:
+            return 0.0
+        ends, values = entry
+        start = 0.0
+        for end, value in zip(ends, values):
+            if value < price:
+                return max(0.0, self.qs.served[q][t] - start)
+            start = end
+        return 0.0
 
     def _prune(self) -> int:
         """Drop every booked shift whose capacity is now worth less than it costs (later bookings made it
