@@ -340,9 +340,10 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
        ``WHOLE_MAX_LITS`` Booleans, or ``WHOLE_DP_MAX_LITS`` when the dynamic program prices every
        employee): the proven optimum of small instances, else an incumbent and a bound;
     2. column generation (:mod:`scheduler.optimize.curtois_cg`, pricing by :mod:`~scheduler.optimize.curtois_dp`,
-       up to 55 % of the time; a greedy start when there is no incumbent, and no column generation when
-       the greedy start — one pricing round — took more than 5 % of the time): the Lagrangian bound,
-       then diving to a roster (up to 70 %, when the LP is near its bound or stalls) and best responses;
+       up to 55 % of the time or until its LP stalls; a greedy start when there is no incumbent, and
+       only up to 40 % when the greedy start — one pricing round — took more than 5 % of the time): the
+       Lagrangian bound, then rosters from the LP (:func:`_round`: sequential rounding, and repeated
+       dives until 80 % when the LP is near its bound or stalls), each improved by best responses;
     3. large-neighbourhood search around the best roster until the time is up (CP-SAT moves alternating
        with pool moves).
 
@@ -426,8 +427,9 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         near = converged or (math.isfinite(cg.lp_value) and (cg.lp_value - cg.bound <= 0.1 * abs(cg.lp_value) + 1
                                                              or cg.lp_stalled()))
         stats["cg_near_converged"] = bool(near)
-        if cg.iterations and not cg.batched and best_cost > _floor(bound) and clock.left() > 0:
-            best, best_cost = _round(cg, data, clock, best, best_cost, _floor(bound), near, seed, stats, say)
+        if cg.iterations and best_cost > _floor(bound) and clock.left() > 0:     # (batches: a dive is too slow)
+            best, best_cost = _round(cg, data, clock, best, best_cost, _floor(bound), near and not cg.batched, seed,
+                                     stats, say)
         if clock.left() > 0:
             best, changed = cg.polish(best, clock.left)
             cost = data.cost(best)

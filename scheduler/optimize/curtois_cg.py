@@ -661,14 +661,26 @@ class ColumnGeneration:
         for a, j in self.fixed.items():
             roster[a] = self.cols[a][j]
         free = [a for a in range(self.A) if a not in self.fixed]
-        for a in sorted(free, key=lambda a: -float(lams[a].max(initial=0.0))):
-            expected -= frac[a]
+
+        def value(others: np.ndarray) -> np.ndarray:
             # value of one more employee on (day, shift) given the others' expected cover
-            pi = (data.w_under * np.clip(req - expected, 0, 1)
-                  - data.w_over * np.clip(expected + 1 - req, 0, 1)) * data.has_cover
-            line = None if self.batched else self._line_pricer(a)
-            pats = line.price(pi.astype(float), n_best=1)[1] if line is not None else []
+            return ((data.w_under * np.clip(req - others, 0, 1) - data.w_over * np.clip(others + 1 - req, 0, 1))
+                    * data.has_cover).astype(float)
+
+        def take(a: int, pats: list[np.ndarray]) -> None:
             roster[a] = pats[0] if pats else self.cols[a][int(np.argmax(lams[a]))]
             w = roster[a] >= 0
             expected[days[w], roster[a][w]] += 1
+
+        if self.batched:        # a batch at a time, each employee against the batch mates' LP schedules
+            for _, _, ags in self.batches(free):
+                res = self.price_batches(ags, lambda a: value(expected - frac[a]), n_best=1, warm=True)
+                for a in ags:
+                    expected -= frac[a]
+                    take(a, res[a][1])
+            return roster
+        for a in sorted(free, key=lambda a: -float(lams[a].max(initial=0.0))):
+            expected -= frac[a]
+            line = self._line_pricer(a)
+            take(a, line.price(value(expected), n_best=1)[1] if line is not None else [])
         return roster
