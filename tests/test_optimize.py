@@ -627,3 +627,35 @@ def test_deferred_work_is_replanned_on_booked_capacity_within_its_deadlines():
         np.testing.assert_allclose(served[q], g.qs.served[q], atol=1e-6)
     for grp in idle:
         np.testing.assert_allclose(idle[grp], g.idle[grp], atol=1e-6)
+
+
+def test_lp_bound_falls_back_to_day_lps_for_weeks_whose_week_lp_is_not_solved(monkeypatch):
+    """The week LPs come first; a week whose week LP is not solved (out of time) gets its per-day LPs, so
+    the bound never goes missing and stays a mix of valid parts: between the per-day bound and the roster."""
+    from scheduler.optimize import weeklp
+    from scheduler.optimize.lpbound import day_lp_bound
+    from scheduler.optimize.problem import OBJ_SCALE
+
+    scenario = make_scenario(horizon={"days": 14})
+    agents = make_agents()
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0))
+    prob = build_problem(scenario, agents, req)
+    days = day_lp_bound(prob, 60)
+    full = weeklp.lp_bound(prob, 120)
+    assert full.weeks_by_week_lp == 2
+    solve_week = weeklp._week
+    tried = []
+
+    def first_week_out_of_time(prob_, fluid, alpha, week_of_day, week, time_s):
+        tried.append(week.index)
+        return None if week.index == 0 else solve_week(prob_, fluid, alpha, week_of_day, week, time_s)
+
+    monkeypatch.setattr(weeklp, "_week", first_week_out_of_time)
+    mixed = weeklp.lp_bound(prob, 120)
+    assert set(tried) == {0, 1} and mixed.weeks_by_week_lp == 1    # (week 0 retried with the time left)
+    monkeypatch.setattr(weeklp, "_week", lambda *a: None)
+    none = weeklp.lp_bound(prob, 120)
+    assert none.weeks_by_week_lp == 0 and none.bound == pytest.approx(days, rel=1e-6)
+    roster = solve_roster(scenario, agents, req)
+    assert days - 1e-6 <= mixed.bound <= full.bound + 1e-6
+    assert full.bound / OBJ_SCALE <= roster.objective + 1e-6
