@@ -307,7 +307,7 @@ def run(mode: str) -> dict:
     # service goal vs per-interval requirements (contracted minimum hours off: the staffing need alone)
     goal = ["queues.voice_presales.sla.daily_target=0.8", "queues.voice_aftersales.sla.daily_target=0.8",
             "queues.chat.sla.daily_target=0.85"]
-    common = ["solver.time_limit_s=60", "solver.workers=2", "weights.lost_contact=0.01",
+    common = ["solver.time_limit_s=120", "solver.workers=2", "weights.lost_contact=0.01",
               "contracts.full_time.min_hours_per_week=0", "contracts.part_time.min_hours_per_week=0"]
     if mode == "quick":  # CI: the peak week only, short limits (the check is validity, not the figures)
         common = ["horizon.start=2026-11-09", "horizon.days=7", "solver.time_limit_s=20"] + common[1:]

@@ -522,7 +522,7 @@ def test_pruning_shifts_worth_less_than_their_cost_lowers_the_cost_and_keeps_the
 
     start, _ = rescore(named, breaks)
     assert drop_candidates(prob, start)
-    plan, personal, dropped, moved = prune(prob, start, personal, rescore, rounds=3)
+    plan, personal, dropped, moved, added = prune(prob, start, personal, rescore, rounds=3)
     assert dropped > 0
     assert plan.objective < start.objective
     for a, days in plan.named.items():
@@ -659,3 +659,114 @@ def test_lp_bound_falls_back_to_day_lps_for_weeks_whose_week_lp_is_not_solved(mo
     roster = solve_roster(scenario, agents, req)
     assert days - 1e-6 <= mixed.bound <= full.bound + 1e-6
     assert full.bound / OBJ_SCALE <= roster.objective + 1e-6
+
+
+def test_an_added_shift_is_legal_exactly_when_the_validator_finds_no_hard_violation():
+    """improve._legal_addition against the independent validator: shifts added at random to a valid roster
+    (rest both sides, consecutive days, days off incl. two together, weekly hours, nights, leave)."""
+    from scheduler.optimize.assign import assign_agents
+    from scheduler.optimize.extract import extract
+    from scheduler.optimize.greedy import greedy_counts
+    from scheduler.optimize.improve import _legal_addition
+    from scheduler.optimize.limits import rest_min
+    from scheduler.optimize.placement import evaluate, place_breaks
+
+    scenario = make_scenario(horizon={"days": 14},
+                             rules={"consecutive_days_off": True, "max_nights_per_week": 2, "max_consecutive_days": 4},
+                             contracts={"full_time": {"max_hours_per_week": 36}}, solver={"deterministic": True})
+    rows = [{"agent_id": f"A{i}", "team": "tier1", "skills": ("voice", "email"),
+             "unavailable": [date(2026, 11, 4)] if i == 0 else []} for i in range(6)]
+    rows += [{"agent_id": f"N{i}", "team": "night", "skills": ("voice",), "night_ok": True} for i in range(2)]
+    agents = make_agents(rows)
+    prob = build_problem(scenario, agents, make_requirements(scenario, standard_volumes(scenario, voice_peak=5.0)))
+    named = assign_agents(prob, greedy_counts(prob), scenario.solver, 5.0, lambda m: None)[0]
+
+    def hard_of(roster):
+        plan = evaluate(prob, roster, place_breaks(prob, roster))
+        parts = extract(prob, plan, [])
+        return _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"]))
+
+    assert hard_of(named) == []
+    rest = {False: rest_min(prob, False), True: rest_min(prob, True)}
+    week_of = {d: w.index for w in prob.weeks for d in w.days}
+    free = [(a.index, d, s) for a in prob.agents for d in range(prob.n_days)
+            if d not in named.get(a.index, {}) for s in a.shifts]
+    rng = np.random.default_rng(7)
+    verdicts = {True: 0, False: 0}
+    for k in rng.choice(len(free), size=min(70, len(free)), replace=False):
+        a, d, s = free[k]
+        legal = _legal_addition(prob, a, named.get(a, {}), d, s, rest, week_of)
+        trial = {b: dict(days) for b, days in named.items()}
+        trial.setdefault(a, {})[d] = s
+        hard = hard_of(trial)
+        assert legal == (hard == []), (prob.agents[a].agent_id, prob.days[d], prob.shifts[s].code, hard)
+        verdicts[legal] += 1
+    assert verdicts[True] >= 5 and verdicts[False] >= 5
+
+
+def test_shifts_worth_more_than_their_cost_are_added_on_free_days():
+    """A roster with half the shifts it needs: the added shifts lower the cost and keep every rule."""
+    from scheduler.optimize.assign import assign_greedy, score_named
+    from scheduler.optimize.extract import extract
+    from scheduler.optimize.greedy import greedy_counts
+    from scheduler.optimize.improve import prune
+    from scheduler.optimize.placement import evaluate, place_breaks
+
+    scenario = make_scenario()
+    agents = make_agents()
+    prob = build_problem(scenario, agents, make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0)))
+    counts = dict(sorted(greedy_counts(prob).items())[::2])        # every other planned shift
+    named = assign_greedy(prob, counts)
+
+    def rescore(named, breaks):
+        scored = score_named(prob, named, scenario.solver)
+        if scored is None:
+            return None
+        return evaluate(prob, named, breaks, {}, exact=True), scored
+
+    start, personal = rescore(named, place_breaks(prob, named))
+    plan, personal, dropped, moved, added = prune(prob, start, personal, rescore, rounds=3, move=False)
+    assert added > 0
+    assert plan.objective < start.objective
+    assert sum(len(d) for d in plan.named.values()) > sum(len(d) for d in named.values())
+    parts = extract(prob, plan, personal)
+    assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"])) == []
+
+
+def test_in_service_goal_mode_drops_keep_every_days_target():
+    """Daily targets: above its target a day's capacity is priced at the lost-contact price alone, so at
+    the duals most of its shifts look worth less than they cost; the drops are booked against each day's
+    slack and every day above its target keeps it (without the slack the same drops sink days below)."""
+    from scheduler.optimize.assign import assign_greedy, score_named
+    from scheduler.optimize.greedy import service_goal_counts
+    from scheduler.optimize.improve import TargetSlack, drop_candidates, prune
+    from scheduler.optimize.placement import evaluate, place_breaks
+    from scheduler.optimize.problem import daily_service_levels
+
+    scenario = make_scenario(queues={"voice": {"sla": {"daily_target": 0.8}}}, weights={"lost_contact": 0.01})
+    agents = make_agents(tier1=16)
+    prob = build_problem(scenario, agents, make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0)))
+    assert prob.service_goal
+    counts = {k: n + 1 for k, n in service_goal_counts(prob)[0].items()}      # more than the targets need
+    named = assign_greedy(prob, counts)
+
+    def rescore(named, breaks):
+        scored = score_named(prob, named, scenario.solver)
+        return None if scored is None else (evaluate(prob, named, breaks, {}, exact=True), scored)
+
+    start, personal = rescore(named, place_breaks(prob, named))
+    above = [k for k, sl in daily_service_levels(prob, start.served).items() if k[0] == "voice" and sl >= 0.8]
+    assert len(above) >= 3
+
+    def sunk(drops):
+        gone = set(drops)
+        trial = {a: {d: s for d, s in days.items() if (a, d) not in gone} for a, days in start.named.items()}
+        levels = daily_service_levels(prob, evaluate(prob, trial, place_breaks(prob, trial), exact=True).served)
+        return [k for k in above if levels[k] < 0.8]
+
+    assert sunk(drop_candidates(prob, start)) != []
+    assert sunk(drop_candidates(prob, start, slack=TargetSlack(prob, start))) == []
+    plan, personal, dropped, moved, added = prune(prob, start, personal, rescore, rounds=4)
+    assert dropped > 0 and plan.objective < start.objective
+    levels = daily_service_levels(prob, plan.served)
+    assert all(levels[k] >= 0.8 - 0.005 for k in above)

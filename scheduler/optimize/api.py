@@ -32,7 +32,7 @@ STAGE_SHARE = {"assignment": 0.1, "improve": 0.9}
 SERVICE_GOAL_SHARE = 0.4     # service-goal mode: the count stage's remove-and-repair passes stop past this share of the limit
 MIN_ASSIGNMENT_S = 5.0       # the named assignment gets at least this even when earlier stages overran
 LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when at least this much of the time limit is left
-PRUNE_ROUNDS = 3             # rounds of dropping shifts worth less than their cost (improve.py), at most
+PRUNE_ROUNDS = 8             # improvement rounds at most (a rejected round is retried once with half the step)
 PRUNE_END = 0.85             # ... started only while they end before this share of the time limit
 BOUND_RETURN_S = 2.0         # the LP bound's child process stops this long before the time limit
 
@@ -135,7 +135,8 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     t = time.perf_counter()
     water = evaluate_roster(named, personal, exact_options=(False,))
     t_exact = time.perf_counter()
-    plan = min(evaluate_roster(named, personal, exact_options=(True,)), water, key=lambda p: p.objective)
+    exact_plan, exact_personal = evaluate_roster(named, personal, exact_options=(True,)), personal
+    plan = min(exact_plan, water, key=lambda p: p.objective)
     exact_s = time.perf_counter() - t_exact
     # the first roster again only when the water-filling rates it cheaper (the exact allocation costs seconds)
     if first and first["named"] != named and first["plan"].objective < water.objective:
@@ -144,7 +145,9 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
             plan, personal, deviation = kept, first["personal"], first["deviation"]
     stages.append(StageReport("breaks+allocation", "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE,
                               time.perf_counter() - t))
-    if plan.capacity_value is not None and not prob.service_goal and not prob.per_interval_hard:
+    if not prob.per_interval_hard:
+        # improvement works at the exact allocation's prices (duals), even when the water-filling rated
+        # the roster cheaper; the cheaper of the two plans is kept
         t = time.perf_counter()
 
         def rescore(named, breaks):
@@ -154,10 +157,13 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
             terms = _personal_terms(scored)
             return evaluate(prob, named, breaks, terms, weight, exact=True), scored
 
-        plan, personal, dropped, moved = prune(prob, plan, personal, rescore, rounds=PRUNE_ROUNDS, say=say,
-                                               deadline=None if spec.deterministic else t0 + PRUNE_END * limit,
-                                               round_s=exact_s)
-        stages.append(StageReport(f"improvement at the allocation's prices ({dropped} shifts dropped, {moved} moved)",
+        improved, improved_personal, dropped, moved, added = prune(
+            prob, exact_plan, exact_personal, rescore, rounds=PRUNE_ROUNDS, say=say,
+            deadline=None if spec.deterministic else t0 + PRUNE_END * limit, round_s=exact_s)
+        if improved.objective < plan.objective:
+            plan, personal = improved, improved_personal
+        stages.append(StageReport(f"improvement at the allocation's prices ({dropped} shifts dropped, {moved} moved, "
+                                  f"{added} added)",
                                   "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE, time.perf_counter() - t))
     left = limit - (time.perf_counter() - t0)
     lp = None
