@@ -200,6 +200,31 @@ def test_lower_bounds_never_exceed_the_roster_cost(peak):
     assert roster.best_bound >= max(fluid, 0) - 1e-6
 
 
+def test_in_service_goal_mode_the_lp_bounds_price_the_daily_targets():
+    """The bound LPs carry each day's target (contacts short of it priced like the objective does, on the
+    lost-contact envelope): far above the bound without targets, still below the roster's cost."""
+    from scheduler.optimize.lpbound import day_lp_bound
+    from scheduler.optimize.problem import OBJ_SCALE
+    from scheduler.optimize.weeklp import lp_bound
+
+    goal = make_scenario(queues={"voice": {"sla": {"daily_target": 0.8}}}, weights={"lost_contact": 0.01})
+    plain = make_scenario(weights={"lost_contact": 0.01})
+    agents = make_agents()
+    req = make_requirements(goal, standard_volumes(goal, voice_peak=9.0))
+    prob = build_problem(goal, agents, req)
+    dem = prob.live["voice"]
+    # the relaxation's premise: lost contacts are the contacts not answered in time
+    assert np.allclose(dem.lost, dem.volume[:, None] * (1.0 - dem.service_level), atol=1e-6)
+    roster = solve_roster(goal, agents, req)
+    with_targets = day_lp_bound(prob, 60) / OBJ_SCALE
+    without = day_lp_bound(build_problem(plain, agents, req), 60) / OBJ_SCALE
+    assert with_targets > 2 * without
+    assert with_targets <= roster.objective + 1e-6
+    week = lp_bound(prob, 120)
+    assert week.weeks_by_week_lp == len(prob.weeks)
+    assert week.bound / OBJ_SCALE <= roster.objective + 1e-6
+
+
 def test_service_goal_mode_meets_the_daily_target():
     scenario = make_scenario(queues={"voice": {"sla": {"daily_target": 0.7}}},
                              weights={"lost_contact": 0.01})

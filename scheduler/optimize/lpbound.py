@@ -230,9 +230,14 @@ def add_service_terms(lp: _LP, prob: RosterProblem, served: dict, t0: int, t1: i
     (the Lagrangian price of the balance between windows). Returns the constant term (objective units)."""
     w_ = prob.scenario.weights
     T = prob.horizon_intervals
+    per_day = prob.per_day
     over_w = w_.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
     const = 0.0
     for q, dem in prob.live.items():
+        # service-goal mode: a day wholly inside the window with a target gets its row (below)
+        goal_days = {d for d in range(t0 // per_day, (t1 + per_day - 1) // per_day)
+                     if dem.target(d) is not None and d * per_day >= t0 and min((d + 1) * per_day, T) <= t1}
+        day_lost: dict[int, list] = defaultdict(list)
         for k in np.flatnonzero((dem.t >= t0) & (dem.t < t1)):
             t = int(dem.t[k])
             seg = dem.segments[k]
@@ -240,15 +245,30 @@ def add_service_terms(lp: _LP, prob: RosterProblem, served: dict, t0: int, t1: i
             parts = served.get((q, t))
             if not parts:
                 continue
+            goal = t // per_day in goal_days
             req = dem.required[k] * CAP_SCALE
             segs, at = [], 0.0
             for length, slope in zip(seg.lengths, seg.slopes):
                 length = float(length) if length >= 0 else np.inf
                 cost = w_.lost_contact * slope * OBJ_SCALE + (over_w if at >= req else 0.0)
-                if cost < 0:                      # a segment that cannot lower the cost stays empty
+                # a segment that cannot lower the cost stays empty, unless it counts towards a daily target
+                if cost < 0 or (goal and slope < 0):
                     segs.append(lp.var(cost=cost, ub=length))
+                    if goal:
+                        day_lost[t // per_day].append((segs[-1], float(slope)))
                 at += length
             lp.row([(sv, 1.0) for sv in segs] + [(a, -1.0) for a in parts], hi=0.0)
+        # the day's contacts not answered in time (the envelope: at most the true ones) beyond 1 - target,
+        # priced like the objective's daily_target term: a relaxation of it
+        days = dem.t // per_day
+        for d in sorted(goal_days):
+            m = days == d
+            vol = float(dem.volume[m].sum())
+            if vol <= 0:
+                continue
+            lost0 = sum(dem.segments[k].lost0 for k in np.flatnonzero(m))
+            short = lp.var(cost=w_.soft_rule * OBJ_SCALE)
+            lp.row(day_lost.get(d, []) + [(short, -1.0)], hi=(1.0 - dem.target(d)) * vol - lost0)
     for q, dem in prob.deferred.items():
         late_w = prob.scenario.late_work_hour_for(q) * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
         price = rho(q)
