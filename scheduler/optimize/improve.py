@@ -179,6 +179,19 @@ def best_breaks(prob: RosterProblem, s_idx: int, t0: int, value: np.ndarray) -> 
     return out
 
 
+def _team_load(prob: RosterProblem, named: Named) -> tuple[dict[str, int], dict[str, np.ndarray]]:
+    """Teams with a cap on agents at once (``max_agents``) and their agents on shift per interval."""
+    caps = {t: spec.max_agents for t, spec in prob.scenario.teams.items() if spec.max_agents is not None}
+    team_on: dict[str, np.ndarray] = {t: np.zeros(prob.horizon_intervals) for t in caps}
+    for a, days in named.items():
+        team = prob.agents[a].team
+        if team in team_on:
+            for d, s_idx in days.items():
+                r = prob.shift_intervals(d, prob.shifts[s_idx])
+                team_on[team][r.start:r.stop] += 1
+    return caps, team_on
+
+
 def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: dict, overlap: int = OVERLAP
                     ) -> list[tuple[int, int, int, list]]:
     """Agent-days whose shift is worth more at another start time of the same paid length and night status:
@@ -193,14 +206,7 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: dict, o
     for s in prob.shifts:
         alternatives[s.index] = [o.index for o in prob.shifts if o.index != s.index and o.paid_min == s.paid_min
                                  and o.is_night == s.is_night and o.template == s.template]
-    caps = {t: spec.max_agents for t, spec in prob.scenario.teams.items() if spec.max_agents is not None}
-    team_on: dict[str, np.ndarray] = {t: np.zeros(prob.horizon_intervals) for t in caps}
-    for a, days in plan.named.items():
-        team = prob.agents[a].team
-        if team in team_on:
-            for d, s_idx in days.items():
-                r = prob.shift_intervals(d, prob.shifts[s_idx])
-                team_on[team][r.start:r.stop] += 1
+    caps, team_on = _team_load(prob, plan.named)
     scored = []
     for a, days in plan.named.items():
         info = prob.agents[a]
@@ -341,14 +347,7 @@ def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: dict, to
     if not scored:
         return []
     scored.sort(key=lambda c: c[:4])
-    caps = {t: spec.max_agents for t, spec in prob.scenario.teams.items() if spec.max_agents is not None}
-    team_on: dict[str, np.ndarray] = {t: np.zeros(T) for t in caps}
-    for a, days in named.items():
-        team = prob.agents[a].team
-        if team in team_on:
-            for d, s_idx in days.items():
-                r = prob.shift_intervals(d, prob.shifts[s_idx])
-                team_on[team][r.start:r.stop] += 1
+    caps, team_on = _team_load(prob, named)
     out = []
     for _, p, d, s_idx, brk in scored:
         pool = prob.pools[p]
