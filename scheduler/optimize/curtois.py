@@ -415,8 +415,12 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         # (19-24) are not rounded, so they skip it
         if slow:
             converged = False if cg.batched else cg.iterate(clock.until(SLOW_CG_SHARE), progress=say)
-        else:       # stopped when the LP stalls: the time goes to dives (Instance14: two instead of one)
-            converged = cg.iterate(clock.until(0.55), progress=say, stall=CG_STALL)
+        else:       # stopped when the LP stalls after a quarter of the time: the time goes to dives
+            # (Instance14: two instead of one); not before, as a degenerate LP can stand still for rounds
+            # on a small instance that then converges (Instance2: 831 for five rounds, optimum 828)
+            converged = cg.iterate(clock.until(0.25), progress=say)
+            if not converged:
+                converged = cg.iterate(clock.until(0.55), progress=say, stall=CG_STALL)
         bound = max(bound, cg.bound)
         stats.update(cg_iterations=cg.iterations, cg_lp=round(cg.lp_value, 2) if math.isfinite(cg.lp_value) else None,
                      cg_converged=bool(converged), cg_batches=len({id(p) for p, _ in cg._batch.values()}),
