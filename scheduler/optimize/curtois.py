@@ -480,14 +480,23 @@ def _round(cg, data: _Data, clock: Clock, best: np.ndarray, best_cost: int, floo
     while len(costs) < MAX_DIVES and best_cost > floor and clock.left() > 0 and (not costs or until() > last_s):
         t0 = clock.elapsed()
         if costs:
-            cg.unfix_all()
+            try:
+                cg.unfix_all()
+            except RuntimeError as exc:
+                stats["dive_error"] = str(exc)
+                break
         if len(costs) == 1:
             stats["sequential_objective"] = keep(cg.round_sequential(), "sequential rounding")
             if best_cost <= floor:
                 break
         first = not costs
-        dived = cg.dive(until, share=DIVE_SHARE, iters_per_step=DIVE_ITERS,
-                        rng=None if first else rng, noise=0.0 if first else DIVE_NOISE)
+        try:
+            dived = cg.dive(until, share=DIVE_SHARE, iters_per_step=DIVE_ITERS,
+                            rng=None if first else rng, noise=0.0 if first else DIVE_NOISE)
+        except RuntimeError as exc:         # the master LP failed (GLOP ABNORMAL even from scratch)
+            say(f"{name}: diving stopped: {exc}")
+            stats["dive_error"] = str(exc)
+            break
         if first:
             stats["dive_objective"] = data.cost(dived)
         costs.append(keep(dived, f"dive {len(costs) + 1}"))

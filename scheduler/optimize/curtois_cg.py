@@ -191,6 +191,12 @@ class ColumnGeneration:
     def solve_lp(self) -> None:
         status = self._lp.Solve()
         if status != pywraplp.Solver.OPTIMAL:
+            # GLOP's warm start can end ABNORMAL after many bound changes (repeated dives, Instance5):
+            # solve again from scratch
+            fresh = pywraplp.MPSolverParameters()
+            fresh.SetIntegerParam(fresh.INCREMENTALITY, fresh.INCREMENTALITY_OFF)
+            status = self._lp.Solve(fresh)
+        if status != pywraplp.Solver.OPTIMAL:
             raise RuntimeError(f"column generation: master LP status {status}")
         self.lp_value = self._lp.Objective().Value()
         if not self.fixed:
