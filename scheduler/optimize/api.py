@@ -32,7 +32,7 @@ STAGE_SHARE = {"assignment": 0.1, "improve": 0.9}
 SERVICE_GOAL_SHARE = 0.4     # service-goal mode: the count stage's remove-and-repair passes stop past this share of the limit
 MIN_ASSIGNMENT_S = 5.0       # the named assignment gets at least this even when earlier stages overran
 LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when at least this much of the time limit is left
-PRUNE_ROUNDS = 8             # improvement rounds at most (a rejected round is retried once with half the step)
+PRUNE_ROUNDS = 12            # improvement rounds at most (a rejected round: half the step, then each kind alone)
 PRUNE_END = 0.85             # ... started only while they end before this share of the time limit
 BOUND_RETURN_S = 2.0         # the LP bound's child process stops this long before the time limit
 

@@ -381,22 +381,26 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
           move: bool = True, add: bool = True) -> tuple[Plan, list, int, int, int]:
     """Rounds of :func:`drop_candidates`, (with ``move``) :func:`move_candidates` and (with ``add``)
     :func:`add_candidates` on the exactly evaluated ``plan``; ``evaluate_named(named, breaks)`` returns
-    ``(plan, personal)`` or None (a hard personal rule broken). Keeps the cheapest; a round that does not
-    lower the cost is retried once with half the step (``OVERLAP`` // 2 changes per group-interval);
-    stops after ``rounds``, when even the smaller step does not lower the cost, or when the next round
-    would end after ``deadline`` (a ``time.perf_counter()`` value; ``round_s``: the expected time of a
-    round before one has run). Returns (plan, personal, shifts dropped, shifts moved, shifts added)."""
+    ``(plan, personal)`` or None (a hard personal rule broken). Keeps the cheapest. A round that does not
+    lower the cost is retried with half the step (``OVERLAP`` // 2 changes per group-interval), and at
+    the smallest step each kind of change alone (drops, moves, additions) before giving up; stops after
+    ``rounds`` evaluations, when nothing lowers the cost, or when the next round would end after
+    ``deadline`` (a ``time.perf_counter()`` value; ``round_s``: the expected time of a round before one
+    has run). Returns (plan, personal, shifts dropped, shifts moved, shifts added)."""
     dropped = moved = added = 0
     last_round_s = round_s
     overlap = OVERLAP
+    every = ("drop",) + (("move",) if move else ()) + (("add",) if add else ())
+    tries = [every]                 # the kinds of change of the next round; alone once the step is 1
     for r in range(rounds):
-        if deadline is not None and time.perf_counter() + last_round_s > deadline:
+        if not tries or (deadline is not None and time.perf_counter() + last_round_s > deadline):
             break
+        kinds = tries.pop(0)
         t = time.perf_counter()
         used: dict = defaultdict(lambda: np.zeros(prob.horizon_intervals))
         slack = TargetSlack(prob, plan) if prob.service_goal else None
-        drops = drop_candidates(prob, plan, overlap, used=used, slack=slack)
-        moves = move_candidates(prob, plan, set(drops), used, overlap) if move else []
+        drops = drop_candidates(prob, plan, overlap, used=used, slack=slack) if "drop" in kinds else []
+        moves = move_candidates(prob, plan, set(drops), used, overlap) if "move" in kinds else []
         named: Named = {a: dict(days) for a, days in plan.named.items()}
         breaks = dict(plan.breaks)
         for a, d in drops:
@@ -406,27 +410,30 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
             named[a][d] = n_idx
             breaks[(a, d)] = brk
         touched = set(drops) | {(a, d) for a, d, _, _ in moves}
-        adds = add_candidates(prob, plan, named, used, touched, overlap) if add else []
+        adds = add_candidates(prob, plan, named, used, touched, overlap) if "add" in kinds else []
         for a, d, _, brk in adds:
             breaks[(a, d)] = brk
         if not drops and not moves and not adds:
-            break
+            continue
         named = {a: days for a, days in named.items() if days}
         out = evaluate_named(named, breaks)
         last_round_s = time.perf_counter() - t
         if out is None or out[0].objective >= plan.objective:
-            log.info("improve round %d: %d dropped, %d moved, %d added, no better (%.1f s, step %d)", r + 1,
-                     len(drops), len(moves), len(adds), last_round_s, overlap)
-            if overlap > 1:
+            log.info("improve round %d (%s): %d dropped, %d moved, %d added, no better (%.1f s, step %d)", r + 1,
+                     "+".join(kinds), len(drops), len(moves), len(adds), last_round_s, overlap)
+            if kinds == every and overlap > 1:
                 overlap //= 2
-                continue
-            break
+                tries = [every]
+            elif kinds == every and len(every) > 1:
+                tries = [(k,) for k in every]
+            continue
         plan, personal = out
         dropped += len(drops)
         moved += len(moves)
         added += len(adds)
+        tries = [every]
         say(f"roster: {len(drops)} shifts worth less than their cost dropped, {len(moves)} moved, {len(adds)} added, "
             f"cost {plan.objective / OBJ_SCALE:,.0f}")
-        log.info("improve round %d: %d dropped, %d moved, %d added, cost %.0f (%.1f s)", r + 1, len(drops), len(moves),
-                 len(adds), plan.objective, last_round_s)
+        log.info("improve round %d (%s): %d dropped, %d moved, %d added, cost %.0f (%.1f s)", r + 1, "+".join(kinds),
+                 len(drops), len(moves), len(adds), plan.objective, last_round_s)
     return plan, personal, dropped, moved, added
