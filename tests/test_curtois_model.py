@@ -186,3 +186,46 @@ def test_sequential_rounding_and_repeated_dives_keep_every_rule():
         assert score.violations == []
         assert score.objective == data.cost(r) >= floor
     assert len({r.tobytes() for r in rosters[1:]}) > 1
+
+
+def test_a_master_lp_that_glop_ends_abnormal_is_solved_again_from_scratch():
+    """GLOP's warm start can end ABNORMAL after many bound changes (seen once on Instance5 in repeated
+    dives): the master LP is solved again without incrementality and gives the same optimum; when that
+    fails too, a clear error names the status."""
+    from ortools.linear_solver import pywraplp
+
+    from scheduler.optimize.curtois import Clock
+    from scheduler.optimize.curtois_cg import ColumnGeneration
+
+    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
+    data = _Data(inst)
+    cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, True), threads=1)
+    start = cg.greedy(lambda: 1e9)
+    for a in range(data.n_agents):
+        cg.add_column(a, start[a])
+    cg.solve_lp()
+    expected = cg.lp_value
+
+    class Flaky:
+        """The solver, but its warm-started Solve() (no parameters) ends ABNORMAL, and with
+        ``from_scratch_too`` the cold one (parameters given) as well."""
+
+        def __init__(self, lp, from_scratch_too):
+            self.lp, self.both, self.calls = lp, from_scratch_too, []
+
+        def Solve(self, *params):
+            self.calls.append(bool(params))
+            if not params or self.both:
+                return pywraplp.Solver.ABNORMAL
+            return self.lp.Solve(*params)
+
+        def __getattr__(self, name):
+            return getattr(self.lp, name)
+
+    real = cg._lp
+    cg._lp = Flaky(real, False)
+    cg.solve_lp()
+    assert cg._lp.calls == [False, True] and cg.lp_value == pytest.approx(expected)
+    cg._lp = Flaky(real, True)
+    with pytest.raises(RuntimeError, match="master LP status"):
+        cg.solve_lp()
