@@ -158,11 +158,9 @@ def test_long_horizons_are_priced_in_batches_and_stay_valid(monkeypatch):
     assert score.violations == [] and score.objective == sol.objective
 
 
-def test_sequential_rounding_and_repeated_dives_keep_every_rule():
-    """From a converged master LP (Instance4): the LP-guided sequential rounding and three dives — the
-    second and third perturbed, every employee freed in between — each give a roster the independent
-    scorer accepts, at or above column generation's bound; the perturbation changes the dive."""
-    from scheduler.optimize.curtois import Clock, _to_roster
+def _instance4_master():
+    """Instance4, its data and a column-generation master holding the greedy start's columns."""
+    from scheduler.optimize.curtois import Clock
     from scheduler.optimize.curtois_cg import ColumnGeneration
 
     inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
@@ -171,6 +169,16 @@ def test_sequential_rounding_and_repeated_dives_keep_every_rule():
     start = cg.greedy(lambda: 1e9)
     for a in range(data.n_agents):
         cg.add_column(a, start[a])
+    return inst, data, cg
+
+
+def test_sequential_rounding_and_repeated_dives_keep_every_rule():
+    """From a converged master LP (Instance4): the LP-guided sequential rounding and three dives — the
+    second and third perturbed, every employee freed in between — each give a roster the independent
+    scorer accepts, at or above column generation's bound; the perturbation changes the dive."""
+    from scheduler.optimize.curtois import _to_roster
+
+    inst, data, cg = _instance4_master()
     assert cg.iterate(lambda: 1e9)
     lp, floor = cg.lp_value, math.ceil(cg.bound - 1e-6)
     rosters = [cg.round_sequential()]
@@ -194,15 +202,7 @@ def test_a_master_lp_that_glop_ends_abnormal_is_solved_again_from_scratch():
     fails too, a clear error names the status."""
     from ortools.linear_solver import pywraplp
 
-    from scheduler.optimize.curtois import Clock
-    from scheduler.optimize.curtois_cg import ColumnGeneration
-
-    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
-    data = _Data(inst)
-    cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, True), threads=1)
-    start = cg.greedy(lambda: 1e9)
-    for a in range(data.n_agents):
-        cg.add_column(a, start[a])
+    inst, data, cg = _instance4_master()
     cg.solve_lp()
     expected = cg.lp_value
 
