@@ -136,7 +136,7 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     water = evaluate_roster(named, personal, exact_options=(False,))
     t_exact = time.perf_counter()
     exact_plan = evaluate_roster(named, personal, exact_options=(True,))
-    assigned = (personal, deviation)           # the assignment's, kept for the improvement below
+    assigned_personal, assigned_deviation = personal, deviation     # the improvement starts from these
     plan = min(exact_plan, water, key=lambda p: p.objective)
     exact_s = time.perf_counter() - t_exact
     # the first roster again only when the water-filling rates it cheaper (the exact allocation costs seconds)
@@ -159,10 +159,10 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
             return evaluate(prob, named, breaks, terms, weight, exact=True), scored
 
         improved, improved_personal, dropped, moved, added = prune(
-            prob, exact_plan, assigned[0], rescore, rounds=PRUNE_ROUNDS, say=say,
+            prob, exact_plan, assigned_personal, rescore, rounds=PRUNE_ROUNDS, say=say,
             deadline=None if spec.deterministic else t0 + PRUNE_END * limit, round_s=exact_s)
         if improved.objective < plan.objective:
-            plan, personal, deviation = improved, improved_personal, assigned[1]
+            plan, personal, deviation = improved, improved_personal, assigned_deviation
         stages.append(StageReport(f"improvement at the allocation's prices ({dropped} shifts dropped, {moved} moved, "
                                   f"{added} added)",
                                   "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE, time.perf_counter() - t))

@@ -364,9 +364,8 @@ def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: dict, to
         for a in members:
             if any((a, e) in touched for e in (d - 1, d, d + 1)):
                 continue
-            days = named.setdefault(a, {})
-            if _legal_addition(prob, a, days, d, s_idx, rest, week_of):
-                days[d] = s_idx
+            if _legal_addition(prob, a, named.get(a, {}), d, s_idx, rest, week_of):
+                named.setdefault(a, {})[d] = s_idx
                 touched.add((a, d))
                 u[new.start:new.stop] += 1
                 if pool.team in team_on:
@@ -398,8 +397,10 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
         kinds = tries.pop(0)
         t = time.perf_counter()
         used: dict = defaultdict(lambda: np.zeros(prob.horizon_intervals))
-        slack = TargetSlack(prob, plan) if prob.service_goal else None
-        drops = drop_candidates(prob, plan, overlap, used=used, slack=slack) if "drop" in kinds else []
+        drops = []
+        if "drop" in kinds:
+            slack = TargetSlack(prob, plan) if prob.service_goal else None
+            drops = drop_candidates(prob, plan, overlap, used=used, slack=slack)
         moves = move_candidates(prob, plan, set(drops), used, overlap) if "move" in kinds else []
         named: Named = {a: dict(days) for a, days in plan.named.items()}
         breaks = dict(plan.breaks)
