@@ -298,6 +298,11 @@ class Clock:
             p.num_workers = workers
             p.max_time_in_seconds = budget_s
 
+    def spend(self, seconds: float) -> None:
+        """Charge work the deterministic clock does not see (a move budget standing for ``seconds``)."""
+        with self._lock:
+            self.det += seconds
+
     def charge(self, solver: cp_model.CpSolver) -> None:
         with self._lock:
             self.det += solver.deterministic_time
@@ -325,6 +330,8 @@ DIVE_SHARE, DIVE_ITERS = 0.25, 3
 DIVES_SHARE = 0.8            # repeated dives until this share of the time (then LNS)
 DIVE_NOISE = 0.1             # perturbation of the repeated dives (added to LP values in [0, 1])
 MAX_DIVES = 12
+LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
+DET_MOVES_PER_S = 50_000     # local-search moves per second of the deterministic clock
 CG_STALL = 0.005             # column generation stops when its LP improved less than this over 4 rounds
 SLOW_CG_SHARE = 0.4          # column generation up to this share when one pricing round is slow
 WHOLE_DP_MAX_LITS = 2_000    # ... and above this when the dynamic program prices every employee (column
@@ -442,6 +449,9 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
             best_cost = cost
     if best is None:
         raise NoSolutionError(f"{instance.name}: no roster found in {time_limit_s:g} s")
+    if best_cost > _floor(bound) and clock.left() > 0:
+        best, best_cost = _anneal(data, best, best_cost, clock, seed, _floor(bound), stats, say,
+                                  cg=cg if column_generation else None)
     if best_cost > _floor(bound):
         best, best_cost = _lns(data, best, best_cost, clock, rng, seed, _floor(bound), stats, say,
                                cg=cg if column_generation else None)
@@ -502,6 +512,33 @@ def _round(cg, data: _Data, clock: Clock, best: np.ndarray, best_cost: int, floo
         costs.append(keep(dived, f"dive {len(costs) + 1}"))
         last_s = clock.elapsed() - t0
     stats["dives"] = costs
+    return best, best_cost
+
+
+def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: int, floor: int, stats: dict,
+            say: Callable[[str], None], cg=None) -> tuple[np.ndarray, int]:
+    """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``LS_SHARE`` of
+    the time that is left, then best responses (``cg``) on its result. In deterministic mode the search
+    runs a move budget (``DET_MOVES_PER_S`` per second of the deterministic clock) and charges it."""
+    from scheduler.optimize.curtois_ls import anneal
+
+    budget = LS_SHARE * clock.left()
+    if budget <= 0:
+        return best, best_cost
+    if clock.deterministic:
+        roster, cost, st = anneal(data, best, max_moves=int(DET_MOVES_PER_S * budget), seed=seed, floor=floor)
+        clock.spend(budget)
+    else:
+        end = clock.elapsed() + budget
+        roster, cost, st = anneal(data, best, time_left=lambda: end - clock.elapsed(), seed=seed, floor=floor)
+    stats.update(st, ls_objective=cost)
+    say(f"{data.inst.name}: local search gives {cost} ({st['ls_moves']} moves) at {clock.elapsed():.1f} s")
+    if cg is not None and cost < best_cost and clock.left() > 0:
+        roster, _ = cg.polish(roster, clock.left)
+        cost = data.cost(roster)
+        say(f"{data.inst.name}: best responses give {cost} at {clock.elapsed():.1f} s")
+    if cost < best_cost:
+        return roster, cost
     return best, best_cost
 
 

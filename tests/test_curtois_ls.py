@@ -1,0 +1,90 @@
+"""The roster local search (scheduler/optimize/curtois_ls.py): its local rule check and delta agree with
+the independent scorer on every move tried, and the annealing returns a valid, no worse roster."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from scheduler.io.curtois import parse_curtois, read_curtois
+from scheduler.optimize.curtois import Clock, _Data, _to_roster, build_curtois_model
+from scheduler.optimize.curtois_cg import ColumnGeneration
+from scheduler.optimize.curtois_ls import RosterSearch, anneal
+from scheduler.validate_curtois import check_curtois
+
+from conftest import shared_path
+from test_curtois_dp import TINY
+
+
+def _start(data: _Data) -> np.ndarray:
+    cg = ColumnGeneration(data, build_curtois_model, clock=Clock(60.0, True), threads=1)
+    roster = cg.greedy(lambda: 60.0)
+    assert roster is not None
+    assert check_curtois(data.inst, _to_roster(data, roster)).violations == []
+    return roster
+
+
+def _random_change(st: RosterSearch, rng: random.Random) -> list[tuple[int, int, list[int]]]:
+    """An arbitrary change of one or two employees on a block of days (most break a rule)."""
+    out = []
+    for a in rng.sample(range(st.A), min(st.A, rng.choice((1, 2)))):
+        k = rng.randint(1, 4)
+        lo = rng.randrange(st.h - k + 1)
+        out.append((a, lo, [rng.choice([-1] + list(range(st.S))) for _ in range(k)]))
+    return out
+
+
+def _data(which: str) -> _Data:
+    if which == "tiny":
+        return _Data(parse_curtois(TINY, name="tiny"))
+    return _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", f"{which}.txt")))
+
+
+@pytest.mark.parametrize("which", ["tiny", "Instance7", "Instance16"])
+def test_delta_and_rule_check_agree_with_the_scorer(which):
+    data = _data(which)
+    roster = _start(data)
+    st = RosterSearch(data, roster)
+    rng = random.Random(3)
+    short = st.deficits()
+    tried = feasible = 0
+    while tried < 400:
+        ch = st.propose(rng, short) if rng.random() < 0.6 else _random_change(st, rng)
+        if ch is None:
+            continue
+        tried += 1
+        delta = st.delta(ch)
+        cand = st.roster()
+        for a, lo, seg in ch:
+            cand[a, lo:lo + len(seg)] = seg
+        score = check_curtois(data.inst, _to_roster(data, cand))
+        assert (delta is not None) == (score.violations == []), (ch, score.violations[:3])
+        if delta is not None:
+            feasible += 1
+            assert score.objective == st.cost + delta
+            if rng.random() < 0.5:        # walk on: later moves start from other rosters
+                st.commit(ch, delta)
+                assert st.cost == data.cost(st.roster())
+                assert st.minutes == [int(data.lengths[r[r >= 0]].sum()) for r in st.roster()]
+                short = st.deficits()
+    assert feasible >= 20
+
+
+def test_anneal_is_deterministic_with_a_move_budget_and_never_worse():
+    data = _data("Instance7")
+    start = _start(data)
+    a, cost_a, stats = anneal(data, start, max_moves=30_000, seed=5)
+    b, cost_b, _ = anneal(data, start, max_moves=30_000, seed=5)
+    assert np.array_equal(a, b) and cost_a == cost_b
+    score = check_curtois(data.inst, _to_roster(data, a))
+    assert score.violations == [] and score.objective == cost_a
+    assert cost_a < data.cost(start)
+    assert stats["ls_moves"] == 30_000
+
+
+def test_anneal_needs_a_limit():
+    data = _data("tiny")
+    with pytest.raises(ValueError):
+        anneal(data, _start(data))
