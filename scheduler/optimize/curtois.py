@@ -45,6 +45,7 @@ from ortools.sat.python import cp_model
 from scheduler.errors import InfeasibleError, NoSolutionError
 from scheduler.io.curtois import CurtoisInstance, Roster
 from scheduler.optimize import rules as R
+from scheduler.optimize.curtois_ls import anneal
 
 log = logging.getLogger(__name__)
 
@@ -330,6 +331,7 @@ DIVE_SHARE, DIVE_ITERS = 0.25, 3
 DIVES_SHARE = 0.8            # repeated dives until this share of the time (then LNS)
 DIVE_NOISE = 0.1             # perturbation of the repeated dives (added to LP values in [0, 1])
 MAX_DIVES = 12
+POLISH_SHARE = 1.0           # best responses after rounding until this share of the time (batches: long)
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
 DET_MOVES_PER_S = 50_000     # local-search moves per second of the deterministic clock
 CG_STALL = 0.005             # column generation stops when its LP improved less than this over 4 rounds
@@ -442,7 +444,7 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
             best, best_cost = _round(cg, data, clock, best, best_cost, _floor(bound), near and not cg.batched, seed,
                                      stats, say)
         if clock.left() > 0:
-            best, changed = cg.polish(best, clock.left)
+            best, changed = cg.polish(best, clock.until(POLISH_SHARE))
             cost = data.cost(best)
             stats["polish_changes"] = changed
             say(f"{instance.name}: best responses give {cost} ({changed} schedules changed) at {clock.elapsed():.1f} s")
@@ -520,8 +522,6 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
     """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``LS_SHARE`` of
     the time that is left, then best responses (``cg``) on its result. In deterministic mode the search
     runs a move budget (``DET_MOVES_PER_S`` per second of the deterministic clock) and charges it."""
-    from scheduler.optimize.curtois_ls import anneal
-
     budget = LS_SHARE * clock.left()
     if budget <= 0:
         return best, best_cost
