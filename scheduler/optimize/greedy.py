@@ -31,9 +31,16 @@ from scheduler.optimize.problem import (CAP_SCALE, OBJ_SCALE, RosterProblem, dai
 
 log = logging.getLogger(__name__)
 
+INF = float("inf")
+
 
 class _Queues:
-    """Served capacity per queue and interval and its marginal value (objective units per capacity unit)."""
+    """Served capacity per queue and interval and its marginal value (objective units per capacity unit).
+
+    A live queue's marginal values are pieces of its convex lost-contact envelope: ``seg[q][t] = (ends,
+    values)``, and ``cum[q][t][i]`` the value of the capacity below piece i (so an integral is two look-ups).
+    Plain Python on tuples: the greedy works on a shift's few dozen intervals at a time, where numpy's
+    per-call cost exceeds the work."""
 
     def __init__(self, prob: RosterProblem, weight: dict | None = None, require: bool = False):
         sc = prob.scenario
@@ -42,7 +49,9 @@ class _Queues:
         self.T = T
         self.served: dict[str, np.ndarray] = {q: np.zeros(T) for q in sc.queues}
         self.over_w = w.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
-        self.seg: dict[str, list] = marginal_values(prob, weight, require)
+        self.seg: dict[str, list] = {}
+        self.cum: dict[str, list] = {}
+        self.load(marginal_values(prob, weight, require))
         # deferred: a target capacity per interval (the least that meets every deadline), worth the late cost
         self.target: dict[str, np.ndarray] = {}
         self.late_value = {q: deferred_value(prob, q) for q in prob.deferred}
@@ -52,54 +61,61 @@ class _Queues:
                 target = _smooth_target(dem.work, dem.open_mask)
             self.target[q] = np.where(dem.open_mask, target, 0.0)
 
-    def value(self, q: str, t: int) -> float:
-        """Marginal value of one more capacity unit on queue ``q`` at ``t`` (and how far it holds)."""
+    def load(self, tables: dict[str, list], cums: dict[str, list] | None = None) -> None:
+        """Every live queue's pieces from ``tables`` (as :func:`marginal_values` gives them; ``cums``: their
+        :func:`_cumulative`, if known)."""
+        for q, table in tables.items():
+            self.seg[q] = list(table)
+            self.cum[q] = list(cums[q]) if cums else _cumulative(table)
+
+    def value(self, q: str, t: int, e: float | None = None) -> float:
+        """Marginal value of one more capacity unit on queue ``q`` at ``t`` (at served level ``e``, default the
+        current one)."""
+        e = self.served[q][t] if e is None else e
         if q in self.seg:
             entry = self.seg[q][t]
             if entry is None:
                 return 0.0
             ends, values = entry
-            i = bisect_right(ends, self.served[q][t])
-            return values[min(i, len(values) - 1)]
-        if q in self.target:
-            return self.late_value[q] if self.served[q][t] < self.target[q][t] else 0.0
-        return 0.0
-
-    def integral(self, q: str, t: int, lo: float, hi: float) -> float:
-        """Value of the capacity between served levels ``lo`` and ``hi`` on queue q at t."""
-        if hi <= lo:
-            return 0.0
-        if q in self.seg:
-            entry = self.seg[q][t]
-            if entry is None:
-                return 0.0
-            ends, values = entry
-            total, start = 0.0, 0.0
-            for end, value in zip(ends, values):
-                a, b = max(lo, start), min(hi, end)
-                if b > a:
-                    total += (b - a) * value
-                if end >= hi:
-                    break
-                start = end
-            return total
-        if q in self.target:
-            return self.late_value[q] * max(0.0, min(hi, self.target[q][t]) - lo)
-        return 0.0
-
-    def room(self, q: str, t: int) -> float:
-        """Capacity units before the marginal value of ``q`` at ``t`` changes."""
-        e = self.served[q][t]
-        if q in self.seg:
-            entry = self.seg[q][t]
-            if entry is None:
-                return float("inf")
-            ends, _ = entry
             i = bisect_right(ends, e)
-            return ends[i] - e if i < len(ends) else float("inf")
+            return values[i] if i < len(values) else values[-1]
         if q in self.target:
-            return self.target[q][t] - e if e < self.target[q][t] else float("inf")
-        return float("inf")
+            return self.late_value[q] if e < self.target[q][t] else 0.0
+        return 0.0
+
+    def below(self, q: str, t: int, e: float) -> float:
+        """Value of the capacity from 0 to served level ``e`` on queue ``q`` at ``t``."""
+        e = e if e > 0.0 else 0.0
+        if q in self.seg:
+            entry = self.seg[q][t]
+            if entry is None:
+                return 0.0
+            ends, values = entry
+            cum = self.cum[q][t]
+            i = bisect_right(ends, e)
+            if i == len(ends):
+                return cum[i]
+            return cum[i] + (e - (ends[i - 1] if i else 0.0)) * values[i]
+        if q in self.target:
+            target = self.target[q][t]
+            return self.late_value[q] * (e if e < target else target)
+        return 0.0
+
+
+def _cumulative(table: list) -> list:
+    """Per interval: the value of the capacity below each piece (one more entry: all finite pieces)."""
+    out: list = [None] * len(table)
+    for t, entry in enumerate(table):
+        if entry is None:
+            continue
+        ends, values = entry
+        cum, start, total = [0.0], 0.0, 0.0
+        for end, value in zip(ends, values):
+            total += (end - start) * value if end < INF else 0.0
+            cum.append(total)
+            start = end
+        out[t] = tuple(cum)
+    return out
 
 
 def _smooth_target(work: np.ndarray, open_mask: np.ndarray) -> np.ndarray:
@@ -134,8 +150,7 @@ class _Greedy:
             self.open_q[q] = m
         self.idle_w = self.qs.over_w
         # marginal value per queue and interval (kept current), and per capacity group (max over its queues)
-        self.mv = {q: np.array([self.qs.value(q, t) if self.open_q[q][t] else -np.inf for t in range(T)])
-                   for q in sc.queues}
+        self.mv = {q: self._open_values(q) for q in sc.queues}
         self.groups = {p.queues for p in prob.pools if p.queues}
         self.mvg = {g: self._group_value(g, 0, T) for g in self.groups}
         # capacity profile of each (pool, shift): expected breaks staggered over their windows
@@ -149,6 +164,10 @@ class _Greedy:
                         share[o: o + slot.length] += 1.0 / len(slot.offsets)
                 mins = (s.start + np.arange(s.length)) % per_day
                 self.profile[(p.index, s_idx)] = p.efficiency[mins] * (1.0 - np.clip(share, 0.0, 1.0))
+        # per (pool, shift): its profile, start, cost and capacity group (the gain's inputs)
+        self.cand = {(p.index, s_idx): (self.profile[(p.index, s_idx)], prob.shifts[s_idx].start,
+                                        prob.shift_cost[(p.team, s_idx)], p.queues)
+                     for p in prob.pools for s_idx in p.shifts}
         # limits
         self.avail = {(p.index, d): sum(1 for a in p.members if d not in prob.agents[a].unavailable
                                         and not (d in prob.agents[a].locked and prob.agents[a].locked[d] is None))
@@ -180,20 +199,24 @@ class _Greedy:
                                          for s in p.shifts]) for p in prob.pools}
         self.early = {p.index: np.array([prob.shifts[s].start_min + 1440 for s in p.shifts]) for p in prob.pools}
 
+    def _open_values(self, q: str) -> np.ndarray:
+        """Marginal value of queue ``q`` at every interval (-inf where it is not open)."""
+        return np.array([self.qs.value(q, t) if self.open_q[q][t] else -INF for t in range(self.T)])
+
     def _group_value(self, g: tuple[str, ...], a: int, b: int) -> np.ndarray:
-        vals = np.stack([self.mv[q][a:b] for q in g])
-        best = vals.max(axis=0)
-        return np.where(np.isfinite(best), np.maximum(best, -self.idle_w), -self.idle_w)
+        """Best marginal value over the group's queues at intervals a:b, at least -idle_w (capacity left idle)."""
+        best = self.mv[g[0]][a:b].copy()
+        for q in g[1:]:
+            np.maximum(best, self.mv[q][a:b], out=best)
+        return np.maximum(best, -self.idle_w, out=best)
 
     def gain(self, p: int, d: int, s_idx: int) -> float:
-        prob = self.prob
-        s = prob.shifts[s_idx]
-        prof = self.profile[(p, s_idx)]
-        t0 = d * prob.per_day + s.start
+        prof, start, cost, g = self.cand[(p, s_idx)]
+        t0 = d * self.prob.per_day + start
         n = min(len(prof), self.T - t0)
         if n <= 0:
-            return -prob.shift_cost[(prob.pools[p].team, s_idx)]
-        return float(prof[:n] @ self.mvg[prob.pools[p].queues][t0:t0 + n]) - prob.shift_cost[(prob.pools[p].team, s_idx)]
+            return -cost
+        return float(prof[:n] @ self.mvg[g][t0:t0 + n]) - cost
 
     def feasible(self, p: int, d: int, s_idx: int) -> bool:
         prob = self.prob
@@ -261,33 +284,68 @@ class _Greedy:
         t0 = d * prob.per_day + s.start
         touched = set()
         record = []
-        for k in range(min(len(prof), self.T - t0)):
-            self._pour(qset, t0 + k, float(prof[k]), record, touched)
+        n = max(0, min(len(prof), self.T - t0))
+        self._pour(qset, np.arange(t0, t0 + n), prof[:n], record, touched)
         self.pours.setdefault((p, d, s_idx), []).append(record)
         self._refresh(touched, r)
 
-    def _pour(self, qset: tuple[str, ...], t: int, amount: float, record: list, touched: set) -> None:
-        """Capacity ``amount`` of group ``qset`` at ``t`` to its queues, where it is worth most (the rest idle);
-        appends ``(t, queue or None, units)`` to ``record``."""
+    def _pour(self, qset: tuple[str, ...], times: np.ndarray, amounts: np.ndarray, record: list, touched: set) -> None:
+        """Capacity ``amounts[k]`` of group ``qset`` at interval ``times[k]`` (ascending) to its queues, where it
+        is worth most (the rest idle); appends ``(t, queue or None, units)`` to ``record``. (A plain loop on
+        lists: numpy's per-call cost exceeds the work at a shift's few dozen intervals.)"""
+        if not len(times):
+            return
         qs = self.qs
-        while amount > 1e-9:
-            best, best_q = 0.0, None
-            for q in qset:
-                val = self.mv[q][t]
-                if val > best:
-                    best, best_q = val, q
-            if best_q is None:
-                self.idle[qset][t] += amount
-                record.append((t, None, amount))
-                break
-            step = min(amount, qs.room(best_q, t))
-            if step <= 1e-9:
-                step = amount
-            qs.served[best_q][t] += step
-            amount -= step
-            self.mv[best_q][t] = qs.value(best_q, t)
-            touched.add(best_q)
-            record.append((t, best_q, step))
+        lo, hi = int(times[0]), int(times[-1]) + 1
+        mv = [self.mv[q][lo:hi].tolist() for q in qset]
+        served = [qs.served[q][lo:hi].tolist() for q in qset]
+        seg = [qs.seg.get(q) for q in qset]
+        target = [qs.target[q][lo:hi].tolist() if q in qs.target else None for q in qset]
+        late = [qs.late_value.get(q, 0.0) for q in qset]
+        idle = self.idle[qset]
+        used = [False] * len(qset)
+        nq = range(len(qset))
+        for t, amount in zip(times.tolist(), amounts.tolist()):
+            k = t - lo
+            while amount > 1e-9:
+                best, j = 0.0, -1
+                for i in nq:
+                    val = mv[i][k]
+                    if val > best:
+                        best, j = val, i
+                if j < 0:
+                    idle[t] += amount
+                    record.append((t, None, amount))
+                    break
+                e = served[j][k]
+                if seg[j] is not None:                    # live: pieces of the lost-contact envelope
+                    ends, values = seg[j][t]
+                    i = bisect_right(ends, e)
+                    room = ends[i] - e if i < len(ends) else INF
+                elif target[j] is not None:               # deferred: worth the late price below its plan
+                    room = target[j][k] - e if e < target[j][k] else INF
+                else:
+                    room = INF
+                step = room if room < amount else amount
+                if step <= 1e-9:
+                    step = amount
+                e += step
+                served[j][k] = e
+                amount -= step
+                if seg[j] is not None:
+                    i = bisect_right(ends, e)
+                    mv[j][k] = values[i] if i < len(values) else values[-1]
+                elif target[j] is not None:
+                    mv[j][k] = late[j] if e < target[j][k] else 0.0
+                else:
+                    mv[j][k] = 0.0
+                used[j] = True
+                record.append((t, qset[j], step))
+        for i, q in enumerate(qset):
+            if used[i]:
+                self.mv[q][lo:hi] = mv[i]
+                qs.served[q][lo:hi] = served[i]
+                touched.add(q)
 
     def _refresh(self, touched: set, r: range) -> None:
         if r.stop > r.start:
@@ -300,9 +358,10 @@ class _Greedy:
         qs = self.qs
         loss = 0.0
         for t, q, amount in self.pours[key][-1]:
-            if q is None:
+            if q is None or amount <= 0.0:
                 continue
-            loss += qs.integral(q, t, qs.served[q][t] - amount, qs.served[q][t])
+            e = qs.served[q][t]
+            loss += qs.below(q, t, e) - qs.below(q, t, e - amount)
         return loss
 
     def remove(self, key: tuple[int, int, int]) -> None:
@@ -454,6 +513,8 @@ class _Greedy:
         for (p, _, _), records in self.pours.items():
             g = prob.pools[p].queues
             for record in records:
+                back: dict[int, float] = defaultdict(float)         # interval -> units to pour again
+                freed: dict[str, list] = defaultdict(list)
                 for i in range(len(record)):
                     t, q, amount = record[i]
                     if q not in excess or excess[q][t] <= 1e-9:
@@ -461,16 +522,23 @@ class _Greedy:
                     step = min(amount, excess[q][t])
                     excess[q][t] -= step
                     self.qs.served[q][t] -= step
-                    self.mv[q][t] = self.qs.value(q, t) if self.open_q[q][t] else -np.inf
                     record[i] = (t, q, amount - step)
-                    self._pour(g, t, step, record, set())
+                    back[t] += step
+                    freed[q].append(t)
+                if not back:
+                    continue
+                for q, ts in freed.items():
+                    for t in ts:
+                        self.mv[q][t] = self.qs.value(q, t) if self.open_q[q][t] else -INF
+                ts = np.array(sorted(back))
+                self._pour(g, ts, np.array([back[t] for t in ts.tolist()]), record, set())
         self._refresh_all()
 
     def _refresh_all(self) -> None:
         for q in self.prob.scenario.queues:
             if q in self.prob.deferred:
                 self.open_q[q] = self.prob.deferred[q].open_mask & (self.qs.target[q] > 0)
-            self.mv[q] = np.array([self.qs.value(q, t) if self.open_q[q][t] else -np.inf for t in range(self.T)])
+            self.mv[q] = self._open_values(q)
         self.mvg = {g: self._group_value(g, 0, self.T) for g in self.groups}
 
     def _below(self, q: str, t: int, price: float) -> float:
@@ -597,6 +665,8 @@ class _GoalGreedy(_Greedy):
         base = max(prob.scenario.weights.lost_contact, 1e-9)
         self.base_seg = marginal_values(prob, None)
         self.goal_seg = marginal_values(prob, {k: SERVICE_GOAL_PRICE / base for k in self.keys})
+        self.base_cum = {q: _cumulative(table) for q, table in self.base_seg.items()}
+        self.goal_cum = {q: _cumulative(table) for q, table in self.goal_seg.items()}
 
     def _answered(self, q: str, t: int, e: float) -> float:
         dem = self.prob.live[q]
@@ -615,14 +685,15 @@ class _GoalGreedy(_Greedy):
 
     def _set_all(self) -> None:
         for q in self.prob.live:
-            self.mv[q] = np.array([self.qs.value(q, t) if self.open_q[q][t] else -np.inf for t in range(self.T)])
+            self.mv[q] = self._open_values(q)
         self.mvg = {g: self._group_value(g, 0, self.T) for g in self.groups}
 
     def _set_day(self, key: tuple[str, int], goal: bool) -> None:
         q, d = key
-        src = self.goal_seg[q] if goal else self.base_seg[q]
+        src, cum = (self.goal_seg[q], self.goal_cum[q]) if goal else (self.base_seg[q], self.base_cum[q])
         a, b = d * self.prob.per_day, min(self.T, (d + 1) * self.prob.per_day)
         self.qs.seg[q][a:b] = src[a:b]
+        self.qs.cum[q][a:b] = cum[a:b]
         for t in range(a, b):
             if self.open_q[q][t]:
                 self.mv[q][t] = self.qs.value(q, t)
@@ -649,7 +720,7 @@ class _GoalGreedy(_Greedy):
         remove-and-repair passes once spent."""
         t0 = time.perf_counter()
         self.run()                            # the per-interval requirement's plan
-        self.qs.seg = {q: list(v) for q, v in self.base_seg.items()}
+        self.qs.load(self.base_seg, self.base_cum)
         self._set_all()
         got = self.answered()
         self._cover(got)
