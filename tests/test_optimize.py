@@ -563,11 +563,9 @@ def test_pruning_shifts_worth_less_than_their_cost_lowers_the_cost_and_keeps_the
 def test_shifts_at_a_poor_start_time_move_where_their_capacity_is_worth_more():
     """Every shift planned at its template's earliest start: moves to later starts lower the cost and keep
     every rule (rest between days checked against the neighbours' shifts)."""
-    from collections import defaultdict
-
     from scheduler.optimize.assign import assign_greedy, score_named
     from scheduler.optimize.greedy import greedy_counts
-    from scheduler.optimize.improve import move_candidates
+    from scheduler.optimize.improve import Changes, move_candidates
     from scheduler.optimize.placement import evaluate, place_breaks
     from scheduler.optimize.extract import extract
 
@@ -585,7 +583,7 @@ def test_shifts_at_a_poor_start_time_move_where_their_capacity_is_worth_more():
         counts[key] = counts.get(key, 0) + n
     named = assign_greedy(prob, counts)
     start = evaluate(prob, named, place_breaks(prob, named), exact=True)
-    moves = move_candidates(prob, start, set(), defaultdict(lambda: np.zeros(prob.horizon_intervals)))
+    moves = move_candidates(prob, start, set(), Changes(prob))
     assert moves
     named = {a: dict(days) for a, days in start.named.items()}
     breaks = dict(start.breaks)
@@ -795,3 +793,161 @@ def test_in_service_goal_mode_drops_keep_every_days_target():
     assert dropped > 0 and plan.objective < start.objective
     levels = daily_service_levels(prob, plan.served)
     assert all(levels[k] >= 0.8 - 0.005 for k in above)
+
+
+def _overstaffed_small_case():
+    """The small scenario with one more agent on every planned shift (too many), exactly evaluated."""
+    from scheduler.optimize.assign import assign_greedy
+    from scheduler.optimize.greedy import greedy_counts
+    from scheduler.optimize.placement import place_breaks
+
+    scenario = make_scenario()
+    agents = make_agents()
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0))
+    prob = build_problem(scenario, agents, req)
+    named = assign_greedy(prob, {k: n + 1 for k, n in greedy_counts(prob).items()})
+    return scenario, agents, prob, named, place_breaks(prob, named)
+
+
+def test_kept_allocation_lp_re_solved_warm_gives_the_cold_optimum_and_values():
+    """The allocation LP kept between evaluations (rows for every group-interval a pool can cover, bounds
+    changed per roster) gives the same cost as the LP built for each roster from scratch, for the roster it
+    was built on, for rosters with shifts dropped, and for capacity where no pool's shift was expected (its
+    rows are then rebuilt); its capacity values are subgradients of the cost (the LP is degenerate, so they
+    need not be the cold LP's), also where the group has no capacity (what a first unit there saves)."""
+    from scheduler.optimize.placement import AllocationLP, _allocation_lp, allocate_lp, evaluate, on_duty, place_breaks
+    from scheduler.optimize.problem import OBJ_SCALE, marginal_values
+
+    scenario, agents, prob, named, breaks = _overstaffed_small_case()
+    kept = AllocationLP(prob)
+    over_w = scenario.weights.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
+    tables = marginal_values(prob)
+
+    def cost(cap):
+        opt = _allocation_lp(prob, cap, tables, 0, prob.horizon_intervals, {q: 0.0 for q in prob.deferred})[-1]
+        return opt + over_w * sum(float(c.sum()) for c in cap.values())
+
+    def check_subgradient(capacity, value):
+        base = cost(capacity)
+        tol = 1e-6 * abs(base) + 1e-3
+        checked = 0
+        for g in capacity:
+            for t in list(np.flatnonzero(capacity[g] > 50)[::37][:3]) + list(np.flatnonzero(
+                    (capacity[g] == 0) & kept.mask[g])[::53][:2]):
+                more = {k: v.copy() for k, v in capacity.items()}
+                more[g][t] += 10.0
+                assert base - cost(more) <= 10.0 * value[g][t] + tol
+                if capacity[g][t] > 50:
+                    less = {k: v.copy() for k, v in capacity.items()}
+                    less[g][t] -= 10.0
+                    assert cost(less) - base >= 10.0 * value[g][t] - tol
+                checked += 1
+        assert checked >= 4, (checked, {g: int((c > 50).sum()) for g, c in capacity.items()})
+    rng = np.random.default_rng(3)
+    rosters = [named]
+    keys = [(a, d) for a, days in named.items() for d in days]
+    for n in (3, len(keys) // 3):
+        trial = {a: dict(days) for a, days in named.items()}
+        for i in rng.choice(len(keys), n, replace=False):
+            del trial[keys[i][0]][keys[i][1]]
+        rosters.append(trial)
+    for trial in rosters:
+        br = place_breaks(prob, trial)
+        cold = evaluate(prob, trial, br, exact=True)
+        warm = evaluate(prob, trial, br, exact=True, lp=kept)
+        assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+        check_subgradient(warm.capacity, warm.capacity_value)
+    assert kept.cold_solves == 1                        # later rosters re-solved from the kept basis
+    # capacity where the rows were not expected: rebuilt, still the cold optimum
+    capacity = on_duty(prob, named, breaks)
+    g = next(iter(capacity))
+    t = int(np.flatnonzero(~kept.mask[g])[0])
+    capacity[g][t] = 100.0
+    cold = allocate_lp(prob, capacity)
+    warm = allocate_lp(prob, capacity, lp=kept)
+    assert kept.cold_solves == 2 and kept.mask[g][t]
+    served = lambda out: sum(float(v.sum()) for v in out[1].values())      # noqa: E731
+    assert served(warm) == pytest.approx(served(cold), rel=1e-6)
+
+
+def test_shift_worth_by_prefix_sums_matches_the_capacity_it_adds():
+    """_Worth (prefix sums) prices a shift like the capacity it adds, breaks off, times the values; its
+    breaks per day are at the offsets where the group's capacity is worth least."""
+    from scheduler.optimize.improve import _Worth, shift_capacity
+    from scheduler.optimize.placement import evaluate
+
+    scenario, agents, prob, named, breaks = _overstaffed_small_case()
+    plan = evaluate(prob, named, breaks, exact=True)
+    value = plan.capacity_value
+    worth = _Worth(prob, value)
+    checked = 0
+    for a, days in list(plan.named.items())[:6]:
+        info = prob.agents[a]
+        g = info.queues
+        for d, s_idx in days.items():
+            t0, cap = shift_capacity(prob, a, d, s_idx, plan.breaks)
+            assert worth.shift(info.pool, d, s_idx, plan.breaks[(a, d)]) == pytest.approx(
+                float(cap @ value[g][t0: t0 + len(cap)]), rel=1e-9, abs=1e-6)
+            values, brks = worth.best(info.pool, s_idx)
+            t0, cap = shift_capacity(prob, a, d, s_idx, {(a, d): brks[d]})
+            assert values[d] == pytest.approx(float(cap @ value[g][t0: t0 + len(cap)]), rel=1e-9, abs=1e-6)
+            for k, o in brks[d]:                 # no other offset of the window is worth less
+                slot = prob.shifts[s_idx].breaks[k]
+                here = value[g][t0 + o: t0 + o + slot.length].sum()
+                assert all(here <= value[g][t0 + p: t0 + p + slot.length].sum() + 1e-6 for p in slot.offsets)
+            checked += 1
+    assert checked > 10
+
+
+def test_changes_per_round_are_limited_per_queue_interval_across_groups():
+    """Two groups sharing a queue: a change booked for one counts against the other's room on that queue."""
+    from scheduler.optimize.improve import Changes
+
+    scenario, agents, prob, named, breaks = _overstaffed_small_case()
+    used = Changes(prob)
+    used.book(("voice", "chat"), range(10, 20))
+    assert used.room(("voice", "chat"), 2, range(15, 25))
+    used.book(("voice", "chat"), range(15, 25))
+    assert not used.room(("chat",), 2, range(18, 19))        # the other group, the shared queue
+    assert used.room(("chat",), 2, range(25, 30)) and used.room(("email",), 1, range(15, 20))
+
+
+def test_improvement_halves_the_share_of_candidates_of_a_kind_that_overshoots():
+    """When changing many shifts at once does not pay (here: an evaluation that rejects more than 3 changes),
+    the rounds go on with each kind's best half, quarter, ... of its candidates, so the best few are still
+    made; every kept round lowers the cost."""
+    from scheduler.optimize.assign import score_named
+    from scheduler.optimize.improve import prune
+    from scheduler.optimize.placement import evaluate
+
+    scenario, agents, prob, named, breaks = _overstaffed_small_case()
+
+    def rescore(named, breaks):
+        scored = score_named(prob, named, scenario.solver)
+        if scored is None:
+            return None
+        terms = {}
+        for p, v in scored:
+            if p.rule != "overtime":
+                terms[p.rule] = terms.get(p.rule, 0.0) + p.weight * v
+        return evaluate(prob, named, breaks, terms, exact=True), scored
+
+    start, personal = rescore(named, breaks)
+    kept = []
+
+    def at_most_three(trial, trial_breaks):
+        current = kept[-1] if kept else start
+        changed = sum(current.named.get(a, {}).get(d) != trial.get(a, {}).get(d)
+                      for a in set(current.named) | set(trial)
+                      for d in set(current.named.get(a, {})) | set(trial.get(a, {})))
+        if changed > 3:
+            return None
+        out = rescore(trial, trial_breaks)
+        if out is not None and out[0].objective < current.objective:
+            kept.append(out[0])
+        return out
+
+    plan, personal, dropped, moved, added = prune(prob, start, personal, at_most_three, rounds=30)
+    assert len(kept) >= 2 and dropped + moved + added > 3       # several small rounds, not one
+    assert plan.objective < start.objective
+    assert all(b.objective < a.objective for a, b in zip([start] + kept, kept))

@@ -17,7 +17,7 @@ from scheduler.optimize.explain import explain_infeasible, precheck
 from scheduler.optimize.extract import extract
 from scheduler.optimize.greedy import greedy_counts, service_goal_counts
 from scheduler.optimize.improve import prune
-from scheduler.optimize.placement import evaluate, place_breaks
+from scheduler.optimize.placement import AllocationLP, evaluate, place_breaks
 from scheduler.optimize.weeklp import LPBound, lp_bound
 from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, build_problem, daily_service_levels
 from scheduler.optimize.roster import Roster, StageReport
@@ -32,7 +32,7 @@ STAGE_SHARE = {"assignment": 0.1, "improve": 0.9}
 SERVICE_GOAL_SHARE = 0.4     # service-goal mode: the count stage's remove-and-repair passes stop past this share of the limit
 MIN_ASSIGNMENT_S = 5.0       # the named assignment gets at least this even when earlier stages overran
 LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when at least this much of the time limit is left
-PRUNE_ROUNDS = 12            # improvement rounds at most (a rejected round: half the step, then each kind alone)
+PRUNE_ROUNDS = 40            # improvement rounds at most (~1-3 s each on 11.11 with the kept allocation LP)
 PRUNE_END = 0.85             # ... started only while they end before this share of the time limit
 BOUND_RETURN_S = 2.0         # the LP bound's child process stops this long before the time limit
 
@@ -102,11 +102,15 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
         if not job and not spec.deterministic and left >= LP_BOUND_MIN_S and _BoundJob.available():
             job.append(_BoundJob(prob, left))
 
+    # the exact allocation LP, kept between evaluations: later rosters re-solve it from the last basis
+    allocation_lp = AllocationLP(prob, weight)
+
     def evaluate_roster(named, personal, exact_options=(True, False)):
         personal_terms = _personal_terms(personal)
         breaks = place_breaks(prob, named)
         # the allocation LP is exact on the lost-contact envelope, the cost uses the curves: keep the cheaper
-        return min((evaluate(prob, named, breaks, personal_terms, weight, exact=exact) for exact in exact_options),
+        return min((evaluate(prob, named, breaks, personal_terms, weight, exact=exact,
+                             lp=allocation_lp if exact is True else None) for exact in exact_options),
                    key=lambda plan: plan.objective)
 
     def on_first(named, deviation, personal):
@@ -156,7 +160,7 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
             if scored is None:
                 return None
             terms = _personal_terms(scored)
-            return evaluate(prob, named, breaks, terms, weight, exact=True), scored
+            return evaluate(prob, named, breaks, terms, weight, exact=True, lp=allocation_lp), scored
 
         improved, improved_personal, dropped, moved, added = prune(
             prob, exact_plan, assigned_personal, rescore, rounds=PRUNE_ROUNDS, say=say,

@@ -12,9 +12,10 @@ capacity (breaks at the cheapest offsets) is worth more, keeping rest between da
 shift is added where a free agent's capacity would be worth more than it costs, under every hard
 personal rule. In service-goal mode drops are booked against each day's slack above its target
 (:class:`TargetSlack`).
-Duals are marginal, so each round changes at most ``OVERLAP`` shifts touching the same group-interval,
-then re-evaluates exactly (allocation LP, personal terms re-scored); rounds stop when the cost no
-longer falls. On 11.11 (docs/model.md): 1.118 M -> 1.092 M in two rounds of ~10 s.
+Duals are marginal, so each round changes at most ``OVERLAP`` shifts touching the same queue-interval
+(and, after a rejected round, fewer: see :func:`prune`), then re-evaluates exactly (the allocation LP kept
+and re-solved warm, personal terms re-scored); rounds stop when the cost no longer falls. On 11.11
+(docs/model.md): rounds of 1–3 s, 1.112 M -> ~1.03 M in 40 rounds.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem, dail
 
 log = logging.getLogger(__name__)
 
-OVERLAP = 2          # at most this many shifts dropped per round over any group-interval (duals are marginal)
+OVERLAP = 2          # at most this many shifts dropped per round over any queue-interval (duals are marginal)
 
 
 def shift_capacity(prob: RosterProblem, a: int, d: int, s_idx: int, breaks: Breaks) -> tuple[int, np.ndarray]:
@@ -115,26 +116,44 @@ class TargetSlack:
         return True
 
 
+class Changes:
+    """Changes booked in a round, per queue and interval: a change to a group's capacity counts for every
+    queue of the group (groups share queues, so a limit per group would let many groups pile onto one
+    queue-interval, where the duals no longer hold)."""
+
+    def __init__(self, prob: RosterProblem):
+        self.n: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(prob.horizon_intervals))
+
+    def room(self, group: tuple[str, ...], overlap: int, *spans: slice | range) -> bool:
+        """Fewer than ``overlap`` changes so far at each of the spans' intervals, for every queue of the group."""
+        return all(not len(range(sp.start, sp.stop)) or self.n[q][sp.start:sp.stop].max() < overlap
+                   for q in group for sp in spans)
+
+    def book(self, group: tuple[str, ...], *spans: slice | range) -> None:
+        for q in group:
+            for sp in spans:
+                self.n[q][sp.start:sp.stop] += 1
+
+
 def drop_candidates(prob: RosterProblem, plan: Plan, overlap: int = OVERLAP,
-                    used: dict | None = None, slack: TargetSlack | None = None) -> list[tuple[int, int]]:
+                    used: "Changes | None" = None, slack: TargetSlack | None = None) -> list[tuple[int, int]]:
     """Agent-days whose shift is worth less than it costs at the plan's capacity values, most harmful
     first, keeping each agent's weekly minimum hours, locks, and at most ``overlap`` changes per
-    group-interval (``used`` counts them, shared with :func:`move_candidates`); with daily targets
+    queue-interval (``used`` counts them, shared with :func:`move_candidates`); with daily targets
     (``slack``), only while each queue-day keeps its target."""
     value = plan.capacity_value
     if value is None:
         return []
     T = prob.horizon_intervals
     week_of = {d: w.index for w in prob.weeks for d in w.days}
+    worth = _Worth(prob, value)
     scored = []
     for a, days in plan.named.items():
         info = prob.agents[a]
         for d, s_idx in days.items():
             if d in info.locked:
                 continue
-            t0, cap = shift_capacity(prob, a, d, s_idx, plan.breaks)
-            worth = float(cap @ value[info.queues][t0: t0 + len(cap)]) if len(cap) else 0.0
-            net = worth - prob.shift_cost[(info.team, s_idx)]
+            net = worth.shift(info.pool, d, s_idx, plan.breaks.get((a, d), [])) - prob.shift_cost[(info.team, s_idx)]
             if net < 0:
                 scored.append((net, a, d, s_idx))
     scored.sort()
@@ -143,7 +162,7 @@ def drop_candidates(prob: RosterProblem, plan: Plan, overlap: int = OVERLAP,
         for d, s_idx in days.items():
             paid[(a, week_of[d])] += prob.shifts[s_idx].paid_min
     minimum = {}
-    used = used if used is not None else defaultdict(lambda: np.zeros(T))
+    used = used if used is not None else Changes(prob)
     out = []
     for _, a, d, s_idx in scored:
         w = week_of[d]
@@ -153,30 +172,84 @@ def drop_candidates(prob: RosterProblem, plan: Plan, overlap: int = OVERLAP,
         if paid[(a, w)] - prob.shifts[s_idx].paid_min < minimum[(a, w)]:
             continue
         t0, cap = shift_capacity(prob, a, d, s_idx, plan.breaks)
-        span = used[info.queues][t0: t0 + len(cap)]
-        if len(span) and span.max() >= overlap:
+        span = range(t0, t0 + len(cap))
+        if not used.room(info.queues, overlap, span):
             continue
         if slack is not None and not slack.drop(info.queues, t0, cap):
             continue
-        span += 1.0
+        used.book(info.queues, span)
         paid[(a, w)] -= prob.shifts[s_idx].paid_min
         out.append((a, d))
     return out
 
 
-def best_breaks(prob: RosterProblem, s_idx: int, t0: int, value: np.ndarray) -> list[tuple[int, int]]:
-    """Each break of shift ``s_idx`` (starting at interval ``t0``) at the offset where capacity is worth least."""
-    out = []
-    T = prob.horizon_intervals
-    for k, slot in enumerate(prob.shifts[s_idx].breaks):
-        best, best_o = None, slot.offsets[0]
-        for o in slot.offsets:
-            r0, r1 = t0 + o, min(t0 + o + slot.length, T)
-            v = float(value[r0:r1].sum()) if r1 > r0 else 0.0
-            if best is None or v < best - 1e-12:
-                best, best_o = v, o
-        out.append((k, best_o))
-    return out
+class _Worth:
+    """What capacity is worth at the plan's capacity values, by prefix sums: a window's value in O(1) instead
+    of a sum over its intervals (move and addition candidates price ~10^5 shifts and break offsets a round)."""
+
+    def __init__(self, prob: RosterProblem, value: dict[tuple[str, ...], np.ndarray]):
+        self.prob = prob
+        T = prob.horizon_intervals
+        self.vsum = {g: np.concatenate([[0.0], np.cumsum(v)]) for g, v in value.items()}
+        self.esum: dict[int, np.ndarray] = {}          # pool -> prefix sums of efficiency x value
+        for pool in prob.pools:
+            v = value.get(pool.queues)
+            if v is not None:
+                self.esum[pool.index] = np.concatenate([[0.0], np.cumsum(np.tile(pool.efficiency, prob.n_days + 1)[:T] * v)])
+        self.offsets = {(s.index, k): np.asarray(slot.offsets) for s in prob.shifts for k, slot in enumerate(s.breaks)}
+        self._best: dict[tuple[int, int], tuple[list[float], list[list[tuple[int, int]]]]] = {}
+
+    def best(self, pool: int, s_idx: int) -> tuple[list[float], list[list[tuple[int, int]]]]:
+        """For each day: the worth of a shift ``s_idx`` of ``pool`` with each break at the offset where the
+        group's capacity is worth least (the earliest of equals), and those breaks ``[(k, offset)]``."""
+        key = (pool, s_idx)
+        if key not in self._best:
+            prob = self.prob
+            T, s = prob.horizon_intervals, prob.shifts[s_idx]
+            t0 = np.arange(prob.n_days) * prob.per_day + s.start
+            t1 = np.minimum(t0 + s.length, T)
+            csum, esum = self.vsum[prob.pools[pool].queues], self.esum[pool]
+            chosen = []
+            for k, slot in enumerate(s.breaks):
+                offs = self.offsets[(s_idx, k)]
+                r0 = np.minimum(t0[:, None] + offs[None, :], T)
+                vals = csum[np.minimum(r0 + slot.length, T)] - csum[r0]
+                low = vals.min(axis=1, keepdims=True)
+                chosen.append(offs[np.argmax(vals <= low + 1e-9 * np.maximum(1.0, np.abs(low)), axis=1)])
+            worth = esum[t1] - esum[t0]
+            windows = []
+            for k, o in enumerate(chosen):
+                b0 = np.minimum(t0 + o, t1)
+                b1 = np.minimum(b0 + s.breaks[k].length, t1)
+                worth -= esum[b1] - esum[b0]
+                windows.append((b0, b1))
+            brk = [[(k, int(o[d])) for k, o in enumerate(chosen)] for d in range(prob.n_days)]
+            worth = worth.tolist()
+            for i in range(len(windows)):          # overlapping breaks: the union is off, priced one by one
+                for j in range(i + 1, len(windows)):
+                    for d in np.flatnonzero(np.maximum(windows[i][0], windows[j][0]) < np.minimum(windows[i][1], windows[j][1])):
+                        worth[d] = self.shift(pool, int(d), s_idx, brk[d])
+            self._best[key] = (worth, brk)
+        return self._best[key]
+
+    def shift(self, pool: int, d: int, s_idx: int, brk: list[tuple[int, int]]) -> float:
+        """The worth of a shift of ``pool`` on day ``d`` with breaks ``brk`` (objective units)."""
+        prob = self.prob
+        s = prob.shifts[s_idx]
+        T = prob.horizon_intervals
+        t0 = d * prob.per_day + s.start
+        t1 = min(T, t0 + s.length)
+        if t1 <= t0:
+            return 0.0
+        esum = self.esum[pool]
+        worth = float(esum[t1] - esum[t0])
+        end = t0                        # breaks as on_duty takes them off: their union inside the shift
+        for b0, b1 in sorted((t0 + o, min(t1, t0 + o + s.breaks[k].length)) for k, o in brk):
+            b0 = max(b0, end)
+            if b1 > b0:
+                worth -= float(esum[b1] - esum[b0])
+                end = b1
+        return worth
 
 
 def _team_load(prob: RosterProblem, named: Named) -> tuple[dict[str, int], dict[str, np.ndarray]]:
@@ -192,11 +265,32 @@ def _team_load(prob: RosterProblem, named: Named) -> tuple[dict[str, int], dict[
     return caps, team_on
 
 
-def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: dict, overlap: int = OVERLAP
+def start_spread_cost(prob: RosterProblem) -> Callable[[list[int]], float]:
+    """The stable-starts penalty of one agent-week from its shifts' start times (minutes), as the personal
+    rules price it (:func:`.rules.add_stable_starts`: the spread per minute, and above
+    ``stable_start_max_diff_h`` the excess per minute at the soft-rule price)."""
+    sc = prob.scenario
+    per_h = int(round(sc.weights.stability * OBJ_SCALE))
+    per_min = max(1, int(round(per_h / 60))) if per_h > 0 else 0
+    limit = sc.rules.stable_start_max_diff_h
+    soft_h = int(round(sc.weights.soft_rule * OBJ_SCALE))
+    excess = max(1, int(round(soft_h / 60))) if limit is not None and soft_h else 0
+    limit_min = 0 if limit is None else int(round(limit * 60))
+
+    def cost(starts: list[int]) -> float:
+        if len(set(starts)) < 2:
+            return 0.0
+        spread = max(starts) - min(starts)
+        return float(per_min * spread + excess * max(0, spread - limit_min))
+
+    return cost
+
+
+def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes, overlap: int = OVERLAP
                     ) -> list[tuple[int, int, int, list]]:
     """Agent-days whose shift is worth more at another start time of the same paid length and night status:
     ``(agent, day, new shift, its breaks)``, best gain first, with the rest between days, locks and team
-    caps kept, and at most ``overlap`` changes per group-interval (old and new intervals)."""
+    caps kept, and at most ``overlap`` changes per queue-interval (old and new intervals)."""
     value = plan.capacity_value
     if value is None:
         return []
@@ -207,6 +301,9 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: dict, o
         alternatives[s.index] = [o.index for o in prob.shifts if o.index != s.index and o.paid_min == s.paid_min
                                  and o.is_night == s.is_night and o.template == s.template]
     caps, team_on = _team_load(prob, plan.named)
+    worth = _Worth(prob, value)
+    spread_cost = start_spread_cost(prob)
+    week_of = {d: w.index for w in prob.weeks for d in w.days}
     scored = []
     for a, days in plan.named.items():
         info = prob.agents[a]
@@ -214,8 +311,11 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: dict, o
         for d, s_idx in days.items():
             if d in info.locked or (a, d) in dropped:
                 continue
-            t0, cap = shift_capacity(prob, a, d, s_idx, plan.breaks)
-            here = float(cap @ value[g][t0: t0 + len(cap)]) - prob.shift_cost[(info.team, s_idx)]
+            here = worth.shift(info.pool, d, s_idx, plan.breaks.get((a, d), [])) - prob.shift_cost[(info.team, s_idx)]
+            # the personal rules' side: the week's start-time spread (moves change nothing else they price)
+            w = prob.weeks[week_of[d]]
+            others = [prob.shifts[days[e]].start_min for e in w.days if e in days and e != d] if len(w.days) > 1 else []
+            here -= spread_cost(others + [prob.shifts[s_idx].start_min]) if others else 0.0
             prev_s, next_s = days.get(d - 1), days.get(d + 1)
             if d == 0 and info.prev_end_min is not None:
                 prev_end, prev_night = info.prev_end_min, info.prev_night      # minutes from day 0's midnight
@@ -232,25 +332,26 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: dict, o
                     continue
                 if next_s is not None and 1440 + prob.shifts[next_s].start_min - sh.end_min < rest[sh.is_night]:
                     continue
-                n0 = d * per_day + sh.start
-                brk = best_breaks(prob, n_idx, n0, value[g])
-                n0, ncap = shift_capacity(prob, a, d, n_idx, {(a, d): brk})
-                gain = float(ncap @ value[g][n0: n0 + len(ncap)]) - prob.shift_cost[(info.team, n_idx)] - here
+                values, brks = worth.best(info.pool, n_idx)
+                gain = values[d] - prob.shift_cost[(info.team, n_idx)] - here
+                if others:
+                    gain -= spread_cost(others + [sh.start_min])
                 if gain > 1e-6 and (best is None or gain > best[0]):
-                    best = (gain, n_idx, brk)
+                    best = (gain, n_idx, brks[d])
             if best is not None:
                 scored.append((-best[0], a, d, best[1], best[2]))
     scored.sort(key=lambda c: c[:3])
     out = []
     moving: set[tuple[int, int]] = set()
+    weeks_moving: set[tuple[int, int]] = set()
     for _, a, d, n_idx, brk in scored:
-        if (a, d - 1) in moving or (a, d + 1) in moving:      # rest was checked against the neighbours' old shifts
+        # rest was checked against the neighbours' old shifts; the start spread against the week's other shifts
+        if (a, d - 1) in moving or (a, d + 1) in moving or (a, week_of[d]) in weeks_moving:
             continue
         info = prob.agents[a]
         old = prob.shift_intervals(d, prob.shifts[plan.named[a][d]])
         new = prob.shift_intervals(d, prob.shifts[n_idx])
-        u = used[info.queues]
-        if (len(old) and u[old.start:old.stop].max() >= overlap) or (len(new) and u[new.start:new.stop].max() >= overlap):
+        if not used.room(info.queues, overlap, old, new):
             continue
         if info.team in team_on:
             on = team_on[info.team]
@@ -259,9 +360,9 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: dict, o
                 on[old.start:old.stop] += 1
                 continue
             on[new.start:new.stop] += 1
-        u[old.start:old.stop] += 1
-        u[new.start:new.stop] += 1
+        used.book(info.queues, old, new)
         moving.add((a, d))
+        weeks_moving.add((a, week_of[d]))
         out.append((a, d, n_idx, brk))
     return out
 
@@ -308,13 +409,13 @@ def _legal_addition(prob: RosterProblem, a: int, days: dict[int, int], d: int, s
     return True
 
 
-def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: dict, touched: set,
+def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: Changes, touched: set,
                    overlap: int = OVERLAP) -> list[tuple[int, int, int, list]]:
     """Shifts worth more than they cost at the plan's capacity values, on days an agent of the right pool is
     free: ``(agent, day, shift, its breaks)``, best gain first. ``named`` is the roster after this round's
     drops and moves (the rules are checked against it, see :func:`_legal_addition`); agents with a change
     in ``touched`` on the day or its neighbours are left alone; team caps (``max_agents`` at once) kept and
-    at most ``overlap`` changes per group-interval. In service-goal mode the values carry the daily
+    at most ``overlap`` changes per queue-interval. In service-goal mode the values carry the daily
     targets' prices, so this books shifts on days short of their target."""
     value = plan.capacity_value
     if value is None:
@@ -322,15 +423,13 @@ def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: dict, to
     per_day, T = prob.per_day, prob.horizon_intervals
     rest = {False: rest_min(prob, False), True: rest_min(prob, True)}
     week_of = {d: w.index for w in prob.weeks for d in w.days}
+    worth = _Worth(prob, value)
     scored = []
     for pool in prob.pools:
-        v = value.get(pool.queues)
-        if v is None or not pool.members:
+        if pool.queues not in value or not pool.members:
             continue
         # an upper bound first (no breaks: capacity values are >= 0), exact worth only where it may pay
-        eff = np.tile(pool.efficiency, prob.n_days + 1)[:T]
-        csum = np.concatenate([[0.0], np.cumsum(eff * v)])
-        rep = pool.members[0]
+        csum = worth.esum[pool.index]
         for s_idx in pool.shifts:
             sh = prob.shifts[s_idx]
             cost = prob.shift_cost[(pool.team, s_idx)]
@@ -339,11 +438,10 @@ def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: dict, to
                 t1 = min(T, t0 + sh.length)
                 if t0 >= T or csum[t1] - csum[t0] <= cost:
                     continue
-                brk = best_breaks(prob, s_idx, t0, v)
-                n0, cap = shift_capacity(prob, rep, d, s_idx, {(rep, d): brk})
-                gain = float(cap @ v[n0: n0 + len(cap)]) - cost
+                values, brks = worth.best(pool.index, s_idx)
+                gain = values[d] - cost
                 if gain > 1e-6:
-                    scored.append((-gain, pool.index, d, s_idx, brk))
+                    scored.append((-gain, pool.index, d, s_idx, brks[d]))
     if not scored:
         return []
     scored.sort(key=lambda c: c[:4])
@@ -352,8 +450,7 @@ def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: dict, to
     for _, p, d, s_idx, brk in scored:
         pool = prob.pools[p]
         new = prob.shift_intervals(d, prob.shifts[s_idx])
-        u = used[pool.queues]
-        if len(new) and u[new.start:new.stop].max() >= overlap:
+        if not used.room(pool.queues, overlap, new):
             continue
         if pool.team in team_on and len(new) and team_on[pool.team][new.start:new.stop].max() + 1 > caps[pool.team]:
             continue
@@ -367,7 +464,7 @@ def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: dict, to
             if _legal_addition(prob, a, named.get(a, {}), d, s_idx, rest, week_of):
                 named.setdefault(a, {})[d] = s_idx
                 touched.add((a, d))
-                u[new.start:new.stop] += 1
+                used.book(pool.queues, new)
                 if pool.team in team_on:
                     team_on[pool.team][new.start:new.stop] += 1
                 out.append((a, d, s_idx, brk))
@@ -380,28 +477,44 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
           move: bool = True, add: bool = True) -> tuple[Plan, list, int, int, int]:
     """Rounds of :func:`drop_candidates`, (with ``move``) :func:`move_candidates` and (with ``add``)
     :func:`add_candidates` on the exactly evaluated ``plan``; ``evaluate_named(named, breaks)`` returns
-    ``(plan, personal)`` or None (a hard personal rule broken). Keeps the cheapest. A round that does not
-    lower the cost is retried with half the step (``OVERLAP`` // 2 changes per group-interval), and at
-    the smallest step each kind of change alone (drops, moves, additions) before giving up; stops after
-    ``rounds`` evaluations, when nothing lowers the cost, or when the next round would end after
-    ``deadline`` (a ``time.perf_counter()`` value; ``round_s``: the expected time of a round before one
-    has run). Returns (plan, personal, shifts dropped, shifts moved, shifts added)."""
+    ``(plan, personal)`` or None (a hard personal rule broken). Keeps the cheapest.
+
+    Step sizes: the duals are marginal (one side of a kink), so many changes at once can overshoot where a
+    few pay. A round that does not lower the cost is retried with half the step (``OVERLAP`` // 2 changes
+    per queue-interval); at the smallest step each kind of change is tried alone, and a kind that does not
+    pay alone keeps only its best half of the candidates (best estimated gain first) from then on, a
+    quarter, ... (its share doubles again, up to all, after each round it pays in); a kind whose single
+    best change does not pay rests until some other round pays. Stops after ``rounds`` evaluations, when
+    nothing lowers the cost, or when the next round would end after ``deadline`` (a ``time.perf_counter()``
+    value; ``round_s``: the expected time of a round before one has run). Returns (plan, personal, shifts
+    dropped, shifts moved, shifts added)."""
     dropped = moved = added = 0
     last_round_s = round_s
     overlap = OVERLAP
     every = ("drop",) + (("move",) if move else ()) + (("add",) if add else ())
-    tries = [every]                 # the kinds of change of the next round; alone once the step is 1
+    share = {k: 1.0 for k in every}        # of each kind's candidates, best first
+    resting: set[str] = set()              # kinds whose best change alone did not pay
+    queue: list[tuple[str, ...]] = []      # the kinds of the next rounds
     for r in range(rounds):
-        if not tries or (deadline is not None and time.perf_counter() + last_round_s > deadline):
+        if deadline is not None and time.perf_counter() + last_round_s > deadline:
             break
-        kinds = tries.pop(0)
+        if not queue:
+            live = tuple(k for k in every if k not in resting)
+            if not live:
+                break
+            queue = [live]
+        kinds = queue.pop(0)
         t = time.perf_counter()
-        used: dict = defaultdict(lambda: np.zeros(prob.horizon_intervals))
+        used = Changes(prob)
+
+        def best(kind: str, candidates: list) -> list:
+            return candidates[: max(1, int(np.ceil(share[kind] * len(candidates))))]
+
         drops = []
         if "drop" in kinds:
             slack = TargetSlack(prob, plan) if prob.service_goal else None
-            drops = drop_candidates(prob, plan, overlap, used=used, slack=slack)
-        moves = move_candidates(prob, plan, set(drops), used, overlap) if "move" in kinds else []
+            drops = best("drop", drop_candidates(prob, plan, overlap, used=used, slack=slack))
+        moves = best("move", move_candidates(prob, plan, set(drops), used, overlap)) if "move" in kinds else []
         named: Named = {a: dict(days) for a, days in plan.named.items()}
         breaks = dict(plan.breaks)
         for a, d in drops:
@@ -412,27 +525,40 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
             breaks[(a, d)] = brk
         touched = set(drops) | {(a, d) for a, d, _, _ in moves}
         adds = add_candidates(prob, plan, named, used, touched, overlap) if "add" in kinds else []
+        for a, d, _, _ in adds[len(best("add", adds)):]:        # booked into ``named`` by add_candidates: not taken
+            del named[a][d]
+        adds = best("add", adds)
         for a, d, _, brk in adds:
             breaks[(a, d)] = brk
-        if not drops and not moves and not adds:
+        n_changes = len(drops) + len(moves) + len(adds)
+        if not n_changes:
+            resting.update(kinds)
             continue
         named = {a: days for a, days in named.items() if days}
         out = evaluate_named(named, breaks)
         last_round_s = time.perf_counter() - t
         if out is None or out[0].objective >= plan.objective:
-            log.info("improve round %d (%s): %d dropped, %d moved, %d added, no better (%.1f s, step %d)", r + 1,
-                     "+".join(kinds), len(drops), len(moves), len(adds), last_round_s, overlap)
-            if kinds == every and overlap > 1:
-                overlap //= 2
-                tries = [every]
-            elif kinds == every and len(every) > 1:
-                tries = [(k,) for k in every]
+            log.info("improve round %d (%s): %d dropped, %d moved, %d added, no better (%.1f s, step %d, share %s)",
+                     r + 1, "+".join(kinds), len(drops), len(moves), len(adds), last_round_s, overlap,
+                     "/".join(f"{share[k]:.3g}" for k in kinds))
+            if len(kinds) > 1:
+                if overlap > 1:
+                    overlap //= 2
+                    queue.insert(0, kinds)
+                else:
+                    queue = [(k,) for k in kinds] + queue
+            elif n_changes > 1:
+                share[kinds[0]] /= 2
+            else:
+                resting.add(kinds[0])
             continue
         plan, personal = out
         dropped += len(drops)
         moved += len(moves)
         added += len(adds)
-        tries = [every]
+        for k in kinds:
+            share[k] = min(1.0, 2 * share[k])
+        resting.clear()
         say(f"roster: {len(drops)} shifts worth less than their cost dropped, {len(moves)} moved, {len(adds)} added, "
             f"cost {plan.objective / OBJ_SCALE:,.0f}")
         log.info("improve round %d (%s): %d dropped, %d moved, %d added, cost %.0f (%.1f s)", r + 1, "+".join(kinds),

@@ -60,6 +60,29 @@ class _LP:
         self.lo.append(lo)
         self.hi.append(hi)
 
+    def highs(self):
+        """The LP as a ``highspy.Highs`` instance (dual simplex, quiet, one thread), ready to ``run()``: kept
+        between solves, it re-solves from its last basis after bounds change."""
+        import highspy
+
+        h = highspy.Highs()
+        for name, value in (("output_flag", False), ("solver", "simplex"), ("threads", 1), ("random_seed", 0)):
+            h.setOptionValue(name, value)
+        model = highspy.HighsLp()
+        model.num_col_, model.num_row_ = len(self.c), len(self.lo)
+        model.col_cost_ = np.asarray(self.c, dtype=float)
+        model.col_lower_ = np.asarray(self.lb, dtype=float)
+        model.col_upper_ = np.asarray(self.ub, dtype=float)
+        model.row_lower_ = np.asarray(self.lo, dtype=float)
+        model.row_upper_ = np.asarray(self.hi, dtype=float)
+        A = coo_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.lo), len(self.c))).tocsc()
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_ = A.indptr
+        model.a_matrix_.index_ = A.indices
+        model.a_matrix_.value_ = A.data
+        h.passModel(model)
+        return h
+
     def solve(self, time_limit_s: float, values: bool = False, method: str = "highs-ipm", duals: bool = False):
         """The optimum (objective units), or None when not solved in time; with ``values`` also the
         solution vector: ``(optimum, x)``; with ``duals`` also each row's dual value (the optimum's change
