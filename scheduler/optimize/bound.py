@@ -25,7 +25,7 @@ from collections import defaultdict
 import numpy as np
 
 from scheduler.optimize.limits import week_limits
-from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem, could_work
+from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem
 
 ALPHAS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)
 
@@ -46,6 +46,26 @@ def _pool_rates(prob: RosterProblem) -> tuple[dict[int, float], dict[int, float]
             u = max(u, float(eff.sum() - brk * eff.min()) / s.paid_min)
         rate[p.index], units[p.index] = r, u
     return rate, units
+
+
+def _could_work(prob: RosterProblem, agents: list[int]) -> list[np.ndarray]:
+    """:func:`could_work` of each agent: per horizon interval, whether some shift it may work on a day it is
+    available covers it (the cover of each day's shifts computed once per set of shifts)."""
+    by_day: dict[tuple, np.ndarray] = {}
+    out = []
+    for a in agents:
+        info = prob.agents[a]
+        key = tuple(sorted(info.shifts))
+        if key not in by_day:
+            days = np.zeros((prob.n_days, prob.horizon_intervals), dtype=bool)
+            for d in range(prob.n_days):
+                for s in key:
+                    r = prob.shift_intervals(d, prob.shifts[s])
+                    days[d, r.start:r.stop] = True
+            by_day[key] = days
+        free = [d for d in range(prob.n_days) if d not in info.unavailable]
+        out.append(by_day[key][free].any(axis=0))
+    return out
 
 
 class _Fluid:
@@ -70,7 +90,7 @@ class _Fluid:
         self.cap_p: dict[int, np.ndarray] = {}
         team_units: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(T))
         for p in prob.pools:
-            heads = sum((could_work(prob, prob.agents[a]).astype(float) for a in p.members), np.zeros(T))
+            heads = sum((cover.astype(float) for cover in _could_work(prob, p.members)), np.zeros(T))
             self.cap_p[p.index] = heads * np.tile(p.efficiency, prob.n_days).astype(float)
             team_units[p.team] += self.cap_p[p.index]
         self.cap_all = sum(self.cap_p.values(), np.zeros(T))
@@ -82,6 +102,26 @@ class _Fluid:
         self.servers = {q: [p.index for p in prob.pools if q in p.queues and self.units[p.index] > 0] for q in sc.queues}
         self.cap_q = {q: np.minimum(sum((self.cap_p[p] for p in self.servers[q]), np.zeros(T)), self.cap_all)
                       for q in sc.queues}
+        # per interval, the pieces of the live queues' envelopes: (value per capacity unit before the price of
+        # capacity, length, queue); and the lost contacts at zero capacity per week (all in objective units)
+        w_ = sc.weights
+        over_w = w_.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
+        self.lost0: dict[int, float] = defaultdict(float)
+        pieces: dict[int, list] = defaultdict(list)
+        for q, dem in prob.live.items():
+            for k, t in enumerate(dem.t):
+                t = int(t)
+                seg = dem.segments[k]
+                self.lost0[self.week_of_t[t]] += w_.lost_contact * seg.lost0 * OBJ_SCALE
+                at = 0.0
+                req = dem.required[k] * CAP_SCALE
+                for length, slope in zip(seg.lengths, seg.slopes):
+                    length = float(length) if length >= 0 else float(self.cap_q[q][t])
+                    if length > 0:
+                        pieces[t].append((-w_.lost_contact * slope * OBJ_SCALE - (over_w if at >= req else 0.0),
+                                          length, q, float(self.cap_q[q][t])))
+                    at += length
+        self.pieces = [(t, int(self.week_of_t[t]), float(self.cap_all[t]), its) for t, its in sorted(pieces.items())]
 
     def constant(self, p: int, w: int, alpha: float) -> float:
         """Labour of pool-week (p, w) at price ``λ = alpha × rate`` per paid minute: cost ≥ rate·max(M, H) and
@@ -97,39 +137,30 @@ class _Fluid:
         """Bound contribution of each week for price ``π = alpha[w] × rate`` (objective units per week)."""
         prob = self.prob
         sc = prob.scenario
-        w_ = sc.weights
         nw = len(prob.weeks)
         out = np.zeros(nw)
         for (p, w) in self.minimum:
             out[w] += self.constant(p, w, alpha[w])
-        over_w = w_.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
         # price per capacity unit of each queue, per week: its cheapest pool at pi/u
         price = {q: np.array([min((alpha[w] * self.rate[p] / self.units[p] for p in self.servers[q]), default=np.inf)
                               for w in range(nw)]) for q in sc.queues}
-        items: dict[int, list] = defaultdict(list)
-        for q, dem in prob.live.items():
-            for k, t in enumerate(dem.t):
-                t = int(t)
-                wk = self.week_of_t[t]
-                seg = dem.segments[k]
-                out[wk] += w_.lost_contact * seg.lost0 * OBJ_SCALE
-                at = 0.0
-                req = dem.required[k] * CAP_SCALE
-                pr = price[q][wk]
-                for length, slope in zip(seg.lengths, seg.slopes):
-                    length = float(length) if length >= 0 else float(self.cap_q[q][t])
-                    net = -w_.lost_contact * slope * OBJ_SCALE - pr - (over_w if at >= req else 0.0)
-                    if net > 0 and length > 0:
-                        items[t].append((net, length, q))
-                    at += length
-        for t, its in items.items():
-            left = float(self.cap_all[t])
-            left_q = {q: float(self.cap_q[q][t]) for _, _, q in its}
-            for net, length, q in sorted(its, key=lambda x: -x[0]):
+        for wk, lost in self.lost0.items():
+            out[wk] += lost
+        price_l = {q: v.tolist() for q, v in price.items()}
+        for t, wk, cap, its in self.pieces:
+            left = cap
+            left_q = {}
+            chosen = []
+            for base, length, q, cap_q in its:
+                net = base - price_l[q][wk]
+                if net > 0:
+                    chosen.append((net, length, q))
+                    left_q[q] = cap_q
+            for net, length, q in sorted(chosen, key=lambda x: -x[0]):
                 take = min(length, left, left_q[q])
                 if take <= 0:
                     continue
-                out[self.week_of_t[t]] -= net * take
+                out[wk] -= net * take
                 left -= take
                 left_q[q] -= take
         for q, dem in prob.deferred.items():
