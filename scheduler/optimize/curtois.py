@@ -331,7 +331,10 @@ DIVE_SHARE, DIVE_ITERS = 0.25, 3
 DIVES_SHARE = 0.8            # repeated dives until this share of the time (then LNS)
 DIVE_NOISE = 0.1             # perturbation of the repeated dives (added to LP values in [0, 1])
 MAX_DIVES = 12
-POLISH_SHARE = 1.0           # best responses after rounding until this share of the time (batches: long)
+POLISH_SHARE = 0.5           # batched best responses after rounding until this share of the time (Instance23
+                             # 44279 -> 39713, 24 128501 -> 117510, 20 6589 -> 6646; load 2.7-4)
+LS_CYCLES = 1                # ... in this many annealing runs, each followed by best responses (2: Instance13
+                             # 3305 against 3682, 15 4890 against 4567, load 3.4-4.1: no clear gain)
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
 DET_MOVES_PER_S = 50_000     # local-search moves per second of the deterministic clock
 CG_STALL = 0.005             # column generation stops when its LP improved less than this over 4 rounds
@@ -444,7 +447,8 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
             best, best_cost = _round(cg, data, clock, best, best_cost, _floor(bound), near and not cg.batched, seed,
                                      stats, say)
         if clock.left() > 0:
-            best, changed = cg.polish(best, clock.until(POLISH_SHARE))
+            # (in batches a round is slow: on 23, 24 they took all the time, the local search gets half)
+            best, changed = cg.polish(best, clock.until(POLISH_SHARE) if cg.batched else clock.left)
             cost = data.cost(best)
             stats["polish_changes"] = changed
             say(f"{instance.name}: best responses give {cost} ({changed} schedules changed) at {clock.elapsed():.1f} s")
@@ -520,25 +524,33 @@ def _round(cg, data: _Data, clock: Clock, best: np.ndarray, best_cost: int, floo
 def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: int, floor: int, stats: dict,
             say: Callable[[str], None], cg=None) -> tuple[np.ndarray, int]:
     """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``LS_SHARE`` of
-    the time that is left, then best responses (``cg``) on its result. In deterministic mode the search
-    runs a move budget (``DET_MOVES_PER_S`` per second of the deterministic clock) and charges it."""
-    budget = LS_SHARE * clock.left()
-    if budget <= 0:
-        return best, best_cost
-    if clock.deterministic:
-        roster, cost, st = anneal(data, best, max_moves=int(DET_MOVES_PER_S * budget), seed=seed, floor=floor)
-        clock.spend(budget)
-    else:
-        end = clock.elapsed() + budget
-        roster, cost, st = anneal(data, best, time_left=lambda: end - clock.elapsed(), seed=seed, floor=floor)
-    stats.update(st, ls_objective=cost)
-    say(f"{data.inst.name}: local search gives {cost} ({st['ls_moves']} moves) at {clock.elapsed():.1f} s")
-    if cg is not None and cost < best_cost and clock.left() > 0:
-        roster, _ = cg.polish(roster, clock.left)
-        cost = data.cost(roster)
-        say(f"{data.inst.name}: best responses give {cost} at {clock.elapsed():.1f} s")
-    if cost < best_cost:
-        return roster, cost
+    the time that is left, in ``LS_CYCLES`` runs each followed by best responses (``cg``) on its result
+    when it improved. In deterministic mode each run has a move budget (``DET_MOVES_PER_S`` per second
+    of the deterministic clock), charged to that clock."""
+    end = clock.elapsed() + LS_SHARE * clock.left()
+    moves = 0
+    for k in range(LS_CYCLES):
+        budget = (end - clock.elapsed()) / (LS_CYCLES - k)
+        if budget <= 0 or best_cost <= floor:
+            break
+        if clock.deterministic:
+            roster, cost, st = anneal(data, best, max_moves=int(DET_MOVES_PER_S * budget), seed=seed + k,
+                                      floor=floor)
+            clock.spend(budget)
+        else:
+            stop = clock.elapsed() + budget
+            roster, cost, st = anneal(data, best, time_left=lambda stop=stop: stop - clock.elapsed(), seed=seed + k,
+                                      floor=floor)
+        moves += st["ls_moves"]
+        say(f"{data.inst.name}: local search gives {cost} ({st['ls_moves']} moves) at {clock.elapsed():.1f} s")
+        if cg is not None and cost < best_cost and clock.left() > 0:
+            last = k == LS_CYCLES - 1
+            roster, _ = cg.polish(roster, clock.left if last else (lambda: end - clock.elapsed()))
+            cost = data.cost(roster)
+            say(f"{data.inst.name}: best responses give {cost} at {clock.elapsed():.1f} s")
+        if cost < best_cost:
+            best, best_cost = roster, cost
+    stats.update(ls_moves=moves, ls_objective=best_cost)
     return best, best_cost
 
 
