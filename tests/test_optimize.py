@@ -951,3 +951,22 @@ def test_improvement_halves_the_share_of_candidates_of_a_kind_that_overshoots():
     assert len(kept) >= 2 and dropped + moved + added > 3       # several small rounds, not one
     assert plan.objective < start.objective
     assert all(b.objective < a.objective for a, b in zip([start] + kept, kept))
+
+
+def test_improvement_with_only_some_kinds_of_change():
+    """prune with moves and additions switched off makes drops only (no kind it was not asked for)."""
+    from scheduler.optimize.assign import score_named
+    from scheduler.optimize.improve import prune
+    from scheduler.optimize.placement import evaluate
+
+    scenario, agents, prob, named, breaks = _overstaffed_small_case()
+
+    def rescore(named, breaks):
+        scored = score_named(prob, named, scenario.solver)
+        return None if scored is None else (evaluate(prob, named, breaks, {}, exact=True), scored)
+
+    start, personal = rescore(named, breaks)
+    plan, personal, dropped, moved, added = prune(prob, start, personal, rescore, rounds=4, move=False, add=False)
+    assert dropped > 0 and moved == 0 and added == 0 and plan.objective < start.objective
+    assert all(plan.named[a][d] == s for a, days in plan.named.items() for d, s in days.items())
+    assert all(d in start.named[a] and start.named[a][d] == s for a, days in plan.named.items() for d, s in days.items())

@@ -508,7 +508,7 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
         used = Changes(prob)
 
         def best(kind: str, candidates: list) -> list:
-            return candidates[: max(1, int(np.ceil(share[kind] * len(candidates))))]
+            return candidates[: max(1, int(np.ceil(share[kind] * len(candidates))))] if candidates else candidates
 
         drops = []
         if "drop" in kinds:
