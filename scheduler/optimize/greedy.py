@@ -90,16 +90,21 @@ class _Queues:
             entry = self.seg[q][t]
             if entry is None:
                 return 0.0
-            ends, values = entry
-            cum = self.cum[q][t]
-            i = bisect_right(ends, e)
-            if i == len(ends):
-                return cum[i]
-            return cum[i] + (e - (ends[i - 1] if i else 0.0)) * values[i]
+            return _below(*entry, self.cum[q][t], e)
         if q in self.target:
             target = self.target[q][t]
             return self.late_value[q] * (e if e < target else target)
         return 0.0
+
+
+def _below(ends: tuple, values: tuple, cum: tuple, e: float) -> float:
+    """Value of the capacity from 0 to ``e`` (>= 0) on the pieces ``ends``/``values`` (``cum``: :func:`_cumulative`)."""
+    if e <= 0.0:
+        return 0.0
+    i = bisect_right(ends, e)
+    if i == len(ends):
+        return cum[i]
+    return cum[i] + (e - (ends[i - 1] if i else 0.0)) * values[i]
 
 
 def _cumulative(table: list) -> list:
@@ -360,8 +365,15 @@ class _Greedy:
         for t, q, amount in self.pours[key][-1]:
             if q is None or amount <= 0.0:
                 continue
-            e = qs.served[q][t]
-            loss += qs.below(q, t, e) - qs.below(q, t, e - amount)
+            e = float(qs.served[q][t])
+            if q in qs.seg:                       # (inline of qs.below: the prune's hot loop)
+                entry = qs.seg[q][t]
+                if entry is not None:
+                    ends, values = entry
+                    cum = qs.cum[q][t]
+                    loss += _below(ends, values, cum, e) - _below(ends, values, cum, e - amount)
+            else:
+                loss += qs.below(q, t, e) - qs.below(q, t, e - amount)
         return loss
 
     def remove(self, key: tuple[int, int, int]) -> None:
@@ -429,14 +441,15 @@ class _Greedy:
         alap = {q: np.where(dem.open_mask, np.asarray(dem.required, dtype=float) * CAP_SCALE, 0.0)
                 for q, dem in prob.deferred.items()}
         # capacity per group, queue and interval as poured
-        gsrv: dict[tuple, np.ndarray] = defaultdict(lambda: np.zeros(T))
+        # (Python lists in these loops: numpy's per-element access costs more than the arithmetic)
+        gsrv: dict[tuple, list] = defaultdict(lambda: [0.0] * T)
         for (p, _, _), records in self.pours.items():
             g = prob.pools[p].queues
             for record in records:
                 for t, q, amount in record:
                     if q is not None:
                         gsrv[(g, q)][t] += amount
-        idle = {g: v.copy() for g, v in self.idle.items()}
+        idle = {g: v.tolist() for g, v in self.idle.items()}
         cost_unit = {}
         for pool in prob.pools:
             for s_idx in pool.shifts:
@@ -444,19 +457,20 @@ class _Greedy:
                 if units > 0:
                     c = prob.shift_cost[(pool.team, s_idx)] / units
                     cost_unit[pool.queues] = min(cost_unit.get(pool.queues, np.inf), c)
-        taken = {q: np.zeros(T) for q in prob.live}
+        taken = {q: [0.0] * T for q in prob.live}
         take: dict[tuple, list] = {}
         order = sorted(prob.deferred, key=lambda q: (prob.scenario.queues[q].sla.resolve_within_h or 0.0, q))
         for q in order:
             dem = prob.deferred[q]
             groups = sorted(g for g in self.groups if q in g)          # (a set: its order varies by process)
             rho = min((cost_unit.get(g, np.inf) for g in groups), default=np.inf)
-            due = np.cumsum(alap[q])
-            done = np.zeros(T)
+            due = np.cumsum(alap[q]).tolist()
+            done = [0.0] * T
+            work, open_mask = dem.work.tolist(), dem.open_mask.tolist()
             backlog = total = 0.0
             for t in range(T):
-                backlog += float(dem.work[t])
-                if not dem.open_mask[t]:
+                backlog += float(work[t])
+                if not open_mask[t]:
                     total += done[t]
                     continue
                 for g in groups:
@@ -484,7 +498,7 @@ class _Greedy:
                     done[t] += short
                     backlog -= short
                 total += done[t]
-            self.qs.target[q] = done
+            self.qs.target[q] = np.array(done)
         # hand the capacity over: pour records of the source (None: idle) become the deferred queue's
         for (p, _, _), records in self.pours.items():
             g = prob.pools[p].queues
@@ -509,7 +523,7 @@ class _Greedy:
                     record[i] = (t, src, amount)
         self._refresh_all()
         # deferred capacity beyond the new plan (booked for the old one) goes back to the live queues (or idle)
-        excess = {q: np.maximum(self.qs.served[q] - self.qs.target[q], 0.0) for q in prob.deferred}
+        excess = {q: np.maximum(self.qs.served[q] - self.qs.target[q], 0.0).tolist() for q in prob.deferred}
         for (p, _, _), records in self.pours.items():
             g = prob.pools[p].queues
             for record in records:
