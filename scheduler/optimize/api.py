@@ -32,8 +32,9 @@ STAGE_SHARE = {"assignment": 0.1, "improve": 0.9}
 SERVICE_GOAL_SHARE = 0.4     # service-goal mode: the count stage's remove-and-repair passes stop past this share of the limit
 MIN_ASSIGNMENT_S = 5.0       # the named assignment gets at least this even when earlier stages overran
 LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when at least this much of the time limit is left
-PRUNE_ROUNDS = 40            # improvement rounds at most (~1-3 s each on 11.11 with the kept allocation LP)
-PRUNE_END = 0.85             # ... started only while they end before this share of the time limit
+PRUNE_ROUNDS = 40            # improvement rounds in deterministic mode (~1-3 s each on 11.11 with the kept LP)
+PRUNE_ROUNDS_TIMED = 1000    # ... otherwise the time limit ends them (PRUNE_END) or nothing lowers the cost
+PRUNE_END = 0.95             # ... started only while they end before this share of the time limit (rounds of 1-4 s)
 BOUND_RETURN_S = 2.0         # the LP bound's child process stops this long before the time limit
 
 
@@ -163,7 +164,8 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
             return evaluate(prob, named, breaks, terms, weight, exact=True, lp=allocation_lp), scored
 
         improved, improved_personal, dropped, moved, added = prune(
-            prob, exact_plan, assigned_personal, rescore, rounds=PRUNE_ROUNDS, say=say,
+            prob, exact_plan, assigned_personal, rescore, say=say,
+            rounds=PRUNE_ROUNDS if spec.deterministic else PRUNE_ROUNDS_TIMED,
             deadline=None if spec.deterministic else t0 + PRUNE_END * limit, round_s=exact_s)
         if improved.objective < plan.objective:
             plan, personal, deviation = improved, improved_personal, assigned_deviation
