@@ -970,3 +970,52 @@ def test_improvement_with_only_some_kinds_of_change():
     assert dropped > 0 and moved == 0 and added == 0 and plan.objective < start.objective
     assert all(plan.named[a][d] == s for a, days in plan.named.items() for d, s in days.items())
     assert all(d in start.named[a] and start.named[a][d] == s for a, days in plan.named.items() for d, s in days.items())
+
+
+def test_moves_change_a_shifts_length_where_its_tail_is_worth_less_than_it_costs():
+    """Full-timers may also work 4 h part shifts and voice is only busy in the morning: 9 h day shifts
+    at 07:00 are shortened to part shifts (another length), never below an agent's weekly minimum or above
+    its regular maximum; applying the moves lowers the cost and keeps every rule."""
+    from scheduler.optimize.assign import assign_greedy, score_named
+    from scheduler.optimize.extract import extract
+    from scheduler.optimize.improve import Changes, move_candidates
+    from scheduler.optimize.limits import week_limits
+    from scheduler.optimize.placement import evaluate, place_breaks
+
+    part = {"code": "P", "teams": ["tier1"], "starts": {"earliest": "07:00", "latest": "19:00", "every_min": 60},
+            "length_h": 4}
+    scenario = make_scenario(shifts={"part": part}, contracts={"full_time": {"min_hours_per_week": 20}})
+    agents = make_agents()
+    volumes = standard_volumes(scenario, voice_peak=9.0)
+    per_day = 1440 // scenario.interval_min
+    minute = (np.arange(len(volumes["voice"])) % per_day) * scenario.interval_min
+    volumes["voice"] = np.where(minute < 11 * 60, volumes["voice"] * 2.0, 0.0)      # mornings only
+    prob = build_problem(scenario, agents, make_requirements(scenario, volumes))
+    day7 = next(s.index for s in prob.shifts if s.template == "day" and s.start_min == 7 * 60)
+    night = next(s.index for s in prob.shifts if s.is_night)
+    named = {}
+    for info in prob.agents:
+        if day7 in info.shifts:
+            named[info.index] = {d: day7 for d in range(prob.n_days) if d % 7 < 4}     # 4 x 8 h paid a week
+        elif night in info.shifts:
+            named[info.index] = {d: night for d in range(prob.n_days) if d % 7 < 3}    # their weekly minimum
+    start = evaluate(prob, named, place_breaks(prob, named), exact=True)
+    moves = move_candidates(prob, start, set(), Changes(prob))
+    shorter = [(a, d, n) for a, d, n, _ in moves if prob.shifts[n].paid_min < prob.shifts[day7].paid_min]
+    assert shorter
+    after = {a: dict(days) for a, days in named.items()}
+    breaks = dict(start.breaks)
+    for a, d, n_idx, brk in moves:
+        after[a][d] = n_idx
+        breaks[(a, d)] = brk
+    for a, days in after.items():
+        for w in prob.weeks:
+            lim = week_limits(prob, prob.agents[a], w)
+            paid = sum(prob.shifts[days[d]].paid_min for d in w.days if d in days)
+            assert lim.min_paid_min <= paid <= lim.regular_max_min
+    personal = score_named(prob, after, scenario.solver)
+    assert personal is not None
+    plan = evaluate(prob, after, breaks, exact=True)
+    assert plan.objective < start.objective
+    parts = extract(prob, plan, personal)
+    assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"])) == []

@@ -288,18 +288,19 @@ def start_spread_cost(prob: RosterProblem) -> Callable[[list[int]], float]:
 
 def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes, overlap: int = OVERLAP
                     ) -> list[tuple[int, int, int, list]]:
-    """Agent-days whose shift is worth more at another start time of the same paid length and night status:
-    ``(agent, day, new shift, its breaks)``, best gain first, with the rest between days, locks and team
-    caps kept, and at most ``overlap`` changes per queue-interval (old and new intervals)."""
+    """Agent-days whose shift is worth more as another shift type of the same night status the agent may work
+    (another start, or another length: a full-timer's 8 h day as a 4 h part shift where the rest is worth
+    less than it costs, and back): ``(agent, day, new shift, its breaks)``, best gain first, with the rest
+    between days, a changed length keeping the week's paid minutes between the weekly minimum and the regular
+    maximum (no overtime),
+    locks and team caps kept, and at most ``overlap`` changes per queue-interval (old and new intervals)."""
     value = plan.capacity_value
     if value is None:
         return []
-    per_day = prob.per_day
     rest = {False: rest_min(prob, False), True: rest_min(prob, True)}
     alternatives: dict[int, list[int]] = {}
     for s in prob.shifts:
-        alternatives[s.index] = [o.index for o in prob.shifts if o.index != s.index and o.paid_min == s.paid_min
-                                 and o.is_night == s.is_night and o.template == s.template]
+        alternatives[s.index] = [o.index for o in prob.shifts if o.index != s.index and o.is_night == s.is_night]
     caps, team_on = _team_load(prob, plan.named)
     worth = _Worth(prob, value)
     spread_cost = start_spread_cost(prob)
@@ -316,6 +317,8 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
             w = prob.weeks[week_of[d]]
             others = [prob.shifts[days[e]].start_min for e in w.days if e in days and e != d] if len(w.days) > 1 else []
             here -= spread_cost(others + [prob.shifts[s_idx].start_min]) if others else 0.0
+            lim = week_limits(prob, info, w)
+            paid = sum(prob.shifts[days[e]].paid_min for e in w.days if e in days) - prob.shifts[s_idx].paid_min
             prev_s, next_s = days.get(d - 1), days.get(d + 1)
             if d == 0 and info.prev_end_min is not None:
                 prev_end, prev_night = info.prev_end_min, info.prev_night      # minutes from day 0's midnight
@@ -328,6 +331,9 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
                 if n_idx not in info.shifts:
                     continue
                 sh = prob.shifts[n_idx]
+                if (sh.paid_min != prob.shifts[s_idx].paid_min
+                        and not lim.min_paid_min <= paid + sh.paid_min <= lim.regular_max_min):
+                    continue
                 if prev_end is not None and sh.start_min - prev_end < rest[prev_night]:
                     continue
                 if next_s is not None and 1440 + prob.shifts[next_s].start_min - sh.end_min < rest[sh.is_night]:
