@@ -1019,3 +1019,42 @@ def test_moves_change_a_shifts_length_where_its_tail_is_worth_less_than_it_costs
     assert plan.objective < start.objective
     parts = extract(prob, plan, personal)
     assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"])) == []
+
+
+def test_in_service_goal_mode_shortening_moves_keep_every_days_target():
+    """Daily targets with a 4 h part shift the full-timers may work: at the duals, shortening shifts on days
+    above target looks good; the capacity the moves take away is booked against each day's slack, so no day
+    above its target falls below it (without the slack the same moves sink days)."""
+    from scheduler.optimize.assign import assign_greedy
+    from scheduler.optimize.greedy import service_goal_counts
+    from scheduler.optimize.improve import Changes, TargetSlack, move_candidates
+    from scheduler.optimize.placement import evaluate, place_breaks
+    from scheduler.optimize.problem import daily_service_levels
+
+    part = {"code": "P", "teams": ["tier1"], "starts": {"earliest": "07:00", "latest": "19:00", "every_min": 60},
+            "length_h": 4}
+    scenario = make_scenario(queues={"voice": {"sla": {"daily_target": 0.8}}}, weights={"lost_contact": 0.01},
+                             shifts={"part": part})
+    agents = make_agents(tier1=16)
+    prob = build_problem(scenario, agents, make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0)))
+    day = {s.index for s in prob.shifts if s.template == "day"}
+    counts = {k: n + 1 for k, n in service_goal_counts(prob)[0].items() if k[2] in day}
+    named = assign_greedy(prob, counts)
+    start = evaluate(prob, named, place_breaks(prob, named), exact=True)
+    above = [k for k, sl in daily_service_levels(prob, start.served).items() if k[0] == "voice" and sl >= 0.8]
+    assert len(above) >= 3
+
+    def sunk(moves):
+        trial = {a: dict(days) for a, days in start.named.items()}
+        breaks = dict(start.breaks)
+        for a, d, n_idx, brk in moves:
+            trial[a][d] = n_idx
+            breaks[(a, d)] = brk
+        levels = daily_service_levels(prob, evaluate(prob, trial, breaks, exact=True).served)
+        return [k for k in above if levels[k] < 0.8]
+
+    free = move_candidates(prob, start, set(), Changes(prob))
+    assert any(prob.shifts[n].paid_min < prob.shifts[start.named[a][d]].paid_min for a, d, n, _ in free)
+    assert sunk(free) != []
+    kept = move_candidates(prob, start, set(), Changes(prob), slack=TargetSlack(prob, start))
+    assert sunk(kept) == []

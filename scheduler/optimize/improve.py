@@ -286,14 +286,28 @@ def start_spread_cost(prob: RosterProblem) -> Callable[[list[int]], float]:
     return cost
 
 
-def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes, overlap: int = OVERLAP
-                    ) -> list[tuple[int, int, int, list]]:
+def _capacity_lost(prob: RosterProblem, a: int, d: int, plan: Plan, n_idx: int, brk: list) -> tuple[int, np.ndarray]:
+    """(first interval, units per interval) the capacity of agent ``a`` on day ``d`` loses when its shift is
+    replaced by ``n_idx`` with breaks ``brk`` (gains elsewhere not counted)."""
+    t0, before = shift_capacity(prob, a, d, plan.named[a][d], plan.breaks)
+    n0, after = shift_capacity(prob, a, d, n_idx, {(a, d): brk})
+    lo, hi = min(t0, n0), max(t0 + len(before), n0 + len(after))
+    loss = np.zeros(max(0, hi - lo))
+    loss[t0 - lo: t0 - lo + len(before)] += before
+    loss[n0 - lo: n0 - lo + len(after)] -= after
+    return lo, np.clip(loss, 0.0, None)
+
+
+def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes, overlap: int = OVERLAP,
+                    slack: TargetSlack | None = None) -> list[tuple[int, int, int, list]]:
     """Agent-days whose shift is worth more as another shift type of the same night status the agent may work
     (another start, or another length: a full-timer's 8 h day as a 4 h part shift where the rest is worth
     less than it costs, and back): ``(agent, day, new shift, its breaks)``, best gain first, with the rest
     between days, a changed length keeping the week's paid minutes between the weekly minimum and the regular
     maximum (no overtime),
-    locks and team caps kept, and at most ``overlap`` changes per queue-interval (old and new intervals)."""
+    locks and team caps kept, and at most ``overlap`` changes per queue-interval (old and new intervals); with
+    daily targets (``slack``) the capacity a move takes away (a shorter shift, or another start) is booked
+    like a drop's, only while each queue-day keeps its target."""
     value = plan.capacity_value
     if value is None:
         return []
@@ -366,6 +380,11 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
                 on[old.start:old.stop] += 1
                 continue
             on[new.start:new.stop] += 1
+        if slack is not None and not slack.drop(info.queues, *_capacity_lost(prob, a, d, plan, n_idx, brk)):
+            if info.team in team_on:
+                team_on[info.team][new.start:new.stop] -= 1
+                team_on[info.team][old.start:old.stop] += 1
+            continue
         used.book(info.queues, old, new)
         moving.add((a, d))
         weeks_moving.add((a, week_of[d]))
@@ -517,10 +536,10 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
             return candidates[: max(1, int(np.ceil(share[kind] * len(candidates))))] if candidates else candidates
 
         drops = []
+        slack = TargetSlack(prob, plan) if prob.service_goal else None     # shared by drops and moves
         if "drop" in kinds:
-            slack = TargetSlack(prob, plan) if prob.service_goal else None
             drops = best("drop", drop_candidates(prob, plan, overlap, used=used, slack=slack))
-        moves = best("move", move_candidates(prob, plan, set(drops), used, overlap)) if "move" in kinds else []
+        moves = best("move", move_candidates(prob, plan, set(drops), used, overlap, slack)) if "move" in kinds else []
         named: Named = {a: dict(days) for a, days in plan.named.items()}
         breaks = dict(plan.breaks)
         for a, d in drops:
