@@ -599,6 +599,30 @@ def test_shifts_at_a_poor_start_time_move_where_their_capacity_is_worth_more():
     assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"])) == []
 
 
+def test_bounds_relax_weekly_rules_made_soft():
+    """A weekly rule made soft may be broken at a price, so the bounds must not count it as hard: with the
+    weekly minimum hours soft (and cheap to miss) the fluid and week-LP bounds drop below their hard-rule
+    values, and stay below the solved roster's cost."""
+    from scheduler.optimize.bound import fluid_bound
+    from scheduler.optimize.problem import OBJ_SCALE
+    from scheduler.optimize.weeklp import lp_bound
+
+    bounds = {}
+    for soft in ((), ("min_hours_per_week",)):
+        scenario = make_scenario(contracts={"full_time": {"min_hours_per_week": 36}}, rules={"soft": list(soft)},
+                                 weights={"soft_rule": 0.01})
+        agents = make_agents()
+        req = make_requirements(scenario, standard_volumes(scenario, voice_peak=3.0))
+        prob = build_problem(scenario, agents, req)
+        bounds[soft] = (fluid_bound(prob) / OBJ_SCALE, lp_bound(prob, 120).bound / OBJ_SCALE)
+        if soft:
+            roster = solve_roster(scenario, agents, req)
+            assert _hard(check_roster(scenario, agents, roster.assignments, roster.breaks)) == []
+            assert max(bounds[soft]) <= roster.objective + 1e-6
+    (fluid_hard, lp_hard), (fluid_soft, lp_soft) = bounds[()], bounds[("min_hours_per_week",)]
+    assert fluid_soft < fluid_hard - 1 and lp_soft < lp_hard - 1
+
+
 def test_deferred_work_is_replanned_on_booked_capacity_within_its_deadlines():
     """After the fill, deferred work is re-planned on capacity already booked that is idle or worth less to
     the live queues than a new capacity unit costs (greedy._plan_troughs). The plan still meets every

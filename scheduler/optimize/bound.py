@@ -21,13 +21,33 @@ fixed lengths (docs/model.md has the figures).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 
-from scheduler.optimize.limits import week_limits
+from scheduler.optimize.limits import WeekLimits, week_limits
 from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem
 
 ALPHAS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)
+
+
+def bound_limits(prob: RosterProblem, agent, week) -> WeekLimits:
+    """The agent's week limits as the bounds may use them: a weekly rule made soft (``rules.soft``) may be
+    broken at a price, so it is relaxed (minimum minutes 0, maximum minutes one longest shift a day, no days
+    off, a night every day) — the bound stays a relaxation of every roster."""
+    lim = week_limits(prob, agent, week)
+    soft = prob.soft
+    changes = {}
+    if "min_hours_per_week" in soft:
+        changes["min_paid_min"] = 0
+    if "max_hours_per_week" in soft:
+        longest = max((s.paid_min for s in prob.shifts), default=0)
+        changes["max_paid_min"] = longest * len(lim.available)
+    if "min_days_off_per_week" in soft:
+        changes["min_days_off"] = 0
+    if "max_nights_per_week" in soft:
+        changes["max_nights"] = len(lim.days)
+    return replace(lim, **changes) if changes else lim
 
 
 def _pool_rates(prob: RosterProblem) -> tuple[dict[int, float], dict[int, float]]:
@@ -81,7 +101,7 @@ class _Fluid:
         for p in prob.pools:
             longest = max((prob.shifts[s].paid_min for s in p.shifts), default=0)
             for w in prob.weeks:
-                lims = [week_limits(prob, prob.agents[a], w) for a in p.members]
+                lims = [bound_limits(prob, prob.agents[a], w) for a in p.members]
                 self.minimum[(p.index, w.index)] = sum(lm.min_paid_min for lm in lims)
                 self.maximum[(p.index, w.index)] = sum(
                     min(max(0, lm.max_paid_min), longest * min(len(lm.available), len(w.days) - lm.min_days_off))

@@ -32,8 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scheduler.optimize.bound import ALPHAS, _Fluid
-from scheduler.optimize.limits import week_limits
+from scheduler.optimize.bound import ALPHAS, _Fluid, bound_limits
 from scheduler.optimize.lpbound import _LP, _day, _rho, add_service_terms, fluid_avail, reduced_cost, split_capacity
 from scheduler.optimize.problem import OBJ_SCALE, RosterProblem, Week
 
@@ -144,7 +143,7 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
     for p in prob.pools:
         if fluid.units[p.index] <= 0 or not p.queues:
             continue
-        lims = [week_limits(prob, prob.agents[a], week) for a in p.members]
+        lims = [bound_limits(prob, prob.agents[a], week) for a in p.members]   # soft rules relaxed
         week_terms, minute_terms, night_terms = [], [], []
         for start_day in range(first - 1, last + 1):
             if start_day < 0:
