@@ -32,6 +32,24 @@ def _solve(scenario=None, agents=None, volumes=None, **kw):
     return roster, violations, req
 
 
+def _rescorer(scenario, prob):
+    """The improvement stage's exact evaluation: allocation LP and personal terms (overtime left to the plan)."""
+    from scheduler.optimize.assign import score_named
+    from scheduler.optimize.placement import evaluate
+
+    def rescore(named, breaks):
+        scored = score_named(prob, named, scenario.solver)
+        if scored is None:
+            return None
+        terms = {}
+        for p, v in scored:
+            if p.rule != "overtime":
+                terms[p.rule] = terms.get(p.rule, 0.0) + p.weight * v
+        return evaluate(prob, named, breaks, terms, exact=True), scored
+
+    return rescore
+
+
 def test_small_roster_is_valid_and_reports_objective_bound_gap():
     roster, violations, req = _solve()
     assert _hard(violations) == []
@@ -520,7 +538,7 @@ def test_pruning_shifts_worth_less_than_their_cost_lowers_the_cost_and_keeps_the
     from scheduler.optimize.greedy import greedy_counts
     from scheduler.optimize.improve import drop_candidates, prune
     from scheduler.optimize.limits import week_limits
-    from scheduler.optimize.placement import evaluate, place_breaks
+    from scheduler.optimize.placement import place_breaks
     from scheduler.optimize.problem import OBJ_SCALE
     from scheduler.optimize.extract import extract
 
@@ -535,15 +553,7 @@ def test_pruning_shifts_worth_less_than_their_cost_lowers_the_cost_and_keeps_the
     personal = score_named(prob, named, scenario.solver)
     assert personal is not None
 
-    def rescore(named, breaks):
-        scored = score_named(prob, named, scenario.solver)
-        if scored is None:
-            return None
-        terms = {}
-        for p, v in scored:
-            if p.rule != "overtime":
-                terms[p.rule] = terms.get(p.rule, 0.0) + p.weight * v
-        return evaluate(prob, named, breaks, terms, exact=True), scored
+    rescore = _rescorer(scenario, prob)
 
     start, _ = rescore(named, breaks)
     assert drop_candidates(prob, start)
@@ -940,21 +950,11 @@ def test_improvement_halves_the_share_of_candidates_of_a_kind_that_overshoots():
     """When changing many shifts at once does not pay (here: an evaluation that rejects more than 3 changes),
     the rounds go on with each kind's best half, quarter, ... of its candidates, so the best few are still
     made; every kept round lowers the cost."""
-    from scheduler.optimize.assign import score_named
     from scheduler.optimize.improve import prune
-    from scheduler.optimize.placement import evaluate
 
     scenario, agents, prob, named, breaks = _overstaffed_small_case()
 
-    def rescore(named, breaks):
-        scored = score_named(prob, named, scenario.solver)
-        if scored is None:
-            return None
-        terms = {}
-        for p, v in scored:
-            if p.rule != "overtime":
-                terms[p.rule] = terms.get(p.rule, 0.0) + p.weight * v
-        return evaluate(prob, named, breaks, terms, exact=True), scored
+    rescore = _rescorer(scenario, prob)
 
     start, personal = rescore(named, breaks)
     kept = []
