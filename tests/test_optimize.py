@@ -50,6 +50,20 @@ def _rescorer(scenario, prob):
     return rescore
 
 
+def _assert_cheaper_and_valid(scenario, agents, prob, start, named, breaks):
+    """The changed roster keeps every personal rule, costs less than ``start`` and passes the validator."""
+    from scheduler.optimize.assign import score_named
+    from scheduler.optimize.extract import extract
+    from scheduler.optimize.placement import evaluate
+
+    personal = score_named(prob, named, scenario.solver)
+    assert personal is not None
+    plan = evaluate(prob, named, breaks, exact=True)
+    assert plan.objective < start.objective
+    parts = extract(prob, plan, personal)
+    assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"])) == []
+
+
 def test_small_roster_is_valid_and_reports_objective_bound_gap():
     roster, violations, req = _solve()
     assert _hard(violations) == []
@@ -573,11 +587,10 @@ def test_pruning_shifts_worth_less_than_their_cost_lowers_the_cost_and_keeps_the
 def test_shifts_at_a_poor_start_time_move_where_their_capacity_is_worth_more():
     """Every shift planned at its template's earliest start: moves to later starts lower the cost and keep
     every rule (rest between days checked against the neighbours' shifts)."""
-    from scheduler.optimize.assign import assign_greedy, score_named
+    from scheduler.optimize.assign import assign_greedy
     from scheduler.optimize.greedy import greedy_counts
     from scheduler.optimize.improve import Changes, move_candidates
     from scheduler.optimize.placement import evaluate, place_breaks
-    from scheduler.optimize.extract import extract
 
     scenario = make_scenario()
     agents = make_agents()
@@ -601,12 +614,7 @@ def test_shifts_at_a_poor_start_time_move_where_their_capacity_is_worth_more():
         assert prob.shifts[n_idx].start_min > prob.shifts[named[a][d]].start_min
         named[a][d] = n_idx
         breaks[(a, d)] = brk
-    personal = score_named(prob, named, scenario.solver)
-    assert personal is not None
-    plan = evaluate(prob, named, breaks, exact=True)
-    assert plan.objective < start.objective
-    parts = extract(prob, plan, personal)
-    assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"])) == []
+    _assert_cheaper_and_valid(scenario, agents, prob, start, named, breaks)
 
 
 def test_bounds_relax_weekly_rules_made_soft():
@@ -1000,8 +1008,7 @@ def test_moves_change_a_shifts_length_where_its_tail_is_worth_less_than_it_costs
     """Full-timers may also work 4 h part shifts and voice is only busy in the morning: 9 h day shifts
     at 07:00 are shortened to part shifts (another length), never below an agent's weekly minimum or above
     its regular maximum; applying the moves lowers the cost and keeps every rule."""
-    from scheduler.optimize.assign import assign_greedy, score_named
-    from scheduler.optimize.extract import extract
+    from scheduler.optimize.assign import assign_greedy
     from scheduler.optimize.improve import Changes, move_candidates
     from scheduler.optimize.limits import week_limits
     from scheduler.optimize.placement import evaluate, place_breaks
@@ -1037,12 +1044,7 @@ def test_moves_change_a_shifts_length_where_its_tail_is_worth_less_than_it_costs
             lim = week_limits(prob, prob.agents[a], w)
             paid = sum(prob.shifts[days[d]].paid_min for d in w.days if d in days)
             assert lim.min_paid_min <= paid <= lim.regular_max_min
-    personal = score_named(prob, after, scenario.solver)
-    assert personal is not None
-    plan = evaluate(prob, after, breaks, exact=True)
-    assert plan.objective < start.objective
-    parts = extract(prob, plan, personal)
-    assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"])) == []
+    _assert_cheaper_and_valid(scenario, agents, prob, start, after, breaks)
 
 
 def test_in_service_goal_mode_shortening_moves_keep_every_days_target():
