@@ -726,6 +726,20 @@ def test_lp_bound_falls_back_to_day_lps_for_weeks_whose_week_lp_is_not_solved(mo
     assert full.bound / OBJ_SCALE <= roster.objective + 1e-6
 
 
+def _rules_case(voice_peak: float, locks=None):
+    """14 days, 6 tier-1 agents (one on leave on 4 Nov) and 2 night agents under tight weekly rules: two days
+    off together, at most 2 nights a week, 4 days in a row, 36 h a week."""
+    scenario = make_scenario(horizon={"days": 14},
+                             rules={"consecutive_days_off": True, "max_nights_per_week": 2, "max_consecutive_days": 4},
+                             contracts={"full_time": {"max_hours_per_week": 36}}, solver={"deterministic": True})
+    rows = [{"agent_id": f"A{i}", "team": "tier1", "skills": ("voice", "email"),
+             "unavailable": [date(2026, 11, 4)] if i == 0 else []} for i in range(6)]
+    rows += [{"agent_id": f"N{i}", "team": "night", "skills": ("voice",), "night_ok": True} for i in range(2)]
+    agents = make_agents(rows)
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=voice_peak))
+    return scenario, agents, build_problem(scenario, agents, req, locks=locks)
+
+
 def test_an_added_shift_is_legal_exactly_when_the_validator_finds_no_hard_violation():
     """improve._legal_addition against the independent validator: shifts added at random to a valid roster
     (rest both sides, consecutive days, days off incl. two together, weekly hours, nights, leave)."""
@@ -736,14 +750,7 @@ def test_an_added_shift_is_legal_exactly_when_the_validator_finds_no_hard_violat
     from scheduler.optimize.limits import rest_min
     from scheduler.optimize.placement import evaluate, place_breaks
 
-    scenario = make_scenario(horizon={"days": 14},
-                             rules={"consecutive_days_off": True, "max_nights_per_week": 2, "max_consecutive_days": 4},
-                             contracts={"full_time": {"max_hours_per_week": 36}}, solver={"deterministic": True})
-    rows = [{"agent_id": f"A{i}", "team": "tier1", "skills": ("voice", "email"),
-             "unavailable": [date(2026, 11, 4)] if i == 0 else []} for i in range(6)]
-    rows += [{"agent_id": f"N{i}", "team": "night", "skills": ("voice",), "night_ok": True} for i in range(2)]
-    agents = make_agents(rows)
-    prob = build_problem(scenario, agents, make_requirements(scenario, standard_volumes(scenario, voice_peak=5.0)))
+    scenario, agents, prob = _rules_case(voice_peak=5.0)
     named = assign_agents(prob, greedy_counts(prob), scenario.solver, 5.0, lambda m: None)[0]
 
     def hard_of(roster):
@@ -1084,3 +1091,58 @@ def test_in_service_goal_mode_shortening_moves_keep_every_days_target():
     assert sunk(free) != []
     kept = move_candidates(prob, start, set(), Changes(prob), slack=TargetSlack(prob, start))
     assert sunk(kept) == []
+
+
+def test_day_reoptimisation_finds_a_cheaper_valid_roster_where_single_changes_stop():
+    """Improvement rounds run until no single drop, move or addition pays; re-choosing whole days by a MIP
+    (every free agent's shift of the day jointly with the day's allocation) still finds a cheaper roster,
+    which keeps every rule (validator) and is then kept by its exact evaluation."""
+    from scheduler.optimize.extract import extract
+    from scheduler.optimize.improve import prune
+    from scheduler.optimize.lns import improve_days
+
+    scenario, agents, prob, named, breaks = _overstaffed_small_case()
+    rescore = _rescorer(scenario, prob)
+    start, personal = rescore(named, breaks)
+    plan, personal, *_ = prune(prob, start, personal, rescore, rounds=80)
+    again, *_ = prune(prob, plan, personal, rescore, rounds=80)
+    assert again.objective == plan.objective                # the single changes have converged
+    days, personal, kept = improve_days(prob, plan, personal, rescore, deterministic=True)
+    assert kept > 0
+    assert days.objective < 0.95 * plan.objective
+    parts = extract(prob, days, personal)
+    assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"])) == []
+
+
+def test_day_reoptimisation_changes_one_day_and_keeps_the_rules_that_cross_it():
+    """Each day re-chosen alone: only that day changes, leave and locks stay, and the rules tying it to the
+    fixed neighbouring days (rest, consecutive days, days off incl. two together, weekly hours, nights)
+    hold — the validator finds no hard violation in any of the new rosters."""
+    from scheduler.optimize.assign import assign_agents
+    from scheduler.optimize.extract import extract
+    from scheduler.optimize.greedy import greedy_counts
+    from scheduler.optimize.lns import reoptimize_day
+    from scheduler.optimize.placement import evaluate, place_breaks
+
+    locks = pd.DataFrame({C.AGENT_ID: ["A1"], C.DATE: [date(2026, 11, 6)], C.SHIFT: ["D0900"]})
+    # demand well beyond what the agents may work: every rule binds, so a MIP ignoring one would break it
+    scenario, agents, prob = _rules_case(voice_peak=30.0, locks=locks)
+    named = assign_agents(prob, greedy_counts(prob), scenario.solver, 5.0, lambda m: None)[0]
+    plan = evaluate(prob, named, place_breaks(prob, named), exact=True)
+    changed_days = 0
+    for d in range(prob.n_days):
+        out = reoptimize_day(prob, plan, d, deterministic=True)
+        if out is None:
+            continue
+        new, breaks, n = out
+        changed_days += 1
+        assert n > 0
+        for a in range(len(prob.agents)):
+            old_days, new_days = plan.named.get(a, {}), new.get(a, {})
+            assert {e: s for e, s in old_days.items() if e != d} == {e: s for e, s in new_days.items() if e != d}
+            info = prob.agents[a]
+            if d in info.unavailable or d in info.locked:
+                assert new_days.get(d) == old_days.get(d)
+        parts = extract(prob, evaluate(prob, new, breaks), [])
+        assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"], locks=locks)) == [], d
+    assert changed_days >= 3

@@ -17,6 +17,7 @@ from scheduler.optimize.explain import explain_infeasible, precheck
 from scheduler.optimize.extract import extract
 from scheduler.optimize.greedy import greedy_counts, service_goal_counts
 from scheduler.optimize.improve import prune
+from scheduler.optimize.lns import improve_days
 from scheduler.optimize.placement import AllocationLP, evaluate, place_breaks
 from scheduler.optimize.weeklp import LPBound, lp_bound
 from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, build_problem, daily_service_levels
@@ -35,6 +36,8 @@ LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when a
 PRUNE_ROUNDS = 40            # improvement rounds in deterministic mode (~1-3 s each on 11.11 with the kept LP)
 PRUNE_ROUNDS_TIMED = 1000    # ... otherwise the time limit ends them (PRUNE_END) or nothing lowers the cost
 PRUNE_END = 0.95             # ... started only while they end before this share of the time limit (rounds of 1-4 s)
+DAY_MIP_S = 20.0             # time limit of one day's MIP (lns.py) once the improvement rounds stop paying
+DAY_PASSES = 2               # passes of day re-optimisation (each over all days, most at stake first) and rounds
 BOUND_RETURN_S = 2.0         # the LP bound's child process stops this long before the time limit
 
 
@@ -163,14 +166,29 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
             terms = _personal_terms(scored)
             return evaluate(prob, named, breaks, terms, weight, exact=True, lp=allocation_lp), scored
 
+        deadline = None if spec.deterministic else t0 + PRUNE_END * limit
         improved, improved_personal, dropped, moved, added = prune(
             prob, exact_plan, assigned_personal, rescore, say=say,
-            rounds=PRUNE_ROUNDS if spec.deterministic else PRUNE_ROUNDS_TIMED,
-            deadline=None if spec.deterministic else t0 + PRUNE_END * limit, round_s=exact_s)
+            rounds=PRUNE_ROUNDS if spec.deterministic else PRUNE_ROUNDS_TIMED, deadline=deadline, round_s=exact_s)
+        days_kept = 0
+        # the rounds stopped before the deadline (nothing lowers the cost): whole days re-optimised by a MIP,
+        # then rounds again while they pay (clock-limited MIPs: not in deterministic mode; not with daily targets,
+        # which the day MIP does not model)
+        for _ in range(DAY_PASSES if not spec.deterministic and not prob.service_goal else 0):
+            if time.perf_counter() + DAY_MIP_S > deadline:
+                break
+            improved, improved_personal, kept = improve_days(prob, improved, improved_personal, rescore, deadline=deadline,
+                                                             day_s=DAY_MIP_S, tables=allocation_lp.tables, say=say)
+            days_kept += kept
+            if not kept:
+                break
+            improved, improved_personal, *more = prune(prob, improved, improved_personal, rescore, say=say,
+                                                       rounds=PRUNE_ROUNDS_TIMED, deadline=deadline, round_s=exact_s)
+            dropped, moved, added = dropped + more[0], moved + more[1], added + more[2]
         if improved.objective < plan.objective:
             plan, personal, deviation = improved, improved_personal, assigned_deviation
         stages.append(StageReport(f"improvement at the allocation's prices ({dropped} shifts dropped, {moved} moved, "
-                                  f"{added} added)",
+                                  f"{added} added; {days_kept} days re-optimised)",
                                   "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE, time.perf_counter() - t))
     left = limit - (time.perf_counter() - t0)
     lp = None

@@ -438,38 +438,14 @@ def _build_allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int
             if (cap[t] <= 1e-9) if rows is None else not rows[g][t]:
                 continue
             row = []
-            for q in g:
-                if q in tables:
-                    if tables[q][t] is None:
-                        continue
-                elif q not in prob.deferred or not prob.deferred[q].open_mask[t]:
-                    continue
-                j = lp.var(cost=-over_w)                 # an allocated unit is not idle
+            for q, j in split_group(lp, prob, tables, g, t, by_qt, over_w):
                 avars.append((g, q, t, j))
-                by_qt[(q, t)].append(j)
                 row.append((j, 1.0))
             if row:
                 caps.append((g, t, len(lp.lo)))
                 lp.row(row, hi=float(cap[t]))
     day_lost: dict[tuple[str, int], list] = defaultdict(list)     # daily targets: lost-contact terms per day
-    for q in tables:
-        dem = prob.live.get(q)
-        k_of = ({int(t): k for k, t in enumerate(dem.t) if dem.target(int(t) // per_day) is not None}
-                if dem is not None else {})
-        for t in range(t0, t1):
-            parts = by_qt.get((q, t))
-            if not parts:
-                continue
-            ends, values = tables[q][t]
-            segs, at = [], 0.0
-            for end, value in zip(ends, values):
-                if end - at <= 0:
-                    continue
-                segs.append(lp.var(cost=-value, ub=end - at))
-                if t in k_of:
-                    day_lost[(q, t // per_day)].append((segs[-1], _slope_at(dem.segments[k_of[t]], (at + end) / 2)))
-                at = end
-            lp.row([(j, 1.0) for j in parts] + [(s, -1.0) for s in segs], lo=0.0, hi=0.0)
+    add_served_value(lp, prob, tables, by_qt, t0, t1, day_lost)
     # service-goal mode: each day's contacts not answered in time within (1 - target) x volume, a shortfall
     # priced like a soft rule (per contact)
     short_w = sc.weights.soft_rule * OBJ_SCALE
@@ -484,6 +460,57 @@ def _build_allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int
             short = lp.var(cost=short_w)
             lp.row([(sv, slope) for sv, slope in day_lost.get((q, d), [])] + [(short, -1.0)],
                    hi=(1.0 - dem.target(d) - TARGET_LP_MARGIN) * vol - lost0)
+    return lp, avars, add_backlog(lp, prob, by_qt, t0, t1, carried), caps
+
+
+def split_group(lp: _LP, prob: RosterProblem, tables, g: tuple[str, ...], t: int, by_qt: dict,
+                over_w: float) -> list[tuple[str, int]]:
+    """Variables for capacity group ``g``'s share on each queue it can serve at ``t`` (live queues with a
+    value table there, open deferred queues), each earning the idle price back (an allocated unit is not
+    idle); appended to ``by_qt[(queue, t)]``. Returns ``[(queue, column)]``."""
+    out = []
+    for q in g:
+        if q in tables:
+            if tables[q][t] is None:
+                continue
+        elif q not in prob.deferred or not prob.deferred[q].open_mask[t]:
+            continue
+        j = lp.var(cost=-over_w)
+        by_qt[(q, t)].append(j)
+        out.append((q, j))
+    return out
+
+
+def add_served_value(lp: _LP, prob: RosterProblem, tables, by_qt: dict, t0: int, t1: int,
+                     day_lost: dict | None = None) -> None:
+    """Each live queue's served capacity at ``t0..t1-1`` (the columns ``by_qt``) on the pieces of its marginal
+    values (:func:`marginal_values`). ``day_lost``: each piece's column with its lost contacts per unit, per
+    (queue, day) with a daily target."""
+    per_day = prob.per_day
+    for q in tables:
+        dem = prob.live.get(q)
+        k_of = ({int(t): k for k, t in enumerate(dem.t) if dem.target(int(t) // per_day) is not None}
+                if dem is not None and day_lost is not None else {})
+        for t in range(t0, t1):
+            parts = by_qt.get((q, t))
+            if not parts:
+                continue
+            ends, values = tables[q][t]
+            segs, at = [], 0.0
+            for end, value in zip(ends, values):
+                if end - at <= 0:
+                    continue
+                segs.append(lp.var(cost=-value, ub=end - at))
+                if t in k_of:
+                    day_lost[(q, t // per_day)].append((segs[-1], _slope_at(dem.segments[k_of[t]], (at + end) / 2)))
+                at = end
+            lp.row([(j, 1.0) for j in parts] + [(s, -1.0) for s in segs], lo=0.0, hi=0.0)
+
+
+def add_backlog(lp: _LP, prob: RosterProblem, by_qt: dict, t0: int, t1: int, carried: dict) -> dict[str, list[int]]:
+    """Each deferred queue's backlog at ``t0..t1-1`` (``carried[q]`` entering at ``t0``), done by the columns
+    ``by_qt``, with its due checks at the late-work price. Returns the backlog columns per queue."""
+    sc = prob.scenario
     bvars: dict[str, list[int]] = {}
     for q, dem in prob.deferred.items():
         late_w = sc.late_work_hour_for(q) * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
@@ -503,4 +530,4 @@ def _build_allocation_lp(prob: RosterProblem, capacity, tables, t0: int, t1: int
             bs.append(b)
             prev = b
         bvars[q] = bs
-    return lp, avars, bvars, caps
+    return bvars
