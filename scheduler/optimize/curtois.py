@@ -333,6 +333,11 @@ DIVE_NOISE = 0.1             # perturbation of the repeated dives (added to LP v
 MAX_DIVES = 12
 POLISH_SHARE = 0.5           # batched best responses after rounding until this share of the time (Instance23
                              # 44279 -> 39713, 24 128501 -> 117510, 20 6589 -> 6646; load 2.7-4)
+BATCH_CG_SHARE = 0.3         # column generation with batches (19-24) up to this share, then rounding and best
+                             # responses up to POLISH_SHARE, then the local search (before: up to 55 % and
+                             # best responses after rounding without a limit, which left the local search no
+                             # time on 21. At 60 s, load 2-3.6: 19 4843 / 4552 / 5144 at 0.55 / 0.3 / 0,
+                             # 20 5741 / 6375 at 0.3 / 0, 21 25600 (old code) / 24430 / 23884 at 0.3 / 0)
 LS_CYCLES = 1                # ... in this many annealing runs, each followed by best responses (2: Instance13
                              # 3305 against 3682, 15 4890 against 4567, load 3.4-4.1: no clear gain)
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
@@ -430,9 +435,10 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         else:       # stopped when the LP stalls after a quarter of the time: the time goes to dives
             # (Instance14: two instead of one); not before, as a degenerate LP can stand still for rounds
             # on a small instance that then converges (Instance2: 831 for five rounds, optimum 828)
-            converged = cg.iterate(clock.until(0.25), progress=say)
+            converged = cg.iterate(clock.until(min(0.25, BATCH_CG_SHARE) if cg.batched else 0.25), progress=say)
             if not converged:
-                converged = cg.iterate(clock.until(0.55), progress=say, stall=CG_STALL)
+                converged = cg.iterate(clock.until(BATCH_CG_SHARE if cg.batched else 0.55), progress=say,
+                                       stall=CG_STALL)
         bound = max(bound, cg.bound)
         stats.update(cg_iterations=cg.iterations, cg_lp=round(cg.lp_value, 2) if math.isfinite(cg.lp_value) else None,
                      cg_converged=bool(converged), cg_batches=len({id(p) for p, _ in cg._batch.values()}),
@@ -479,7 +485,7 @@ def _round(cg, data: _Data, clock: Clock, best: np.ndarray, best_cost: int, floo
 
     def keep(roster: np.ndarray, label: str) -> int:
         nonlocal best, best_cost
-        roster, _ = cg.polish(roster, clock.left)
+        roster, _ = cg.polish(roster, clock.until(POLISH_SHARE) if cg.batched else clock.left)
         cost = data.cost(roster)
         say(f"{name}: {label} gives {cost} after best responses at {clock.elapsed():.1f} s")
         if cost < best_cost:
