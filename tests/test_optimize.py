@@ -726,11 +726,12 @@ def test_lp_bound_falls_back_to_day_lps_for_weeks_whose_week_lp_is_not_solved(mo
     assert full.bound / OBJ_SCALE <= roster.objective + 1e-6
 
 
-def _rules_case(voice_peak: float, locks=None):
-    """14 days, 6 tier-1 agents (one on leave on 4 Nov) and 2 night agents under tight weekly rules: two days
-    off together, at most 2 nights a week, 4 days in a row, 36 h a week."""
+def _rules_case(voice_peak: float, locks=None, max_consecutive_days: int = 4, min_rest_h: float = 11):
+    """14 days, 6 tier-1 agents (one on leave on 4 Nov) and 2 night agents under tight weekly rules: two days off together, at most 2 nights a week,
+    ``max_consecutive_days`` days in a row, ``min_rest_h`` between shifts, 36 h a week."""
     scenario = make_scenario(horizon={"days": 14},
-                             rules={"consecutive_days_off": True, "max_nights_per_week": 2, "max_consecutive_days": 4},
+                             rules={"consecutive_days_off": True, "max_nights_per_week": 2,
+                                    "max_consecutive_days": max_consecutive_days, "min_rest_h": min_rest_h},
                              contracts={"full_time": {"max_hours_per_week": 36}}, solver={"deterministic": True})
     rows = [{"agent_id": f"A{i}", "team": "tier1", "skills": ("voice", "email"),
              "unavailable": [date(2026, 11, 4)] if i == 0 else []} for i in range(6)]
@@ -1114,10 +1115,11 @@ def test_day_reoptimisation_finds_a_cheaper_valid_roster_where_single_changes_st
     assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"])) == []
 
 
-def test_day_reoptimisation_changes_one_day_and_keeps_the_rules_that_cross_it():
-    """Each day re-chosen alone: only that day changes, leave and locks stay, and the rules tying it to the
-    fixed neighbouring days (rest, consecutive days, days off incl. two together, weekly hours, nights)
-    hold — the validator finds no hard violation in any of the new rosters."""
+def test_day_reoptimisation_changes_its_window_only_and_keeps_the_rules_that_cross_it():
+    """Each day (or window of 2 or 3 days) re-chosen alone: only that window changes, leave and locks stay, and
+    the rules tying its days to each other and to the fixed days around it (rest, consecutive days, days off
+    incl. two together, weekly hours, nights) hold — the validator finds no hard violation in any of the new
+    rosters."""
     from scheduler.optimize.assign import assign_agents
     from scheduler.optimize.extract import extract
     from scheduler.optimize.greedy import greedy_counts
@@ -1126,23 +1128,27 @@ def test_day_reoptimisation_changes_one_day_and_keeps_the_rules_that_cross_it():
 
     locks = pd.DataFrame({C.AGENT_ID: ["A1"], C.DATE: [date(2026, 11, 6)], C.SHIFT: ["D0900"]})
     # demand well beyond what the agents may work: every rule binds, so a MIP ignoring one would break it
-    scenario, agents, prob = _rules_case(voice_peak=30.0, locks=locks)
+    scenario, agents, prob = _rules_case(voice_peak=30.0, locks=locks, max_consecutive_days=3, min_rest_h=15)
     named = assign_agents(prob, greedy_counts(prob), scenario.solver, 5.0, lambda m: None)[0]
     plan = evaluate(prob, named, place_breaks(prob, named), exact=True)
-    changed_days = 0
-    for d in range(prob.n_days):
-        out = reoptimize_day(prob, plan, d, deterministic=True)
-        if out is None:
-            continue
-        new, breaks, n = out
-        changed_days += 1
-        assert n > 0
-        for a in range(len(prob.agents)):
-            old_days, new_days = plan.named.get(a, {}), new.get(a, {})
-            assert {e: s for e, s in old_days.items() if e != d} == {e: s for e, s in new_days.items() if e != d}
-            info = prob.agents[a]
-            if d in info.unavailable or d in info.locked:
-                assert new_days.get(d) == old_days.get(d)
-        parts = extract(prob, evaluate(prob, new, breaks), [])
-        assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"], locks=locks)) == [], d
-    assert changed_days >= 3
+    for span in (1, 2, 3):
+        changed = 0
+        for d in range(0, prob.n_days, span):
+            window = range(d, d + span)
+            out = reoptimize_day(prob, plan, d, deterministic=True, span=span)
+            if out is None:
+                continue
+            new, breaks, n = out
+            changed += 1
+            assert n > 0
+            for a in range(len(prob.agents)):
+                old_days, new_days = plan.named.get(a, {}), new.get(a, {})
+                assert ({e: s for e, s in old_days.items() if e not in window}
+                        == {e: s for e, s in new_days.items() if e not in window})
+                info = prob.agents[a]
+                for e in window:
+                    if e in info.unavailable or e in info.locked:
+                        assert new_days.get(e) == old_days.get(e)
+            parts = extract(prob, evaluate(prob, new, breaks), [])
+            assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"], locks=locks)) == [], (span, d)
+        assert changed >= 3

@@ -392,6 +392,20 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
     return out
 
 
+def runs_around(info, days: dict[int, int], lo: int, hi: int) -> tuple[int, int]:
+    """Days worked in a row in ``days`` just before day ``lo`` (with the previous period's trailing run when
+    they reach the horizon's start) and just after day ``hi``."""
+    before = 0
+    while lo - before - 1 >= 0 and lo - before - 1 in days:
+        before += 1
+    if before == lo:
+        before += info.prev_run_days
+    after = 0
+    while hi + after + 1 in days:
+        after += 1
+    return before, after
+
+
 def _legal_addition(prob: RosterProblem, a: int, days: dict[int, int], d: int, s_idx: int, rest: dict,
                     week_of: dict[int, int]) -> bool:
     """Agent ``a``, working ``days`` (day -> shift), may also work shift ``s_idx`` on day ``d`` under every
@@ -410,14 +424,7 @@ def _legal_addition(prob: RosterProblem, a: int, days: dict[int, int], d: int, s
         return False
     if d + 1 in days and 1440 + prob.shifts[days[d + 1]].start_min - sh.end_min < rest[sh.is_night]:
         return False
-    before = 0
-    while d - before - 1 >= 0 and d - before - 1 in days:
-        before += 1
-    if before == d:
-        before += info.prev_run_days
-    after = 0
-    while d + after + 1 in days:
-        after += 1
+    before, after = runs_around(info, days, d, d)
     if before + 1 + after > prob.scenario.rules.max_consecutive_days:
         return False
     w = prob.weeks[week_of[d]]

@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from scheduler.optimize.improve import _legal_addition, _team_load, shift_capacity, start_spread_cost
+from scheduler.optimize.improve import _legal_addition, _team_load, runs_around, shift_capacity, start_spread_cost
 from scheduler.optimize.limits import rest_min, week_limits
 from scheduler.optimize.lpbound import _LP
 from scheduler.optimize.placement import Breaks, Named, Plan, add_backlog, add_served_value, place_breaks, split_group
@@ -53,42 +53,106 @@ def _break_share(prob: RosterProblem, s_idx: int) -> np.ndarray:
     return np.clip(1.0 - off, 0.0, 1.0)
 
 
-def _options(prob: RosterProblem, a: int, days: dict[int, int], d: int, rest: dict, week_of: dict,
-             spread_cost: Callable) -> tuple[list[tuple[int, float]], float | None]:
-    """Agent ``a``'s choices on day ``d`` against the rest of its roster ``days`` (day ``d`` left out): the
-    shift types ``[(shift, cost)]`` it may legally work and, if it may be off, the cost of being off (else
-    None). Costs in objective units: the shift's own and the week's start spread. The current choice is
-    always kept among them."""
+def _options(prob: RosterProblem, a: int, days: dict[int, int], free: list[int], d: int, rest: dict,
+             week_of: dict, spread_cost: Callable) -> tuple[list[tuple[int, float]], float | None]:
+    """Agent ``a``'s choices on day ``d``, one of its ``free`` days of the window, against the rest of its
+    roster ``days`` (its free days left out): the shift types ``[(shift, cost)]`` it may work and, if it may be off, the cost of being off
+    (else None). Each is legal against the fixed days (:func:`.improve._legal_addition`; no new overtime);
+    with one free day the weekly minimum is checked here too, with more the rows of :func:`reoptimize_day`
+    tie the window's days. Costs in objective units: the shift's own and the week's start spread against the
+    fixed days. The current choice is always kept among them."""
     info = prob.agents[a]
     current = days.get(d)
-    rest_of = {e: s for e, s in days.items() if e != d}
+    rest_of = {e: s for e, s in days.items() if e not in free}
     w = prob.weeks[week_of[d]]
     lim = week_limits(prob, info, w)
     paid = sum(prob.shifts[s].paid_min for e, s in rest_of.items() if e in w.days)
     others = [prob.shifts[s].start_min for e, s in rest_of.items() if e in w.days] if len(w.days) > 1 else []
-    cap_min = max(lim.regular_max_min, paid + (prob.shifts[current].paid_min if current is not None else 0))
+    now = sum(prob.shifts[s].paid_min for e, s in days.items() if e in w.days)
+    cap_min = max(lim.regular_max_min, now)
+    single = len(free) == 1
     out = []
     for s_idx in info.shifts:
         sh = prob.shifts[s_idx]
         if s_idx != current:
-            if not lim.min_paid_min <= paid + sh.paid_min <= cap_min:
+            if paid + sh.paid_min > cap_min or (single and paid + sh.paid_min < lim.min_paid_min):
                 continue
             if not _legal_addition(prob, a, rest_of, d, s_idx, rest, week_of):
                 continue
         cost = prob.shift_cost[(info.team, s_idx)] + (spread_cost(others + [sh.start_min]) if others else 0.0)
         out.append((s_idx, float(cost)))
     off = None
-    if current is None or paid >= lim.min_paid_min:
+    if current is None or not single or paid >= lim.min_paid_min:
         off = float(spread_cost(others)) if len(others) > 1 else 0.0
     return out, off
 
 
+def _window_rules(lp: _LP, prob: RosterProblem, a: int, days: dict[int, int],
+                  picks: dict[int, list[tuple[int, int | None]]], rest: dict, week_of: dict) -> None:
+    """Rows tying agent ``a``'s choices on its free days of the window (``picks[day]``: ``(column, shift or
+    None = off)``) to each other and to its fixed days (rest between a free and a fixed day is in the options): rest between neighbouring window days, runs of
+    consecutive days, and per week the days off (two together where asked), minimum and maximum paid minutes
+    (no new overtime) and nights."""
+    info = prob.agents[a]
+    rest_of = {e: s for e, s in days.items() if e not in picks}
+    work = {d: [(j, 1.0) for j, s in picks[d] if s is not None] for d in picks}
+    for d in picks:
+        if d + 1 in picks:
+            for j, s in picks[d]:
+                if s is None:
+                    continue
+                sh = prob.shifts[s]
+                bad = [(k, 1.0) for k, n in picks[d + 1]
+                       if n is not None and 1440 + prob.shifts[n].start_min - sh.end_min < rest[sh.is_night]]
+                if bad:
+                    lp.row([(j, 1.0)] + bad, hi=1.0)
+    # runs: a stretch of window days worked, with the fixed runs it joins, longer than allowed -> one day off
+    lo_d, hi_d = min(picks), max(picks)
+    before, after = runs_around(info, rest_of, lo_d, hi_d)
+    limit = prob.scenario.rules.max_consecutive_days
+    for i in range(lo_d, hi_d + 1):
+        for k in range(i, hi_d + 1):
+            run = k - i + 1 + (before if i == lo_d else 0) + (after if k == hi_d else 0)
+            if run > limit:
+                terms = [t for e in range(i, k + 1) for t in work.get(e, [])]
+                fixed_on = sum(1 for e in range(i, k + 1) if e in rest_of)
+                lp.row(terms, hi=float(k - i - fixed_on))
+    for wi in sorted({week_of[d] for d in picks}):
+        w = prob.weeks[wi]
+        lim = week_limits(prob, info, w)
+        inside = [d for d in w.days if d in picks]
+        if not inside:
+            continue
+        fixed_days = [e for e in w.days if e in rest_of]
+        paid = sum(prob.shifts[days[e]].paid_min for e in fixed_days)
+        now = sum(prob.shifts[s].paid_min for e, s in days.items() if e in w.days)
+        minutes = [(j, float(prob.shifts[s].paid_min)) for d in inside for j, s in picks[d] if s is not None]
+        lp.row(minutes, lo=float(lim.min_paid_min - paid), hi=float(max(lim.regular_max_min, now) - paid))
+        nights = [(j, 1.0) for d in inside for j, s in picks[d] if s is not None and prob.shifts[s].is_night]
+        if nights:
+            lp.row(nights, hi=float(lim.max_nights - sum(prob.shifts[days[e]].is_night for e in fixed_days)))
+        lp.row([t for d in inside for t in work[d]], hi=float(len(lim.days) - lim.min_days_off - len(fixed_days)))
+        if lim.two_days_off and not any(e not in days and f not in days and e not in picks and f not in picks
+                                        for e, f in zip(w.days, w.days[1:])):
+            pairs = []
+            for e, f in zip(w.days, w.days[1:]):
+                if e in rest_of or f in rest_of:
+                    continue                        # a fixed working day: never off
+                z = lp.var(cost=0.0, ub=1.0)
+                for g in (e, f):
+                    if g in picks:                  # z <= off on g
+                        lp.row([(z, 1.0)] + work[g], hi=1.0)
+                pairs.append((z, 1.0))
+            lp.row(pairs, lo=1.0)
+
+
 def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | None = None,
-                   time_limit_s: float = 10.0, deterministic: bool = False) -> tuple[Named, Breaks, int] | None:
-    """The day-``d`` MIP on ``plan`` (exactly evaluated: it carries backlog and capacity values). Returns the
-    roster with day ``d`` re-chosen ``(named, breaks, agents changed)`` (new shifts' breaks where capacity is
-    worth least at the plan's values, staggered), or None when the MIP keeps the day as it is or finds no
-    solution in time. ``deterministic``: limited by a node count instead of the clock."""
+                   time_limit_s: float = 10.0, deterministic: bool = False,
+                   span: int = 1) -> tuple[Named, Breaks, int] | None:
+    """The MIP of days ``d .. d + span - 1`` on ``plan`` (exactly evaluated: it carries backlog and capacity
+    values). Returns the roster with those days re-chosen ``(named, breaks, agent-days changed)`` (new shifts'
+    breaks where capacity is worth least at the plan's values, staggered), or None when the MIP keeps the days
+    as they are or finds no solution in time. ``deterministic``: limited by a node count instead of the clock."""
     import highspy
 
     sc = prob.scenario
@@ -100,60 +164,67 @@ def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | No
     week_of = {e: w.index for w in prob.weeks for e in w.days}
     spread_cost = start_spread_cost(prob)
     named = plan.named
-    free = [a for a, info in enumerate(prob.agents)
-            if d not in info.unavailable and d not in info.locked and prob.pools[info.pool].queues]
+    window = list(range(d, min(prob.n_days, d + span)))
+    free = [(a, e) for a, info in enumerate(prob.agents) if prob.pools[info.pool].queues
+            for e in window if e not in info.unavailable and e not in info.locked]
     if not free:
         return None
     w0 = d * per_day
-    choices: dict[int, tuple[list[tuple[int, float]], float | None]] = {}
-    w1 = min(T, w0 + per_day)
-    for a in free:
-        opts, off = _options(prob, a, named.get(a, {}), d, rest, week_of, spread_cost)
-        choices[a] = (opts, off)
+    choices: dict[tuple[int, int], tuple[list[tuple[int, float]], float | None]] = {}
+    w1 = min(T, window[-1] * per_day + per_day)
+    free_days: dict[int, list[int]] = defaultdict(list)
+    for a, e in free:
+        free_days[a].append(e)
+    for a, e in free:
+        opts, off = _options(prob, a, named.get(a, {}), free_days[a], e, rest, week_of, spread_cost)
+        choices[(a, e)] = (opts, off)
         for s_idx, _ in opts:
-            w1 = min(T, max(w1, w0 + prob.shifts[s_idx].start + prob.shifts[s_idx].length))
-    # fixed capacity: the plan's less the free agents' shifts of day d (breaks as placed)
+            w1 = min(T, max(w1, e * per_day + prob.shifts[s_idx].start + prob.shifts[s_idx].length))
+    # fixed capacity: the plan's less the free agent-days' shifts (breaks as placed)
     fixed = {g: c[w0:w1].copy() for g, c in plan.capacity.items()}
     caps, team_on = _team_load(prob, named)
-    for a in free:
-        s_idx = named.get(a, {}).get(d)
+    for a, e in free:
+        s_idx = named.get(a, {}).get(e)
         if s_idx is None:
             continue
         info = prob.agents[a]
-        t0, cap = shift_capacity(prob, a, d, s_idx, plan.breaks)
+        t0, cap = shift_capacity(prob, a, e, s_idx, plan.breaks)
         fixed[info.queues][t0 - w0: t0 - w0 + len(cap)] -= cap
         if info.team in team_on:
-            r = prob.shift_intervals(d, prob.shifts[s_idx])
+            r = prob.shift_intervals(e, prob.shifts[s_idx])
             team_on[info.team][r.start:r.stop] -= 1
     lp = _LP()
-    y: dict[tuple[int, int | None], int] = {}
-    agent_rows: list[tuple[int, list[int], bool]] = []
-    count: dict[tuple[int, int], list[int]] = defaultdict(list)      # (pool, shift) -> agents' columns
-    for a in free:
-        opts, off = choices[a]
+    y: dict[tuple[int, int, int | None], int] = {}
+    count: dict[tuple[int, int, int], list[int]] = defaultdict(list)      # (pool, day, shift) -> agents' columns
+    picks: dict[int, dict[int, list[tuple[int, int | None]]]] = defaultdict(dict)
+    for a, e in free:
+        opts, off = choices[(a, e)]
         cols = []
         for s_idx, cost in opts:
-            y[(a, s_idx)] = j = lp.var(cost=cost, ub=1.0)
-            cols.append(j)
-            count[(prob.agents[a].pool, s_idx)].append(j)
+            y[(a, e, s_idx)] = j = lp.var(cost=cost, ub=1.0)
+            cols.append((j, s_idx))
+            count[(prob.agents[a].pool, e, s_idx)].append(j)
         if off is not None:
-            y[(a, None)] = j = lp.var(cost=off, ub=1.0)
-            cols.append(j)
+            y[(a, e, None)] = j = lp.var(cost=off, ub=1.0)
+            cols.append((j, None))
         if cols:
-            lp.row([(j, 1.0) for j in cols], lo=1.0, hi=1.0)
-        agent_rows.append((a, cols, off is not None))
+            lp.row([(j, 1.0) for j, _ in cols], lo=1.0, hi=1.0)
+        picks[a][e] = cols
+    for a, by_day in picks.items():
+        if len(by_day) > 1:
+            _window_rules(lp, prob, a, named.get(a, {}), by_day, rest, week_of)
     # capacity per group and interval of the window: fixed + the pools' shift counts
     supply: dict[tuple[tuple[str, ...], int], list] = defaultdict(list)
     team_terms: dict[tuple[str, int], list] = defaultdict(list)
     share: dict[int, np.ndarray] = {}
-    for (p, s_idx), cols in count.items():
+    for (p, e, s_idx), cols in count.items():
         pool = prob.pools[p]
         s = prob.shifts[s_idx]
         n = lp.var(cost=0.0, ub=float(len(cols)))
         lp.row([(n, 1.0)] + [(j, -1.0) for j in cols], lo=0.0, hi=0.0)
         if s_idx not in share:
             share[s_idx] = _break_share(prob, s_idx)
-        t0 = w0 + s.start
+        t0 = e * per_day + s.start
         units = 0.0
         for i in range(min(s.length, T - t0)):
             e = float(pool.efficiency[(s.start + i) % per_day]) * share[s_idx][i]
@@ -196,8 +267,8 @@ def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | No
         h.setOptionValue("time_limit", float(max(1.0, time_limit_s)))
     # the current day as the start solution (it is feasible: its choices are kept among the options)
     hint = np.zeros(len(lp.c))
-    for a in free:
-        hint[y[(a, named.get(a, {}).get(d))]] = 1.0
+    for a, e in free:
+        hint[y[(a, e, named.get(a, {}).get(e))]] = 1.0
     sol = highspy.HighsSolution()
     sol.col_value = hint.tolist()
     sol.value_valid = True
@@ -214,26 +285,26 @@ def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | No
         found = info.objective_function_value
         h.changeColsBounds(len(cols), np.array(cols, dtype=np.int32), hint[cols], hint[cols])
         h.run()
-        log.debug("day %d MIP: the current day %.0f, found %.0f (%.0f better)", d, h.getInfo().objective_function_value,
+        log.debug("day %d MIP: the current days %.0f, found %.0f (%.0f better)", d, h.getInfo().objective_function_value,
                   found, h.getInfo().objective_function_value - found)
     new: Named = {a: dict(days) for a, days in named.items()}
     changed: Named = {}
-    for a in free:
-        cur = named.get(a, {}).get(d)
-        pick = max(((s, x[j]) for (b, s), j in y.items() if b == a), key=lambda c: c[1])[0]
+    for a, e in free:
+        cur = named.get(a, {}).get(e)
+        pick = max(picks[a][e], key=lambda c: x[c[0]])[1]
         if pick == cur:
             continue
         if pick is None:
-            del new[a][d]
+            del new[a][e]
         else:
-            new.setdefault(a, {})[d] = pick
-            changed[a] = {d: pick}
-    n_changed = sum(1 for a in free if new.get(a, {}).get(d) != named.get(a, {}).get(d))
-    if not n_changed:
+            new.setdefault(a, {})[e] = pick
+            changed.setdefault(a, {})[e] = pick
+    moved = {(a, e) for a, e in free if new.get(a, {}).get(e) != named.get(a, {}).get(e)}
+    if not moved:
         return None
-    breaks = {k: v for k, v in plan.breaks.items() if not (k[1] == d and new.get(k[0], {}).get(d) != named.get(k[0], {}).get(d))}
+    breaks = {k: v for k, v in plan.breaks.items() if k not in moved}
     breaks.update(place_breaks(prob, changed, plan.capacity_value))
-    return {a: days for a, days in new.items() if days}, breaks, n_changed
+    return {a: days for a, days in new.items() if days}, breaks, len(moved)
 
 
 def day_order(prob: RosterProblem, plan: Plan) -> list[int]:
@@ -256,7 +327,7 @@ def day_order(prob: RosterProblem, plan: Plan) -> list[int]:
 
 def improve_days(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Callable, *,
                  deadline: float | None = None, days: list[int] | None = None, day_s: float = 10.0,
-                 deterministic: bool = False, tables: dict | None = None,
+                 deterministic: bool = False, tables: dict | None = None, span: int = 1,
                  say: Callable[[str], None] = lambda m: None) -> tuple[Plan, list, int]:
     """Re-optimise days (:func:`reoptimize_day`, most at stake first, or ``days``) one at a time, each result
     evaluated exactly by ``evaluate_named(named, breaks)`` (``(plan, personal)`` or None) and kept only when
@@ -272,7 +343,7 @@ def improve_days(prob: RosterProblem, plan: Plan, personal: list, evaluate_named
             break
         t = time.perf_counter()
         limit = day_s if deadline is None else max(1.0, min(day_s, deadline - t - 0.5 * last))
-        out = reoptimize_day(prob, plan, d, tables=tables, time_limit_s=limit, deterministic=deterministic)
+        out = reoptimize_day(prob, plan, d, tables=tables, time_limit_s=limit, deterministic=deterministic, span=span)
         if out is None:
             log.info("day %d: kept as it is (%.1f s)", d, time.perf_counter() - t)
             last = max(last, time.perf_counter() - t) if deadline is not None else last
