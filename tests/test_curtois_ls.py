@@ -88,3 +88,34 @@ def test_anneal_needs_a_limit():
     data = _data("tiny")
     with pytest.raises(ValueError):
         anneal(data, _start(data))
+
+
+def test_targeted_handoff_draws_only_employees_with_room():
+    data = _data("Instance16")
+    st = RosterSearch(data, _start(data))
+    rng = random.Random(1)
+    short = st.deficits()
+    assert short
+    seen = 0
+    for k in range(300):
+        d, s = short[k % len(short)]
+        ch = st.handoff(rng, d, s)
+        if ch is None:
+            continue
+        seen += 1
+        a = ch[0][0]
+        assert st.rows[a][d] < 0 and d not in st.offd[a]
+        assert ch[0][2][d - ch[0][1]] == s
+        if len(ch) == 2:                       # the receiver was off that day and has minutes and weekend
+            b, x, (u,) = ch[1]
+            assert st.rows[b][x] < 0 and st._room(b, x, u)
+            assert st.minutes[b] + st.L[u] <= st.mmax[b]
+        delta = st.delta(ch)
+        cand = st.roster()
+        for e, lo, seg in ch:
+            cand[e, lo:lo + len(seg)] = seg
+        score = check_curtois(data.inst, _to_roster(data, cand))
+        assert (delta is not None) == (score.violations == [])
+        if delta is not None:
+            assert score.objective == st.cost + delta
+    assert seen >= 50
