@@ -148,11 +148,12 @@ def _window_rules(lp: _LP, prob: RosterProblem, a: int, days: dict[int, int],
 
 def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | None = None,
                    time_limit_s: float = 10.0, deterministic: bool = False,
-                   span: int = 1) -> tuple[Named, Breaks, int] | None:
+                   span: int = 1, agents: set[int] | None = None) -> tuple[Named, Breaks, int] | None:
     """The MIP of days ``d .. d + span - 1`` on ``plan`` (exactly evaluated: it carries backlog and capacity
     values). Returns the roster with those days re-chosen ``(named, breaks, agent-days changed)`` (new shifts'
     breaks where capacity is worth least at the plan's values, staggered), or None when the MIP keeps the days
-    as they are or finds no solution in time. ``deterministic``: limited by a node count instead of the clock."""
+    as they are or finds no solution in time. ``deterministic``: limited by a node count instead of the clock.
+    ``agents``: only these agents' days are re-chosen (default: every agent's)."""
     import highspy
 
     sc = prob.scenario
@@ -165,7 +166,7 @@ def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | No
     spread_cost = start_spread_cost(prob)
     named = plan.named
     window = list(range(d, min(prob.n_days, d + span)))
-    free = [(a, e) for a, info in enumerate(prob.agents) if prob.pools[info.pool].queues
+    free = [(a, e) for a, info in enumerate(prob.agents) if prob.pools[info.pool].queues and (agents is None or a in agents)
             for e in window if e not in info.unavailable and e not in info.locked]
     if not free:
         return None
