@@ -641,6 +641,46 @@ def test_bounds_relax_weekly_rules_made_soft():
     assert fluid_soft < fluid_hard - 1 and lp_soft < lp_hard - 1
 
 
+def test_smallest_total_of_whole_shifts():
+    from scheduler.optimize.bound import smallest_total
+
+    assert smallest_total((600,), 7, 1920) == 2400            # 10 h nights: a 32 h minimum means 40 h
+    assert smallest_total((480,), 7, 1920) == 1920
+    assert smallest_total((240, 360), 7, 720) == 720          # 4 h + 4 h + 4 h or 6 h + 6 h
+    assert smallest_total((360, 480), 7, 1000) == 1080        # 6 h + 6 h + 6 h
+    assert smallest_total((600,), 3, 1920) is None            # three days cannot reach it
+    assert smallest_total((600,), 7, 0) == 0
+
+
+def test_bounds_count_the_weekly_minimum_in_whole_shifts(monkeypatch):
+    """A hard weekly minimum is met with whole shifts: night agents whose one shift type pays less than a
+    divisor of the minimum work above it. The bounds count that (they rise) and stay below the solved roster,
+    which has no hard violation."""
+    import scheduler.optimize.bound as B
+    from scheduler.optimize.limits import week_limits
+    from scheduler.optimize.problem import OBJ_SCALE
+    from scheduler.optimize.weeklp import lp_bound
+
+    scenario = make_scenario(contracts={"full_time": {"min_hours_per_week": 30}})
+    agents = make_agents()
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=3.0))
+    prob = build_problem(scenario, agents, req)
+    night = next(a for a in prob.agents if a.team == "night")
+    paid = {prob.shifts[s].paid_min for s in night.shifts}
+    assert len(paid) == 1 and 1800 % next(iter(paid))        # the night shift does not divide 30 h
+    step = next(iter(paid))
+    for w in prob.weeks:
+        plain = week_limits(prob, night, w).min_paid_min
+        assert B.bound_limits(prob, night, w).min_paid_min == -(-plain // step) * step > plain
+    whole = (B.fluid_bound(prob) / OBJ_SCALE, lp_bound(prob, 120).bound / OBJ_SCALE)
+    roster = solve_roster(scenario, agents, req)
+    assert _hard(check_roster(scenario, agents, roster.assignments, roster.breaks)) == []
+    assert max(whole) <= roster.objective + 1e-6
+    monkeypatch.setattr(B, "smallest_total", lambda values, k, minimum: minimum)
+    plain = (B.fluid_bound(prob) / OBJ_SCALE, lp_bound(prob, 120).bound / OBJ_SCALE)
+    assert whole[0] > plain[0] + 1 and whole[1] >= plain[1] - 1e-6
+
+
 def test_deferred_work_is_replanned_on_booked_capacity_within_its_deadlines():
     """After the fill, deferred work is re-planned on capacity already booked that is idle or worth less to
     the live queues than a new capacity unit costs (greedy._plan_troughs). The plan still meets every

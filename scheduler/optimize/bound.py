@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,12 +35,21 @@ ALPHAS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)
 def bound_limits(prob: RosterProblem, agent, week) -> WeekLimits:
     """The agent's week limits as the bounds may use them: a weekly rule made soft (``rules.soft``) may be
     broken at a price, so it is relaxed (minimum minutes 0, maximum minutes one longest shift a day, no days
-    off, a night every day) — the bound stays a relaxation of every roster."""
+    off, a night every day) — the bound stays a relaxation of every roster. A hard weekly minimum is raised
+    to the least paid minutes the agent's whole shifts can add up to at or above it (:func:`smallest_total`:
+    with 10 h night shifts a 32 h minimum means 40 h)."""
     lim = week_limits(prob, agent, week)
     soft = prob.soft
     changes = {}
     if "min_hours_per_week" in soft:
         changes["min_paid_min"] = 0
+    elif lim.min_paid_min > 0:
+        # whole shifts: the least paid minutes the agent's shifts can add up to at or above the minimum
+        locked = {d: s for d, s in agent.locked.items() if d in week.days and s is not None}
+        values = tuple(sorted({prob.shifts[s].paid_min for s in (*agent.shifts, *locked.values())}))
+        least = smallest_total(values, len(set(lim.available) | set(locked)), lim.min_paid_min)
+        if least is not None and least <= lim.max_paid_min:
+            changes["min_paid_min"] = least
     if "max_hours_per_week" in soft:
         longest = max((s.paid_min for s in prob.shifts), default=0)
         changes["max_paid_min"] = longest * len(lim.available)
@@ -48,6 +58,31 @@ def bound_limits(prob: RosterProblem, agent, week) -> WeekLimits:
     if "max_nights_per_week" in soft:
         changes["max_nights"] = len(lim.days)
     return replace(lim, **changes) if changes else lim
+
+
+@lru_cache(maxsize=4096)
+def smallest_total(values: tuple[int, ...], k: int, minimum: int) -> int | None:
+    """The smallest sum of at most ``k`` of ``values`` (minutes; each may repeat) that is at least ``minimum``,
+    or None when none is. An agent whose shifts are all 10 h paid meets a 32 h weekly minimum with 40 h."""
+    vals = sorted({v for v in values if v > 0})
+    if minimum <= 0:
+        return 0
+    best = None
+    level, seen = {0}, {0}
+    for _ in range(k):
+        nxt = set()
+        for total in level:
+            for v in vals:
+                t = total + v
+                if t >= minimum:
+                    best = t if best is None else min(best, t)
+                elif t not in seen:
+                    seen.add(t)
+                    nxt.add(t)
+        if not nxt:
+            break
+        level = nxt
+    return best
 
 
 def _pool_rates(prob: RosterProblem) -> tuple[dict[int, float], dict[int, float]]:
