@@ -652,10 +652,19 @@ def test_smallest_total_of_whole_shifts():
     assert smallest_total((600,), 7, 0) == 0
 
 
+def test_largest_total_of_whole_shifts():
+    from scheduler.optimize.bound import largest_total
+
+    assert largest_total((600,), 7, 2880) == 2400             # 10 h nights within 40 h + 8 h overtime
+    assert largest_total((480,), 5, 2880) == 2400             # five days: 40 h of 8 h shifts
+    assert largest_total((240, 360), 7, 1000) == 960          # 4 x 4 h (or 4 h + 2 x 6 h)
+    assert largest_total((600,), 7, 500) == 0
+
+
 def test_bounds_count_the_weekly_minimum_in_whole_shifts(monkeypatch):
     """A hard weekly minimum is met with whole shifts: night agents whose one shift type pays less than a
-    divisor of the minimum work above it. The bounds count that (they rise) and stay below the solved roster,
-    which has no hard violation."""
+    divisor of the minimum work above it, and their maximum is what whole shifts on their working days reach.
+    The bounds count that (they rise) and stay below the solved roster, which has no hard violation."""
     import scheduler.optimize.bound as B
     from scheduler.optimize.limits import week_limits
     from scheduler.optimize.problem import OBJ_SCALE
@@ -670,13 +679,17 @@ def test_bounds_count_the_weekly_minimum_in_whole_shifts(monkeypatch):
     assert len(paid) == 1 and 1800 % next(iter(paid))        # the night shift does not divide 30 h
     step = next(iter(paid))
     for w in prob.weeks:
-        plain = week_limits(prob, night, w).min_paid_min
-        assert B.bound_limits(prob, night, w).min_paid_min == -(-plain // step) * step > plain
+        plain = week_limits(prob, night, w)
+        whole = B.bound_limits(prob, night, w)
+        assert whole.min_paid_min == -(-plain.min_paid_min // step) * step > plain.min_paid_min
+        work_days = min(len(plain.available), len(w.days) - plain.min_days_off)
+        assert whole.max_paid_min == min(plain.max_paid_min // step, work_days) * step
     whole = (B.fluid_bound(prob) / OBJ_SCALE, lp_bound(prob, 120).bound / OBJ_SCALE)
     roster = solve_roster(scenario, agents, req)
     assert _hard(check_roster(scenario, agents, roster.assignments, roster.breaks)) == []
     assert max(whole) <= roster.objective + 1e-6
     monkeypatch.setattr(B, "smallest_total", lambda values, k, minimum: minimum)
+    monkeypatch.setattr(B, "largest_total", lambda values, k, maximum: maximum)
     plain = (B.fluid_bound(prob) / OBJ_SCALE, lp_bound(prob, 120).bound / OBJ_SCALE)
     assert whole[0] > plain[0] + 1 and whole[1] >= plain[1] - 1e-6
 

@@ -37,7 +37,8 @@ def bound_limits(prob: RosterProblem, agent, week) -> WeekLimits:
     broken at a price, so it is relaxed (minimum minutes 0, maximum minutes one longest shift a day, no days
     off, a night every day) — the bound stays a relaxation of every roster. A hard weekly minimum is raised
     to the least paid minutes the agent's whole shifts can add up to at or above it (:func:`smallest_total`:
-    with 10 h night shifts a 32 h minimum means 40 h)."""
+    with 10 h night shifts a 32 h minimum means 40 h), a hard maximum lowered to the most they add up to
+    within it on the days it may work (:func:`largest_total`: 40 h of 10 h nights within 48 h)."""
     lim = week_limits(prob, agent, week)
     soft = prob.soft
     changes = {}
@@ -53,6 +54,16 @@ def bound_limits(prob: RosterProblem, agent, week) -> WeekLimits:
     if "max_hours_per_week" in soft:
         longest = max((s.paid_min for s in prob.shifts), default=0)
         changes["max_paid_min"] = longest * len(lim.available)
+    elif lim.max_paid_min > 0:
+        # whole shifts on the days it may work: the most paid minutes they add up to within the maximum
+        locked = {d: s for d, s in agent.locked.items() if d in week.days and s is not None}
+        values = tuple(sorted({prob.shifts[s].paid_min for s in (*agent.shifts, *locked.values())}))
+        k = len(set(lim.available) | set(locked))
+        if "min_days_off_per_week" not in soft:
+            k = min(k, len(lim.days) - lim.min_days_off)
+        most = largest_total(values, max(k, len(locked)), lim.max_paid_min)
+        if most >= changes.get("min_paid_min", lim.min_paid_min):
+            changes["max_paid_min"] = most
     if "min_days_off_per_week" in soft:
         changes["min_days_off"] = 0
     if "max_nights_per_week" in soft:
@@ -79,6 +90,28 @@ def smallest_total(values: tuple[int, ...], k: int, minimum: int) -> int | None:
                 elif t not in seen:
                     seen.add(t)
                     nxt.add(t)
+        if not nxt:
+            break
+        level = nxt
+    return best
+
+
+@lru_cache(maxsize=4096)
+def largest_total(values: tuple[int, ...], k: int, maximum: int) -> int:
+    """The largest sum of at most ``k`` of ``values`` (minutes; each may repeat) that is at most ``maximum``
+    (0 when none is). 10 h nights within 40 h + 8 h overtime: 40 h."""
+    vals = sorted({v for v in values if v > 0})
+    best = 0
+    level, seen = {0}, {0}
+    for _ in range(k):
+        nxt = set()
+        for total in level:
+            for v in vals:
+                t = total + v
+                if t <= maximum and t not in seen:
+                    seen.add(t)
+                    nxt.add(t)
+                    best = max(best, t)
         if not nxt:
             break
         level = nxt
