@@ -338,6 +338,9 @@ BATCH_CG_SHARE = 0.3         # column generation with batches (19-24) up to this
                              # best responses after rounding without a limit, which left the local search no
                              # time on 21. At 60 s, load 2-3.6: 19 4843 / 4552 / 5144 at 0.55 / 0.3 / 0,
                              # 20 5741 / 6375 at 0.3 / 0, 21 25600 (old code) / 24430 / 23884 at 0.3 / 0)
+BATCH_CG_MAX_CELLS = 12_000  # ... and none from this many employee-days (21-24: a few rounds only, whose
+                             # rounding is poor and leaves the greedy start no best responses; 60 s, load
+                             # 1.9-2.8: 22 44174 / 44546 with it, 41518 without; 21 23939 / 23874)
 LS_CYCLES = 1                # ... in this many annealing runs, each followed by best responses (2: Instance13
                              # 3305 against 3682, 15 4890 against 4567, load 3.4-4.1: no clear gain)
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
@@ -426,7 +429,7 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         # a round prices every employee once, as the greedy start did: when that took more than 5 % of
         # the time, column generation cannot converge in time (Instances 13, 15, 19-24)
         round_s = stats.get("greedy_s", 0.0)
-        slow = round_s > 0.05 * time_limit_s
+        slow = round_s > 0.05 * time_limit_s or (cg.batched and data.n_agents * data.h >= BATCH_CG_MAX_CELLS)
         # then it gets only up to SLOW_CG_SHARE: its LP is poor but rounded sequentially it still beats
         # best responses from the greedy start (Instance13: 4308 against 6237); batched instances
         # (19-24) are not rounded, so they skip it
