@@ -71,51 +71,32 @@ def bound_limits(prob: RosterProblem, agent, week) -> WeekLimits:
     return replace(lim, **changes) if changes else lim
 
 
+def _reachable(values: tuple[int, ...], k: int, limit: int) -> set[int]:
+    """Sums of at most ``k`` of ``values`` (each may repeat), a sum of ``limit`` or more not extended further."""
+    vals = sorted({v for v in values if v > 0})
+    out, level = {0}, {0}
+    for _ in range(k):
+        level = {t + v for t in level if t < limit for v in vals} - out
+        if not level:
+            break
+        out |= level
+    return out
+
+
 @lru_cache(maxsize=4096)
 def smallest_total(values: tuple[int, ...], k: int, minimum: int) -> int | None:
     """The smallest sum of at most ``k`` of ``values`` (minutes; each may repeat) that is at least ``minimum``,
     or None when none is. An agent whose shifts are all 10 h paid meets a 32 h weekly minimum with 40 h."""
-    vals = sorted({v for v in values if v > 0})
     if minimum <= 0:
         return 0
-    best = None
-    level, seen = {0}, {0}
-    for _ in range(k):
-        nxt = set()
-        for total in level:
-            for v in vals:
-                t = total + v
-                if t >= minimum:
-                    best = t if best is None else min(best, t)
-                elif t not in seen:
-                    seen.add(t)
-                    nxt.add(t)
-        if not nxt:
-            break
-        level = nxt
-    return best
+    return min((t for t in _reachable(values, k, minimum) if t >= minimum), default=None)
 
 
 @lru_cache(maxsize=4096)
 def largest_total(values: tuple[int, ...], k: int, maximum: int) -> int:
     """The largest sum of at most ``k`` of ``values`` (minutes; each may repeat) that is at most ``maximum``
     (0 when none is). 10 h nights within 40 h + 8 h overtime: 40 h."""
-    vals = sorted({v for v in values if v > 0})
-    best = 0
-    level, seen = {0}, {0}
-    for _ in range(k):
-        nxt = set()
-        for total in level:
-            for v in vals:
-                t = total + v
-                if t <= maximum and t not in seen:
-                    seen.add(t)
-                    nxt.add(t)
-                    best = max(best, t)
-        if not nxt:
-            break
-        level = nxt
-    return best
+    return max(t for t in _reachable(values, k, maximum + 1) if t <= maximum)
 
 
 def _pool_rates(prob: RosterProblem) -> tuple[dict[int, float], dict[int, float]]:
