@@ -228,9 +228,9 @@ def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | No
         t0 = e * per_day + s.start
         units = 0.0
         for i in range(min(s.length, T - t0)):
-            e = float(pool.efficiency[(s.start + i) % per_day]) * share[s_idx][i]
-            supply[(pool.queues, t0 + i)].append((n, e))
-            units += e
+            unit = float(pool.efficiency[(s.start + i) % per_day]) * share[s_idx][i]
+            supply[(pool.queues, t0 + i)].append((n, unit))
+            units += unit
             if pool.team in team_on:
                 team_terms[(pool.team, t0 + i)].append(n)
         lp.c[n] = over_w * units                 # every capacity unit pays the idle price; allocated ones earn it back
