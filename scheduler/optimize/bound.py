@@ -42,25 +42,21 @@ def bound_limits(prob: RosterProblem, agent, week) -> WeekLimits:
     lim = week_limits(prob, agent, week)
     soft = prob.soft
     changes = {}
+    # the paid minutes of the agent's shift types (and of its locked shifts), and the days it may work
+    locked = {d: s for d, s in agent.locked.items() if d in week.days and s is not None}
+    values = tuple(sorted({prob.shifts[s].paid_min for s in (*agent.shifts, *locked.values())}))
+    work_days = len(set(lim.available) | set(locked))
     if "min_hours_per_week" in soft:
         changes["min_paid_min"] = 0
     elif lim.min_paid_min > 0:
-        # whole shifts: the least paid minutes the agent's shifts can add up to at or above the minimum
-        locked = {d: s for d, s in agent.locked.items() if d in week.days and s is not None}
-        values = tuple(sorted({prob.shifts[s].paid_min for s in (*agent.shifts, *locked.values())}))
-        least = smallest_total(values, len(set(lim.available) | set(locked)), lim.min_paid_min)
+        least = smallest_total(values, work_days, lim.min_paid_min)
         if least is not None and least <= lim.max_paid_min:
             changes["min_paid_min"] = least
     if "max_hours_per_week" in soft:
         longest = max((s.paid_min for s in prob.shifts), default=0)
         changes["max_paid_min"] = longest * len(lim.available)
     elif lim.max_paid_min > 0:
-        # whole shifts on the days it may work: the most paid minutes they add up to within the maximum
-        locked = {d: s for d, s in agent.locked.items() if d in week.days and s is not None}
-        values = tuple(sorted({prob.shifts[s].paid_min for s in (*agent.shifts, *locked.values())}))
-        k = len(set(lim.available) | set(locked))
-        if "min_days_off_per_week" not in soft:
-            k = min(k, len(lim.days) - lim.min_days_off)
+        k = work_days if "min_days_off_per_week" in soft else min(work_days, len(lim.days) - lim.min_days_off)
         most = largest_total(values, max(k, len(locked)), lim.max_paid_min)
         if most >= changes.get("min_paid_min", lim.min_paid_min):
             changes["max_paid_min"] = most
