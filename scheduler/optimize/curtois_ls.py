@@ -226,12 +226,17 @@ class RosterSearch:
         n, req = self.n, self.req
         return [(d, s) for d in range(self.h) for s in range(self.S) if n[d][s] < req[d][s] and self.wu[d][s] > 0]
 
+    def _weekend_allows(self, a: int, d: int) -> bool:
+        """Whether employee ``a`` may work on day ``d`` as far as its weekend maximum goes (a weekday, a
+        weekend it already works, or weekends to spare)."""
+        k = self.wk_of[d]
+        return k < 0 or self.wk[a] < self.wmax[a] or any(self.rows[a][x] >= 0 for x in self.wk_days[k])
+
     def _room(self, a: int, d: int, s: int) -> bool:
         """Whether employee ``a``, off on day ``d``, has the minutes and the weekend to work ``s`` then."""
         if d in self.offd[a] or self.minutes[a] + self.L[s] > self.mmax[a] or self.maxs[a][s] <= self.tcount[a][s]:
             return False
-        k = self.wk_of[d]
-        return k < 0 or self.wk[a] < self.wmax[a] or any(self.rows[a][x] >= 0 for x in self.wk_days[k])
+        return self._weekend_allows(a, d)
 
     def handoff(self, rng: random.Random, d: int, s: int, window: int = 14
                 ) -> list[tuple[int, int, list[int]]] | None:
@@ -240,9 +245,7 @@ class RosterSearch:
         who has the minutes and the weekend for it."""
         self.kind = "handoff"
         rows, h = self.rows, self.h
-        wk_ok = self.wk_of[d]
-        cands = [a for a in self.able[s] if rows[a][d] < 0 and d not in self.offd[a]
-                 and (wk_ok < 0 or self.wk[a] < self.wmax[a] or any(rows[a][x] >= 0 for x in self.wk_days[wk_ok]))]
+        cands = [a for a in self.able[s] if rows[a][d] < 0 and d not in self.offd[a] and self._weekend_allows(a, d)]
         if not cands:
             return None
         a = cands[rng.randrange(len(cands))]
