@@ -358,11 +358,11 @@ def plot_daily_service_level(plans: list[PlanOutputs], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     queues = [q for q, s in plans[0].scenario.queues.items() if s.is_live]
+    daily = [daily_service_levels(p) for p in plans]
     fig, axes = plt.subplots(len(queues), 1, figsize=(12, 3 * len(queues)), sharex=True, squeeze=False)
     for ax, q in zip(axes[:, 0], queues):
         target = None
-        for p in plans:
-            d = daily_service_levels(p)
+        for p, d in zip(plans, daily):
             d = d[d["queue"] == q].sort_values("date")
             if d.empty:
                 continue
@@ -377,7 +377,7 @@ def plot_daily_service_level(plans: list[PlanOutputs], path: Path) -> None:
                      f"answered within {plans[0].scenario.queues[q].sla.answer_within_s:g} s)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, ncol=3)
-    ndays = max((len(daily_service_levels(p)["date"].unique()) for p in plans), default=1)
+    ndays = max((d["date"].nunique() for d in daily), default=1)
     axes[-1, 0].xaxis.set_major_locator(mdates.DayLocator(interval=max(1, -(-ndays // 14))))
     axes[-1, 0].xaxis.set_minor_locator(mdates.DayLocator())
     axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a\n%d %b"))
