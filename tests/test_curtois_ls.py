@@ -11,7 +11,7 @@ import pytest
 from scheduler.io.curtois import parse_curtois, read_curtois
 from scheduler.optimize.curtois import Clock, _Data, _to_roster, build_curtois_model
 from scheduler.optimize.curtois_cg import ColumnGeneration
-from scheduler.optimize.curtois_ls import RosterSearch, anneal
+from scheduler.optimize.curtois_ls import KINDS, RosterSearch, anneal, make_rng
 from scheduler.validate_curtois import check_curtois
 
 from conftest import shared_path
@@ -47,11 +47,12 @@ def test_delta_and_rule_check_agree_with_the_scorer(which):
     data = _data(which)
     roster = _start(data)
     st = RosterSearch(data, roster)
-    rng = random.Random(3)
+    rng, search_rng = random.Random(3), make_rng(3)
     short = st.deficits()
     tried = feasible = 0
+    kinds = set()
     while tried < 400:
-        ch = st.propose(rng, short) if rng.random() < 0.6 else _random_change(st, rng)
+        ch = st.propose(search_rng, short) if rng.random() < 0.6 else _random_change(st, rng)
         if ch is None:
             continue
         tried += 1
@@ -66,10 +67,52 @@ def test_delta_and_rule_check_agree_with_the_scorer(which):
             assert score.objective == st.cost + delta
             if rng.random() < 0.5:        # walk on: later moves start from other rosters
                 st.commit(ch, delta)
-                assert st.cost == data.cost(st.roster())
-                assert st.minutes == [int(data.lengths[r[r >= 0]].sum()) for r in st.roster()]
+                _assert_state_exact(st, data)
                 short = st.deficits()
     assert feasible >= 20
+
+
+def _assert_state_exact(st: RosterSearch, data: _Data) -> None:
+    """The incremental totals equal the ones computed from scratch."""
+    fresh = RosterSearch(data, st.roster())
+    assert st.cost == data.cost(st.roster()) == fresh.cost
+    for name in ("cov", "tcount", "emp"):
+        assert np.array_equal(getattr(st, name), getattr(fresh, name)), name
+    assert st.minutes.tolist() == [int(data.lengths[r[r >= 0]].sum()) for r in st.roster()]
+
+
+@pytest.mark.parametrize("which", ["tiny", "Instance7", "Instance16"])
+def test_every_accepted_move_of_the_compiled_loop_agrees_with_the_scorer(which):
+    """The annealing loop itself, a move at a time: each accepted move's delta is the change of the
+    independent scorer's objective, and every roster it passes through keeps the hard rules."""
+    data = _data(which)
+    st = RosterSearch(data, _start(data))
+    rng = make_rng(11)
+    short = np.zeros((st.h * st.S, 2), dtype=np.int64)
+    best = st.roster()
+    ctl = np.zeros(4 + len(KINDS), dtype=np.int64)
+    ctl[0] = ctl[1] = st.cost
+    ctl[2] = 1
+    prev = check_curtois(data.inst, _to_roster(data, st.roster())).objective
+    accepted = 0
+    for m in range(20_000):
+        if accepted >= 300:
+            break
+        # one move per call at a high temperature (many uphill moves), the cover scanned every 256
+        before = int(ctl[0])
+        st.run(rng, short, best, ctl, m, 1, 0.0, 0.0, 20.0, 1.0, 256, -1)
+        if ctl[4:].sum() == accepted:
+            continue
+        accepted = int(ctl[4:].sum())
+        score = check_curtois(data.inst, _to_roster(data, st.roster()))
+        assert score.violations == [], (m, score.violations[:3])
+        assert score.objective - prev == ctl[0] - before, m          # the move's delta
+        prev = score.objective
+        if accepted % 25 == 0:
+            st.cost = int(ctl[0])         # (the loop keeps the cost in ctl)
+            _assert_state_exact(st, data)
+    assert accepted >= 100
+    assert (ctl[4:] > 0).sum() >= (4 if which == "tiny" else 5)    # most kinds of move were accepted
 
 
 def test_anneal_is_deterministic_with_a_move_budget_and_never_worse():
@@ -93,7 +136,7 @@ def test_anneal_needs_a_limit():
 def test_targeted_handoff_draws_only_employees_with_room():
     data = _data("Instance16")
     st = RosterSearch(data, _start(data))
-    rng = random.Random(1)
+    rng = make_rng(1)
     short = st.deficits()
     assert short
     seen = 0
@@ -104,11 +147,11 @@ def test_targeted_handoff_draws_only_employees_with_room():
             continue
         seen += 1
         a = ch[0][0]
-        assert st.rows[a][d] < 0 and d not in st.offd[a]
+        assert st.rows[a, d] < 0 and not st.offd[a, d]
         assert ch[0][2][d - ch[0][1]] == s
         if len(ch) == 2:                       # the receiver was off that day and has minutes and weekend
             b, x, (u,) = ch[1]
-            assert st.rows[b][x] < 0 and st._room(b, x, u)
+            assert st.rows[b, x] < 0 and st.room(b, x, u)
             assert st.minutes[b] + st.L[u] <= st.mmax[b]
         delta = st.delta(ch)
         cand = st.roster()

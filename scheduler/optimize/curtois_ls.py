@@ -1,4 +1,4 @@
-"""Local search on a Curtois & Qu roster with incremental (delta) evaluation.
+"""Local search on a Curtois & Qu roster with incremental (delta) evaluation, compiled with numba.
 
 A move changes a few employee-days; it is checked against the employee's hard rules *locally* (the
 changed days' successions, the runs touching them, the affected weekends, and the running totals of
@@ -24,301 +24,593 @@ Simulated annealing accepts a move of delta δ > 0 with probability exp(−δ/T)
 from ``t_start`` to ``t_end``; the best roster seen is returned. Cover-neutral moves (swaps, transfers,
 requests of weight 1–3) pass at these temperatures and open room for fills; a shortfall (weight 100)
 is never re-opened in practice.
+
+The state lives in numpy arrays (:class:`RosterSearch`) and the move loop is compiled with numba
+(``@njit(cache=True)``; the compiled code is cached on disk, so only the first run after a change of
+this file compiles it). A move is a small array ``mv`` of at most two changes: row ``i`` holds the
+employee, the first day, the number of days and the new values. Random numbers come from a
+splitmix64 generator whose state is a one-element array, so a seed and a move budget give the same
+roster. The loop runs in chunks of ``CHUNK`` moves; between chunks Python checks the clock and sets the
+temperature schedule from the elapsed share of the time.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Callable
 
 import numpy as np
+from numba import njit
+
+SEG_MAX = 32          # longest change of one employee (a handoff's window of 14 days spans 29)
+HANDOFF_WINDOW = 14
+CHUNK = 8192          # moves between two looks at the clock (a few milliseconds)
+KINDS = ("fill", "chain", "handoff", "change", "swap", "move")
+FILL, CHAIN, HANDOFF, CHANGE, SWAP, MOVE = range(6)
+# columns of ``emp``: the employee's limits, then its minutes and weekends worked
+CMAX, CMIN, OMIN, MMAX, MMIN, WMAX, MIN, WK = range(8)
+# last axis of ``cov``: requirement, under- and over-cover weights, employees on the (day, shift)
+REQ, WU, WO, N = range(4)
+# control block of the annealing: cost, best cost, whether ``best`` holds the current state, shortfall
+# cells listed, then the accepted moves per kind
+COST, BEST, SAVED, NSHORT, ACC = 0, 1, 2, 3, 4
+
+
+# -- random numbers (splitmix64; the state is a one-element uint64 array) ------------------------------
+
+@njit(cache=True)
+def _next(rng):
+    rng[0] += np.uint64(0x9E3779B97F4A7C15)
+    z = rng[0]
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def _rand(rng):
+    """Uniform in [0, 1)."""
+    return np.float64(_next(rng) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _below(rng, n):
+    """Uniform integer in [0, n) (n > 0)."""
+    return np.int64(_next(rng) % np.uint64(n))
+
+
+def make_rng(seed: int) -> np.ndarray:
+    """The generator's state for ``seed``."""
+    return np.array([(int(seed) * 0x2545F4914F6CDD1D + 1) % 2**64], dtype=np.uint64)
+
+
+# -- one employee ------------------------------------------------------------------------------------
+# The kernels take the arrays they use (a tuple of arrays passed down costs compile time at every call):
+# L (shift minutes), banned (S × S successions), offd (A × h days off), maxs / tcount (A × S maximum and
+# count of shifts per type; a maximum of 0 forbids the type), emp (A × 8 limits, minutes and weekends
+# worked), wk_of (h: weekend of a day, −1) and wk_days (weekends × 2, −1 padded), rows (A × h), cov (h × S ×
+# 4: requirement, under and over weights, count), rc (A × h × S + 1 request cost of a value + 1), able
+# (S × A + 1: how many, then the employees allowed a shift), types (A × S + 1: how many, then the allowed
+# shifts), and scratch: inc (S), dcov (h × S), cells, buf.
+
+@njit(cache=True)
+def _val(row, mv, i, lo, hi, d):
+    """Day ``d`` of employee row ``row`` with change ``i`` of ``mv`` (days ``lo`` .. ``hi`` − 1) applied."""
+    if lo <= d < hi:
+        return mv[i, 3 + d - lo]
+    return row[d]
+
+
+@njit(cache=True)
+def _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, i):
+    """Whether employee ``mv[i, 0]`` keeps every hard rule with change ``i`` of ``mv`` applied (the rest
+    of its row as it is, which keeps them)."""
+    a, lo, k = mv[i, 0], mv[i, 1], mv[i, 2]
+    row = rows[a]
+    h = row.shape[0]
+    hi = lo + k
+    dmin = 0
+    ok = True
+    for j in range(k):
+        v, old = mv[i, 3 + j], row[lo + j]
+        if v == old:
+            continue
+        if v >= 0:
+            if maxs[a, v] <= 0 or offd[a, lo + j]:
+                ok = False
+                break
+            dmin += L[v]
+            inc[v] += 1
+        if old >= 0:
+            dmin -= L[old]
+            inc[old] -= 1
+    if ok:
+        m = emp[a, MIN] + dmin
+        if m > emp[a, MMAX] or m < emp[a, MMIN]:
+            ok = False
+    if ok:
+        for j in range(k):
+            v = mv[i, 3 + j]
+            if v >= 0 and inc[v] > 0 and tcount[a, v] + inc[v] > maxs[a, v]:
+                ok = False
+                break
+    for j in range(k):                  # scratch back to zero
+        v, old = mv[i, 3 + j], row[lo + j]
+        if v >= 0:
+            inc[v] = 0
+        if old >= 0:
+            inc[old] = 0
+    if not ok:
+        return False
+    # successions
+    for d in range(max(lo - 1, 0), min(hi, h - 1)):
+        p, q = _val(row, mv, i, lo, hi, d), _val(row, mv, i, lo, hi, d + 1)
+        if p >= 0 and q >= 0 and banned[p, q]:
+            return False
+    # weekends (a weekend's days are consecutive, so each is met once in a row)
+    dw = 0
+    last = -1
+    for d in range(lo, hi):
+        kw = wk_of[d]
+        if kw < 0 or kw == last:
+            continue
+        last = kw
+        now = was = False
+        for q in range(2):
+            x = wk_days[kw, q]
+            if x >= 0:
+                now = now or _val(row, mv, i, lo, hi, x) >= 0
+                was = was or row[x] >= 0
+        dw += np.int64(now) - np.int64(was)
+    if dw > 0 and emp[a, WK] + dw > emp[a, WMAX]:
+        return False
+    # runs touching the changed days (and their neighbours)
+    x = max(lo - 1, 0)
+    f = _val(row, mv, i, lo, hi, x) >= 0
+    while x > 0 and (_val(row, mv, i, lo, hi, x - 1) >= 0) == f:
+        x -= 1
+    y = min(hi, h - 1)
+    cmax, cmin, omin = emp[a, CMAX], emp[a, CMIN], emp[a, OMIN]
+    d = x
+    while d <= y:
+        f = _val(row, mv, i, lo, hi, d) >= 0
+        e = d
+        while e + 1 < h and (_val(row, mv, i, lo, hi, e + 1) >= 0) == f:
+            e += 1
+        n = e - d + 1
+        edge = d == 0 or e == h - 1
+        if f:
+            if n > cmax or (n < cmin and not edge):
+                return False
+        elif n < omin and not edge:
+            return False
+        d = e + 1
+    return True
+
+
+@njit(cache=True)
+def _weekends_worked(wk_of, wk_days, row, lo, hi):
+    """Weekends with a shift in ``row`` among those of days ``lo`` .. ``hi`` − 1."""
+    out = 0
+    last = -1
+    for d in range(lo, hi):
+        kw = wk_of[d]
+        if kw >= 0 and kw != last:
+            last = kw
+            for q in range(2):
+                x = wk_days[kw, q]
+                if x >= 0 and row[x] >= 0:
+                    out += 1
+                    break
+    return out
+
+
+@njit(cache=True)
+def _apply(L, wk_of, wk_days, rows, cov, tcount, emp, mv, i):
+    """Apply change ``i`` of ``mv`` to the state."""
+    a, lo, k = mv[i, 0], mv[i, 1], mv[i, 2]
+    row = rows[a]
+    before = _weekends_worked(wk_of, wk_days, row, lo, lo + k)
+    for j in range(k):
+        d = lo + j
+        v, old = mv[i, 3 + j], row[d]
+        if v == old:
+            continue
+        if old >= 0:
+            cov[d, old, N] -= 1
+            tcount[a, old] -= 1
+            emp[a, MIN] -= L[old]
+        if v >= 0:
+            cov[d, v, N] += 1
+            tcount[a, v] += 1
+            emp[a, MIN] += L[v]
+        row[d] = v
+    emp[a, WK] += _weekends_worked(wk_of, wk_days, row, lo, lo + k) - before
+
+
+@njit(cache=True)
+def _delta(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, inc, dcov, cells, mv, nm):
+    """(feasible, objective change) of the ``nm`` changes in ``mv`` (distinct employees)."""
+    total = 0
+    nc = 0
+    for i in range(nm):
+        a, lo, k = mv[i, 0], mv[i, 1], mv[i, 2]
+        for j in range(k):
+            d = lo + j
+            v, old = mv[i, 3 + j], rows[a, d]
+            if v == old:
+                continue
+            total += rc[a, d, v + 1] - rc[a, d, old + 1]
+            if old >= 0:
+                dcov[d, old] -= 1
+                cells[nc, 0], cells[nc, 1] = d, old
+                nc += 1
+            if v >= 0:
+                dcov[d, v] += 1
+                cells[nc, 0], cells[nc, 1] = d, v
+                nc += 1
+    for q in range(nc):
+        d, s = cells[q, 0], cells[q, 1]
+        c = dcov[d, s]
+        if c != 0:
+            r, cnt = cov[d, s, REQ], cov[d, s, N]
+            total += (cov[d, s, WU] * (max(0, r - cnt - c) - max(0, r - cnt))
+                      + cov[d, s, WO] * (max(0, cnt + c - r) - max(0, cnt - r)))
+            dcov[d, s] = 0
+    for i in range(nm):
+        if not _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, i):
+            return False, total
+    return True, total
+
+
+@njit(cache=True)
+def _deficits(cov, short):
+    """List the under-covered (day, shift) cells with a shortfall weight in ``short``; their number."""
+    m = 0
+    for d in range(cov.shape[0]):
+        for s in range(cov.shape[1]):
+            if cov[d, s, N] < cov[d, s, REQ] and cov[d, s, WU] > 0:
+                short[m, 0], short[m, 1] = d, s
+                m += 1
+    return m
+
+
+@njit(cache=True)
+def _weekend_allows(emp, wk_of, wk_days, rows, a, d):
+    """Whether employee ``a`` may work on day ``d`` as far as its weekend maximum goes (a weekday, a
+    weekend it already works, or weekends to spare)."""
+    kw = wk_of[d]
+    if kw < 0 or emp[a, WK] < emp[a, WMAX]:
+        return True
+    for q in range(2):
+        x = wk_days[kw, q]
+        if x >= 0 and rows[a, x] >= 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _room(L, offd, maxs, tcount, emp, wk_of, wk_days, rows, a, d, s):
+    """Whether employee ``a``, off on day ``d``, has the minutes and the weekend to work ``s`` then."""
+    if offd[a, d] or emp[a, MIN] + L[s] > emp[a, MMAX] or maxs[a, s] <= tcount[a, s]:
+        return False
+    return _weekend_allows(emp, wk_of, wk_days, rows, a, d)
+
+
+@njit(cache=True)
+def _single(mv, i, a, d, v):
+    mv[i, 0], mv[i, 1], mv[i, 2], mv[i, 3] = a, d, 1, v
+
+
+@njit(cache=True)
+def _two_days(mv, row, a, d, vd, x, vx):
+    """Change 0 of ``mv``: employee ``a`` (row ``row``) with day ``d`` set to ``vd`` and day ``x`` to ``vx``
+    (the days between as they are)."""
+    lo, hi = min(d, x), max(d, x)
+    mv[0, 0], mv[0, 1], mv[0, 2] = a, lo, hi - lo + 1
+    for j in range(hi - lo + 1):
+        mv[0, 3 + j] = row[lo + j]
+    mv[0, 3 + d - lo], mv[0, 3 + x - lo] = vd, vx
+
+
+@njit(cache=True)
+def _handoff(L, offd, maxs, tcount, emp, wk_of, wk_days, rows, able, buf, mv, rng, d, s, window):
+    """A targeted handoff for the under-covered (``d``, ``s``) into ``mv``: an employee off on ``d`` whose
+    weekends allow it takes it and gives one of its shifts within ``window`` days to an employee off
+    then who has the minutes and the weekend for it. Returns the number of changes (0: none)."""
+    h = rows.shape[1]
+    nc = 0
+    for q in range(able[s, 0]):
+        a = able[s, 1 + q]
+        if rows[a, d] < 0 and not offd[a, d] and _weekend_allows(emp, wk_of, wk_days, rows, a, d):
+            buf[nc] = a
+            nc += 1
+    if nc == 0:
+        return 0
+    a = buf[_below(rng, nc)]
+    row = rows[a]
+    if emp[a, MIN] + L[s] <= emp[a, MMAX] and _rand(rng) < 0.5:
+        _single(mv, 0, a, d, s)
+        return 1
+    nw = 0
+    for x in range(max(0, d - window), min(h, d + window + 1)):
+        if x != d and row[x] >= 0:
+            buf[nw] = x
+            nw += 1
+    if nw == 0:
+        return 0
+    x = buf[_below(rng, nw)]
+    u = row[x]
+    _two_days(mv, row, a, d, s, x, -1)
+    nt = 0
+    for q in range(able[u, 0]):
+        b = able[u, 1 + q]
+        if b != a and rows[b, x] < 0 and _room(L, offd, maxs, tcount, emp, wk_of, wk_days, rows, b, x, u):
+            buf[nt] = b
+            nt += 1
+    if nt:
+        _single(mv, 1, buf[_below(rng, nt)], x, u)
+        return 2
+    # nobody: the shortfall moves to (x, u) (cost-neutral for equal weights), where it may be filled
+    return 1
+
+
+@njit(cache=True)
+def _propose(L, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able, types, buf, mv, rng, short, nshort,
+             kind):
+    """One random move into ``mv``; returns its number of changes (0 when the draw gives nothing to do)
+    and sets ``kind[0]``."""
+    A, h = rows.shape[0], rows.shape[1]
+    r = _rand(rng)
+    if nshort > 0 and r < 0.35:
+        q = _below(rng, nshort)
+        d, s = short[q, 0], short[q, 1]
+        if cov[d, s, N] >= cov[d, s, REQ] or able[s, 0] == 0:
+            return 0
+        a = able[s, 1 + _below(rng, able[s, 0])]
+        t = rows[a, d]
+        if t == s or offd[a, d]:
+            return 0
+        u = _rand(rng)
+        if u < 0.4:                                      # fill
+            kind[0] = FILL
+            _single(mv, 0, a, d, s)
+            return 1
+        if u < 0.7 and t >= 0:                           # chain: someone else takes t
+            if able[t, 0] == 0:
+                return 0
+            b = able[t, 1 + _below(rng, able[t, 0])]
+            if b == a or rows[b, d] == t or offd[b, d]:
+                return 0
+            kind[0] = CHAIN
+            _single(mv, 0, a, d, s)
+            _single(mv, 1, b, d, t)
+            return 2
+        kind[0] = HANDOFF
+        return _handoff(L, offd, maxs, tcount, emp, wk_of, wk_days, rows, able, buf, mv, rng, d, s, HANDOFF_WINDOW)
+    if r < 0.5:                                          # change
+        kind[0] = CHANGE
+        a, d = _below(rng, A), _below(rng, h)
+        na = types[a, 0]
+        v = -1
+        if not (_rand(rng) < 0.3 or na == 0):
+            v = types[a, 1 + _below(rng, na)]
+        if v == rows[a, d]:
+            return 0
+        _single(mv, 0, a, d, v)
+        return 1
+    if r < 0.85:                                         # swap (a day or a block)
+        kind[0] = SWAP
+        a, b = _below(rng, A), _below(rng, A)
+        if a == b:
+            return 0
+        k = 1 if _rand(rng) < 0.5 else 2 + _below(rng, 6)
+        lo = _below(rng, max(1, h - k + 1))
+        k = min(k, h - lo)
+        same = True
+        for j in range(k):
+            if rows[a, lo + j] != rows[b, lo + j]:
+                same = False
+        if same:
+            return 0
+        mv[0, 0], mv[0, 1], mv[0, 2] = a, lo, k
+        mv[1, 0], mv[1, 1], mv[1, 2] = b, lo, k
+        for j in range(k):
+            mv[0, 3 + j], mv[1, 3 + j] = rows[b, lo + j], rows[a, lo + j]
+        return 2
+    kind[0] = MOVE                                       # move a shift to a nearby day off
+    a, d = _below(rng, A), _below(rng, h)
+    v = rows[a, d]
+    if v < 0:
+        return 0
+    o = _below(rng, 6)
+    x = d + (o - 3 if o < 3 else o - 2)
+    if not 0 <= x < h or rows[a, x] >= 0:
+        return 0
+    _two_days(mv, rows[a], a, d, -1, x, v)
+    return 1
+
+
+@njit(cache=True)
+def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, able, types, inc, dcov, cells, buf,
+         mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio, refresh, floor):
+    """``n_moves`` annealing moves, the ``moves0``-th first; the temperature follows the share of the
+    time ``frac0 + dfrac × (moves since moves0)``. Returns the moves made (fewer when the cost reaches
+    ``floor``)."""
+    kind = np.zeros(1, dtype=np.int64)
+    temp = t_start
+    for m in range(moves0, moves0 + n_moves):
+        if m % 256 == 0:
+            temp = t_start * ratio ** min(1.0, frac0 + (m - moves0) * dfrac)
+            if m % refresh == 0:        # (filled cells are skipped until then)
+                ctl[NSHORT] = _deficits(cov, short)
+            if ctl[COST] <= floor:
+                return m - moves0
+        nm = _propose(L, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able, types, buf, mv, rng, short,
+                      ctl[NSHORT], kind)
+        if nm == 0:
+            continue
+        ok, delta = _delta(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, inc, dcov, cells,
+                           mv, nm)
+        if not ok:
+            continue
+        if delta > 0 and _rand(rng) >= math.exp(-delta / temp):
+            continue
+        if delta > 0 and ctl[COST] == ctl[BEST] and ctl[SAVED] == 0:
+            for a in range(rows.shape[0]):       # (a loop: slice assignment takes seconds to compile)
+                for d in range(rows.shape[1]):
+                    best[a, d] = rows[a, d]
+            ctl[SAVED] = 1
+        for i in range(nm):
+            _apply(L, wk_of, wk_days, rows, cov, tcount, emp, mv, i)
+        ctl[COST] += delta
+        ctl[ACC + kind[0]] += 1
+        if ctl[COST] < ctl[BEST]:
+            ctl[BEST] = ctl[COST]
+            ctl[SAVED] = 0
+        elif delta != 0 and ctl[COST] == ctl[BEST]:
+            ctl[SAVED] = 0
+    return n_moves
+
+
+# -- Python side ---------------------------------------------------------------------------------------
+
+Change = tuple[int, int, list[int]]
 
 
 class RosterSearch:
     """Incremental state of a roster (``roster``: employee × day shift indices, −1 off) of ``data``
-    (``curtois._Data``): rows as lists, cover counts, and each employee's minutes, shifts per type and
-    weekends worked. The roster must keep every hard rule; every accepted move keeps them."""
+    (``curtois._Data``) in numpy arrays (named as in the kernels above): the instance's, the state's
+    (``rows``, cover counts in ``cov``, and each employee's minutes and weekends in ``emp`` and shifts per
+    type in ``tcount``) and scratch. The roster must keep every hard rule; every accepted move keeps
+    them. The methods taking a list of changes ((employee, first day, new values), distinct employees)
+    are for tests and callers outside the loop."""
 
     def __init__(self, data, roster: np.ndarray):
         inst = data.inst
         self.data = data
-        self.h, self.S, self.A = data.h, data.n_shifts, data.n_agents
-        h, S = self.h, self.S
-        self.rows: list[list[int]] = [list(map(int, r)) for r in roster]
-        self.L = [int(x) for x in data.lengths]
-        self.banned = [set() for _ in range(S)]
-        for s, t in data.pairs:
-            self.banned[s].add(t)
+        self.h, self.S, self.A = h, S, A = data.h, data.n_shifts, data.n_agents
         emps = inst.employees
-        self.allowed = [set(data.types[a]) for a in range(self.A)]
-        self.allowed_list = [sorted(data.types[a]) for a in range(self.A)]
-        self.offd = [set(e.days_off) for e in emps]
-        self.maxs = [[e.max_shifts.get(sh.id, h) for sh in inst.shifts] for e in emps]
-        self.cmax = [e.max_consecutive_shifts for e in emps]
-        self.cmin = [e.min_consecutive_shifts for e in emps]
-        self.omin = [e.min_consecutive_days_off for e in emps]
-        self.mmax = [e.max_total_min for e in emps]
-        self.mmin = [e.min_total_min for e in emps]
-        self.wmax = [e.max_weekends for e in emps]
-        self.wk_of = [-1] * h
-        self.wk_days = [tuple(w) for w in data.weekends]
-        for k, wd in enumerate(self.wk_days):
-            for d in wd:
-                self.wk_of[d] = k
-        self.req = data.req.tolist()
-        self.wu = data.w_under.tolist()
-        self.wo = data.w_over.tolist()
+        self.L = np.ascontiguousarray(data.lengths, dtype=np.int64)
+        self.banned = np.zeros((S, S), dtype=np.bool_)
+        for s, t in data.pairs:
+            self.banned[s, t] = True
+        self.offd = np.zeros((A, h), dtype=np.bool_)
+        for a, e in enumerate(emps):
+            self.offd[a, list(e.days_off)] = True
+        self.maxs = np.array([[e.max_shifts.get(sh.id, h) for sh in inst.shifts] for e in emps],
+                             dtype=np.int64).reshape(A, S)
+        self.types = np.zeros((A, S + 1), dtype=np.int64)           # column 0: how many
+        for a in range(A):
+            ts = sorted(data.types[a])
+            assert ts == [s for s in range(S) if self.maxs[a, s] > 0]
+            self.types[a, 0] = len(ts)
+            self.types[a, 1:1 + len(ts)] = ts
+        self.able = np.zeros((S, A + 1), dtype=np.int64)            # column 0: how many
+        for s in range(S):
+            who = [a for a in range(A) if self.maxs[a, s] > 0]
+            self.able[s, 0] = len(who)
+            self.able[s, 1:1 + len(who)] = who
+        self.wk_of = np.full(h, -1, dtype=np.int64)
+        self.wk_days = np.full((max(1, len(data.weekends)), 2), -1, dtype=np.int64)
+        for k, wd in enumerate(data.weekends):
+            assert len(wd) <= 2 and all(y == x + 1 for x, y in zip(wd, wd[1:])), "a weekend is 1-2 consecutive days"
+            self.wk_days[k, :len(wd)] = wd
+            self.wk_of[list(wd)] = k
         # request cost of (employee, day, value + 1): index 0 is a day off
-        rc = np.zeros((self.A, h, S + 1), dtype=np.int64)
-        for a in range(self.A):
+        self.rc = np.zeros((A, h, S + 1), dtype=np.int64)
+        for a in range(A):
             for d, s, want, w in data.requests[a]:
                 if want:
-                    rc[a, d, :] += w
-                    rc[a, d, s + 1] -= w
+                    self.rc[a, d, :] += w
+                    self.rc[a, d, s + 1] -= w
                 else:
-                    rc[a, d, s + 1] += w
-        self.rc = rc.tolist()
-        self.n = data.counts(roster).tolist()
-        self.minutes = [sum(self.L[v] for v in r if v >= 0) for r in self.rows]
-        self.tcount = [[0] * S for _ in range(self.A)]
-        for a, r in enumerate(self.rows):
-            for v in r:
-                if v >= 0:
-                    self.tcount[a][v] += 1
-        self.wk = [sum(1 for wd in self.wk_days if any(r[d] >= 0 for d in wd)) for r in self.rows]
-        self.cost = data.cost(roster)
-        self.able = [[a for a in range(self.A) if s in self.allowed[a]] for s in range(S)]
+                    self.rc[a, d, s + 1] += w
+        self.rows = np.array(roster, dtype=np.int64).reshape(A, h)
+        self.cov = np.stack([data.req, data.w_under, data.w_over, data.counts(self.rows)], axis=-1).astype(np.int64)
+        self.tcount = np.zeros((A, S), dtype=np.int64)
+        for a in range(A):
+            np.add.at(self.tcount[a], self.rows[a][self.rows[a] >= 0], 1)
+        self.emp = np.array([(e.max_consecutive_shifts, e.min_consecutive_shifts, e.min_consecutive_days_off,
+                              e.max_total_min, e.min_total_min, e.max_weekends,
+                              int(self.L[r[r >= 0]].sum()), _weekends_worked(self.wk_of, self.wk_days, r, 0, h))
+                             for e, r in zip(emps, self.rows)], dtype=np.int64).reshape(A, 8)
+        self.inc = np.zeros(S, dtype=np.int64)
+        self.dcov = np.zeros((h, S), dtype=np.int64)
+        self.cells = np.zeros((4 * SEG_MAX, 2), dtype=np.int64)
+        self.buf = np.zeros(max(A, 2 * HANDOFF_WINDOW + 1), dtype=np.int64)
+        self.mv = np.zeros((2, 3 + SEG_MAX), dtype=np.int64)
+        self.cost = data.cost(self.rows)
+        # the arguments of the kernels, in their order
+        self.state = (self.L, self.offd, self.maxs, self.tcount, self.emp, self.wk_of, self.wk_days, self.rows)
+        self.rules = (self.L, self.banned, self.offd, self.maxs, self.tcount, self.emp, self.wk_of, self.wk_days,
+                      self.rows)
+
+    @property
+    def minutes(self) -> np.ndarray:
+        return self.emp[:, MIN]
 
     def roster(self) -> np.ndarray:
-        return np.array(self.rows, dtype=np.int64).reshape(self.A, self.h)
+        return self.rows.copy()
 
-    # -- one employee -------------------------------------------------------------------------
+    def _load(self, changes: list[Change]) -> int:
+        assert 1 <= len(changes) <= 2 and len({a for a, _, _ in changes}) == len(changes)
+        for i, (a, lo, seg) in enumerate(changes):
+            assert len(seg) <= SEG_MAX and 0 <= lo and lo + len(seg) <= self.h
+            self.mv[i, :3] = a, lo, len(seg)
+            self.mv[i, 3:3 + len(seg)] = seg
+        return len(changes)
+
+    def _unload(self, nm: int) -> list[Change] | None:
+        if nm == 0:
+            return None
+        return [(int(a), int(lo), self.mv[i, 3:3 + k].tolist()) for i, (a, lo, k) in enumerate(self.mv[:nm, :3])]
 
     def feasible(self, a: int, lo: int, seg: list[int]) -> bool:
-        """Whether employee ``a`` keeps every hard rule with days ``lo .. lo + len(seg) − 1`` set to ``seg``
-        (the rest of its row as it is, which keeps them)."""
-        row = self.rows[a]
-        h = self.h
-        hi = lo + len(seg)
-        L = self.L
-        dmin = 0
-        inc: dict[int, int] = {}
-        offd, allowed = self.offd[a], self.allowed[a]
-        for i, v in enumerate(seg):
-            old = row[lo + i]
-            if v == old:
-                continue
-            if v >= 0:
-                if v not in allowed or lo + i in offd:
-                    return False
-                dmin += L[v]
-                inc[v] = inc.get(v, 0) + 1
-            if old >= 0:
-                dmin -= L[old]
-                inc[old] = inc.get(old, 0) - 1
-        m = self.minutes[a] + dmin
-        if m > self.mmax[a] or m < self.mmin[a]:
-            return False
-        tc, mx = self.tcount[a], self.maxs[a]
-        for s, c in inc.items():
-            if c > 0 and tc[s] + c > mx[s]:
-                return False
-        nr = row[:]
-        nr[lo:hi] = seg
-        banned = self.banned
-        for d in range(max(lo - 1, 0), min(hi, h - 1)):
-            p, q = nr[d], nr[d + 1]
-            if p >= 0 and q >= 0 and q in banned[p]:
-                return False
-        # weekends
-        wk_of, wk_days = self.wk_of, self.wk_days
-        dw, seen = 0, set()
-        for d in range(lo, hi):
-            k = wk_of[d]
-            if k >= 0 and k not in seen:
-                seen.add(k)
-                dw += any(nr[x] >= 0 for x in wk_days[k]) - any(row[x] >= 0 for x in wk_days[k])
-        if dw > 0 and self.wk[a] + dw > self.wmax[a]:
-            return False
-        # runs touching the changed days (and their neighbours)
-        x = max(lo - 1, 0)
-        f = nr[x] >= 0
-        while x > 0 and (nr[x - 1] >= 0) == f:
-            x -= 1
-        y = min(hi, h - 1)
-        cmax, cmin, omin = self.cmax[a], self.cmin[a], self.omin[a]
-        d = x
-        while d <= y:
-            f = nr[d] >= 0
-            e = d
-            while e + 1 < h and (nr[e + 1] >= 0) == f:
-                e += 1
-            n = e - d + 1
-            edge = d == 0 or e == h - 1
-            if f:
-                if n > cmax or (n < cmin and not edge):
-                    return False
-            elif n < omin and not edge:
-                return False
-            d = e + 1
-        return True
+        """Whether employee ``a`` keeps every hard rule with days ``lo .. lo + len(seg) − 1`` set to ``seg``."""
+        self._load([(a, lo, seg)])
+        return bool(_feasible(*self.rules, self.inc, self.mv, 0))
 
-    def apply(self, a: int, lo: int, seg: list[int]) -> None:
-        row = self.rows[a]
-        n, L, tc = self.n, self.L, self.tcount[a]
-        wk_of, wk_days = self.wk_of, self.wk_days
-        ks = {wk_of[lo + i] for i in range(len(seg))} - {-1}
-        before = sum(any(row[x] >= 0 for x in wk_days[k]) for k in ks)
-        for i, v in enumerate(seg):
-            d = lo + i
-            old = row[d]
-            if v == old:
-                continue
-            if old >= 0:
-                n[d][old] -= 1
-                tc[old] -= 1
-                self.minutes[a] -= L[old]
-            if v >= 0:
-                n[d][v] += 1
-                tc[v] += 1
-                self.minutes[a] += L[v]
-            row[d] = v
-        self.wk[a] += sum(any(row[x] >= 0 for x in wk_days[k]) for k in ks) - before
+    def delta(self, changes: list[Change]) -> int | None:
+        """Objective change of ``changes``, None when an employee would break a hard rule."""
+        nm = self._load(changes)
+        ok, d = _delta(*self.rules, self.cov, self.rc, self.inc, self.dcov, self.cells, self.mv, nm)
+        return int(d) if ok else None
 
-    # -- moves ----------------------------------------------------------------------------------
-
-    def delta(self, changes: list[tuple[int, int, list[int]]]) -> int | None:
-        """Objective change of ``changes`` ((employee, first day, new values), distinct employees), None
-        when an employee would break a hard rule."""
-        dc: dict[tuple[int, int], int] = {}
-        total = 0
-        for a, lo, seg in changes:
-            row, rc = self.rows[a], self.rc[a]
-            for i, v in enumerate(seg):
-                d = lo + i
-                old = row[d]
-                if v == old:
-                    continue
-                total += rc[d][v + 1] - rc[d][old + 1]
-                if old >= 0:
-                    dc[d, old] = dc.get((d, old), 0) - 1
-                if v >= 0:
-                    dc[d, v] = dc.get((d, v), 0) + 1
-        n, req, wu, wo = self.n, self.req, self.wu, self.wo
-        for (d, s), c in dc.items():
-            if c:
-                r, k = req[d][s], n[d][s]
-                total += (wu[d][s] * (max(0, r - k - c) - max(0, r - k))
-                          + wo[d][s] * (max(0, k + c - r) - max(0, k - r)))
-        for a, lo, seg in changes:
-            if not self.feasible(a, lo, seg):
-                return None
-        return total
-
-    def commit(self, changes: list[tuple[int, int, list[int]]], delta: int) -> None:
-        for a, lo, seg in changes:
-            self.apply(a, lo, seg)
+    def commit(self, changes: list[Change], delta: int) -> None:
+        for i in range(self._load(changes)):
+            _apply(self.L, self.wk_of, self.wk_days, self.rows, self.cov, self.tcount, self.emp, self.mv, i)
         self.cost += delta
 
     def deficits(self) -> list[tuple[int, int]]:
-        n, req = self.n, self.req
-        return [(d, s) for d in range(self.h) for s in range(self.S) if n[d][s] < req[d][s] and self.wu[d][s] > 0]
+        short = np.zeros((self.h * self.S, 2), dtype=np.int64)
+        return [tuple(c) for c in short[:_deficits(self.cov, short)].tolist()]
 
-    def _weekend_allows(self, a: int, d: int) -> bool:
-        """Whether employee ``a`` may work on day ``d`` as far as its weekend maximum goes (a weekday, a
-        weekend it already works, or weekends to spare)."""
-        k = self.wk_of[d]
-        return k < 0 or self.wk[a] < self.wmax[a] or any(self.rows[a][x] >= 0 for x in self.wk_days[k])
-
-    def _room(self, a: int, d: int, s: int) -> bool:
+    def room(self, a: int, d: int, s: int) -> bool:
         """Whether employee ``a``, off on day ``d``, has the minutes and the weekend to work ``s`` then."""
-        if d in self.offd[a] or self.minutes[a] + self.L[s] > self.mmax[a] or self.maxs[a][s] <= self.tcount[a][s]:
-            return False
-        return self._weekend_allows(a, d)
+        return bool(_room(*self.state, a, d, s))
 
-    def handoff(self, rng: random.Random, d: int, s: int, window: int = 14
-                ) -> list[tuple[int, int, list[int]]] | None:
-        """A targeted handoff for the under-covered (``d``, ``s``): an employee off on ``d`` whose weekends
-        allow it takes it and gives one of its shifts within ``window`` days to an employee off then
-        who has the minutes and the weekend for it."""
-        self.kind = "handoff"
-        rows, h = self.rows, self.h
-        cands = [a for a in self.able[s] if rows[a][d] < 0 and d not in self.offd[a] and self._weekend_allows(a, d)]
-        if not cands:
-            return None
-        a = cands[rng.randrange(len(cands))]
-        row = rows[a]
-        if self.minutes[a] + self.L[s] <= self.mmax[a] and rng.random() < 0.5:
-            return [(a, d, [s])]
-        work = [x for x in range(max(0, d - window), min(h, d + window + 1)) if x != d and row[x] >= 0]
-        if not work:
-            return None
-        x = work[rng.randrange(len(work))]
-        u = row[x]
-        lo, hi = min(d, x), max(d, x)
-        seg = row[lo:hi + 1]
-        seg[d - lo], seg[x - lo] = s, -1
-        takers = [b for b in self.able[u] if b != a and rows[b][x] < 0 and self._room(b, x, u)]
-        if takers:
-            return [(a, lo, seg), (takers[rng.randrange(len(takers))], x, [u])]
-        # nobody: the shortfall moves to (x, u) (cost-neutral for equal weights), where it may be filled
-        return [(a, lo, seg)]
+    def handoff(self, rng: np.ndarray, d: int, s: int, window: int = HANDOFF_WINDOW) -> list[Change] | None:
+        """A targeted handoff for the under-covered (``d``, ``s``) (see the module docstring); ``rng`` from
+        :func:`make_rng`."""
+        assert 2 * window + 1 <= SEG_MAX
+        return self._unload(_handoff(*self.state, self.able, self.buf, self.mv, rng, d, s, window))
 
-    def propose(self, rng: random.Random, short: list[tuple[int, int]]) -> list[tuple[int, int, list[int]]] | None:
-        """One random move (None when the draw gives nothing to do)."""
-        h, A, rows = self.h, self.A, self.rows
-        r = rng.random()
-        if short and r < 0.35:
-            d, s = short[rng.randrange(len(short))]
-            if self.n[d][s] >= self.req[d][s]:
-                return None
-            a = rng.choice(self.able[s])
-            t = rows[a][d]
-            if t == s or d in self.offd[a]:
-                return None
-            kind = rng.random()
-            if kind < 0.4:                                   # fill
-                self.kind = "fill"
-                return [(a, d, [s])]
-            if kind < 0.7 and t >= 0:                        # chain: someone else takes t
-                b = rng.choice(self.able[t])
-                if b == a or rows[b][d] == t or d in self.offd[b]:
-                    return None
-                self.kind = "chain"
-                return [(a, d, [s]), (b, d, [t])]
-            return self.handoff(rng, d, s)
-        if r < 0.5:                                          # change
-            self.kind = "change"
-            a, d = rng.randrange(A), rng.randrange(h)
-            opts = self.allowed_list[a]
-            v = -1 if rng.random() < 0.3 or not opts else rng.choice(opts)
-            return None if v == rows[a][d] else [(a, d, [v])]
-        if r < 0.85:                                         # swap (a day or a block)
-            self.kind = "swap"
-            a, b = rng.randrange(A), rng.randrange(A)
-            if a == b:
-                return None
-            k = 1 if rng.random() < 0.5 else rng.randint(2, 7)
-            lo = rng.randrange(max(1, h - k + 1))
-            k = min(k, h - lo)
-            sa, sb = rows[a][lo:lo + k], rows[b][lo:lo + k]
-            if sa == sb:
-                return None
-            return [(a, lo, sb), (b, lo, sa)]
-        self.kind = "move"
-        a, d = rng.randrange(A), rng.randrange(h)            # move a shift to a nearby day off
-        v = rows[a][d]
-        if v < 0:
-            return None
-        x = d + rng.choice((-3, -2, -1, 1, 2, 3))
-        if not 0 <= x < h or rows[a][x] >= 0:
-            return None
-        lo, hi = min(d, x), max(d, x)
-        seg = rows[a][lo:hi + 1]
-        seg[d - lo], seg[x - lo] = -1, v
-        return [(a, lo, seg)]
+    def propose(self, rng: np.ndarray, short: list[tuple[int, int]]) -> list[Change] | None:
+        """One random move (None when the draw gives nothing to do); ``rng`` from :func:`make_rng`."""
+        arr = np.array(short, dtype=np.int64).reshape(-1, 2)
+        kind = np.zeros(1, dtype=np.int64)
+        nm = _propose(*self.state, self.cov, self.able, self.types, self.buf, self.mv, rng, arr, len(arr), kind)
+        self.kind = KINDS[kind[0]]
+        return self._unload(nm)
+
+    def run(self, rng: np.ndarray, short: np.ndarray, best: np.ndarray, ctl: np.ndarray, moves0: int, n_moves: int,
+            frac0: float, dfrac: float, t_start: float, ratio: float, refresh: int, floor: int) -> int:
+        """``n_moves`` annealing moves (see :func:`_run`)."""
+        return int(_run(*self.rules, self.cov, self.rc, self.able, self.types, self.inc, self.dcov, self.cells,
+                        self.buf, self.mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio,
+                        refresh, floor))
 
 
 def anneal(data, roster: np.ndarray, *, time_left: Callable[[], float] | None = None,
@@ -326,52 +618,44 @@ def anneal(data, roster: np.ndarray, *, time_left: Callable[[], float] | None = 
            floor: int = 0) -> tuple[np.ndarray, int, dict]:
     """Simulated annealing from ``roster`` until ``time_left()`` ≤ 0 or ``max_moves`` proposals (one of
     them must be given; ``max_moves`` alone makes the search deterministic), stopping at ``floor``.
-    Returns (best roster, its objective, statistics)."""
+    The first call after a change of this module compiles the loop (counted in ``time_left``; reported as
+    ``ls_compile_s``). Returns (best roster, its objective, statistics)."""
     if time_left is None and max_moves is None:
         raise ValueError("anneal needs a time limit or a move budget")
+    t_compile = time.perf_counter()
     st = RosterSearch(data, roster)
-    rng = random.Random(seed)
-    best, best_cost = roster.copy(), st.cost
-    saved = True                     # whether ``best`` holds the current state when cost == best_cost
-    t0 = time.perf_counter()
-    budget = time_left() if time_left is not None else None
-    moves = accepted = 0
-    short = st.deficits()
+    rng = make_rng(seed)
+    best = st.roster()
+    short = np.zeros((st.h * st.S, 2), dtype=np.int64)
+    ctl = np.zeros(ACC + len(KINDS), dtype=np.int64)
+    ctl[COST] = ctl[BEST] = st.cost
+    ctl[SAVED] = 1                   # whether ``best`` holds the current state when cost == best cost
     refresh = 256 * max(1, st.h * st.S // 2048)     # moves between two scans of the cover (O(days × shifts))
-    temp = t_start
     ratio = t_end / t_start
-    cap = max_moves if max_moves is not None else -1
-    while moves != cap:
-        if moves % 256 == 0:
-            if max_moves is not None:
-                frac = moves / max(1, max_moves)
-            else:
-                spent = time.perf_counter() - t0
-                if time_left() <= 0:
-                    break
-                frac = spent / max(1e-9, budget)
-            temp = t_start * ratio ** min(1.0, frac)
-            if moves % refresh == 0:        # (filled cells are skipped until then)
-                short = st.deficits()
-            if st.cost <= floor:
+
+    def run(moves0: int, n: int, frac0: float, dfrac: float) -> int:
+        return st.run(rng, short, best, ctl, moves0, n, frac0, dfrac, t_start, ratio, refresh, floor)
+
+    run(0, 0, 0.0, 0.0)              # compiles on the first call ever (then loads from the cache)
+    compile_s = time.perf_counter() - t_compile
+    moves = 0
+    if time_left is None:
+        moves = run(0, max_moves, 0.0, 1.0 / max(1, max_moves))
+    else:
+        t0 = time.perf_counter()
+        budget = max(1e-9, time_left())
+        dfrac = 0.0
+        while (max_moves is None or moves < max_moves) and time_left() > 0:
+            n = CHUNK if max_moves is None else min(CHUNK, max_moves - moves)
+            t1 = time.perf_counter()
+            done = run(moves, n, (t1 - t0) / budget, dfrac)
+            moves += done
+            if done < n:
                 break
-        moves += 1
-        ch = st.propose(rng, short)
-        if ch is None:
-            continue
-        delta = st.delta(ch)
-        if delta is None:
-            continue
-        if delta > 0 and rng.random() >= math.exp(-delta / temp):
-            continue
-        if delta > 0 and st.cost == best_cost and not saved:
-            best, saved = st.roster(), True
-        st.commit(ch, delta)
-        accepted += 1
-        if st.cost < best_cost:
-            best_cost, saved = st.cost, False
-        elif delta != 0 and st.cost == best_cost:
-            saved = False
-    if not saved or st.cost < best_cost:
-        best, best_cost = st.roster(), st.cost
-    return best, best_cost, {"ls_moves": moves, "ls_accepted": accepted}
+            dfrac = (time.perf_counter() - t1) / budget / n
+    cost = int(ctl[COST])
+    if ctl[SAVED] == 0 or cost < ctl[BEST]:
+        best, ctl[BEST] = st.roster(), cost
+    stats = {"ls_moves": moves, "ls_accepted": int(ctl[ACC:].sum()), "ls_compile_s": round(compile_s, 3)}
+    stats.update({f"ls_{k}": int(c) for k, c in zip(KINDS, ctl[ACC:])})
+    return best, int(ctl[BEST]), stats
