@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.best_bound import best_known
 from benchmarks.common import ROOT, machine, peak_rss_mb
 
 BENCH_PYTHON = Path(os.environ.get("SCHEDULER_BENCH_PYTHON", "/work/venv-bench/bin/python"))
@@ -244,6 +245,12 @@ def _notes(results: dict, per_interval: dict, service_goal: dict, pyw: dict | No
                  f"Objective / best valid bound = gap: {gaps}. The bound is the fluid relaxation, then per-day LPs, "
                  "then week LPs with the pools' weekly rules as the time limit allows (stage table: how many weeks got "
                  "their week LP); with more time more weeks do, so the gap shrinks mostly from the bound side")
+    best = best_known("double11")
+    if best is not None and main:
+        gaps = ", ".join(f"{k.split(', ')[1]}: {100 * (1 - best['bound'] / v['objective']):.1f} %" for k, v in main.items())
+        notes.append(f"gap to the best known bound {m(best['bound'])} ({best['method']}; computed "
+                     f"{best['machine']['date']} at {best['machine']['git']}, {best['wall_s']:.0f} s, load "
+                     f"{best['load_before'][0]:.1f}; `python -m benchmarks.best_bound`): {gaps}")
     w2, w8 = results.get("11.11, 120 s, 2 workers"), results.get("11.11, 120 s, 8 workers")
     if w2 and w8:
         notes.append(f"8 vs 2 CP-SAT workers at 120 s: {m(w8['objective'])} vs {m(w2['objective'])}, peak memory "

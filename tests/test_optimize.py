@@ -764,9 +764,9 @@ def test_lp_bound_falls_back_to_day_lps_for_weeks_whose_week_lp_is_not_solved(mo
     solve_week = weeklp._week
     tried = []
 
-    def first_week_out_of_time(prob_, fluid, alpha, week_of_day, week, time_s):
+    def first_week_out_of_time(prob_, fluid, alpha, week_of_day, week, time_s, *prices):
         tried.append(week.index)
-        return None if week.index == 0 else solve_week(prob_, fluid, alpha, week_of_day, week, time_s)
+        return None if week.index == 0 else solve_week(prob_, fluid, alpha, week_of_day, week, time_s, *prices)
 
     monkeypatch.setattr(weeklp, "_week", first_week_out_of_time)
     mixed = weeklp.lp_bound(prob, 120)
@@ -1207,3 +1207,33 @@ def test_day_reoptimisation_changes_its_window_only_and_keeps_the_rules_that_cro
             parts = extract(prob, evaluate(prob, new, breaks), [])
             assert _hard(check_roster(scenario, agents, parts["assignments"], parts["breaks"], locks=locks)) == [], (span, d)
         assert changed >= min(3, prob.n_days // span)
+
+
+def test_week_lps_stay_a_bound_at_any_price_of_the_backlog_carried_between_weeks():
+    """The week LPs separate at the week boundary by a price on the deferred backlog carried across it: at
+    any price (none, the default, far above it) their sum stays below a solved roster's cost, and the dual
+    ascent over the prices (the benchmark's best known bound) starts at the default sum and only rises."""
+    from scheduler.optimize import weeklp
+    from scheduler.optimize.lpbound import full_rho
+    from scheduler.optimize.problem import OBJ_SCALE
+
+    scenario = make_scenario(horizon={"days": 14})
+    volumes = standard_volumes(scenario, voice_peak=9.0, email_per_day=160.0)
+    roster, violations, req = _solve(scenario, volumes=volumes)
+    assert not _hard(violations)
+    prob = build_problem(scenario, make_agents(), req)
+    cost = roster.objective * OBJ_SCALE
+    fluid, alpha, week_of_day = weeklp._setup(prob)
+    sums = {}
+    for factor in (0.0, 1.0, 50.0):
+        def price(q, f=factor):
+            return f * full_rho(fluid, q)
+        sums[factor] = sum(weeklp._week(prob, fluid, alpha, week_of_day, w, 120, price, price) for w in prob.weeks)
+        assert sums[factor] <= cost + 1e-6
+    assert sums[50.0] != pytest.approx(sums[1.0], rel=1e-9)       # the price matters here
+    plain = weeklp.lp_bound(prob, 120)
+    assert plain.weeks_by_week_lp == 2 and sums[1.0] == pytest.approx(plain.bound, rel=1e-9)
+    priced = weeklp.priced_week_bound(prob, 300, rounds=6)
+    assert priced.start == pytest.approx(plain.bound, rel=1e-9)
+    assert plain.bound * 1.002 <= priced.bound <= cost + 1e-6      # here the default price is not the best
+    assert set(priced.prices) == {(q, prob.weeks[1].days[0]) for q in prob.deferred}

@@ -147,7 +147,11 @@ def day_lp_bound(prob: RosterProblem, time_limit_s: float = 60.0) -> float | Non
     return total
 
 
-def _day(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, d: int, time_s: float) -> float | None:
+def _day(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, d: int, time_s: float,
+         rho_in=None, rho_out=None) -> float | None:
+    """Day ``d``'s LP optimum plus its constant terms (objective units), or None when not solved in time;
+    ``rho_in`` / ``rho_out``: the prices of the backlog carried into the day and out of it (queue -> price;
+    default :func:`_rho`)."""
     sc = prob.scenario
     per_day = prob.per_day
     T = prob.horizon_intervals
@@ -216,7 +220,8 @@ def _day(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dic
     for (g, t), caps in group_cap.items():
         parts = split_capacity(lp, prob, g, t, served)
         lp.row([(a, 1.0) for a in parts] + [(c, -1.0) for c in caps], hi=0.0)
-    const += add_service_terms(lp, prob, served, t0, min(t1, T), _rho(prob, fluid, alpha, week_of_day, None, d))
+    rho = _rho(prob, fluid, alpha, week_of_day, None, d)
+    const += add_service_terms(lp, prob, served, t0, min(t1, T), rho_in or rho, rho_out or rho)
     value = lp.solve(time_s)
     if value is None:
         return None
@@ -232,6 +237,12 @@ def _rho(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dic
     return min((a * fluid.rate[p] / fluid.units[p] for p in fluid.servers[q] for a in alpha), default=0.0)
 
 
+def full_rho(fluid: _Fluid, q: str) -> float:
+    """The cheapest capacity serving queue ``q`` at its full cost per unit (no price per paid minute taken off):
+    the week LPs' default price of the backlog carried across a week boundary."""
+    return min((fluid.rate[p] / fluid.units[p] for p in fluid.servers[q]), default=0.0)
+
+
 def split_capacity(lp: _LP, prob: RosterProblem, group: tuple[str, ...], t: int, served: dict) -> list[int]:
     """Variables for the capacity group's share on each of its queues at ``t`` (a closed deferred queue
     takes none), appended to ``served[(queue, t)]``; returns them."""
@@ -245,12 +256,16 @@ def split_capacity(lp: _LP, prob: RosterProblem, group: tuple[str, ...], t: int,
     return parts
 
 
-def add_service_terms(lp: _LP, prob: RosterProblem, served: dict, t0: int, t1: int, rho) -> float:
+def add_service_terms(lp: _LP, prob: RosterProblem, served: dict, t0: int, t1: int, rho, rho_out=None,
+                      carried: dict | None = None) -> float:
     """Lost contacts and deferred work of intervals ``t0..t1-1`` given the LP's served capacity
     ``served[(queue, t)]`` (variables): the convex lost-contact segments with the over-staffing price, and
     each deferred queue's backlog with its due checks; the backlog carried in from before ``t0`` is
-    priced at ``-rho(queue)`` and the one left at ``t1`` (unless the horizon ends) at ``+rho(queue)``
-    (the Lagrangian price of the balance between windows). Returns the constant term (objective units)."""
+    priced at ``-rho(queue)`` and the one left at ``t1`` (unless the horizon ends) at ``+rho_out(queue)``
+    (default ``rho``; the Lagrangian price of the balance between windows: any price keeps the sum of the
+    windows a bound as long as a window's leaving price is the next window's entering price). ``carried``:
+    filled with each deferred queue's ``(entering, leaving)`` backlog columns (None where there is none).
+    Returns the constant term (objective units)."""
     w_ = prob.scenario.weights
     T = prob.horizon_intervals
     per_day = prob.per_day
@@ -294,12 +309,13 @@ def add_service_terms(lp: _LP, prob: RosterProblem, served: dict, t0: int, t1: i
             lp.row(day_lost.get(d, []) + [(short, -1.0)], hi=(1.0 - dem.target(d)) * vol - lost0)
     for q, dem in prob.deferred.items():
         late_w = prob.scenario.late_work_hour_for(q) * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
-        price = rho(q)
+        price, price_out = rho(q), (rho_out or rho)(q)
         prev = lp.var(cost=-price, ub=float(dem.work[:t0].sum())) if t0 > 0 else None
+        entering = prev
         arrived = np.concatenate([[0.0], np.cumsum(dem.work)])
         due = dict(dem.due)
         for t in range(t0, t1):
-            b = lp.var(cost=price if t == t1 - 1 and t1 < T else 0.0)
+            b = lp.var(cost=price_out if t == t1 - 1 and t1 < T else 0.0)
             terms = [(b, 1.0)] + [(a, 1.0) for a in served.get((q, t), [])]
             if prev is not None:
                 terms.append((prev, -1.0))
@@ -309,6 +325,8 @@ def add_service_terms(lp: _LP, prob: RosterProblem, served: dict, t0: int, t1: i
                 od = lp.var(cost=late_w)
                 lp.row([(od, 1.0), (b, -1.0)], lo=-float(arrived[t + 1] - arrived[due[t] + 1]))
             prev = b
+        if carried is not None:
+            carried[q] = (entering, prev if t1 < T else None)
     return const
 
 

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from scheduler.optimize.bound import ALPHAS, _Fluid, bound_limits
-from scheduler.optimize.lpbound import _LP, _day, _rho, add_service_terms, fluid_avail, reduced_cost, split_capacity
+from scheduler.optimize.lpbound import (_LP, _day, _rho, add_service_terms, fluid_avail, full_rho, reduced_cost,
+                                         split_capacity)
 from scheduler.optimize.problem import OBJ_SCALE, RosterProblem, Week
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,16 @@ class LPBound:
 
 def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     """The best valid LP bound within ``time_limit_s`` (wall clock): each week's part is its week LP when that
-    is solved, else the sum of its per-day LPs (:mod:`.lpbound`, fast). Both relax the same weekly subproblem
-    with the same prices on the backlog carried across days and weeks (and a shift crossing into the next
-    week never costs more than its plain share there), so any mix sums to a valid lower bound.
+    is solved, else the sum of its per-day LPs (:mod:`.lpbound`, fast). Both relax the same weekly subproblem;
+    the backlog carried across a boundary between two parts is priced, paid by the part before and earned back
+    by the part after at the same price (and a shift crossing into the next week never costs more than its
+    plain share there), so any mix sums to a valid lower bound. The price at a boundary between days is the
+    fluid bound's (:func:`.lpbound._rho`, the cheapest capacity at the price per paid minute); at a week
+    boundary entered by a week LP it is the cheapest capacity's full cost (:func:`.lpbound.full_rho`: on
+    11.11 913 k -> 938 k for the four week LPs; at every day boundary the full cost gives per-day LPs that
+    take in backlog they are never charged for: 779 k -> 614 k, hence only there). Each boundary's price is
+    fixed the first time a part that was solved uses it, and the weeks are taken last first, so a week LP
+    knows the price its successor entered at.
 
     Order: one day LP is timed first (the first day of the week taken last); then, week by week, the week LP
     is tried with the time left less what the per-day LPs of the weeks still without a part would take
@@ -60,30 +68,41 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     (before, all per-day LPs came first: 10 s on 11.11 on a quiet machine, 30-100 s under load)."""
     t_start = time.perf_counter()
     t_end = t_start + time_limit_s
-    fluid = _Fluid(prob)
+    fluid, alpha, week_of_day = _setup(prob)
     nw = len(prob.weeks)
-    best = np.full(nw, -np.inf)
-    alpha = np.zeros(nw)
-    for a in ALPHAS:                     # the fluid bound's best price per week
-        val = fluid.evaluate(np.full(nw, a))
-        better = val > best
-        best = np.where(better, val, best)
-        alpha = np.where(better, a, alpha)
-    week_of_day = {d: w.index for w in prob.weeks for d in w.days}
     const = np.zeros(nw)
     for (p, w) in fluid.minimum:
         const[w] += fluid.constant(p, w, alpha[w])
-    order = sorted(prob.weeks, key=lambda w: -len(w.days))
+    order = sorted(prob.weeks, key=lambda w: (-len(w.days), -w.index))
     days_done: dict[int, float] = {}
+    starts = {w.days[0] for w in prob.weeks if w.days[0] > 0}
+    fixed: dict[int, bool] = {}          # week boundary (first day of a week) -> priced at the full cost
+
+    def price(d: int, full: bool):
+        full = fixed.get(d, full) if d in starts else False
+        if full:
+            return lambda q: full_rho(fluid, q)
+        return _rho(prob, fluid, alpha, week_of_day, None, d)
 
     def day(d: int) -> float | None:
         if d not in days_done:
             remaining = t_end - time.perf_counter()
-            value = _day(prob, fluid, alpha, week_of_day, d, remaining) if remaining > 0 else None
+            value = (_day(prob, fluid, alpha, week_of_day, d, remaining, price(d, False), price(d + 1, False))
+                     if remaining > 0 else None)
             if value is None:
                 return None
+            for b in (d, d + 1):
+                fixed.setdefault(b, False)
             days_done[d] = value
         return days_done[d]
+
+    def week(w: Week, time_s: float) -> float | None:
+        first, end = w.days[0], w.days[-1] + 1
+        out = _week(prob, fluid, alpha, week_of_day, w, time_s, price(first, True), price(end, False))
+        if out is not None:
+            fixed.setdefault(first, True)
+            fixed.setdefault(end, False)
+        return out
 
     t = time.perf_counter()
     if day(order[-1].days[0]) is None:
@@ -95,7 +114,7 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
         later = sum(len(v.days) for v in order[i + 1:])
         budget = t_end - time.perf_counter() - DAY_LP_RESERVE * per_day_s * (later + len(w.days))
         if budget >= WEEK_LP_MIN_S * len(w.days) / 7:
-            out = _week(prob, fluid, alpha, week_of_day, w, budget)
+            out = week(w, budget)
             if out is not None:
                 part[w.index] = out
                 by_week.add(w.index)
@@ -110,7 +129,7 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
         remaining = t_end - time.perf_counter()
         if remaining < WEEK_LP_MIN_S * len(w.days) / 7:
             break
-        out = _week(prob, fluid, alpha, week_of_day, w, remaining)
+        out = week(w, remaining)
         if out is None:
             break
         part[w.index] = max(part[w.index], out)
@@ -122,13 +141,96 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     return LPBound(float(total), upgraded, wall)
 
 
+def _setup(prob: RosterProblem) -> tuple[_Fluid, np.ndarray, dict[int, int]]:
+    """The fluid bound, its best price per paid minute per week (``alpha``) and each day's week index."""
+    fluid = _Fluid(prob)
+    nw = len(prob.weeks)
+    best = np.full(nw, -np.inf)
+    alpha = np.zeros(nw)
+    for a in ALPHAS:                     # the fluid bound's best price per week
+        val = fluid.evaluate(np.full(nw, a))
+        better = val > best
+        best = np.where(better, val, best)
+        alpha = np.where(better, a, alpha)
+    return fluid, alpha, {d: w.index for w in prob.weeks for d in w.days}
+
+
+@dataclass
+class PricedBound:
+    bound: float                          # objective units: the best sum of week LPs found
+    start: float                          # the sum at the default prices (= :func:`lp_bound` with every week LP)
+    prices: dict[tuple[str, int], float]  # (deferred queue, first day of a week) -> price of a carried unit
+    rounds: int                           # price updates tried
+    wall_s: float
+
+
+def priced_week_bound(prob: RosterProblem, time_limit_s: float = 1800.0, rounds: int = 16) -> PricedBound | None:
+    """A tighter valid bound than :func:`lp_bound` for when there is time (minutes on 11.11; the benchmark's
+    best known bound): the sum of the week LPs with the price of the backlog carried across each week
+    boundary raised by a Lagrangian dual ascent. Any price per (queue, boundary) keeps the sum a lower bound
+    (a roster's backlog at the boundary pays the price in the week before and earns it back in the week
+    after), so the best sum found is valid; the bound at the best prices is the LP over all weeks with the
+    backlog balance at the boundaries restored. The ascent: the subgradient at a boundary is the backlog the
+    week before leaves less what the week after takes in; each round moves every price by ``step`` × the
+    default price in the subgradient's direction, keeps the prices when the sum rises and halves ``step``
+    when it does not. Returns None when the week LPs at the default prices are not solved in time."""
+    t_start = time.perf_counter()
+    t_end = t_start + time_limit_s
+    fluid, alpha, week_of_day = _setup(prob)
+    base = {q: full_rho(fluid, q) for q in prob.deferred}
+    keys = [(q, w.days[0]) for w in prob.weeks[1:] for q in prob.deferred]
+
+    def total(prices: dict) -> tuple[float, dict] | None:
+        value, flows = 0.0, {}
+        for w in prob.weeks:
+            f: dict = {}
+            v = _week(prob, fluid, alpha, week_of_day, w, t_end - time.perf_counter(),
+                      lambda q, d=w.days[0]: prices.get((q, d), base[q]),
+                      lambda q, d=w.days[-1] + 1: prices.get((q, d), base[q]), f)
+            if v is None:
+                return None
+            value += v
+            for q, (cin, cout) in f.items():
+                flows[(q, w.days[0])] = flows.get((q, w.days[0]), 0.0) - cin
+                flows[(q, w.days[-1] + 1)] = flows.get((q, w.days[-1] + 1), 0.0) + cout
+        return value, {k: flows.get(k, 0.0) for k in keys}
+
+    prices = {k: base[k[0]] for k in keys}
+    first = total(prices)
+    if first is None:
+        return None
+    best, grad = first
+    start, step, tried = best, 1.0, 0
+    per_round = time.perf_counter() - t_start
+    while tried < rounds and keys and time.perf_counter() + per_round < t_end:
+        moves = {k: float(np.sign(g)) for k, g in grad.items() if abs(g) > 1e-6}
+        if not moves:
+            break
+        trial = dict(prices)
+        for k, sign in moves.items():
+            trial[k] = max(0.0, prices[k] + sign * step * base[k[0]])
+        tried += 1
+        out = total(trial)
+        if out is None:
+            break
+        log.info("priced week bound: round %d, step %.3g, %s", tried, step, f"{out[0] / OBJ_SCALE:,.0f}")
+        if out[0] > best:
+            best, grad, prices = out[0], out[1], trial
+        else:
+            step /= 2
+    return PricedBound(float(best), float(start), prices, tried, time.perf_counter() - t_start)
+
+
 DAY_LP_RESERVE = 1.5     # the time kept for a week's per-day LPs: this many times the timed day LP per day
 WEEK_LP_MIN_S = 8.0      # a whole week's LP is tried only with at least this much time left (11.11: 10-20 s)
 
 
 def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, week: Week,
-          time_s: float) -> float | None:
-    """The week's LP optimum plus its constant terms (objective units), or None when not solved in time."""
+          time_s: float, rho_in=None, rho_out=None, flows: dict | None = None) -> float | None:
+    """The week's LP optimum plus its constant terms (objective units), or None when not solved in time.
+    ``rho_in`` / ``rho_out``: the prices of a unit of backlog carried into the week and out of it (queue ->
+    objective units per capacity unit; default :func:`.lpbound.full_rho`); ``flows``: filled with each deferred
+    queue's ``(backlog entering, backlog leaving)`` in the LP's optimum (capacity units)."""
     sc = prob.scenario
     per_day = prob.per_day
     T = prob.horizon_intervals
@@ -209,6 +311,16 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
         spec = sc.teams[team]
         if spec.max_agents is not None:
             lp.row([(x, 1.0) for x in vs], hi=float(spec.max_agents))
-    const += add_service_terms(lp, prob, served, t0, t1, _rho(prob, fluid, alpha, week_of_day, None, first))
-    value = lp.solve(time_s)
-    return None if value is None else value + const
+    carried: dict[str, tuple] = {}
+    const += add_service_terms(lp, prob, served, t0, t1, rho_in or (lambda q: full_rho(fluid, q)),
+                               rho_out or (lambda q: full_rho(fluid, q)), carried)
+    if flows is None:
+        value = lp.solve(time_s)
+        return None if value is None else value + const
+    out = lp.solve(time_s, values=True)
+    if out is None:
+        return None
+    value, x = out
+    for q, (cin, cout) in carried.items():
+        flows[q] = (0.0 if cin is None else float(x[cin]), 0.0 if cout is None else float(x[cout]))
+    return value + const
