@@ -96,12 +96,20 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             days_done[d] = value
         return days_done[d]
 
+    week_lp: dict[int, tuple[float, dict]] = {}      # week -> (its week LP, its backlog flows)
+    week_s = 0.0
+
     def week(w: Week, time_s: float) -> float | None:
+        nonlocal week_s
         first, end = w.days[0], w.days[-1] + 1
-        out = _week(prob, fluid, alpha, week_of_day, w, time_s, price(first, True), price(end, False))
+        flows: dict = {}
+        t = time.perf_counter()
+        out = _week(prob, fluid, alpha, week_of_day, w, time_s, price(first, True), price(end, False), flows)
         if out is not None:
             fixed.setdefault(first, True)
             fixed.setdefault(end, False)
+            week_lp[w.index] = (out, flows)
+            week_s += time.perf_counter() - t
         return out
 
     t = time.perf_counter()
@@ -135,8 +143,18 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
         part[w.index] = max(part[w.index], out)
         by_week.add(w.index)
     upgraded = len(by_week)
-    wall = time.perf_counter() - t_start
     total = sum(part.values())
+    if upgraded == nw and prob.deferred and nw > 1:
+        # time still left: the dual ascent over the week boundaries' prices (:func:`priced_week_bound`) from
+        # the prices the week LPs were solved at, kept where it beats the sum of the weeks' parts
+        prices = {(q, b): price(b, True)(q) for b in starts for q in prob.deferred}
+        value = sum(v for v, _ in week_lp.values())
+        grad = _gradient(prob, {w: f for w, (_, f) in week_lp.items()})
+        best, _, tried = _ascend(prob, fluid, alpha, week_of_day, prices, value, grad, t_end, 1000, week_s)
+        if tried:
+            log.info("LP bound: %d rounds of boundary prices, %s", tried, f"{best / OBJ_SCALE:,.0f}")
+        total = max(total, best)
+    wall = time.perf_counter() - t_start
     log.info("LP bound: %d of %d weeks by the week LP, %.1f s, bound %s", upgraded, nw, wall, f"{total / OBJ_SCALE:,.0f}")
     return LPBound(float(total), upgraded, wall)
 
@@ -177,32 +195,55 @@ def priced_week_bound(prob: RosterProblem, time_limit_s: float = 1800.0, rounds:
     t_start = time.perf_counter()
     t_end = t_start + time_limit_s
     fluid, alpha, week_of_day = _setup(prob)
-    base = {q: full_rho(fluid, q) for q in prob.deferred}
-    keys = [(q, w.days[0]) for w in prob.weeks[1:] for q in prob.deferred]
-
-    def total(prices: dict) -> tuple[float, dict] | None:
-        value, flows = 0.0, {}
-        for w in prob.weeks:
-            f: dict = {}
-            v = _week(prob, fluid, alpha, week_of_day, w, t_end - time.perf_counter(),
-                      lambda q, d=w.days[0]: prices.get((q, d), base[q]),
-                      lambda q, d=w.days[-1] + 1: prices.get((q, d), base[q]), f)
-            if v is None:
-                return None
-            value += v
-            for q, (cin, cout) in f.items():
-                flows[(q, w.days[0])] = flows.get((q, w.days[0]), 0.0) - cin
-                flows[(q, w.days[-1] + 1)] = flows.get((q, w.days[-1] + 1), 0.0) + cout
-        return value, {k: flows.get(k, 0.0) for k in keys}
-
-    prices = {k: base[k[0]] for k in keys}
-    first = total(prices)
+    prices = {(q, w.days[0]): full_rho(fluid, q) for w in prob.weeks[1:] for q in prob.deferred}
+    first = _priced_sum(prob, fluid, alpha, week_of_day, prices, t_end)
     if first is None:
         return None
-    best, grad = first
-    start, step, tried = best, 1.0, 0
-    per_round = time.perf_counter() - t_start
-    while tried < rounds and keys and time.perf_counter() + per_round < t_end:
+    best, prices, tried = _ascend(prob, fluid, alpha, week_of_day, prices, *first, t_end, rounds,
+                                  time.perf_counter() - t_start)
+    return PricedBound(float(best), float(first[0]), prices, tried, time.perf_counter() - t_start)
+
+
+def _gradient(prob: RosterProblem, flows: dict[int, dict]) -> dict[tuple[str, int], float]:
+    """The subgradient of the week LPs' sum in the boundary prices: per (queue, first day of a week) the backlog
+    the week before leaves less what the week starting there takes in (``flows[week]``: the week LP's
+    ``(entering, leaving)`` per queue)."""
+    grad: dict[tuple[str, int], float] = {(q, w.days[0]): 0.0 for w in prob.weeks[1:] for q in prob.deferred}
+    for w in prob.weeks:
+        for q, (cin, cout) in flows.get(w.index, {}).items():
+            if (q, w.days[0]) in grad:
+                grad[(q, w.days[0])] -= cin
+            if (q, w.days[-1] + 1) in grad:
+                grad[(q, w.days[-1] + 1)] += cout
+    return grad
+
+
+def _priced_sum(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, prices: dict,
+                t_end: float) -> tuple[float, dict] | None:
+    """The week LPs' sum at ``prices[(queue, first day of a week)]`` and its subgradient, or None when a week
+    LP is not solved before ``t_end``."""
+    value, flows = 0.0, {}
+    for w in prob.weeks:
+        flows[w.index] = {}
+        v = _week(prob, fluid, alpha, week_of_day, w, t_end - time.perf_counter(),
+                  lambda q, d=w.days[0]: prices.get((q, d), 0.0),
+                  lambda q, d=w.days[-1] + 1: prices.get((q, d), 0.0), flows[w.index])
+        if v is None:
+            return None
+        value += v
+    return value, _gradient(prob, flows)
+
+
+def _ascend(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, prices: dict, value: float,
+            grad: dict, t_end: float, rounds: int, round_s: float) -> tuple[float, dict, int]:
+    """Dual ascent over the boundary prices from ``prices`` (their week LP sum ``value``, subgradient ``grad``):
+    each round moves every price by ``step`` × the queue's full-cost price in the subgradient's direction (not
+    below 0), keeps the prices when the sum rises and halves ``step`` when it does not, down to
+    :data:`MIN_STEP`; a round is started only when ``round_s`` (the week LPs) still fits before ``t_end``.
+    Returns (best sum, its prices, rounds tried)."""
+    base = {q: full_rho(fluid, q) for q in prob.deferred}
+    step, tried = 1.0, 0
+    while tried < rounds and step >= MIN_STEP and time.perf_counter() + round_s < t_end:
         moves = {k: float(np.sign(g)) for k, g in grad.items() if abs(g) > 1e-6}
         if not moves:
             break
@@ -210,17 +251,20 @@ def priced_week_bound(prob: RosterProblem, time_limit_s: float = 1800.0, rounds:
         for k, sign in moves.items():
             trial[k] = max(0.0, prices[k] + sign * step * base[k[0]])
         tried += 1
-        out = total(trial)
+        t = time.perf_counter()
+        out = _priced_sum(prob, fluid, alpha, week_of_day, trial, t_end)
         if out is None:
             break
+        round_s = max(round_s, time.perf_counter() - t)
         log.info("priced week bound: round %d, step %.3g, %s", tried, step, f"{out[0] / OBJ_SCALE:,.0f}")
-        if out[0] > best:
-            best, grad, prices = out[0], out[1], trial
+        if out[0] > value:
+            value, grad, prices = out[0], out[1], trial
         else:
             step /= 2
-    return PricedBound(float(best), float(start), prices, tried, time.perf_counter() - t_start)
+    return value, prices, tried
 
 
+MIN_STEP = 1 / 16        # the dual ascent stops once its step (× the full-cost price) is below this
 DAY_LP_RESERVE = 1.5     # the time kept for a week's per-day LPs: this many times the timed day LP per day
 WEEK_LP_MIN_S = 8.0      # a whole week's LP is tried only with at least this much time left (11.11: 10-20 s)
 
