@@ -221,9 +221,11 @@ def _gradient(prob: RosterProblem, flows: dict[int, dict]) -> dict[tuple[str, in
 def _priced_sum(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, prices: dict,
                 t_end: float) -> tuple[float, dict] | None:
     """The week LPs' sum at ``prices[(queue, first day of a week)]`` and its subgradient, or None when a week
-    LP is not solved before ``t_end``."""
+    LP is not solved before ``t_end`` (or not started: less than :data:`WEEK_LP_MIN_S` per week left)."""
     value, flows = 0.0, {}
     for w in prob.weeks:
+        if t_end - time.perf_counter() < WEEK_LP_MIN_S * len(w.days) / 7:
+            return None                  # (lp_bound's child must return before the roster's time limit)
         flows[w.index] = {}
         v = _week(prob, fluid, alpha, week_of_day, w, t_end - time.perf_counter(),
                   lambda q, d=w.days[0]: prices.get((q, d), 0.0),
