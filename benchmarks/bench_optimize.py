@@ -305,9 +305,18 @@ def run(mode: str) -> dict:
         for scale in (3, 5):
             results[f"11.11 × {scale} (agents and volume), 120 s"] = _run_child(
                 {"scenario": "double11", "scale": scale, "overrides": ["solver.time_limit_s=120", "solver.workers=2"]})
+    best = best_known("double11")
     for label, r in results.items():
         if r["hard_violations"]:
             failures.append(f"{label}: {r['hard_violations']} hard violations, e.g. {r['hard_examples'][:2]}")
+        # a valid lower bound never exceeds a roster's cost: one that does is wrong (or, for the stored best
+        # known bound, stale: computed for other inputs or another cost model)
+        if r["objective"] is not None and r["bound"] is not None and r["objective"] < r["bound"] * (1 - 1e-6):
+            failures.append(f"{label}: objective {r['objective']:,.0f} below the run's own bound {r['bound']:,.0f}")
+        if (best is not None and label.startswith("11.11, ") and r["objective"] is not None
+                and r["objective"] < best["bound"] * (1 - 1e-6)):
+            failures.append(f"{label}: objective {r['objective']:,.0f} below the stored best known bound "
+                            f"{best['bound']:,.0f}: recompute it with `python -m benchmarks.best_bound`")
     tables = [{"caption": "The 11.11 scenario (sample data: 150 in-house + 40 vendor agents, 28 days, 15-min intervals)",
                "columns": COLUMNS, "rows": [_row(k, v) for k, v in results.items()]}]
     stage_rows = []
