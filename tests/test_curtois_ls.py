@@ -81,7 +81,7 @@ def _assert_state_exact(st: RosterSearch, data: _Data) -> None:
     assert st.minutes.tolist() == [int(data.lengths[r[r >= 0]].sum()) for r in st.roster()]
 
 
-@pytest.mark.parametrize("which", ["tiny", "Instance7", "Instance16"])
+@pytest.mark.parametrize("which", ["tiny", "Instance7", "Instance16", "Instance13"])
 def test_every_accepted_move_of_the_compiled_loop_agrees_with_the_scorer(which):
     """The annealing loop itself, a move at a time: each accepted move's delta is the change of the
     independent scorer's objective, and every roster it passes through keeps the hard rules."""
@@ -113,6 +113,8 @@ def test_every_accepted_move_of_the_compiled_loop_agrees_with_the_scorer(which):
             _assert_state_exact(st, data)
     assert accepted >= 100
     assert (ctl[4:] > 0).sum() >= (4 if which == "tiny" else 5)    # most kinds of move were accepted
+    if which == "Instance13":                  # (weekend maxima bind there)
+        assert ctl[4 + KINDS.index("weekend")] > 0
 
 
 def test_anneal_is_deterministic_with_a_move_budget_and_never_worse():
@@ -162,3 +164,47 @@ def test_targeted_handoff_draws_only_employees_with_room():
         if delta is not None:
             assert score.objective == st.cost + delta
     assert seen >= 50
+
+
+def test_weekend_transfer_takes_a_weekend_shift_for_another_weekend():
+    """On Instance13 most employees are at their weekend maximum: the transfer draws one that does not
+    work the short cell's weekend, gives up another whole weekend it works, and the scorer agrees with
+    the delta of every transfer proposed (applied one after another when feasible)."""
+    data = _data("Instance13")
+    st = RosterSearch(data, _start(data))
+    rng = make_rng(4)
+    seen = feasible = 0
+    for k in range(5000):
+        short = [(d, s) for d, s in st.deficits() if st.wk_of[d] >= 0]
+        if not short or feasible >= 12 or seen >= 1000:
+            break
+        d, s = short[k % len(short)]
+        ch = st.weekend_transfer(rng, d, s)
+        if ch is None:
+            continue
+        seen += 1
+        a, lo, seg = ch[0]
+        kd = st.wk_of[d]
+        assert st.rows[a, d] < 0 and not st.offd[a, d] and seg[d - lo] == s
+        assert st.emp[a, 5] == st.emp[a, 7]                              # at its weekend maximum ...
+        assert all(st.rows[a, x] < 0 for x in st.wk_days[kd] if x >= 0)  # ... and off that weekend
+        changed = [x for x in range(lo, lo + len(seg)) if seg[x - lo] != st.rows[a, x]]
+        given = [x for x in changed if st.wk_of[x] != kd]
+        assert given and all(seg[x - lo] == -1 for x in given)          # another weekend given up ...
+        assert len({st.wk_of[x] for x in given}) == 1 and st.wk_of[given[0]] >= 0
+        assert all(seg[x - lo] == -1 for x in st.wk_days[st.wk_of[given[0]]] if x >= 0)    # ... whole
+        if len(ch) == 2:                         # the receiver takes one of them, on a day it was off
+            b, x, (u,) = ch[1]
+            assert x in given and u == st.rows[a, x] and st.rows[b, x] < 0 and st.room(b, x, u)
+        delta = st.delta(ch)
+        cand = st.roster()
+        for e, lo_, seg_ in ch:
+            cand[e, lo_:lo_ + len(seg_)] = seg_
+        score = check_curtois(data.inst, _to_roster(data, cand))
+        assert (delta is not None) == (score.violations == []), (ch, score.violations[:3])
+        if delta is not None:
+            feasible += 1
+            assert score.objective == st.cost + delta
+            st.commit(ch, delta)
+            _assert_state_exact(st, data)
+    assert seen >= 100 and feasible >= 5
