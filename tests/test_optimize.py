@@ -1239,3 +1239,37 @@ def test_week_lps_stay_a_bound_at_any_price_of_the_backlog_carried_between_weeks
     plain = weeklp.lp_bound(prob, 120)
     assert plain.weeks_by_week_lp == 2
     assert priced.bound - 1e-6 <= plain.bound <= cost + 1e-6
+
+
+def test_lp_bounds_keep_each_break_inside_its_window():
+    """Breaks are LP columns per allowed start offset, so a break counts where its window lets it fall: with
+    every break rule's window widened to the whole stretch up to its neighbours (a relaxation of the same
+    roster problem, the old per-day break budget's looseness in kind) both LP bounds are strictly lower here,
+    and every bound stays below a solved roster's cost (validator clean)."""
+    import dataclasses
+
+    from scheduler.optimize.lpbound import day_lp_bound
+    from scheduler.optimize.problem import OBJ_SCALE
+    from scheduler.optimize.weeklp import lp_bound
+
+    scenario = make_scenario()
+    roster, violations, req = _solve(scenario, volumes=standard_volumes(scenario, voice_peak=16.0))
+    assert not _hard(violations)
+    prob = build_problem(scenario, make_agents(), req)
+    assert sum(len(s.breaks) for s in prob.shifts) >= 8
+    widened = build_problem(scenario, make_agents(), req)
+    shifts = []
+    for s in widened.shifts:
+        slots = list(s.breaks)
+        for k, slot in enumerate(slots):
+            lo = slots[k - 1].offsets[-1] + slots[k - 1].length if k else 0
+            hi = (s.breaks[k + 1].offsets[0] if k + 1 < len(slots) else s.length) - slot.length
+            slots[k] = dataclasses.replace(slot, offsets=tuple(range(lo, hi + 1)))
+            assert set(s.breaks[k].offsets) < set(slots[k].offsets)
+        shifts.append(dataclasses.replace(s, breaks=tuple(slots)))
+    widened.shifts = shifts
+    days = [day_lp_bound(p, 60) / OBJ_SCALE for p in (widened, prob)]
+    weeks = [lp_bound(p, 120) for p in (widened, prob)]
+    assert [w.weeks_by_week_lp for w in weeks] == [len(prob.weeks)] * 2
+    assert 0 < days[0] < days[1] - 1.0 <= roster.objective
+    assert 0 < weeks[0].bound < weeks[1].bound - OBJ_SCALE <= roster.objective * OBJ_SCALE

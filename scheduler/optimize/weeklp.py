@@ -7,8 +7,9 @@ one LP, so the weekly pool rules bind (a relaxation of the per-agent rules, summ
 - paid minutes between the members' prorated weekly minimum and their maximum (+ overtime, whose extra
   cost is dropped); nights at most the members' weekly night allowance;
 - team caps (at most ``max_agents`` on shift at once);
-- capacity per pool and interval at most its efficiency × shifts covering it, and per pool-day at most
-  the shifts' capacity less the break time that must fall inside that day;
+- capacity per capacity group and interval at most its efficiency × shifts covering it less the agents on
+  break there: break counts per shift, break rule and allowed start offset, shared by the group's pools of
+  equal efficiency (:func:`.lpbound.break_positions`; before, a per-day budget of break time);
 - allocation of each capacity group over its queues, the convex lost-contact segments and the
   over-staffing price (as in the roster's cost), deferred work with its backlog and deadlines.
 Night shifts of the day before the week cover the week's first intervals and pay the share of their
@@ -17,8 +18,9 @@ the per-day LP's Lagrangian price, so weeks separate. Any such price gives a val
 the weeks is a valid lower bound of every roster's cost. Rest between days, consecutive days and two
 days off together stay relaxed. Solved by HiGHS (scipy).
 
-Measured on 11.11 (docs/model.md): 15-20 s per week with HiGHS's interior point on 2 cores, raising
-the bound from 0.78 M (per-day LPs) to 0.91 M. Rounding its fractional shift counts to seed the
+Measured on 11.11 (docs/model.md): 13-18 s per week with HiGHS's interior point without crossover (load
+1.6; 9 s with the per-day break budget and crossover), the four weeks 968 k (938 k with the break budget;
+the per-day LPs 0.78 M). Rounding its fractional shift counts to seed the
 greedy gave worse rosters (1.31-1.34 M against 1.23 M): the rounded counts lose capacity where the
 LP's group-pooled capacity and break relaxation are optimistic, and the named assignment drops more.
 """
@@ -33,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from scheduler.optimize.bound import ALPHAS, _Fluid, bound_limits
-from scheduler.optimize.lpbound import (_LP, _day, _rho, add_service_terms, fluid_avail, full_rho, reduced_cost,
-                                         split_capacity)
+from scheduler.optimize.lpbound import (_LP, _day, _rho, add_service_terms, break_positions, fluid_avail, full_rho,
+                                         reduced_cost, split_capacity)
 from scheduler.optimize.problem import OBJ_SCALE, RosterProblem, Week
 
 log = logging.getLogger(__name__)
@@ -285,8 +287,8 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
     lp = _LP()
     const = 0.0
     # capacity is pooled per capacity group (servable queue set): the per-pool limits summed
-    cover: dict[tuple, list] = defaultdict(list)          # (group, t) -> [(x, eff)]
-    day_units: dict[tuple, list] = defaultdict(list)      # (group, day) -> [(x, units inside the day)]
+    cover: dict[tuple, list] = defaultdict(list)          # (group, t) -> [(x, eff)], breaks (y, -eff)
+    on_shift: dict[tuple, list] = defaultdict(list)       # (group, efficiency, day, shift) -> [(efficiency, x)]
     onshift_team: dict[tuple[str, int], list] = defaultdict(list)
     for p in prob.pools:
         if fluid.units[p.index] <= 0 or not p.queues:
@@ -320,17 +322,10 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
                     if s.is_night:
                         night_terms.append((x, 1.0))
                 eff = p.efficiency[[t % per_day for t in inside]].astype(float)
-                brk = sum(slot.length for slot in s.breaks)
-                # split the shift's capacity (less its breaks) by the days it touches
-                by_day: dict[int, list] = defaultdict(list)
                 for t, e in zip(inside, eff):
-                    by_day[t // per_day].append(e)
                     cover[(p.queues, t)].append((x, e))
                     onshift_team[(p.team, t)].append(x)
-                for dd, es in by_day.items():
-                    others = s.length - len(es)          # intervals of the shift outside this day
-                    units = float(sum(es) - max(0, brk - others) * min(es))
-                    day_units[(p.queues, dd)].append((x, units))
+                on_shift[(p.queues, p.efficiency.tobytes(), start_day, s_idx)].append((p.efficiency, x))
             if day_terms:
                 lp.row(day_terms, hi=float(avail))
         if week_terms:
@@ -340,19 +335,17 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
             lp.row(minute_terms, lo=min(lo, hi), hi=hi)
             if night_terms:
                 lp.row(night_terms, hi=float(sum(lm.max_nights for lm in lims)))
-    # ---- capacity per group and interval (allocated over its queues), per group-day ---------------------
+    # ---- breaks, shared by the pools of a group with the same efficiency ----------------------------------
+    for (g, _, start_day, s_idx), xs in on_shift.items():
+        s = prob.shifts[s_idx]
+        for t, e, y in break_positions(lp, prob, xs[0][0], s, [x for _, x in xs], start_day * per_day + s.start,
+                                       t0, t1):
+            cover[(g, t)].append((y, -e))
+    # ---- capacity per group and interval (allocated over its queues) ------------------------------------
     served: dict[tuple[str, int], list] = defaultdict(list)
-    for (g, dd), units in day_units.items():
-        day_parts = []
-        for t in range(dd * per_day, min((dd + 1) * per_day, T)):
-            terms = cover.get((g, t))
-            if not terms:
-                continue
-            parts = split_capacity(lp, prob, g, t, served)
-            lp.row([(a, 1.0) for a in parts] + [(x, -e) for x, e in terms], hi=0.0)
-            day_parts.extend(parts)
-        if day_parts:
-            lp.row([(a, 1.0) for a in day_parts] + [(x, -u) for x, u in units], hi=0.0)
+    for (g, t), terms in sorted(cover.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        parts = split_capacity(lp, prob, g, t, served)
+        lp.row([(a, 1.0) for a in parts] + [(x, -e) for x, e in terms], hi=0.0)
     for (team, t), vs in onshift_team.items():
         spec = sc.teams[team]
         if spec.max_agents is not None:
@@ -361,9 +354,9 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
     const += add_service_terms(lp, prob, served, t0, t1, rho_in or (lambda q: full_rho(fluid, q)),
                                rho_out or (lambda q: full_rho(fluid, q)), carried)
     if flows is None:
-        value = lp.solve(time_s)
+        value = lp.solve(time_s, method="ipm-bound")
         return None if value is None else value + const
-    out = lp.solve(time_s, values=True)
+    out = lp.solve(time_s, values=True, method="ipm-bound")
     if out is None:
         return None
     value, x = out
