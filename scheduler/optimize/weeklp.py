@@ -67,7 +67,10 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     (:data:`DAY_LP_RESERVE` × the timed day), and a week whose week LP is not tried or not solved in that
     time gets its per-day LPs; time still left goes to the week LPs not solved (a week then counts the larger
     of its two parts). So the week LPs start at once, and a slow week LP never leaves a week without a part
-    (before, all per-day LPs came first: 10 s on 11.11 on a quiet machine, 30-100 s under load)."""
+    (before, all per-day LPs came first: 10 s on 11.11 on a quiet machine, 30-100 s under load). These week LPs
+    take the breaks as a per-day budget (:data:`BUDGET`, fast); time still left goes, week by week in the same
+    order, to the week LP with each break inside its window (:data:`POSITIONS`, tighter, about twice as slow),
+    and a week counts the larger of its parts (both relax the same weekly subproblem at the same prices)."""
     t_start = time.perf_counter()
     t_end = t_start + time_limit_s
     fluid, alpha, week_of_day = _setup(prob)
@@ -101,17 +104,18 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     week_lp: dict[int, tuple[float, dict]] = {}      # week -> (its week LP, its backlog flows)
     week_s = 0.0
 
-    def week(w: Week, time_s: float) -> float | None:
+    def week(w: Week, time_s: float, breaks: str = BUDGET) -> float | None:
         nonlocal week_s
         first, end = w.days[0], w.days[-1] + 1
         flows: dict = {}
         t = time.perf_counter()
-        out = _week(prob, fluid, alpha, week_of_day, w, time_s, price(first, True), price(end, False), flows)
+        out = _week(prob, fluid, alpha, week_of_day, w, time_s, price(first, True), price(end, False), flows, breaks)
         if out is not None:
             fixed.setdefault(first, True)
             fixed.setdefault(end, False)
-            week_lp[w.index] = (out, flows)
-            week_s += time.perf_counter() - t
+            if breaks == POSITIONS or w.index not in week_lp:
+                week_lp[w.index] = (out, flows)
+            week_s = max(week_s, len(prob.weeks) * (time.perf_counter() - t))
         return out
 
     t = time.perf_counter()
@@ -144,6 +148,17 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             break
         part[w.index] = max(part[w.index], out)
         by_week.add(w.index)
+    positioned = 0
+    for w in order:                      # time left: the week LPs with the breaks inside their windows
+        remaining = t_end - time.perf_counter()
+        if remaining < WEEK_LP_MIN_S * len(w.days) / 7:
+            break
+        out = week(w, remaining, POSITIONS)
+        if out is None:
+            break
+        part[w.index] = max(part[w.index], out)
+        by_week.add(w.index)
+        positioned += 1
     upgraded = len(by_week)
     total = sum(part.values())
     if upgraded == nw and prob.deferred and nw > 1:
@@ -157,7 +172,8 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             log.info("LP bound: %d rounds of boundary prices, %s", tried, f"{best / OBJ_SCALE:,.0f}")
         total = max(total, best)
     wall = time.perf_counter() - t_start
-    log.info("LP bound: %d of %d weeks by the week LP, %.1f s, bound %s", upgraded, nw, wall, f"{total / OBJ_SCALE:,.0f}")
+    log.info("LP bound: %d of %d weeks by the week LP (%d with break positions), %.1f s, bound %s", upgraded, nw,
+             positioned, wall, f"{total / OBJ_SCALE:,.0f}")
     return LPBound(float(total), upgraded, wall)
 
 
@@ -268,17 +284,21 @@ def _ascend(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: 
     return value, prices, tried
 
 
+POSITIONS, BUDGET = "positions", "budget"     # the week LP's break relaxations (:func:`_week`)
 MIN_STEP = 1 / 16        # the dual ascent stops once its step (× the full-cost price) is below this
 DAY_LP_RESERVE = 1.5     # the time kept for a week's per-day LPs: this many times the timed day LP per day
 WEEK_LP_MIN_S = 8.0      # a whole week's LP is tried only with at least this much time left (11.11: 10-20 s)
 
 
 def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, week: Week,
-          time_s: float, rho_in=None, rho_out=None, flows: dict | None = None) -> float | None:
+          time_s: float, rho_in=None, rho_out=None, flows: dict | None = None, breaks: str = POSITIONS) -> float | None:
     """The week's LP optimum plus its constant terms (objective units), or None when not solved in time.
     ``rho_in`` / ``rho_out``: the prices of a unit of backlog carried into the week and out of it (queue ->
     objective units per capacity unit; default :func:`.lpbound.full_rho`); ``flows``: filled with each deferred
-    queue's ``(backlog entering, backlog leaving)`` in the LP's optimum (capacity units)."""
+    queue's ``(backlog entering, backlog leaving)`` in the LP's optimum (capacity units). ``breaks``:
+    :data:`POSITIONS` (each break inside its window, :func:`.lpbound.break_positions`) or :data:`BUDGET`
+    (faster and looser: per group-day the capacity at most the shifts' capacity less the break time that must
+    fall inside the day, at the day's lowest efficiency; 11.11: 6-9 s and 938 k against 13-18 s and 968 k)."""
     sc = prob.scenario
     per_day = prob.per_day
     T = prob.horizon_intervals
@@ -289,6 +309,7 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
     # capacity is pooled per capacity group (servable queue set): the per-pool limits summed
     cover: dict[tuple, list] = defaultdict(list)          # (group, t) -> [(x, eff)], breaks (y, -eff)
     on_shift: dict[tuple, list] = defaultdict(list)       # (group, efficiency, day, shift) -> [(efficiency, x)]
+    day_units: dict[tuple, list] = defaultdict(list)      # BUDGET: (group, day) -> [(x, units inside the day)]
     onshift_team: dict[tuple[str, int], list] = defaultdict(list)
     for p in prob.pools:
         if fluid.units[p.index] <= 0 or not p.queues:
@@ -322,10 +343,18 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
                     if s.is_night:
                         night_terms.append((x, 1.0))
                 eff = p.efficiency[[t % per_day for t in inside]].astype(float)
+                by_day: dict[int, list] = defaultdict(list)
                 for t, e in zip(inside, eff):
                     cover[(p.queues, t)].append((x, e))
                     onshift_team[(p.team, t)].append(x)
-                on_shift[(p.queues, p.efficiency.tobytes(), start_day, s_idx)].append((p.efficiency, x))
+                    by_day[t // per_day].append(e)
+                if breaks == POSITIONS:
+                    on_shift[(p.queues, p.efficiency.tobytes(), start_day, s_idx)].append((p.efficiency, x))
+                    continue
+                brk = sum(slot.length for slot in s.breaks)
+                for dd, es in by_day.items():             # the break time that must fall inside each day
+                    units = float(sum(es) - max(0, brk - (s.length - len(es))) * min(es))
+                    day_units[(p.queues, dd)].append((x, units))
             if day_terms:
                 lp.row(day_terms, hi=float(avail))
         if week_terms:
@@ -343,9 +372,14 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
             cover[(g, t)].append((y, -e))
     # ---- capacity per group and interval (allocated over its queues) ------------------------------------
     served: dict[tuple[str, int], list] = defaultdict(list)
+    day_parts: dict[tuple, list] = defaultdict(list)
     for (g, t), terms in sorted(cover.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         parts = split_capacity(lp, prob, g, t, served)
         lp.row([(a, 1.0) for a in parts] + [(x, -e) for x, e in terms], hi=0.0)
+        day_parts[(g, t // per_day)].extend(parts)
+    for key, units in day_units.items():
+        if day_parts.get(key):
+            lp.row([(a, 1.0) for a in day_parts[key]] + [(x, -u) for x, u in units], hi=0.0)
     for (team, t), vs in onshift_team.items():
         spec = sc.teams[team]
         if spec.max_agents is not None:
