@@ -758,7 +758,7 @@ def test_lp_bound_falls_back_to_day_lps_for_weeks_whose_week_lp_is_not_solved(mo
     agents = make_agents()
     req = make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0))
     prob = build_problem(scenario, agents, req)
-    days = day_lp_bound(prob, 60)
+    days = day_lp_bound(prob, 60, weeklp.BUDGET)              # (lp_bound's per-day LPs take the break budget)
     full = weeklp.lp_bound(prob, 120)
     assert full.weeks_by_week_lp == 2
     solve_week = weeklp._week

@@ -70,7 +70,10 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     (before, all per-day LPs came first: 10 s on 11.11 on a quiet machine, 30-100 s under load). These week LPs
     take the breaks as a per-day budget (:data:`BUDGET`, fast); time still left goes, week by week in the same
     order, to the week LP with each break inside its window (:data:`POSITIONS`, tighter, about twice as slow),
-    and a week counts the larger of its parts (both relax the same weekly subproblem at the same prices)."""
+    and a week counts the larger of its parts (both relax the same weekly subproblem at the same prices). The
+    per-day LPs here (timing and fallback) take the break budget too (with break positions a day LP took
+    2.5-3.7 s instead of 1.5-1.9 s on 11.11 under load 4, so the reserve for the per-day LPs held back the week
+    LPs)."""
     t_start = time.perf_counter()
     t_end = t_start + time_limit_s
     fluid, alpha, week_of_day = _setup(prob)
@@ -92,7 +95,7 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     def day(d: int) -> float | None:
         if d not in days_done:
             remaining = t_end - time.perf_counter()
-            value = (_day(prob, fluid, alpha, week_of_day, d, remaining, price(d, False), price(d + 1, False))
+            value = (_day(prob, fluid, alpha, week_of_day, d, remaining, price(d, False), price(d + 1, False), BUDGET)
                      if remaining > 0 else None)
             if value is None:
                 return None
