@@ -326,20 +326,29 @@ def _two_days(mv, row, a, d, vd, x, vx):
 
 
 @njit(cache=True)
+def _draw_taker(emp, offd, wk_of, wk_days, rows, able, buf, rng, d, s, weekend_room):
+    """An employee allowed ``s``, off on day ``d`` (not a fixed day off), whose weekends allow ``d``
+    (``weekend_room``) or do not; −1 when there is none."""
+    nc = 0
+    for q in range(able[s, 0]):
+        a = able[s, 1 + q]
+        if rows[a, d] < 0 and not offd[a, d] and _weekend_allows(emp, wk_of, wk_days, rows, a, d) == weekend_room:
+            buf[nc] = a
+            nc += 1
+    if nc == 0:
+        return -1
+    return buf[_below(rng, nc)]
+
+
+@njit(cache=True)
 def _handoff(L, offd, maxs, tcount, emp, wk_of, wk_days, rows, able, buf, mv, rng, d, s, window):
     """A targeted handoff for the under-covered (``d``, ``s``) into ``mv``: an employee off on ``d`` whose
     weekends allow it takes it and gives one of its shifts within ``window`` days to an employee off
     then who has the minutes and the weekend for it. Returns the number of changes (0: none)."""
     h = rows.shape[1]
-    nc = 0
-    for q in range(able[s, 0]):
-        a = able[s, 1 + q]
-        if rows[a, d] < 0 and not offd[a, d] and _weekend_allows(emp, wk_of, wk_days, rows, a, d):
-            buf[nc] = a
-            nc += 1
-    if nc == 0:
+    a = _draw_taker(emp, offd, wk_of, wk_days, rows, able, buf, rng, d, s, True)
+    if a < 0:
         return 0
-    a = buf[_below(rng, nc)]
     row = rows[a]
     if emp[a, MIN] + L[s] <= emp[a, MMAX] and _rand(rng) < 0.5:
         _single(mv, 0, a, d, s)
@@ -379,15 +388,9 @@ def _weekend_transfer(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, 
     to nobody. Returns the number of changes (0: no such employee or weekend)."""
     kd = wk_of[d]
     nwk = wk_days.shape[0]
-    nc = 0
-    for q in range(able[s, 0]):
-        a = able[s, 1 + q]
-        if rows[a, d] < 0 and not offd[a, d] and not _weekend_allows(emp, wk_of, wk_days, rows, a, d):
-            buf[nc] = a
-            nc += 1
-    if nc == 0:
+    a = _draw_taker(emp, offd, wk_of, wk_days, rows, able, buf, rng, d, s, False)
+    if a < 0:
         return 0
-    a = buf[_below(rng, nc)]
     row = rows[a]
     e = wk_days[kd, 0] + wk_days[kd, 1] - d if wk_days[kd, 1] >= 0 else -1     # the other day of d's weekend
     ve = -1                    # its value when taken too: an under-covered shift allowed, else any type
