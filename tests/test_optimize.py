@@ -1273,3 +1273,41 @@ def test_lp_bounds_keep_each_break_inside_its_window():
     assert [w.weeks_by_week_lp for w in weeks] == [len(prob.weeks)] * 2
     assert 0 < days[0] < days[1] - 1.0 <= roster.objective
     assert 0 < weeks[0].bound < weeks[1].bound - OBJ_SCALE <= roster.objective * OBJ_SCALE
+
+
+def test_shifts_move_to_a_day_off_of_the_same_week_where_their_capacity_is_worth_more():
+    """Every tier-1 agent at the week's maximum (five 8 h shifts), half of them off on the Wednesday peak: no
+    agent has room for another shift, so only moving a shift to the day off pays there (at least one agent
+    works the peak: where no capacity is, the allocation's dual is degenerate and prices nothing).
+    The transfers keep each agent's paid minutes, working days and night status, lower the cost and pass
+    the validator; the improvement rounds find them on their own."""
+    from scheduler.optimize.improve import Changes, prune, transfer_candidates
+    from scheduler.optimize.placement import evaluate, place_breaks
+
+    scenario = make_scenario()
+    agents = make_agents()
+    volumes = standard_volumes(scenario, voice_peak=6.0)
+    per_day = 1440 // scenario.interval_min
+    volumes["voice"][2 * per_day:3 * per_day] *= 3.0          # Wednesday
+    prob = build_problem(scenario, agents, make_requirements(scenario, volumes))
+    nine = next(s.index for s in prob.shifts if s.template == "day" and s.start_min == 9 * 60)
+    tier1 = [a.index for a in prob.agents if a.team == "tier1"]
+    named = {a: {d: nine for d in ((0, 1, 3, 4, 5) if k % 2 else (0, 1, 2, 3, 4))} for k, a in enumerate(tier1)}
+    start = evaluate(prob, named, place_breaks(prob, named), exact=True)
+    transfers = transfer_candidates(prob, start, set(), Changes(prob))
+    assert any(d == 2 for _, _, d, _, _ in transfers)
+    named = {a: dict(days) for a, days in start.named.items()}
+    breaks = dict(start.breaks)
+    for a, e, d, n_idx, brk in transfers:
+        assert d not in named[a] and e in named[a] and prob.shifts[n_idx].paid_min == prob.shifts[named[a][e]].paid_min
+        del named[a][e]
+        del breaks[(a, e)]
+        named[a][d] = n_idx
+        breaks[(a, d)] = brk
+    _assert_cheaper_and_valid(scenario, agents, prob, start, named, breaks)
+
+    rescore = _rescorer(scenario, prob)
+    before, personal = rescore(start.named, start.breaks)
+    plan, _, dropped, moved, added = prune(prob, before, personal, rescore, rounds=6, add=False)
+    assert moved > 0 and plan.objective < before.objective
+    assert sum(2 in days for days in plan.named.values()) > len(tier1) // 2
