@@ -12,6 +12,7 @@ capacity (breaks at the cheapest offsets) is worth more, keeping rest between da
 shift is added where a free agent's capacity would be worth more than it costs, under every hard
 personal rule. In service-goal mode drops are booked against each day's slack above its target
 (:class:`TargetSlack`).
+A shift may also move to a day off of the same week where it is worth more (:func:`transfer_candidates`).
 Duals are marginal, so each round changes at most ``OVERLAP`` shifts touching the same queue-interval
 (and, after a rejected round, fewer: see :func:`prune`), then re-evaluates exactly (the allocation LP kept
 and re-solved warm, personal terms re-scored); rounds stop when the cost no longer falls. On 11.11
@@ -371,21 +372,9 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
         info = prob.agents[a]
         old = prob.shift_intervals(d, prob.shifts[plan.named[a][d]])
         new = prob.shift_intervals(d, prob.shifts[n_idx])
-        if not used.room(info.queues, overlap, old, new):
+        if not _book(info, old, new, used, overlap, caps, team_on, slack,
+                     lambda: _capacity_lost(prob, a, d, plan, n_idx, brk)):
             continue
-        if info.team in team_on:
-            on = team_on[info.team]
-            on[old.start:old.stop] -= 1
-            if len(new) and on[new.start:new.stop].max() + 1 > caps[info.team]:
-                on[old.start:old.stop] += 1
-                continue
-            on[new.start:new.stop] += 1
-        if slack is not None and not slack.drop(info.queues, *_capacity_lost(prob, a, d, plan, n_idx, brk)):
-            if info.team in team_on:
-                team_on[info.team][new.start:new.stop] -= 1
-                team_on[info.team][old.start:old.stop] += 1
-            continue
-        used.book(info.queues, old, new)
         moving.add((a, d))
         weeks_moving.add((a, week_of[d]))
         out.append((a, d, n_idx, brk))
@@ -456,26 +445,35 @@ def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Change
         info = prob.agents[a]
         old = prob.shift_intervals(e, prob.shifts[plan.named[a][e]])
         new = prob.shift_intervals(d, prob.shifts[n_idx])
-        if not used.room(info.queues, overlap, old, new):
+        if not _book(info, old, new, used, overlap, caps, team_on, slack,
+                     lambda: shift_capacity(prob, a, e, plan.named[a][e], plan.breaks)):
             continue
-        if info.team in team_on:
-            on = team_on[info.team]
-            on[old.start:old.stop] -= 1
-            if len(new) and on[new.start:new.stop].max() + 1 > caps[info.team]:
-                on[old.start:old.stop] += 1
-                continue
-            on[new.start:new.stop] += 1
-        if slack is not None:
-            t0, cap = shift_capacity(prob, a, e, plan.named[a][e], plan.breaks)
-            if not slack.drop(info.queues, t0, cap):
-                if info.team in team_on:
-                    team_on[info.team][new.start:new.stop] -= 1
-                    team_on[info.team][old.start:old.stop] += 1
-                continue
-        used.book(info.queues, old, new)
         taken.add(a)
         out.append((a, e, d, n_idx, brk))
     return out
+
+
+def _book(info, old: range, new: range, used: Changes, overlap: int, caps: dict, team_on: dict,
+          slack: TargetSlack | None, lost: Callable[[], tuple[int, np.ndarray]]) -> bool:
+    """Books a change of an agent's shift from intervals ``old`` to ``new`` when every queue-interval of both has
+    room, the team's cap on agents at once holds and (daily targets) the capacity ``lost()`` (first interval,
+    units) may go; False, with nothing booked, otherwise."""
+    if not used.room(info.queues, overlap, old, new):
+        return False
+    on = team_on.get(info.team)
+    if on is not None:
+        on[old.start:old.stop] -= 1
+        if len(new) and on[new.start:new.stop].max() + 1 > caps[info.team]:
+            on[old.start:old.stop] += 1
+            return False
+        on[new.start:new.stop] += 1
+    if slack is not None and not slack.drop(info.queues, *lost()):
+        if on is not None:
+            on[new.start:new.stop] -= 1
+            on[old.start:old.stop] += 1
+        return False
+    used.book(info.queues, old, new)
+    return True
 
 
 def runs_around(info, days: dict[int, int], lo: int, hi: int) -> tuple[int, int]:
