@@ -662,8 +662,9 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
         touched = set(drops) | {(a, d) for a, d, _, _ in moves} | {(a, x) for a, e, d, *_ in transfers for x in (e, d)}
         adds = add_candidates(prob, plan, named, used, touched, overlap) if "add" in kinds else []
         taken = best("add", adds)
+        kept = {(a, d) for a, d, _, _ in taken}
         for a, d, _, _ in adds:                    # booked into ``named`` by add_candidates: those not taken
-            if (a, d) not in {(b, e) for b, e, _, _ in taken}:
+            if (a, d) not in kept:
                 del named[a][d]
         adds = taken
         for a, d, _, brk in adds:
