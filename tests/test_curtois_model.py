@@ -229,3 +229,20 @@ def test_a_master_lp_that_glop_ends_abnormal_is_solved_again_from_scratch():
     cg._lp = Flaky(real, True)
     with pytest.raises(RuntimeError, match="master LP status"):
         cg.solve_lp()
+
+
+def test_large_unbatched_instances_send_the_greedy_roster_straight_to_the_local_search(monkeypatch):
+    """From GREEDY_LS_LITS Booleans (lowered here) on an instance not priced in batches, there is no column
+    generation and no best responses: the local search starts from the greedy roster, and the roster
+    keeps every rule."""
+    from scheduler.optimize import curtois
+
+    monkeypatch.setattr(curtois, "GREEDY_LS_LITS", 0)
+    monkeypatch.setattr(curtois, "WHOLE_MAX_LITS", 0)
+    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
+    sol = solve_curtois(inst, time_limit_s=1, deterministic=True, workers=1)
+    assert sol.stats["cg_iterations"] == 0 and sol.stats["cg_batches"] == 0
+    assert "polish_changes" not in sol.stats and "sequential_objective" not in sol.stats
+    assert sol.stats["ls_moves"] > 0 and sol.stats["ls_objective"] <= sol.stats["greedy_objective"]
+    score = check_curtois(inst, sol.roster)
+    assert score.violations == [] and score.objective == sol.objective

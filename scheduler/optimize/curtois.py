@@ -348,6 +348,9 @@ DET_MOVES_PER_S = 1_000_000  # local-search moves per second of the deterministi
                              # makes 1.0-2.7 M a second on Instances 7, 13, 22; was 50,000 in pure Python)
 CG_STALL = 0.005             # column generation stops when its LP improved less than this over 4 rounds
 SLOW_CG_SHARE = 0.4          # column generation up to this share when one pricing round is slow
+GREEDY_LS_LITS = 30_000      # no column generation (and no best responses) from this many Booleans when not
+                             # batched (13: 43,008; the next, 12, has 11,256): the local search starts from
+                             # the greedy roster (60 s, see docs/benchmarks.md)
 WHOLE_DP_MAX_LITS = 2_000    # ... and above this when the dynamic program prices every employee (column
                              # generation then gives a better start and bound: Instance8, 3,360 Booleans)
 
@@ -423,7 +426,7 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
             if best is None:
                 raise NoSolutionError(f"{instance.name}: no roster found in {time_limit_s:g} s")
             best_cost, first_s = data.cost(best), time.perf_counter() - t_start
-            stats["greedy_s"] = round(clock.elapsed(), 2)
+            stats.update(greedy_s=round(clock.elapsed(), 2), greedy_objective=best_cost)
             say(f"{instance.name}: greedy roster {best_cost} at {clock.elapsed():.1f} s")
         for a in range(data.n_agents):
             cg.add_column(a, best[a])
@@ -434,7 +437,12 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         # then it gets only up to SLOW_CG_SHARE: its LP is poor but rounded sequentially it still beats
         # best responses from the greedy start (Instance13: 4308 against 6237); batched instances
         # (19-24) are not rounded, so they skip it
-        if slow:
+        # an instance not priced in batches with at least GREEDY_LS_LITS Booleans (13) gets none: the local
+        # search starts from the greedy roster
+        greedy_only = not cg.batched and lits >= GREEDY_LS_LITS
+        if greedy_only:
+            converged = False
+        elif slow:
             converged = False if cg.batched else cg.iterate(clock.until(SLOW_CG_SHARE), progress=say)
         else:       # stopped when the LP stalls after a quarter of the time: the time goes to dives
             # (Instance14: two instead of one); not before, as a degenerate LP can stand still for rounds
@@ -456,7 +464,7 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         if cg.iterations and best_cost > _floor(bound) and clock.left() > 0:     # (batches: a dive is too slow)
             best, best_cost = _round(cg, data, clock, best, best_cost, _floor(bound), near and not cg.batched, seed,
                                      stats, say)
-        if clock.left() > 0:
+        if clock.left() > 0 and not greedy_only:
             # (in batches a round is slow: on 23, 24 they took all the time, the local search gets half)
             best, changed = cg.polish(best, clock.until(POLISH_SHARE) if cg.batched else clock.left)
             cost = data.cost(best)
