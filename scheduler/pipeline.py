@@ -179,7 +179,39 @@ def net_volume(forecast_frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame
     return frame
 
 
+# the last few forecasts made in this process, by the content of their inputs (see run_forecast_stage)
+_FORECASTS: dict[str, Any] = {}
+_FORECASTS_KEPT = 4
+
+
+def _forecast_key(scenario: Scenario, history: pd.DataFrame, calendar: pd.DataFrame | None) -> str:
+    """A digest of everything the forecast depends on: the history and calendar rows (their content, not
+    their identity), the horizon, the interval, the forecast settings and each queue's hours and model."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for frame in (history, calendar):
+        if frame is None:
+            h.update(b"none")
+        else:
+            h.update(",".join(map(str, frame.columns)).encode())
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    queues = {q: (spec.open_minutes, spec.forecast_model) for q, spec in scenario.queues.items()}
+    h.update(repr((str(scenario.horizon.start), scenario.horizon.days, scenario.interval_min, scenario.timezone,
+                   scenario.forecast.model_dump_json(), sorted(queues.items()))).encode())
+    return h.hexdigest()
+
+
 def run_forecast_stage(scenario: Scenario, inputs: Inputs):
+    """The scenario's forecast (:func:`scheduler.forecast.run_forecast`) from the history before its horizon.
+
+    The forecast fits and backtests every model on every queue (about 10 s on the sample data), and several
+    plans of one comparison (with and without the vendor team, other weights or rules) forecast the same
+    history over the same horizon: the last few forecasts of this process are kept by the digest of their
+    inputs, and a plan with the same inputs gets a copy of the same forecast (the forecast is deterministic,
+    so the result is the one a new fit would give)."""
+    import copy
+
     from scheduler.forecast import run_forecast
 
     missing = [q for q in scenario.queues if q not in set(inputs.history[C.QUEUE].unique())]
@@ -196,13 +228,19 @@ def run_forecast_stage(scenario: Scenario, inputs: Inputs):
             f"no history before the horizon's first day {scenario.horizon.start}; the forecast needs past data",
             file=scenario.data.history.path,
         )
-    open_hours = {q: spec.open_minutes for q, spec in scenario.queues.items()}
-    pinned = {q: spec.forecast_model for q, spec in scenario.queues.items() if spec.forecast_model}
-    return run_forecast(
-        history, inputs.calendar, start=scenario.horizon.start, days=scenario.horizon.days,
-        interval_min=scenario.interval_min, settings=scenario.forecast, open_hours=open_hours,
-        timezone=scenario.timezone, pinned=pinned or None,
-    )
+    key = _forecast_key(scenario, history, inputs.calendar)
+    if key not in _FORECASTS:
+        open_hours = {q: spec.open_minutes for q, spec in scenario.queues.items()}
+        pinned = {q: spec.forecast_model for q, spec in scenario.queues.items() if spec.forecast_model}
+        result = run_forecast(
+            history, inputs.calendar, start=scenario.horizon.start, days=scenario.horizon.days,
+            interval_min=scenario.interval_min, settings=scenario.forecast, open_hours=open_hours,
+            timezone=scenario.timezone, pinned=pinned or None,
+        )
+        while len(_FORECASTS) >= _FORECASTS_KEPT:
+            _FORECASTS.pop(next(iter(_FORECASTS)))
+        _FORECASTS[key] = result
+    return copy.deepcopy(_FORECASTS[key])
 
 
 def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simulate: bool | None = None,

@@ -32,6 +32,33 @@ def test_forecast_uses_only_history_before_the_horizon_and_honours_pins(double11
     assert len(f) == 6 * 28 * 96
 
 
+def test_a_plan_with_the_same_forecast_inputs_reuses_the_forecast_and_any_change_refits(double11, inputs, monkeypatch):
+    """Plans of one comparison share the forecast when its inputs are the same (by content); a changed
+    history row, horizon or forecast setting fits again."""
+    import dataclasses
+
+    from scheduler import forecast, pipeline
+
+    fits = []
+    real = forecast.run_forecast
+    monkeypatch.setattr(forecast, "run_forecast", lambda *a, **k: fits.append(1) or real(*a, **k))
+    monkeypatch.setattr(pipeline, "_FORECASTS", {})
+    fast = ["forecast.model=seasonal_naive", "forecast.backtest_folds=1", "horizon.start=2026-11-10"]
+    short = load_scenario(SCENARIOS / "double11.yaml", [*fast, "horizon.days=2"])
+    first = run_forecast_stage(short, inputs)
+    again = run_forecast_stage(short, dataclasses.replace(inputs, history=inputs.history.copy()))
+    assert len(fits) == 1 and again is not first and again.frame.equals(first.frame) and again.models == first.models
+    again.frame["volume"] = 0.0                 # a caller changing its copy does not change the kept forecast
+    assert run_forecast_stage(short, inputs).frame.equals(first.frame) and len(fits) == 1
+    history = inputs.history.copy()
+    history.loc[history.index[-1], "volume"] += 1.0
+    run_forecast_stage(short, dataclasses.replace(inputs, history=history))
+    run_forecast_stage(load_scenario(SCENARIOS / "double11.yaml", [*fast, "horizon.days=3"]), inputs)
+    run_forecast_stage(load_scenario(SCENARIOS / "double11.yaml", [*fast, "horizon.days=2", "forecast.uplift.double11=2.0"]),
+                       inputs)
+    assert len(fits) == 4
+
+
 def test_net_volume_applies_scale_and_deflection():
     s = load_scenario(SCENARIOS / "double11_chat_deflection.yaml", ["forecast.scale.email=2"])
     frame = pd.DataFrame({"ds": pd.to_datetime(["2026-11-02 10:00"] * 3), "queue": ["chat", "email", "voice_presales"],
