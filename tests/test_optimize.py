@@ -1315,3 +1315,51 @@ def test_shifts_move_to_a_day_off_of_the_same_week_where_their_capacity_is_worth
     plan, _, dropped, moved, added = prune(prob, before, personal, rescore, rounds=6, add=False)
     assert moved > 0 and plan.objective < before.objective
     assert sum(2 in days for days in plan.named.values()) > len(tier1) // 2
+
+
+def test_weeks_rearranged_where_single_transfers_break_the_two_days_off_together():
+    """Tier-1 agents at a fixed 40 h week (five 8 h shifts, Monday–Friday), two days off together asked, a
+    Saturday peak worked by two of them (Wednesday–Sunday; where no capacity is the dual prices nothing), the
+    others off at the weekend: a single shift moved to Saturday leaves Sunday and the day it left apart (no two days off
+    together), and there is no room to add a shift or drop one. Re-arranging the week (two shifts moved at
+    once: off Monday–Tuesday or so, Saturday and Sunday worked) is legal and cheaper; the candidates keep
+    each agent's shift types, pass the validator, and the improvement rounds find them on their own."""
+    from collections import Counter
+
+    from scheduler.optimize.improve import Changes, prune, repattern_candidates, transfer_candidates
+    from scheduler.optimize.placement import evaluate, place_breaks
+
+    scenario = make_scenario(rules={"consecutive_days_off": True},
+                             contracts={"fixed": {"min_hours_per_week": 40, "max_hours_per_week": 40}})
+    rows = [{"agent_id": f"A{i + 1:02d}", "team": "tier1", "skills": ("voice", "email"), "contract": "fixed"}
+            for i in range(6)]
+    rows += [{"agent_id": f"V{i + 1:02d}", "team": "overflow", "skills": ("voice",), "contract": "vendor"}
+             for i in range(2)]
+    agents = make_agents(rows)
+    volumes = standard_volumes(scenario, voice_peak=6.0)
+    per_day = 1440 // scenario.interval_min
+    volumes["voice"][5 * per_day:6 * per_day] *= 3.0          # Saturday
+    prob = build_problem(scenario, agents, make_requirements(scenario, volumes))
+    nine = next(s.index for s in prob.shifts if s.template == "day" and s.start_min == 9 * 60)
+    tier1 = [a.index for a in prob.agents if a.team == "tier1"]
+    named = {a: {d: nine for d in (range(2, 7) if k < 2 else range(5))} for k, a in enumerate(tier1)}
+    start = evaluate(prob, named, place_breaks(prob, named), exact=True)
+    assert not any(d == 5 for _, _, d, _, _ in transfer_candidates(prob, start, set(), Changes(prob), overlap=99))
+    found = repattern_candidates(prob, start, set(), Changes(prob))
+    assert any(5 in dict(pattern) for _, _, pattern, _ in found)
+    named = {a: dict(days) for a, days in start.named.items()}
+    breaks = dict(start.breaks)
+    for a, wi, pattern, brks in found:
+        assert Counter(dict(pattern).values()) == Counter(named[a].values())
+        for d in list(named[a]):
+            if dict(pattern).get(d) != named[a][d]:
+                breaks.pop((a, d))
+        named[a] = dict(pattern)
+        breaks.update({(a, d): b for d, b in brks})
+    _assert_cheaper_and_valid(scenario, agents, prob, start, named, breaks)
+
+    rescore = _rescorer(scenario, prob)
+    before, personal = rescore(start.named, start.breaks)
+    plan, _, dropped, moved, added = prune(prob, before, personal, rescore, rounds=12, add=False)
+    assert moved > 0 and plan.objective < before.objective
+    assert sum(5 in days for days in plan.named.values()) > 2

@@ -12,7 +12,8 @@ capacity (breaks at the cheapest offsets) is worth more, keeping rest between da
 shift is added where a free agent's capacity would be worth more than it costs, under every hard
 personal rule. In service-goal mode drops are booked against each day's slack above its target
 (:class:`TargetSlack`).
-A shift may also move to a day off of the same week where it is worth more (:func:`transfer_candidates`).
+A shift may also move to a day off of the same week where it is worth more (:func:`transfer_candidates`), and
+an agent's week may put its shifts on other days (:func:`repattern_candidates`, once the single changes rest).
 Duals are marginal, so each round changes at most ``OVERLAP`` shifts touching the same queue-interval
 (and, after a rejected round, fewer: see :func:`prune`), then re-evaluates exactly (the allocation LP kept
 and re-solved warm, personal terms re-scored); rounds stop when the cost no longer falls. On 11.11
@@ -453,6 +454,177 @@ def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Change
     return out
 
 
+REPATTERN_MIN_GAIN = OBJ_SCALE     # a week re-arranged for less than one currency unit at the duals is noise
+
+
+def repattern_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Changes, overlap: int = OVERLAP,
+                         slack: TargetSlack | None = None) -> list[tuple[int, int, tuple, list]]:
+    """Agents' weeks worth more with their shifts on other days: ``(agent, week, ((day, shift), ...), breaks
+    [(day, [(k, offset)])])`` with the week's new days and shifts, best gain first. The week keeps its
+    multiset of shift types (the same paid minutes, working days, nights and start spread); which day takes
+    which of them is chosen anew by a dynamic programme over the week's days at the plan's capacity values
+    (:func:`_best_week`), under rest between days (also to the fixed days around the week and the previous
+    period), consecutive days, two days off together where asked, leave and locks. A transfer
+    (:func:`transfer_candidates`) moves one shift; this moves several at once, which the rules may need:
+    with two days off together asked, a shift moved off Tuesday alone leaves Tuesday apart from the days
+    off, Tuesday and Wednesday together are legal. Team caps kept, at most ``overlap`` changes per
+    queue-interval (old and new intervals of every changed day), one week per agent a round, none for
+    agents in ``busy``; with daily targets (``slack``) the capacity each vacated day loses is booked like a
+    drop's."""
+    value = plan.capacity_value
+    if value is None:
+        return []
+    rest = {False: rest_min(prob, False), True: rest_min(prob, True)}
+    caps, team_on = _team_load(prob, plan.named)
+    worth = _Worth(prob, value)
+    scored = []
+    for a, days in plan.named.items():
+        if a in busy:
+            continue
+        for w in prob.weeks:
+            found = _best_week(prob, a, days, w, plan.breaks, worth, rest)
+            if found is not None:
+                gain, pattern, brks = found
+                scored.append((-gain, a, w.index, pattern, brks))
+    scored.sort(key=lambda c: c[:3])
+    out = []
+    taken: set[int] = set()
+    for _, a, wi, pattern, brks in scored:
+        if a in taken:
+            continue
+        info = prob.agents[a]
+        days = plan.named[a]
+        new = dict(pattern)
+        changed = [d for d in prob.weeks[wi].days if days.get(d) != new.get(d)]
+        old_r = [prob.shift_intervals(d, prob.shifts[days[d]]) for d in changed if d in days]
+        new_r = [prob.shift_intervals(d, prob.shifts[new[d]]) for d in changed if d in new]
+        if not used.room(info.queues, overlap, *old_r, *new_r):
+            continue
+        on = team_on.get(info.team)
+        if on is not None:
+            for r in old_r:
+                on[r.start:r.stop] -= 1
+            for r in new_r:
+                on[r.start:r.stop] += 1
+            if any(len(r) and on[r.start:r.stop].max() > caps[info.team] for r in new_r):
+                for r in new_r:
+                    on[r.start:r.stop] -= 1
+                for r in old_r:
+                    on[r.start:r.stop] += 1
+                continue
+        if slack is not None and not all(slack.drop(info.queues, *shift_capacity(prob, a, d, days[d], plan.breaks))
+                                         for d in changed if d in days and d not in new):
+            continue      # (what was booked before the refusal stays booked: a conservative estimate)
+        used.book(info.queues, *old_r, *new_r)
+        taken.add(a)
+        out.append((a, wi, pattern, brks))
+    return out
+
+
+def _best_week(prob: RosterProblem, a: int, days: dict[int, int], w, breaks: Breaks, worth: "_Worth",
+               rest: dict) -> tuple[float, tuple, list] | None:
+    """Agent ``a``'s week ``w`` with the same shift types (as a multiset) on the days where they are worth
+    most at the capacity values: ``(gain over the current week, ((day, shift), ...), [(day, breaks)])`` for
+    the changed days, or None when no other legal arrangement gains. A day keeping its shift keeps its
+    breaks; a new one has its breaks at the cheapest offsets. Dynamic programme over the week's days, state
+    (yesterday's shift, days worked in a row, types left, two days off together yet); the rest between days
+    and the runs are checked against the fixed days around the week too."""
+    info = prob.agents[a]
+    cur = {d: days[d] for d in w.days if d in days}
+    free = [d for d in w.days if d not in info.locked and d not in info.unavailable]
+    kinds = sorted({s for d, s in cur.items() if d not in info.locked})
+    if not kinds or len(free) < 2:
+        return None
+    want = tuple(sum(1 for d, s in cur.items() if s == k and d not in info.locked) for k in kinds)
+    pool, team = info.pool, info.team
+
+    val: dict[tuple[int, int], float] = {}
+    for d in w.days:
+        for k in kinds:
+            val[(d, k)] = worth.best(pool, k)[0][d] - prob.shift_cost[(team, k)]
+    for d, k in cur.items():
+        val[(d, k)] = worth.shift(pool, d, k, breaks.get((a, d), [])) - prob.shift_cost[(team, k)]
+
+    def value(d: int, s: int) -> float:
+        return val[(d, s)]
+
+    now = sum(value(d, s) for d, s in cur.items())
+    # an upper bound first (each free day at its best kind, rules and the multiset left out): most weeks stop here
+    top = sorted((max(value(d, k) for k in kinds) for d in free), reverse=True)
+    locked_now = sum(value(d, s) for d, s in cur.items() if d in info.locked)
+    if locked_now + sum(top[:sum(want)]) <= now + REPATTERN_MIN_GAIN:
+        return None
+
+    fixed = {e: s for e, s in days.items() if e not in w.days}
+    lo, hi = w.days[0], w.days[-1]
+    before, after = runs_around(info, fixed, lo, hi)
+    limit = prob.scenario.rules.max_consecutive_days
+    lim = week_limits(prob, info, w)
+
+    start = {k: prob.shifts[k].start_min for k in set(kinds) | set(cur.values())}
+
+    def rested(p_end: int | None, p_night: bool, s: int) -> bool:
+        return p_end is None or start[s] - p_end >= rest[p_night]
+
+    ends = {k: (prob.shifts[k].end_min - 1440, prob.shifts[k].is_night) for k in start}
+
+    # state: (yesterday's shift or None, run, left, pair off) -> (value, pattern)
+    if lo - 1 in fixed:
+        p = prob.shifts[fixed[lo - 1]]
+        first_prev = (p.end_min - 1440, p.is_night)
+    elif lo == 0 and info.prev_end_min is not None:
+        first_prev = (info.prev_end_min, info.prev_night)
+    else:
+        first_prev = (None, False)
+    states = {(None, before, want, False): (0.0, ())}
+    for i, d in enumerate(w.days):
+        nxt: dict = {}
+        for (prev, run, left, pair), (v, pat) in states.items():
+            if i == 0:
+                p_end, p_night = first_prev
+            elif prev is not None:
+                p_end, p_night = ends[prev]
+            else:
+                p_end, p_night = None, False
+            if d in info.locked or d in info.unavailable:
+                choices = [info.locked.get(d) if d in info.locked else None]
+            else:
+                choices = [None] + [kinds[k] for k in range(len(kinds)) if left[k] > 0]
+            for s in choices:
+                if s is None:
+                    key = (None, 0, left, pair or (prev is None and i > 0))
+                    got = v
+                else:
+                    if run + 1 > limit or not rested(p_end, p_night, s):
+                        continue
+                    if d in info.locked:
+                        nl = left
+                    else:
+                        k = kinds.index(s)
+                        nl = left[:k] + (left[k] - 1,) + left[k + 1:]
+                    key = (s, run + 1, nl, pair)
+                    got = v + val[(d, s)]
+                if key not in nxt or got > nxt[key][0] + 1e-9:
+                    nxt[key] = (got, pat + ((d, s),))
+        states = nxt
+    best = None
+    for (prev, run, left, pair), (v, pat) in states.items():
+        if any(left) or (lim.two_days_off and not pair):
+            continue
+        if prev is not None:
+            if run + after > limit:
+                continue
+            if hi + 1 in fixed and prob.shifts[fixed[hi + 1]].start_min - ends[prev][0] < rest[ends[prev][1]]:
+                continue
+        if best is None or v > best[0]:
+            best = (v, pat)
+    if best is None or best[0] <= now + REPATTERN_MIN_GAIN:
+        return None
+    pattern = tuple((d, s) for d, s in best[1] if s is not None)
+    brks = [(d, worth.best(pool, s)[1][d]) for d, s in pattern if cur.get(d) != s]
+    return best[0] - now, pattern, brks
+
+
 def _book(info, old: range, new: range, used: Changes, overlap: int, caps: dict, team_on: dict,
           slack: TargetSlack | None, lost: Callable[[], tuple[int, np.ndarray]]) -> bool:
     """Books a change of an agent's shift from intervals ``old`` to ``new`` when every queue-interval of both has
@@ -599,8 +771,9 @@ def _key(kind: str, change: tuple) -> tuple:
 def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Callable, *, rounds: int,
           deadline: float | None = None, round_s: float = 0.0, say: Callable[[str], None] = lambda m: None,
           move: bool = True, add: bool = True) -> tuple[Plan, list, int, int, int]:
-    """Rounds of :func:`drop_candidates`, (with ``move``) :func:`move_candidates` and
-    :func:`transfer_candidates` and (with ``add``) :func:`add_candidates` on the exactly evaluated ``plan``; ``evaluate_named(named, breaks)`` returns
+    """Rounds of :func:`drop_candidates`, (with ``move``) :func:`move_candidates`,
+    :func:`transfer_candidates` and, once the others rest, :func:`repattern_candidates`, and (with ``add``)
+    :func:`add_candidates` on the exactly evaluated ``plan``; ``evaluate_named(named, breaks)`` returns
     ``(plan, personal)`` or None (a hard personal rule broken). Keeps the cheapest.
 
     Step sizes: the duals are marginal (one side of a kink), so many changes at once can overshoot where a
@@ -611,11 +784,11 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
     best change does not pay rests until some other round pays. Stops after ``rounds`` evaluations, when
     nothing lowers the cost, or when the next round would end after ``deadline`` (a ``time.perf_counter()``
     value; ``round_s``: the expected time of a round before one has run). Returns (plan, personal, shifts
-    dropped, shifts moved (to another start or another day), shifts added)."""
+    dropped, shifts moved (to another start or another day, also in re-arranged weeks), shifts added)."""
     dropped = moved = added = 0
     last_round_s = round_s
     overlap = OVERLAP
-    every = ("drop",) + (("move", "transfer") if move else ()) + (("add",) if add else ())
+    every = ("drop",) + (("move", "transfer", "repattern") if move else ()) + (("add",) if add else ())
     share = {k: 1.0 for k in every}        # of each kind's candidates, best first
     resting: set[str] = set()              # kinds whose best change alone did not pay
     failed: set[tuple] = set()             # single changes that did not pay when tried alone
@@ -625,7 +798,10 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
         if deadline is not None and time.perf_counter() + last_round_s > deadline:
             break
         if not queue:
-            live = tuple(k for k in every if k not in resting)
+            # weeks are re-arranged only once the single changes rest (their rounds cost ~1 s more to price)
+            live = tuple(k for k in every if k not in resting and k != "repattern")
+            if not live and "repattern" in every and "repattern" not in resting:
+                live = ("repattern",)
             if not live:
                 break
             queue = [live]
@@ -659,7 +835,24 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
             del breaks[(a, e)]
             named[a][d] = n_idx
             breaks[(a, d)] = brk
-        touched = set(drops) | {(a, d) for a, d, _, _ in moves} | {(a, x) for a, e, d, *_ in transfers for x in (e, d)}
+        repatterns = []
+        if "repattern" in kinds:
+            busy = {a for a, _ in drops} | {a for a, *_ in moves} | {a for a, *_ in transfers}
+            repatterns = best("repattern", repattern_candidates(prob, plan, busy, used, overlap, slack))
+        rearranged = 0                             # shifts of the re-arranged weeks on another day or type
+        for a, wi, pattern, brks in repatterns:
+            rearranged += len(brks)
+            for d in prob.weeks[wi].days:
+                if d in named[a] and d not in prob.agents[a].locked:
+                    del named[a][d]
+                    del breaks[(a, d)]
+            for d, s_idx in pattern:
+                named[a][d] = s_idx
+                breaks.setdefault((a, d), plan.breaks.get((a, d), []))
+            for d, brk in brks:
+                breaks[(a, d)] = brk
+        touched = (set(drops) | {(a, d) for a, d, _, _ in moves} | {(a, x) for a, e, d, *_ in transfers for x in (e, d)}
+                   | {(a, d) for a, wi, *_ in repatterns for d in prob.weeks[wi].days})
         adds = add_candidates(prob, plan, named, used, touched, overlap) if "add" in kinds else []
         taken = best("add", adds)
         kept = {(a, d) for a, d, _, _ in taken}
@@ -669,7 +862,7 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
         adds = taken
         for a, d, _, brk in adds:
             breaks[(a, d)] = brk
-        n_changes = len(drops) + len(moves) + len(transfers) + len(adds)
+        n_changes = len(drops) + len(moves) + len(transfers) + len(repatterns) + len(adds)
         if not n_changes:
             resting.update(kinds)
             continue
@@ -677,8 +870,9 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
         out = evaluate_named(named, breaks)
         last_round_s = time.perf_counter() - t
         if out is None or out[0].objective >= plan.objective:
-            log.info("improve round %d (%s): %d dropped, %d moved, %d to other days, %d added, no better (%.1f s, "
-                     "step %d, share %s)", r + 1, "+".join(kinds), len(drops), len(moves), len(transfers), len(adds),
+            log.info("improve round %d (%s): %d dropped, %d moved, %d to other days, %d weeks re-arranged, %d added, "
+                     "no better (%.1f s, step %d, share %s)", r + 1, "+".join(kinds), len(drops), len(moves),
+                     len(transfers), len(repatterns), len(adds),
                      last_round_s, overlap,
                      "/".join(f"{share[k]:.3g}" for k in kinds))
             if len(kinds) > 1:
@@ -692,7 +886,7 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
             else:
                 # the duals misjudge some single changes (a kink of the lost-contact curve): that one is set
                 # aside and the next best tried, up to SINGLE_TRIES of a kind before it rests
-                (change,) = drops or moves or transfers or adds
+                (change,) = drops or moves or transfers or repatterns or adds
                 failed.add(_key(kinds[0], change))
                 strikes[kinds[0]] += 1
                 if strikes[kinds[0]] >= SINGLE_TRIES:
@@ -700,7 +894,7 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
             continue
         plan, personal = out
         dropped += len(drops)
-        moved += len(moves) + len(transfers)
+        moved += len(moves) + len(transfers) + rearranged
         added += len(adds)
         for k in kinds:
             share[k] = min(1.0, 2 * share[k])
@@ -708,6 +902,7 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
         resting.clear()
         say(f"roster: {len(drops)} shifts worth less than their cost dropped, {len(moves)} moved, {len(transfers)} "
             f"moved to another day, {len(adds)} added, cost {plan.objective / OBJ_SCALE:,.0f}")
-        log.info("improve round %d (%s): %d dropped, %d moved, %d to other days, %d added, cost %.0f (%.1f s)", r + 1,
-                 "+".join(kinds), len(drops), len(moves), len(transfers), len(adds), plan.objective, last_round_s)
+        log.info("improve round %d (%s): %d dropped, %d moved, %d to other days, %d weeks re-arranged, %d added, "
+                 "cost %.0f (%.1f s)", r + 1, "+".join(kinds), len(drops), len(moves), len(transfers), len(repatterns),
+                 len(adds), plan.objective, last_round_s)
     return plan, personal, dropped, moved, added
