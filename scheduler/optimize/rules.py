@@ -144,14 +144,19 @@ def add_forbidden_successions(cal: Calendar, a: int, pairs: Iterable[tuple[int, 
     """Shift ``s`` on day d forbids shift ``s2`` on day d+1, for each pair (s, s2)."""
     m = cal.model
     out: list[Penalty] = []
-    pairs = list(pairs)
+    # the pairs by their first shift, in their given order: a day visits only the shifts it may take (the
+    # constraints come in the order of the pairs, as a plain loop over all pairs would make them)
+    after: dict[int, list[tuple[int, int]]] = {}
+    for i, (s, s2) in enumerate(pairs):
+        after.setdefault(s, []).append((i, s2))
     for d in range(cal.n_days - 1):
         today, tomorrow = cal.lits(a, d), cal.lits(a, d + 1)
-        for s, s2 in pairs:
-            if s in today and s2 in tomorrow:
-                out += _bound(m, today[s] + tomorrow[s2], None, 1, rule=rule, agent=a, scope=cal.day_label(d),
-                              name=f"{rule}[{cal.agent_label(a)},{cal.day_label(d)}]", soft_weight=soft_weight,
-                              guard=guard, ub=1)
+        if not today or not tomorrow:
+            continue
+        for _, s, s2 in sorted((i, s, s2) for s in today for i, s2 in after.get(s, ()) if s2 in tomorrow):
+            out += _bound(m, today[s] + tomorrow[s2], None, 1, rule=rule, agent=a, scope=cal.day_label(d),
+                          name=f"{rule}[{cal.agent_label(a)},{cal.day_label(d)}]", soft_weight=soft_weight,
+                          guard=guard, ub=1)
     return out
 
 
@@ -229,16 +234,27 @@ def add_min_consecutive(cal: Calendar, a: int, min_len: int, *, working: bool, e
     out: list[Penalty] = []
     n = cal.n_days
 
+    # "in a run" and its negation per day, made on first use (in the order a plain loop would make them)
+    pos: dict[int, cp_model.IntVar] = {}
+    neg: dict[int, cp_model.IntVar] = {}
+
     def lit(d: int):
-        w = cal.works(a, d)
-        return w if working else w.Not()
+        if d not in pos:
+            w = cal.works(a, d)
+            pos[d] = w if working else w.Not()
+        return pos[d]
+
+    def not_lit(d: int):
+        if d not in neg:
+            neg[d] = lit(d).Not()
+        return neg[d]
 
     for length in range(1, min_len):
         for d in range(n - length + 1):
             last = d + length - 1
             if exempt_edges and (d == 0 or last == n - 1):
                 continue
-            clause = [lit(k).Not() for k in range(d, last + 1)]
+            clause = [not_lit(k) for k in range(d, last + 1)]
             if d > 0:
                 clause.append(lit(d - 1))
             if last < n - 1:
