@@ -280,12 +280,29 @@ def start_spread_cost(prob: RosterProblem) -> Callable[[list[int]], float]:
     limit_min = 0 if limit is None else int(round(limit * 60))
 
     def cost(starts: list[int]) -> float:
-        if len(set(starts)) < 2:
+        return of_spread(max(starts) - min(starts))
+
+    def of_spread(spread: int) -> float:
+        if not spread:
             return 0.0
-        spread = max(starts) - min(starts)
         return float(per_min * spread + excess * max(0, spread - limit_min))
 
+    cost.of_spread = of_spread      # the same penalty from the spread (minutes): O(1) for one start changed
     return cost
+
+
+def _options(prob: RosterProblem, info, choices: dict[int, list[int]], worth: _Worth) -> Callable[[int], list]:
+    """For one agent: ``options(s_idx)`` lists ``(shift, its Shift, its cost, its worth by day, its breaks by
+    day)`` of the shifts in ``choices[s_idx]`` the agent may work, in that order (computed once per shift)."""
+    made: dict[int, list] = {}
+
+    def options(s_idx: int) -> list:
+        if s_idx not in made:
+            made[s_idx] = [(n, prob.shifts[n], prob.shift_cost[(info.team, n)], *worth.best(info.pool, n))
+                           for n in choices[s_idx] if n in info.shifts]
+        return made[s_idx]
+
+    return options
 
 
 def _capacity_lost(prob: RosterProblem, a: int, d: int, plan: Plan, n_idx: int, brk: list) -> tuple[int, np.ndarray]:
@@ -322,9 +339,10 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
     spread_cost = start_spread_cost(prob)
     week_of = {d: w.index for w in prob.weeks for d in w.days}
     scored = []
+    of_spread = spread_cost.of_spread
     for a, days in plan.named.items():
         info = prob.agents[a]
-        g = info.queues
+        options = _options(prob, info, alternatives, worth)
         for d, s_idx in days.items():
             if d in info.locked or (a, d) in dropped:
                 continue
@@ -342,11 +360,9 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
                 prev_end, prev_night = prob.shifts[prev_s].end_min - 1440, prob.shifts[prev_s].is_night
             else:
                 prev_end, prev_night = None, False
+            lo, hi = (min(others), max(others)) if others else (0, 0)
             best = None
-            for n_idx in alternatives[s_idx]:
-                if n_idx not in info.shifts:
-                    continue
-                sh = prob.shifts[n_idx]
+            for n_idx, sh, cost, values, brks in options(s_idx):
                 if (sh.paid_min != prob.shifts[s_idx].paid_min
                         and not lim.min_paid_min <= paid + sh.paid_min <= lim.regular_max_min):
                     continue
@@ -354,10 +370,9 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
                     continue
                 if next_s is not None and 1440 + prob.shifts[next_s].start_min - sh.end_min < rest[sh.is_night]:
                     continue
-                values, brks = worth.best(info.pool, n_idx)
-                gain = values[d] - prob.shift_cost[(info.team, n_idx)] - here
+                gain = values[d] - cost - here
                 if others:
-                    gain -= spread_cost(others + [sh.start_min])
+                    gain -= of_spread(max(hi, sh.start_min) - min(lo, sh.start_min))
                 if gain > 1e-6 and (best is None or gain > best[0]):
                     best = (gain, n_idx, brks[d])
             if best is not None:
@@ -405,11 +420,13 @@ def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Change
     worth = _Worth(prob, value)
     spread_cost = start_spread_cost(prob)
     week_of = {d: w.index for w in prob.weeks for d in w.days}
+    of_spread = spread_cost.of_spread
     scored = []
     for a, days in plan.named.items():
         if a in busy:
             continue
         info = prob.agents[a]
+        options = _options(prob, info, same, worth)
         for w in prob.weeks:
             worked = [d for d in w.days if d in days]
             free = [d for d in w.days if d not in days and d not in info.unavailable and d not in info.locked]
@@ -424,15 +441,16 @@ def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Change
                 others = [starts[x] for x in worked if x != e]
                 here -= spread_cost(others + [starts[e]]) if others else 0.0
                 without = {x: v for x, v in days.items() if x != e}
+                opts = options(s_idx)
+                if others:          # the week's start-spread penalty with each new shift: the same on every free day
+                    lo, hi = min(others), max(others)
+                    spreads = [of_spread(max(hi, sh.start_min) - min(lo, sh.start_min)) for _, sh, *_ in opts]
                 for d in free:
                     best = None
-                    for n_idx in same[s_idx]:
-                        if n_idx not in info.shifts:
-                            continue
-                        values, brks = worth.best(info.pool, n_idx)
-                        gain = values[d] - prob.shift_cost[(info.team, n_idx)] - here
+                    for i, (n_idx, _, cost, values, brks) in enumerate(opts):
+                        gain = values[d] - cost - here
                         if others:
-                            gain -= spread_cost(others + [prob.shifts[n_idx].start_min])
+                            gain -= spreads[i]
                         if gain > 1e-6 and (best is None or gain > best[0]):
                             best = (gain, n_idx, brks[d])
                     if best is not None and _legal_addition(prob, a, without, d, best[1], rest, week_of):
@@ -735,6 +753,7 @@ def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: Changes,
     scored.sort(key=lambda c: c[:4])
     caps, team_on = _team_load(prob, named)
     out = []
+    ranked: dict[tuple[int, int], list[int]] = {}      # (pool, week) -> members, fewest paid minutes first
     for _, p, d, s_idx, brk in scored:
         pool = prob.pools[p]
         new = prob.shift_intervals(d, prob.shifts[s_idx])
@@ -743,14 +762,17 @@ def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: Changes,
         if pool.team in team_on and len(new) and team_on[pool.team][new.start:new.stop].max() + 1 > caps[pool.team]:
             continue
         # the member with the fewest paid minutes that week (spreads the extra work) who may legally work it
-        w = prob.weeks[week_of[d]]
-        members = sorted(pool.members, key=lambda a: (sum(prob.shifts[s].paid_min for e, s in named.get(a, {}).items()
-                                                          if e in w.days), a))
-        for a in members:
+        wi = week_of[d]
+        if (p, wi) not in ranked:
+            w = prob.weeks[wi]
+            ranked[(p, wi)] = sorted(pool.members, key=lambda a: (
+                sum(prob.shifts[s].paid_min for e, s in named.get(a, {}).items() if e in w.days), a))
+        for a in ranked[(p, wi)]:
             if any((a, e) in touched for e in (d - 1, d, d + 1)):
                 continue
             if _legal_addition(prob, a, named.get(a, {}), d, s_idx, rest, week_of):
                 named.setdefault(a, {})[d] = s_idx
+                del ranked[(p, wi)]                    # a's week changed
                 touched.add((a, d))
                 used.book(pool.queues, new)
                 if pool.team in team_on:
