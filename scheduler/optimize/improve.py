@@ -185,6 +185,17 @@ def drop_candidates(prob: RosterProblem, plan: Plan, overlap: int = OVERLAP,
     return out
 
 
+class _DayBreaks:
+    """By day ``d``: the breaks ``[(k, offset)]`` with break ``k`` at ``offsets[k][d]``, made when asked (most
+    (pool, shift) pairs priced are asked for a few days only)."""
+
+    def __init__(self, offsets: list[np.ndarray]):
+        self.offsets = [o.tolist() for o in offsets]
+
+    def __getitem__(self, d: int) -> list[tuple[int, int]]:
+        return [(k, o[d]) for k, o in enumerate(self.offsets)]
+
+
 class _Worth:
     """What capacity is worth at the plan's capacity values, by prefix sums: a window's value in O(1) instead
     of a sum over its intervals (move and addition candidates price ~10^5 shifts and break offsets a round)."""
@@ -199,9 +210,9 @@ class _Worth:
             if v is not None:
                 self.esum[pool.index] = np.concatenate([[0.0], np.cumsum(np.tile(pool.efficiency, prob.n_days + 1)[:T] * v)])
         self.offsets = {(s.index, k): np.asarray(slot.offsets) for s in prob.shifts for k, slot in enumerate(s.breaks)}
-        self._best: dict[tuple[int, int], tuple[list[float], list[list[tuple[int, int]]]]] = {}
+        self._best: dict[tuple[int, int], tuple[list[float], _DayBreaks]] = {}
 
-    def best(self, pool: int, s_idx: int) -> tuple[list[float], list[list[tuple[int, int]]]]:
+    def best(self, pool: int, s_idx: int) -> tuple[list[float], "_DayBreaks"]:
         """For each day: the worth of a shift ``s_idx`` of ``pool`` with each break at the offset where the
         group's capacity is worth least (the earliest of equals), and those breaks ``[(k, offset)]``."""
         key = (pool, s_idx)
@@ -225,7 +236,7 @@ class _Worth:
                 b1 = np.minimum(b0 + s.breaks[k].length, t1)
                 worth -= esum[b1] - esum[b0]
                 windows.append((b0, b1))
-            brk = [[(k, int(o[d])) for k, o in enumerate(chosen)] for d in range(prob.n_days)]
+            brk = _DayBreaks(chosen)
             worth = worth.tolist()
             for i in range(len(windows)):          # overlapping breaks: the union is off, priced one by one
                 for j in range(i + 1, len(windows)):
