@@ -148,7 +148,7 @@ def drop_candidates(prob: RosterProblem, plan: Plan, overlap: int = OVERLAP,
         return []
     T = prob.horizon_intervals
     week_of = {d: w.index for w in prob.weeks for d in w.days}
-    worth = _Worth(prob, value)
+    worth = _worth(prob, value)
     scored = []
     for a, days in plan.named.items():
         info = prob.agents[a]
@@ -265,6 +265,19 @@ class _Worth:
         return worth
 
 
+_last_worth: list = []     # [(prob, value, _Worth)]: the kinds of one round price at the same plan's values
+
+
+def _worth(prob: RosterProblem, value: dict[tuple[str, ...], np.ndarray]) -> _Worth:
+    """``_Worth(prob, value)``, kept for the next call with the same ``prob`` and ``value`` (the same objects:
+    capacity values are not changed in place), so the kinds of a round share its prefix sums and best shifts."""
+    hit = _last_worth[0] if _last_worth else None      # one read: safe with threads pricing other plans
+    if hit is None or hit[0] is not prob or hit[1] is not value:
+        hit = (prob, value, _Worth(prob, value))
+        _last_worth[:] = [hit]
+    return hit[2]
+
+
 def _team_load(prob: RosterProblem, named: Named) -> tuple[dict[str, int], dict[str, np.ndarray]]:
     """Teams with a cap on agents at once (``max_agents``) and their agents on shift per interval."""
     caps = {t: spec.max_agents for t, spec in prob.scenario.teams.items() if spec.max_agents is not None}
@@ -346,7 +359,7 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
     for s in prob.shifts:
         alternatives[s.index] = [o.index for o in prob.shifts if o.index != s.index and o.is_night == s.is_night]
     caps, team_on = _team_load(prob, plan.named)
-    worth = _Worth(prob, value)
+    worth = _worth(prob, value)
     spread_cost = start_spread_cost(prob)
     week_of = {d: w.index for w in prob.weeks for d in w.days}
     scored = []
@@ -428,7 +441,7 @@ def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Change
     for s in prob.shifts:
         same[s.index] = [o.index for o in prob.shifts if o.is_night == s.is_night and o.paid_min == s.paid_min]
     caps, team_on = _team_load(prob, plan.named)
-    worth = _Worth(prob, value)
+    worth = _worth(prob, value)
     spread_cost = start_spread_cost(prob)
     week_of = {d: w.index for w in prob.weeks for d in w.days}
     of_spread = spread_cost.of_spread
@@ -505,7 +518,7 @@ def repattern_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Chang
         return []
     rest = {False: rest_min(prob, False), True: rest_min(prob, True)}
     caps, team_on = _team_load(prob, plan.named)
-    worth = _Worth(prob, value)
+    worth = _worth(prob, value)
     scored = []
     for a, days in plan.named.items():
         if a in busy:
@@ -740,7 +753,7 @@ def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: Changes,
     per_day, T = prob.per_day, prob.horizon_intervals
     rest = {False: rest_min(prob, False), True: rest_min(prob, True)}
     week_of = {d: w.index for w in prob.weeks for d in w.days}
-    worth = _Worth(prob, value)
+    worth = _worth(prob, value)
     scored = []
     for pool in prob.pools:
         if pool.queues not in value or not pool.members:
