@@ -20,7 +20,13 @@ def test_notebooks_are_committed_without_outputs():
                 assert not cell.get("outputs") and cell.get("execution_count") is None, f"{path.name} has outputs"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+# the comparison notebook solves two 7-day plans (about 50 s); what it calls (run_plans, comparison_table,
+# write_comparison) is covered by tests/test_compare.py on 3 days, so it runs with the slow tests
+SLOW = {"03_compare_peak_plans.ipynb"}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW else p for p in NOTEBOOKS],
+                         ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
