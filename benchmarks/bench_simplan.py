@@ -130,7 +130,9 @@ def run(mode: str) -> dict:
         chosen = [d.loc[d["volume"].idxmax(), "date"]]
         easy = d[d["expected"] >= 0.95]
         if len(easy):
-            chosen.append(easy.loc[(easy["expected"] - easy["service_level"]).idxmax(), "date"])
+            day = easy.loc[(easy["expected"] - easy["service_level"]).idxmax(), "date"]
+            if day not in chosen:       # the busiest day can be that day too: listed once
+                chosen.append(day)
         chosen += [x for x in d.nlargest(5, "gap")["date"] if x not in chosen][: 3 if full else 1]
         for day in sorted(chosen):
             row = [q, str(day), round(float(d.loc[d["date"] == day, "expected"].iloc[0]), 2)]
