@@ -165,3 +165,54 @@ def test_soft_rule_is_priced_instead_of_enforced():
     assert hard == []                       # the validator reports it as a soft violation
     assert "min_rest" in set(roster.soft_violations["rule"])
     assert roster.objective_terms.get("min_rest", 0) > 0
+
+
+def test_incremental_roster_score_equals_the_full_model_term_by_term():
+    """NamedScorer rebuilds only the agents a change touched; after drops, a move, an addition, an illegal
+    shift and a return to the first roster its terms (names, weights, values, order) equal score_named's."""
+    from scheduler.optimize.assign import NamedScorer, assign_greedy, score_named
+    from scheduler.optimize.greedy import greedy_counts
+    from scheduler.optimize.personal import fairness_groups
+    from scheduler.optimize.problem import build_problem
+
+    from test_optimize_support import make_agents, make_requirements, make_scenario, standard_volumes
+
+    scenario = make_scenario()
+    prob = build_problem(scenario, make_agents(), make_requirements(scenario, standard_volumes(scenario)))
+    first = assign_greedy(prob, greedy_counts(prob))
+    scorer = NamedScorer(prob, scenario.solver)
+
+    def terms(scored):
+        return None if scored is None else [(p.name, p.rule, p.weight, p.agent, p.scope, v) for p, v in scored]
+
+    def same(named):
+        full, inc = terms(score_named(prob, named, scenario.solver)), terms(scorer(named))
+        assert inc == full
+        return inc
+
+    start = same(first)
+    assert scorer.rescored == len(prob.agents)
+    assert {r for _, r, *_ in start} >= {"fairness", "stable_starts"}
+    assert any(v > 0 for _, r, *_, v in start if r == "fairness")
+    named = {a: dict(days) for a, days in first.items()}
+    # a fairness group with a spread: its member with the fewest counted shifts (but one) drops one of them
+    name, pred, days, group = next(g for g in fairness_groups(prob, range(len(prob.agents)))
+                                   if dict((t[0], t[-1]) for t in start)[g[0]] > 0)
+    counted = {x: [d for d in days if d in named.get(x, {}) and pred(prob.shifts[named[x][d]])] for x in group}
+    a = min((x for x in group if counted[x]), key=lambda x: len(counted[x]))
+    del named[a][counted[a][0]]
+    b, c = [x for x in sorted(named) if x != a and len(named[x]) >= 2 and not prob.agents[x].locked][:2]
+    del named[b][max(named[b])]                       # a drop
+    d, s = next(iter(named[c].items()))                # a move to another start of the agent's shifts
+    named[c][d] = next(t for t in prob.agents[c].shifts if t != s and prob.shifts[t].is_night == prob.shifts[s].is_night)
+    free = next(e for e in range(prob.n_days) if e not in named[a] and e not in prob.agents[a].unavailable
+                and e not in days)
+    named[a][free] = named[a].get(free - 1, next(iter(prob.agents[a].shifts)))      # an addition
+    changed = same(named)
+    assert scorer.rescored == 3
+    assert dict((t[0], t[-1]) for t in changed)[name] == dict((t[0], t[-1]) for t in start)[name] + 1
+    wrong = {x: dict(days) for x, days in named.items()}
+    off = next(t for t in range(len(prob.shifts)) if t not in prob.agents[b].shifts)
+    wrong[b][next(iter(wrong[b]))] = off               # a shift outside the agent's team
+    assert same(wrong) is None
+    assert same(first) == start and scorer.rescored == 0          # kept: the last two rosters of each agent

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.errors import InfeasibleError, NoSolutionError
-from scheduler.optimize.assign import assign_agents, score_named
+from scheduler.optimize.assign import NamedScorer, assign_agents
 from scheduler.optimize.bound import fluid_bound
 from scheduler.optimize.explain import explain_infeasible, precheck
 from scheduler.optimize.extract import extract
@@ -159,8 +159,10 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
         # the roster cheaper; the cheaper of the two plans is kept
         t = time.perf_counter()
 
+        score_named = NamedScorer(prob, spec)        # rescores only the agents a round changed
+
         def rescore(named, breaks):
-            scored = score_named(prob, named, spec)
+            scored = score_named(named)
             if scored is None:
                 return None
             terms = _personal_terms(scored)

@@ -18,7 +18,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from scheduler.optimize.limits import rest_min, week_limits
-from scheduler.optimize.personal import add_personal_rules, default_allowed, new_calendar
+from scheduler.optimize.personal import add_personal_rules, default_allowed, fairness_groups, new_calendar
 from scheduler.optimize.problem import OBJ_SCALE, RosterProblem
 from scheduler.optimize.rules import Penalty
 from scheduler.optimize.solve import SolveOutcome, run
@@ -277,3 +277,93 @@ def score_named(prob: RosterProblem, named: Named, spec: SolverSpec, budget_s: f
     if not out.has_solution:
         return None
     return [(p, float(p.var) if isinstance(p.var, (int, float)) else float(out.solver.value(p.var))) for p in penalties]
+
+
+class NamedScorer:
+    """:func:`score_named`, incrementally: each agent's penalty terms are kept for its last
+    :attr:`KEEP` distinct weeks-of-days, and a call rebuilds the CP-SAT model only for the agents whose
+    days differ from those (the improvement rounds change a few hundred of thousands of agents; a rejected
+    round returns to the previous days). The team fairness terms (spread of each member's count) come from
+    per-agent counts. Same terms, in the same order, with the same values as :func:`score_named` (the
+    per-agent terms share no variable, so the full model's optimum is each agent's optimum); a fairness
+    term's ``var`` is its value. ``__call__(named)`` returns ``[(Penalty, value)]`` or None (a hard personal
+    rule broken, or the check did not finish)."""
+
+    KEEP = 2
+
+    def __init__(self, prob: RosterProblem, spec: SolverSpec, budget_s: float = 10.0):
+        self.prob, self.spec, self.budget_s = prob, spec, budget_s
+        self.base = default_allowed(prob)
+        self.agents = [a.index for a in prob.agents]
+        self.weight = int(round(prob.scenario.weights.fairness * OBJ_SCALE))
+        self.groups = fairness_groups(prob, self.agents) if self.weight > 0 else []
+        self.metrics = defaultdict(list)        # agent -> [(group index, shift predicate, days)]
+        for g, (_, pred, days, group) in enumerate(self.groups):
+            for a in group:
+                self.metrics[a].append((g, pred, days))
+        # agent -> [(its days, its terms [(Penalty, value)], {fairness group: count})], the newest last
+        self.cache: dict[int, list[tuple[dict[int, int], list, dict[int, int]]]] = {}
+        self.rescored = 0                       # agents whose terms the last call rebuilt
+
+    def _entry(self, a: int, days: dict[int, int]):
+        for entry in self.cache.get(a, ()):
+            if entry[0] == days:
+                return entry
+        return None
+
+    def __call__(self, named: Named) -> list[tuple[Penalty, float]] | None:
+        empty: dict[int, int] = {}
+        entries = {a: self._entry(a, named.get(a, empty)) for a in self.agents}
+        todo = [a for a, e in entries.items() if e is None]
+        self.rescored = len(todo)
+        if todo:
+            for a in todo:
+                for d, s in named.get(a, empty).items():
+                    if s not in self.base(a, d):
+                        return None
+            fresh = self._score(named, todo)
+            if fresh is None:
+                return None
+            entries.update(fresh)
+        out = [term for a in self.agents for term in entries[a][1]]
+        for g, (name, _, days, group) in enumerate(self.groups):
+            counts = [entries[a][2][g] for a in group]
+            spread = max(counts) - min(counts)
+            out.append((Penalty(name, "fairness", spread, self.weight, None, name), float(spread)))
+        return out
+
+    def _score(self, named: Named, todo: list[int]) -> dict | None:
+        """The terms of the agents ``todo`` (one CP-SAT model, every agent-day fixed to the roster) and their
+        fairness counts, cached when the solve proved them optimal."""
+        prob = self.prob
+        model = cp_model.CpModel()
+
+        def allowed(a: int, d: int) -> list[int]:
+            s = named.get(a, {}).get(d)
+            return [s] if s is not None else []
+
+        cal = new_calendar(model, prob, todo, allowed)
+        penalties = {a: add_personal_rules(cal, prob, [a], team_terms=False) for a in todo}
+        for a in todo:
+            for d in range(prob.n_days):
+                for lit in cal.lits(a, d).values():
+                    model.add(lit == 1)
+        model.minimize(sum(p.weight * p.var for ps in penalties.values() for p in ps
+                           if not isinstance(p.var, (int, float))))
+        out = run(model, self.spec, self.budget_s, label="roster score (changed agents)", scale=OBJ_SCALE)
+        if not out.has_solution:
+            return None
+        fresh = {}
+        for a in todo:
+            days = dict(named.get(a, {}))
+            terms = [(p, float(p.var) if isinstance(p.var, (int, float)) else float(out.solver.value(p.var)))
+                     for p in penalties[a]]
+            counts = {g: sum(1 for d in dd if d in days and pred(prob.shifts[days[d]]))
+                      for g, pred, dd in self.metrics.get(a, ())}
+            fresh[a] = (days, terms, counts)
+            if out.status == "OPTIMAL":
+                kept = self.cache.setdefault(a, [])
+                kept.append(fresh[a])
+                del kept[:-self.KEEP]
+        return fresh
+

@@ -27,8 +27,9 @@ def _no_guard(rule: str, agent: int, scope: str):
 def new_calendar(model: cp_model.CpModel, prob: RosterProblem, agents: Iterable[int],
                  allowed: Callable[[int, int], Iterable[int]]) -> Calendar:
     """A calendar of ``agents``; ``allowed(a, d)`` lists the shift indices agent ``a`` may work on day ``d``."""
+    labels = [day.strftime("%m-%d") for day in prob.days]
     cal = Calendar(model, prob.n_days, prob.shifts, agent_label=lambda a: prob.agents[a].agent_id,
-                   day_label=lambda d: prob.days[d].strftime("%m-%d"))
+                   day_label=lambda d: labels[d] if 0 <= d < len(labels) else prob.days[d].strftime("%m-%d"))
     for a in agents:
         cal.add_agent(a, lambda d, a=a: allowed(a, d))
     return cal
@@ -67,8 +68,9 @@ def link_counts(model: cp_model.CpModel, prob: RosterProblem, v: RosterVars, cal
 
 
 def add_personal_rules(cal: Calendar, prob: RosterProblem, agents: Sequence[int], *, guard: Guard = _no_guard,
-                       with_soft_goals: bool = True) -> list[Penalty]:
-    """Every personal rule of the scenario for ``agents``; returns the penalty terms."""
+                       with_soft_goals: bool = True, team_terms: bool = True) -> list[Penalty]:
+    """Every personal rule of the scenario for ``agents``; returns the penalty terms: each agent's in turn,
+    then (with soft goals and ``team_terms``) the team fairness terms (:func:`add_team_fairness`)."""
     sc = prob.scenario
     r = sc.rules
     soft_unit = int(round(sc.weights.soft_rule * OBJ_SCALE))
@@ -119,30 +121,37 @@ def add_personal_rules(cal: Calendar, prob: RosterProblem, agents: Sequence[int]
         if with_soft_goals and info.requests:
             out += add_requests(cal, a, [(d, s, want, int(round(wt * sc.weights.preference * OBJ_SCALE)))
                                          for d, s, want, wt in info.requests])
-    if with_soft_goals:
+    if with_soft_goals and team_terms:
         out += add_team_fairness(cal, prob, agents)
+    return out
+
+
+def fairness_groups(prob: RosterProblem, agents: Sequence[int]
+                    ) -> list[tuple[str, Callable, Sequence[int], list[int]]]:
+    """The team fairness terms' ``(name, shift predicate, days, agents)``: nights, late shifts and weekend days of
+    each team, among the members who can work them (groups of two or more)."""
+    weekend = [d for d, day in enumerate(prob.days) if day.weekday() >= 5]
+    all_days = range(prob.n_days)
+    metrics = {
+        "nights": (lambda s: s.is_night, all_days),
+        "lates": (lambda s: s.is_late, all_days),
+        "weekends": (lambda s: True, weekend),
+    }
+    out = []
+    for team in sorted({prob.agents[a].team for a in agents}):
+        members = [a for a in agents if prob.agents[a].team == team]
+        for metric, (pred, days) in metrics.items():
+            group = [a for a in members if any(pred(prob.shifts[s]) for s in prob.agents[a].shifts)]
+            if len(group) >= 2 and days:
+                out.append((f"fairness[{team},{metric}]", pred, days, group))
     return out
 
 
 def add_team_fairness(cal: Calendar, prob: RosterProblem, agents: Sequence[int]) -> list[Penalty]:
     """Nights, weekend days and late shifts spread evenly within each team (among agents who can work them)."""
-    sc = prob.scenario
-    weight = int(round(sc.weights.fairness * OBJ_SCALE))
+    weight = int(round(prob.scenario.weights.fairness * OBJ_SCALE))
     out: list[Penalty] = []
-    weekend = [d for d, day in enumerate(prob.days) if day.weekday() >= 5]
-    all_days = range(prob.n_days)
-    teams = sorted({prob.agents[a].team for a in agents})
-    for team in teams:
-        members = [a for a in agents if prob.agents[a].team == team]
-        metrics = {
-            "nights": (lambda s: s.is_night, all_days),
-            "lates": (lambda s: s.is_late, all_days),
-            "weekends": (lambda s: True, weekend),
-        }
-        for metric, (pred, days) in metrics.items():
-            group = [a for a in members if any(pred(prob.shifts[s]) for s in prob.agents[a].shifts)]
-            if len(group) < 2 or not days:
-                continue
-            counts = {a: cal.count(a, days, pred) for a in group}
-            out += add_fairness(cal, group, counts, weight, name=f"fairness[{team},{metric}]", ub=len(days))
+    for name, pred, days, group in fairness_groups(prob, agents):
+        counts = {a: cal.count(a, days, pred) for a in group}
+        out += add_fairness(cal, group, counts, weight, name=name, ub=len(days))
     return out
