@@ -39,6 +39,10 @@ def table_row(r: dict) -> list:
             scorer]
 
 
+# rough wall-clock seconds on 2 cores (orders `python -m benchmarks --jobs N`, longest first)
+EXPECTED_S = {"quick": 15, "full": 1200}
+
+
 def run(mode: str) -> dict:
     from scheduler.bench import run_curtois
 

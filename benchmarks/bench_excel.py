@@ -69,6 +69,10 @@ def _pdf(book: Path, tmp: Path) -> tuple[float, int | None, str]:
     return elapsed, pages, ""
 
 
+# rough wall-clock seconds on 2 cores (orders `python -m benchmarks --jobs N`, longest first)
+EXPECTED_S = {"quick": 17, "full": 120}
+
+
 def run(mode: str) -> dict:
     sizes = [150] if mode == "quick" else [150, 500, 1000]
     rows, failures, notes = [], [], []

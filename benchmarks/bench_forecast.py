@@ -305,6 +305,10 @@ def sample_truth(frame: pd.DataFrame) -> tuple[dict, list[str]]:
 # ------------------------------------------------------------------------------------------------
 
 
+# rough wall-clock seconds on 2 cores (orders `python -m benchmarks --jobs N`, longest first)
+EXPECTED_S = {"quick": 20, "full": 300}
+
+
 def run(mode: str) -> dict:
     tables, notes, failures = [], [], []
     for fn in (fpp2_split, anonymous_bank, walmart):

@@ -290,6 +290,10 @@ def _notes(results: dict, per_interval: dict, service_goal: dict, pyw: dict | No
     return notes
 
 
+# rough wall-clock seconds on 2 cores (orders `python -m benchmarks --jobs N`, longest first)
+EXPECTED_S = {"quick": 100, "full": 1500}
+
+
 def run(mode: str) -> dict:
     limits = [30] if mode == "quick" else [30, 120, 300]
     failures, notes = [], []

@@ -354,6 +354,10 @@ def _two_skills(mode: str) -> tuple[dict, list[str], list[str]]:
                         "agent-days in two places", "agents double-booked"], "rows": rows}, notes, failures
 
 
+# rough wall-clock seconds on 2 cores (orders `python -m benchmarks --jobs N`, longest first)
+EXPECTED_S = {"quick": 17, "full": 120}
+
+
 def run(mode: str) -> dict:
     tables, notes, failures = [], [], []
     version = _version()

@@ -66,6 +66,10 @@ def overflow_capacity_share(scenario, agents: pd.DataFrame, allocation: pd.DataF
     return {q: float(by.loc[q].get("overflow", 0.0) / by.loc[q].sum()) for q in LIVE if q in by.index}
 
 
+# rough wall-clock seconds on 2 cores (orders `python -m benchmarks --jobs N`, longest first)
+EXPECTED_S = {"quick": 20, "full": 210}
+
+
 def run(mode: str) -> dict:
     full = mode == "full"
     overrides = () if full else ("horizon.days=3", "solver.time_limit_s=10")

@@ -113,6 +113,10 @@ def one_run(scenario, agents, fc, assignments, breaks, seed: int = 1) -> dict:
     }
 
 
+# rough wall-clock seconds on 2 cores (orders `python -m benchmarks --jobs N`, longest first)
+EXPECTED_S = {"quick": 4, "full": 60}
+
+
 def run(mode: str) -> dict:
     scenario, agents, fc, assignments, breaks = base_inputs()
     base_total = float(fc[C.VOLUME].sum())

@@ -91,6 +91,10 @@ def _best_of(fn, repeats: int) -> tuple[float, object]:
     return best, out
 
 
+# rough wall-clock seconds on 2 cores (orders `python -m benchmarks --jobs N`, longest first)
+EXPECTED_S = {"quick": 8, "full": 60}
+
+
 def run(mode: str) -> dict:
     from scheduler import staffing as st
 

@@ -9,6 +9,7 @@ import sys
 
 from click.testing import CliRunner
 
+from benchmarks.__main__ import discover
 from scheduler.cli import main
 
 from conftest import ROOT, shared_path
@@ -16,11 +17,12 @@ from curtois_factory import make
 
 
 def test_benchmark_suite_quick_mode_runs_clean(tmp_path):
-    """``python -m benchmarks --mode quick``: every benchmark runs, no invalid solution (exit 0), results as
-    JSON (written to a temporary folder here, not over the committed ones)."""
+    """``python -m benchmarks --mode quick --jobs 2``: every benchmark runs (two at a time, each in its own
+    process), no invalid solution (exit 0), results as JSON (written to a temporary folder here, not over
+    the committed ones)."""
     shared_path("benchmarks", "curtois-qu-nrp-1-24")
     env = {**os.environ, "SCHEDULER_BENCH_RESULTS": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--mode", "quick"], cwd=ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--mode", "quick", "--jobs", "2"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     curtois = json.loads((tmp_path / "curtois.json").read_text())
@@ -28,6 +30,8 @@ def test_benchmark_suite_quick_mode_runs_clean(tmp_path):
     assert all(r["scorer_agrees"] and not r["violations"] for r in curtois["runs"])
     assert curtois["runs"][0]["objective"] == 607
     assert (tmp_path / "pyworkforce.json").exists()
+    assert sorted(p.stem for p in tmp_path.glob("*.json")) == sorted(discover())
+    assert proc.stdout.index("[optimize] running") < proc.stdout.index("[staffing] running")  # longest first
 
 
 def test_bench_curtois_command(tmp_path):
