@@ -1363,3 +1363,16 @@ def test_weeks_rearranged_where_single_transfers_break_the_two_days_off_together
     plan, _, dropped, moved, added = prune(prob, before, personal, rescore, rounds=12, add=False)
     assert moved > 0 and plan.objective < before.objective
     assert sum(5 in days for days in plan.named.values()) > 2
+
+
+def test_interp_rows_equals_numpy_interp_row_by_row():
+    """The vectorised curve lookup of the evaluation gives np.interp's values exactly, on and off the grid
+    and beyond both ends, for float64 and float32 curves."""
+    from scheduler.optimize.problem import interp_rows
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.random(300) * 9 - 1.5, np.arange(-2.0, 9.0, 0.5)])
+    for dtype in (np.float64, np.float32):
+        curves = (rng.random((len(x), 7)) * 100).astype(dtype)
+        expected = np.array([np.interp(x[k], np.arange(7), curves[k]) for k in range(len(x))])
+        assert np.array_equal(interp_rows(x, curves), expected)

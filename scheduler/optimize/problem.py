@@ -528,14 +528,28 @@ def could_work(prob: "RosterProblem", agent: AgentInfo) -> np.ndarray:
     return cover
 
 
+def interp_rows(x: np.ndarray, curves: np.ndarray) -> np.ndarray:
+    """``np.interp(x[k], range(G), curves[k])`` for every row ``k`` of ``curves`` (G columns: a curve on the
+    integer grid 0..G-1, held flat outside it) at once, with the same values (same formula as numpy's)."""
+    x = np.asarray(x, dtype=float)
+    G = curves.shape[1]
+    if G < 2:
+        return curves[:, 0].astype(float) if G else np.full(len(x), np.nan)
+    rows = np.arange(len(x))
+    j = np.clip(np.floor(x), 0, G - 2).astype(np.int64)
+    lo, hi = curves[rows, j].astype(float), curves[rows, j + 1].astype(float)
+    out = (hi - lo) * (x - j) + lo
+    out = np.where(x >= G - 1, curves[:, G - 1].astype(float), out)
+    return np.where(x < 0, curves[:, 0].astype(float), out)
+
+
 def daily_service_levels(prob: RosterProblem, served: dict[str, np.ndarray]) -> dict[tuple[str, int], float]:
     """Volume-weighted expected service level per live queue and day, from the curves themselves."""
     out = {}
     for q, dem in prob.live.items():
-        grid = np.arange(dem.service_level.shape[1])
         days = dem.t // prob.per_day
         e = served[q][dem.t] / CAP_SCALE
-        sl = np.array([np.interp(e[k], grid, dem.service_level[k]) for k in range(len(dem.t))])
+        sl = interp_rows(e, dem.service_level)
         for d in np.unique(days):
             m = days == d
             vol = dem.volume[m].sum()
