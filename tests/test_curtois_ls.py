@@ -173,7 +173,7 @@ def test_weekend_transfer_takes_a_weekend_shift_for_another_weekend():
     data = _data("Instance13")
     st = RosterSearch(data, _start(data))
     rng = make_rng(4)
-    seen = feasible = 0
+    seen = feasible = completions = 0
     for k in range(5000):
         short = [(d, s) for d, s in st.deficits() if st.wk_of[d] >= 0]
         if not short or feasible >= 40:
@@ -194,9 +194,15 @@ def test_weekend_transfer_takes_a_weekend_shift_for_another_weekend():
         assert len({st.wk_of[x] for x in given}) == 1 and st.wk_of[given[0]] >= 0
         assert all(seg[x - lo] == -1 for x in st.wk_days[st.wk_of[given[0]]] if x >= 0)    # ... whole
         assert st.feasible(a, lo, seg)           # the weekend given up is one that keeps its rules
-        if len(ch) == 2:                         # the receiver takes one of them, on a day it was off
-            b, x, (u,) = ch[1]
-            assert x in given and u == st.rows[a, x] and st.rows[b, x] < 0 and st.room(b, x, u)
+        if len(ch) == 2:                         # the receiver takes one of them, on a day it was off ...
+            b, lo_b, seg_b = ch[1]
+            x = next(x for x in given if lo_b <= x < lo_b + len(seg_b) and seg_b[x - lo_b] >= 0 and st.rows[b, x] < 0)
+            assert seg_b[x - lo_b] == st.rows[a, x]
+            if len(seg_b) == 1:                  # ... alone, with minutes and a weekend to spare
+                assert st.room(b, x, seg_b[0])
+            else:                                # ... or completing a weekend it works the other day of
+                completions += 1
+                assert any(st.rows[b, y] >= 0 for y in st.wk_days[st.wk_of[x]] if y != x)
         delta = st.delta(ch)
         assert delta is not None
         cand = st.roster()
@@ -210,3 +216,36 @@ def test_weekend_transfer_takes_a_weekend_shift_for_another_weekend():
             st.commit(ch, delta)
             _assert_state_exact(st, data)
     assert feasible >= 20
+    assert completions > 0                       # (receivers completing a one-day weekend)
+
+
+def test_weekend_completion_takes_the_other_day_of_a_one_day_weekend():
+    """An employee who works one day of a weekend takes the other, under-covered, day (its weekend count
+    unchanged), giving up or moving at most the days next to its runs that its rules require; the
+    scorer agrees with the delta of every completion proposed (applied one after another)."""
+    data = _data("Instance7")
+    st = RosterSearch(data, _start(data))
+    rng = make_rng(5)
+    feasible = 0
+    for k in range(3000):
+        short = [(d, s) for d, s in st.deficits() if st.wk_of[d] >= 0]
+        if not short or feasible >= 20:
+            break
+        d, s = short[k % len(short)]
+        ch = st.complete(rng, d, s)
+        if ch is None:
+            continue
+        (a, lo, seg), = ch
+        e = next(x for x in st.wk_days[st.wk_of[d]] if x != d)
+        assert st.rows[a, d] < 0 and st.rows[a, e] >= 0 and seg[d - lo] == s
+        changed = [x for x in range(lo, lo + len(seg)) if seg[x - lo] != st.rows[a, x]]
+        assert len(changed) <= 4 and st.feasible(a, lo, seg)     # d, a run's end, the next run's ends
+        delta = st.delta(ch)
+        cand = st.roster()
+        cand[a, lo:lo + len(seg)] = seg
+        score = check_curtois(data.inst, _to_roster(data, cand))
+        assert score.violations == [] and score.objective == st.cost + delta
+        feasible += 1
+        st.commit(ch, delta)
+        _assert_state_exact(st, data)
+    assert feasible >= 5

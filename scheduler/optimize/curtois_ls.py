@@ -25,6 +25,14 @@ only — no model is built. The moves:
   1.1-1.8: 8007 / 7586 without, 7286 / 7032 with it.) The weekend given up is the first, from a
   random one on, with which the taker keeps its rules, and the receiver the first that keeps them:
   drawn at random, only 0.3 % (20) to 3-6 % (13) of the transfers were feasible.
+* ``complete``: for an under-covered (day, shift) on a weekend (a quarter of the proposals there): an
+  employee who works only the weekend's other day takes it, its weekend count unchanged, and keeps its
+  run and rest rules by giving up the far end of its run through that other day and/or the nearest day
+  of its next run (or sliding that run one day further): the first of these six variants that keeps
+  them. A weekend transfer's receiver may complete a weekend the same way. On Instance19 every
+  shortfall lies on a weekend and every employee is at its weekend maximum, so each one-day weekend
+  is a shortfall (from the same roster, 20 M moves, seeds 0-2, load 4.9-5.4: 4,105 / 4,202 / 4,299
+  without, 3,709 / 3,807 / 3,716 with it);
 * ``change``: any employee-day to any allowed value (incl. off);
 * ``swap``: two employees exchange their assignments on one day or a block of up to a week (cover
   unchanged: only the requests move);
@@ -57,8 +65,9 @@ SEG_MAX = 32          # longest change of one employee (a handoff's window of 14
 HANDOFF_WINDOW = 14
 WEEKEND_SPAN = 4      # a weekend transfer gives up a weekend at most this many weekends away (29 days)
 CHUNK = 8192          # moves between two looks at the clock (a few milliseconds)
-KINDS = ("fill", "chain", "handoff", "change", "swap", "move", "weekend")
-FILL, CHAIN, HANDOFF, CHANGE, SWAP, MOVE, WEEKEND = range(7)
+KINDS = ("fill", "chain", "handoff", "change", "swap", "move", "weekend", "complete")
+FILL, CHAIN, HANDOFF, CHANGE, SWAP, MOVE, WEEKEND, COMPLETE = range(8)
+COMPLETE_GAP = 10     # a completion slides the next run only when it starts within this many days
 # columns of ``emp``: the employee's limits, then its minutes and weekends worked
 CMAX, CMIN, OMIN, MMAX, MMIN, WMAX, MIN, WK = range(8)
 # last axis of ``cov``: requirement, under- and over-cover weights, employees on the (day, shift)
@@ -455,7 +464,94 @@ def _weekend_transfer(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, 
             _single(mv, 1, b, x, u)
             if _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, 1):
                 return 2
+        # one who works that weekend's other day completes it, repairing its runs (see _completion)
+        if (b != a and rows[b, x] < 0 and not offd[b, x] and wk_days[k, 1] >= 0
+                and rows[b, wk_days[k, 0] + wk_days[k, 1] - x] >= 0
+                and _completion(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, 1, rng, b, x, u)):
+            return 2
     return 1
+
+
+@njit(cache=True)
+def _completion(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, i, rng, a, d, s):
+    """Change ``i`` of ``mv``: employee ``a``, off on the weekend day ``d`` and working the weekend's other
+    day ``e``, takes ``s`` on ``d`` (its weekend count unchanged) and, to keep its run and rest rules,
+    optionally gives up the far end of its run through ``e`` and/or the day of its next run nearest
+    beyond ``d`` (or slides that run one day further): the first of the six variants, from a random one
+    on, that keeps its hard rules. Returns whether one does."""
+    kd = wk_of[d]
+    e = wk_days[kd, 0] + wk_days[kd, 1] - d
+    row = rows[a]
+    h = row.shape[0]
+    step = 1 if d > e else -1              # from e towards d
+    p = e                                  # far end of the run through e
+    while 0 <= p - step < h and row[p - step] >= 0:
+        p -= step
+    # beyond d: the next run n0 .. m (n0 = d + step when d joins it); n0 = -1 when none is near
+    n0 = d + step
+    while 0 <= n0 < h and row[n0] < 0 and abs(n0 - d) <= COMPLETE_GAP:
+        n0 += step
+    if not (0 <= n0 < h) or row[n0] < 0:
+        n0 = -1
+    m = n0
+    if n0 >= 0:
+        while 0 <= m + step < h and row[m + step] >= 0:
+            m += step
+    k0 = _below(rng, 6)
+    for q in range(6):
+        var = (k0 + q) % 6
+        drop_p, side = var // 3, var % 3         # side: 0 nothing, 1 the next run gives up a day, 2 slides
+        if (drop_p and p == e) or (side > 0 and n0 < 0):
+            continue
+        if side == 2 and (n0 == d + step or not 0 <= m + step < h):
+            continue
+        lo, hi = min(p, d), max(p, d)
+        if side > 0:
+            far = m + step if side == 2 else m
+            lo, hi = min(lo, n0, far), max(hi, n0, far)
+        if hi - lo + 1 > SEG_MAX:
+            continue
+        mv[i, 0], mv[i, 1], mv[i, 2] = a, lo, hi - lo + 1
+        for j in range(hi - lo + 1):
+            mv[i, 3 + j] = row[lo + j]
+        mv[i, 3 + d - lo] = s
+        if drop_p:
+            mv[i, 3 + p - lo] = -1
+        if side == 1:                      # the next run's day nearest d (its far end when d joins it)
+            x = m if n0 == d + step else n0
+            mv[i, 3 + x - lo] = -1
+        elif side == 2:                    # the next run one day further
+            x = m + step
+            while x != n0:
+                mv[i, 3 + x - lo] = row[x - step]
+                x -= step
+            mv[i, 3 + n0 - lo] = -1
+        if _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, i):
+            return True
+    return False
+
+
+@njit(cache=True)
+def _complete(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, able, inc, buf, mv, rng, d, s):
+    """A weekend completion for the under-covered (``d``, ``s``), ``d`` a weekend day, into ``mv``: an
+    employee allowed ``s`` who works only the weekend's other day takes it (:func:`_completion`).
+    Returns the number of changes (0: none)."""
+    kd = wk_of[d]
+    if wk_days[kd, 1] < 0:
+        return 0
+    e = wk_days[kd, 0] + wk_days[kd, 1] - d
+    nc = 0
+    for q in range(able[s, 0]):
+        a = able[s, 1 + q]
+        if rows[a, d] < 0 and rows[a, e] >= 0 and not offd[a, d]:
+            buf[nc] = a
+            nc += 1
+    if nc == 0:
+        return 0
+    a = buf[_below(rng, nc)]
+    if _completion(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, 0, rng, a, d, s):
+        return 1
+    return 0
 
 
 @njit(cache=True)
@@ -493,6 +589,9 @@ def _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able
             kind[0] = WEEKEND
             return _weekend_transfer(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able, types, inc,
                                      buf, mv, rng, d, s)
+        if wk_of[d] >= 0 and _rand(rng) < 0.5:
+            kind[0] = COMPLETE
+            return _complete(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, able, inc, buf, mv, rng, d, s)
         kind[0] = HANDOFF
         return _handoff(L, offd, maxs, tcount, emp, wk_of, wk_days, rows, able, buf, mv, rng, d, s, HANDOFF_WINDOW)
     if r < 0.5:                                          # change
@@ -708,6 +807,11 @@ class RosterSearch:
         docstring); ``rng`` from :func:`make_rng`."""
         return self._unload(_weekend_transfer(*self.rules, self.cov, self.able, self.types, self.inc, self.buf,
                                               self.mv, rng, d, s))
+
+    def complete(self, rng: np.ndarray, d: int, s: int) -> list[Change] | None:
+        """A weekend completion for the under-covered (``d``, ``s``) on a weekend day (see
+        :func:`_complete`); ``rng`` from :func:`make_rng`."""
+        return self._unload(_complete(*self.rules, self.able, self.inc, self.buf, self.mv, rng, d, s))
 
     def propose(self, rng: np.ndarray, short: list[tuple[int, int]]) -> list[Change] | None:
         """One random move (None when the draw gives nothing to do); ``rng`` from :func:`make_rng`."""
