@@ -246,3 +246,20 @@ def test_large_unbatched_instances_send_the_greedy_roster_straight_to_the_local_
     assert sol.stats["ls_moves"] > 0 and sol.stats["ls_objective"] <= sol.stats["greedy_objective"]
     score = check_curtois(inst, sol.roster)
     assert score.violations == [] and score.objective == sol.objective
+
+
+def test_batched_instances_skip_column_generation(monkeypatch):
+    """Instances priced in batches (19-24; here Instance4 with the batch thresholds lowered) get no column
+    generation however fast their greedy start: best responses from it, then the local search; the
+    roster keeps every rule."""
+    from scheduler.optimize import curtois, curtois_cg
+
+    monkeypatch.setattr(curtois_cg, "BATCH_DAYS", 28)
+    monkeypatch.setattr(curtois_cg, "BATCH_EMPLOYEE_DAYS", 0)
+    monkeypatch.setattr(curtois, "WHOLE_MAX_LITS", 0)
+    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
+    sol = solve_curtois(inst, time_limit_s=1, deterministic=True, workers=1)
+    assert sol.stats["cg_batches"] > 0 and sol.stats["cg_iterations"] == 0
+    assert "polish_changes" in sol.stats and sol.stats["ls_moves"] > 0
+    score = check_curtois(inst, sol.roster)
+    assert score.violations == [] and score.objective == sol.objective

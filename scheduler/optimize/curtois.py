@@ -333,14 +333,6 @@ DIVE_NOISE = 0.1             # perturbation of the repeated dives (added to LP v
 MAX_DIVES = 12
 POLISH_SHARE = 0.5           # batched best responses after rounding until this share of the time (Instance23
                              # 44279 -> 39713, 24 128501 -> 117510, 20 6589 -> 6646; load 2.7-4)
-BATCH_CG_SHARE = 0.3         # column generation with batches (19-24) up to this share, then rounding and best
-                             # responses up to POLISH_SHARE, then the local search (before: up to 55 % and
-                             # best responses after rounding without a limit, which left the local search no
-                             # time on 21. At 60 s, load 2-3.6: 19 4843 / 4552 / 5144 at 0.55 / 0.3 / 0,
-                             # 20 5741 / 6375 at 0.3 / 0, 21 25600 (old code) / 24430 / 23884 at 0.3 / 0)
-BATCH_CG_MAX_CELLS = 12_000  # ... and none from this many employee-days (21-24: a few rounds only, whose
-                             # rounding is poor and leaves the greedy start no best responses; 60 s, load
-                             # 1.9-2.8: 22 44174 / 44546 with it, 41518 without; 21 23939 / 23874)
 LS_CYCLES = 1                # ... in this many annealing runs, each followed by best responses (2: Instance13
                              # 3305 against 3682, 15 4890 against 4567, load 3.4-4.1: no clear gain)
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
@@ -365,7 +357,8 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
        employee): the proven optimum of small instances, else an incumbent and a bound;
     2. column generation (:mod:`scheduler.optimize.curtois_cg`, pricing by :mod:`~scheduler.optimize.curtois_dp`,
        up to 55 % of the time or until its LP stalls; a greedy start when there is no incumbent, and
-       only up to 40 % when the greedy start — one pricing round — took more than 5 % of the time): the
+       only up to 40 % when the greedy start — one pricing round — took more than 5 % of the time; none
+       on instances priced in batches, 19–24): the
        Lagrangian bound, then rosters from the LP (:func:`_round`: sequential rounding, and repeated
        dives until 80 % when the LP is near its bound or stalls), each improved by best responses;
     3. large-neighbourhood search around the best roster until the time is up (CP-SAT moves alternating
@@ -433,7 +426,12 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         # a round prices every employee once, as the greedy start did: when that took more than 5 % of
         # the time, column generation cannot converge in time (Instances 13, 15, 19-24)
         round_s = stats.get("greedy_s", 0.0)
-        slow = round_s > 0.05 * time_limit_s or (cg.batched and data.n_agents * data.h >= BATCH_CG_MAX_CELLS)
+        # batched instances (19-24) get none: greedy start, best responses until POLISH_SHARE, local search
+        # (before, 19 and 20 ran it up to 30 % when the greedy start took under 3 s, i.e. at low load; 60 s,
+        # seeds 0-2, side by side, load 2.5-3.9: 19 3,792 / 3,586 / 3,886 without against 3,940 / 3,922 /
+        # 4,034 with it, 20 5,421 / 5,603 / 5,743 against 5,528 / 5,801 / 5,578; 21-24 had none from 12,000
+        # employee-days: their few rounds rounded poorly, 22 44,174 / 44,546 with, 41,518 without)
+        slow = cg.batched or round_s > 0.05 * time_limit_s
         # then it gets only up to SLOW_CG_SHARE: its LP is poor but rounded sequentially it still beats
         # best responses from the greedy start (Instance13: 4308 against 6237); batched instances
         # (19-24) are not rounded, so they skip it
@@ -447,9 +445,9 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         else:       # stopped when the LP stalls after a quarter of the time: the time goes to dives
             # (Instance14: two instead of one); not before, as a degenerate LP can stand still for rounds
             # on a small instance that then converges (Instance2: 831 for five rounds, optimum 828)
-            converged = cg.iterate(clock.until(min(0.25, BATCH_CG_SHARE) if cg.batched else 0.25), progress=say)
+            converged = cg.iterate(clock.until(0.25), progress=say)
             if not converged:
-                converged = cg.iterate(clock.until(BATCH_CG_SHARE if cg.batched else 0.55), progress=say,
+                converged = cg.iterate(clock.until(0.55), progress=say,
                                        stall=CG_STALL)
         bound = max(bound, cg.bound)
         stats.update(cg_iterations=cg.iterations, cg_lp=round(cg.lp_value, 2) if math.isfinite(cg.lp_value) else None,
