@@ -20,7 +20,7 @@ from scheduler.optimize.improve import prune
 from scheduler.optimize.lns import improve_days
 from scheduler.optimize.placement import AllocationLP, evaluate, place_breaks
 from scheduler.optimize.weeklp import LPBound, lp_bound
-from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, build_problem, daily_service_levels
+from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, build_problem, daily_service_levels, interp_rows
 from scheduler.optimize.roster import Roster, StageReport
 from scheduler.scenario import Scenario
 from scheduler.staffing import Requirements
@@ -361,9 +361,7 @@ def horizon_start_gap(prob, plan, has_previous: bool) -> pd.DataFrame:
         if not m.any():
             continue
         volume += float(dem.volume[m].sum())
-        grid = np.arange(dem.lost.shape[1])
-        e = plan.served[dem.queue][dem.t[m]] / CAP_SCALE
-        lost += float(sum(np.interp(x, grid, row) for x, row in zip(e, dem.lost[m])))
+        lost += float(interp_rows(plan.served[dem.queue][dem.t[m]] / CAP_SCALE, dem.lost[m]).sum())
     if volume <= 0:
         return pd.DataFrame(columns=["rule", "name", "agent_id", "scope", "amount", "cost"])
     span = f"00:00-{prob.label_t(first)[-5:]} of {prob.label_day(0)}"

@@ -10,7 +10,7 @@ import pandas as pd
 
 from scheduler import columns as C
 from scheduler.optimize.placement import Plan
-from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem
+from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, RosterProblem, interp_rows
 from scheduler.optimize.rules import Penalty
 
 SOFT_REPORTED = ("stable_start", "daily_target")
@@ -129,9 +129,7 @@ def _coverage(prob: RosterProblem, plan: Plan) -> pd.DataFrame:
         if q in prob.live:
             dem = prob.live[q]
             volume[dem.t] = dem.volume
-            grid = np.arange(dem.service_level.shape[1])
-            for k, t in enumerate(dem.t):
-                sl[t] = float(np.interp(scheduled[t], grid, dem.service_level[k]))
+            sl[dem.t] = interp_rows(scheduled[dem.t], dem.service_level)
         elif q in prob.deferred:
             required = prob.deferred[q].required
         frames.append(pd.DataFrame({
