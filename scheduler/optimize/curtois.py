@@ -333,6 +333,7 @@ DIVE_NOISE = 0.1             # perturbation of the repeated dives (added to LP v
 MAX_DIVES = 12
 POLISH_SHARE = 0.5           # batched best responses after rounding until this share of the time (Instance23
                              # 44279 -> 39713, 24 128501 -> 117510, 20 6589 -> 6646; load 2.7-4)
+SLOW_POLISH_SHARE = 0.07     # ... none when the greedy start (one round) took more than this share (23, 24)
 LS_CYCLES = 1                # ... in this many annealing runs, each followed by best responses (2: Instance13
                              # 3305 against 3682, 15 4890 against 4567, load 3.4-4.1: no clear gain)
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
@@ -462,7 +463,14 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         if cg.iterations and best_cost > _floor(bound) and clock.left() > 0:     # (batches: a dive is too slow)
             best, best_cost = _round(cg, data, clock, best, best_cost, _floor(bound), near and not cg.batched, seed,
                                      stats, say)
-        if clock.left() > 0 and not greedy_only:
+        # batched instances whose greedy start (one pricing round) took more than SLOW_POLISH_SHARE of the
+        # time (23, 24) get no best responses before the local search: its moves gain more per second
+        # (60 s, seed 0, load 1.0-1.3, side by side: 23 22,793 -> 21,566, 24 78,524 -> 72,592 without them;
+        # 19 3,649 / 20 5,326 / 22 35,943 with them against 3,857 / 5,803 / 37,762 without, their rounds
+        # taking 0.5-1.8 s)
+        polish_first = not (cg.batched and round_s > SLOW_POLISH_SHARE * time_limit_s)
+        stats["polish_first"] = polish_first
+        if clock.left() > 0 and not greedy_only and polish_first:
             # (in batches a round is slow: on 23, 24 they took all the time, the local search gets half)
             best, changed = cg.polish(best, clock.until(POLISH_SHARE) if cg.batched else clock.left)
             cost = data.cost(best)
