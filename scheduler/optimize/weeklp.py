@@ -20,9 +20,10 @@ days off together stay relaxed. Solved by HiGHS (scipy).
 
 Measured on 11.11 (docs/model.md): 13-18 s per week with HiGHS's interior point without crossover (load
 1.6; 9 s with the per-day break budget and crossover), the four weeks 968 k (938 k with the break budget;
-the per-day LPs 0.78 M). Rounding its fractional shift counts to seed the
-greedy gave worse rosters (1.31-1.34 M against 1.23 M): the rounded counts lose capacity where the
-LP's group-pooled capacity and break relaxation are optimistic, and the named assignment drops more.
+the per-day LPs 0.78 M). Its fractional shift counts, rounded, as the roster's start instead of the
+greedy's: −0.7 to −0.9 % after the improvement rounds at 120 s with the LPs' ~80 s not counted, no gain
+with them counted (docs/model.md, stage 5): rounding its very fractional counts costs ~8 % at its own
+prices, and the named assignment drops more.
 """
 
 from __future__ import annotations
