@@ -476,7 +476,7 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         polish_first = not (cg.batched and round_s > SLOW_POLISH_SHARE * time_limit_s)
         stats["polish_first"] = polish_first
         if clock.left() > 0 and not greedy_only and polish_first:
-            # (in batches a round is slow: on 23, 24 they took all the time, the local search gets half)
+            # (in batches a round is slow: before, on 23 and 24 they took all the time; the local search gets half)
             best, changed = cg.polish(best, clock.until(POLISH_SHARE) if cg.batched else clock.left)
             cost = data.cost(best)
             stats["polish_changes"] = changed
@@ -588,7 +588,7 @@ def _eval_reserve(data: _Data, roster: np.ndarray) -> float:
     """Seconds to keep for the final evaluation (:func:`_evaluate`) of a roster like ``roster``: the locked
     model of ``EVAL_SAMPLE`` employees built and timed now, scaled to all of them, times ``EVAL_SAFETY``.
     (The fixed ``EVAL_S_PER_CELL`` kept 10.9 s on Instance24, whose evaluation takes 2.5 s at load 1.2;
-    the sample gives 3.0 s, so 6.1 s are kept; Instance22 0.85 s against 0.80 s.)"""
+    the sample gives 2.6-3.0 s, so 5.2-6.1 s are kept; Instance22 0.85 s against 0.80 s.)"""
     agents = list(range(min(EVAL_SAMPLE, data.n_agents)))
     t0 = time.perf_counter()
     build_curtois_model(data, agents=agents, base=roster, lock=True)
