@@ -39,7 +39,12 @@ only — no model is built. The moves:
 * ``move``: an employee moves one of its shifts to a nearby day off.
 
 Simulated annealing accepts a move of delta δ > 0 with probability exp(−δ/T), T falling geometrically
-from ``t_start`` to ``t_end``; the best roster seen is returned. Cover-neutral moves (swaps, transfers,
+from ``t_start`` to ``t_end``; the best roster seen is returned. A move's cost change is computed first
+and its hard rules are checked only when the annealing would take it (the same chain, drawn in another
+order: most proposals are infeasible, and a rejected uphill move no longer pays for the check; from the
+same greedy roster, 20 s: 1.40 → 1.62-1.66 M moves/s on Instance20, 1.16 → 1.28 on Instance13). The
+check itself looks only at what the changed days touch (:func:`_feasible`); with both, 40 M moves on
+Instance20 take 20.7 s instead of 28.9 s, 25 M on Instance13 17.2 s instead of 21.5 s. Cover-neutral moves (swaps, transfers,
 requests of weight 1–3) pass at these temperatures and open room for fills; a shortfall (weight 100)
 is never re-opened in practice.
 
@@ -123,9 +128,33 @@ def _val(row, mv, i, lo, hi, d):
 
 
 @njit(cache=True)
+def _run_ok(row, mv, i, lo, hi, x, cmax, cmin, omin):
+    """The end of the run (of working days or of days off) through day ``x`` of the changed row, or −1
+    when that run breaks the employee's run rules (the minimums do not apply at the horizon's ends)."""
+    h = row.shape[0]
+    f = _val(row, mv, i, lo, hi, x) >= 0
+    b = x
+    while b > 0 and (_val(row, mv, i, lo, hi, b - 1) >= 0) == f:
+        b -= 1
+    e = x
+    while e + 1 < h and (_val(row, mv, i, lo, hi, e + 1) >= 0) == f:
+        e += 1
+    n = e - b + 1
+    edge = b == 0 or e == h - 1
+    if f:
+        if n > cmax or (n < cmin and not edge):
+            return -1
+    elif n < omin and not edge:
+        return -1
+    return e
+
+
+@njit(cache=True)
 def _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, i):
     """Whether employee ``mv[i, 0]`` keeps every hard rule with change ``i`` of ``mv`` applied (the rest
-    of its row as it is, which keeps them)."""
+    of its row as it is, which keeps them). Only what a changed day touches is checked: its successions,
+    its weekend, and the runs through it and its neighbours when it turns from work to off or back (a
+    change may span many unchanged days: a weekend transfer's 29)."""
     a, lo, k = mv[i, 0], mv[i, 1], mv[i, 2]
     row = rows[a]
     h = row.shape[0]
@@ -163,15 +192,22 @@ def _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv,
             inc[old] = 0
     if not ok:
         return False
-    # successions
-    for d in range(max(lo - 1, 0), min(hi, h - 1)):
-        p, q = _val(row, mv, i, lo, hi, d), _val(row, mv, i, lo, hi, d + 1)
-        if p >= 0 and q >= 0 and banned[p, q]:
-            return False
-    # weekends (a weekend's days are consecutive, so each is met once in a row)
+    # successions and weekends at the changed days (a weekend's days are consecutive: met once in order)
     dw = 0
     last = -1
-    for d in range(lo, hi):
+    for j in range(k):
+        d = lo + j
+        v = mv[i, 3 + j]
+        if v == row[d]:
+            continue
+        if d > 0:
+            p = _val(row, mv, i, lo, hi, d - 1)
+            if p >= 0 and v >= 0 and banned[p, v]:
+                return False
+        if d + 1 < h:
+            q = _val(row, mv, i, lo, hi, d + 1)
+            if v >= 0 and q >= 0 and banned[v, q]:
+                return False
         kw = wk_of[d]
         if kw < 0 or kw == last:
             continue
@@ -185,27 +221,18 @@ def _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv,
         dw += np.int64(now) - np.int64(was)
     if dw > 0 and emp[a, WK] + dw > emp[a, WMAX]:
         return False
-    # runs touching the changed days (and their neighbours)
-    x = max(lo - 1, 0)
-    f = _val(row, mv, i, lo, hi, x) >= 0
-    while x > 0 and (_val(row, mv, i, lo, hi, x - 1) >= 0) == f:
-        x -= 1
-    y = min(hi, h - 1)
+    # runs through a day that turned from work to off or back, and through its neighbours
     cmax, cmin, omin = emp[a, CMAX], emp[a, CMIN], emp[a, OMIN]
-    d = x
-    while d <= y:
-        f = _val(row, mv, i, lo, hi, d) >= 0
-        e = d
-        while e + 1 < h and (_val(row, mv, i, lo, hi, e + 1) >= 0) == f:
-            e += 1
-        n = e - d + 1
-        edge = d == 0 or e == h - 1
-        if f:
-            if n > cmax or (n < cmin and not edge):
-                return False
-        elif n < omin and not edge:
-            return False
-        d = e + 1
+    done = -1                           # runs up to this day are checked
+    for j in range(k):
+        d = lo + j
+        if (mv[i, 3 + j] >= 0) == (row[d] >= 0):
+            continue
+        for x in range(max(d - 1, done + 1), min(d + 2, h)):
+            if x > done:
+                done = _run_ok(row, mv, i, lo, hi, x, cmax, cmin, omin)
+                if done < 0:
+                    return False
     return True
 
 
@@ -250,8 +277,8 @@ def _apply(L, wk_of, wk_days, rows, cov, tcount, emp, mv, i):
 
 
 @njit(cache=True)
-def _delta(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, inc, dcov, cells, mv, nm):
-    """(feasible, objective change) of the ``nm`` changes in ``mv`` (distinct employees)."""
+def _change(rows, cov, rc, dcov, cells, mv, nm):
+    """Objective change of the ``nm`` changes in ``mv`` (distinct employees), their hard rules unchecked."""
     total = 0
     nc = 0
     for i in range(nm):
@@ -278,10 +305,23 @@ def _delta(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, in
             total += (cov[d, s, WU] * (max(0, r - cnt - c) - max(0, r - cnt))
                       + cov[d, s, WO] * (max(0, cnt + c - r) - max(0, cnt - r)))
             dcov[d, s] = 0
+    return total
+
+
+@njit(cache=True)
+def _delta(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, inc, dcov, cells, mv, nm):
+    """(feasible, objective change) of the ``nm`` changes in ``mv`` (distinct employees)."""
+    total = _change(rows, cov, rc, dcov, cells, mv, nm)
+    return _all_feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, nm), total
+
+
+@njit(cache=True)
+def _all_feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, nm):
+    """Whether every employee of the ``nm`` changes in ``mv`` keeps its hard rules."""
     for i in range(nm):
         if not _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, i):
-            return False, total
-    return True, total
+            return False
+    return True
 
 
 @njit(cache=True)
@@ -656,11 +696,10 @@ def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, able
                       short, ctl[NSHORT], kind)
         if nm == 0:
             continue
-        ok, delta = _delta(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, inc, dcov, cells,
-                           mv, nm)
-        if not ok:
-            continue
+        delta = _change(rows, cov, rc, dcov, cells, mv, nm)
         if delta > 0 and _rand(rng) >= math.exp(-delta / temp):
+            continue                    # (the rules are checked only for a move the annealing would take)
+        if not _all_feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, nm):
             continue
         if delta > 0 and ctl[COST] == ctl[BEST] and ctl[SAVED] == 0:
             for a in range(rows.shape[0]):       # (a loop: slice assignment takes seconds to compile)
