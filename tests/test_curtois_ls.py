@@ -72,6 +72,31 @@ def test_delta_and_rule_check_agree_with_the_scorer(which):
     assert feasible >= 20
 
 
+@pytest.mark.parametrize("which", ["Instance7", "Instance13"])
+def test_rule_check_of_a_long_change_with_few_changed_days_agrees_with_the_scorer(which):
+    """The rule check looks only at what the changed days touch; a change spanning up to 30 days with one to
+    four days changed (as a weekend transfer's) must still be judged as the scorer judges the whole roster,
+    runs that turn from work to off or back included."""
+    data = _data(which)
+    st = RosterSearch(data, _start(data))
+    rng = random.Random(7)
+    feasible = 0
+    for _ in range(300):
+        a, k = rng.randrange(st.A), rng.randint(8, min(30, st.h))
+        lo = rng.randrange(st.h - k + 1)
+        seg = st.rows[a, lo:lo + k].tolist()
+        for j in rng.sample(range(k), rng.randint(1, 4)):
+            # mostly turn work to off or back (the run rules), else another shift
+            seg[j] = (-1 if seg[j] >= 0 else rng.choice(data.types[a])) if rng.random() < 0.7 \
+                else rng.choice([-1] + data.types[a])
+        cand = st.roster()
+        cand[a, lo:lo + k] = seg
+        ok = check_curtois(data.inst, _to_roster(data, cand)).violations == []
+        assert st.feasible(a, lo, seg) == ok, (a, lo, seg)
+        feasible += ok
+    assert feasible >= 10
+
+
 def _assert_state_exact(st: RosterSearch, data: _Data) -> None:
     """The incremental totals equal the ones computed from scratch."""
     fresh = RosterSearch(data, st.roster())
