@@ -312,13 +312,6 @@ def _change(rows, cov, rc, dcov, cells, mv, nm):
 
 
 @njit(cache=True)
-def _delta(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, inc, dcov, cells, mv, nm):
-    """(feasible, objective change) of the ``nm`` changes in ``mv`` (distinct employees)."""
-    total = _change(rows, cov, rc, dcov, cells, mv, nm)
-    return _all_feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, nm), total
-
-
-@njit(cache=True)
 def _all_feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, nm):
     """Whether every employee of the ``nm`` changes in ``mv`` keeps its hard rules."""
     for i in range(nm):
@@ -846,8 +839,8 @@ class RosterSearch:
     def delta(self, changes: list[Change]) -> int | None:
         """Objective change of ``changes``, None when an employee would break a hard rule."""
         nm = self._load(changes)
-        ok, d = _delta(*self.rules, self.cov, self.rc, self.inc, self.dcov, self.cells, self.mv, nm)
-        return int(d) if ok else None
+        d = _change(self.rows, self.cov, self.rc, self.dcov, self.cells, self.mv, nm)
+        return int(d) if _all_feasible(*self.rules, self.inc, self.mv, nm) else None
 
     def commit(self, changes: list[Change], delta: int) -> None:
         for i in range(self._load(changes)):
