@@ -66,6 +66,12 @@ def test_duplicate_key_is_an_error(tmp_path):
     assert "duplicate key 'solver'" in msg
 
 
+def test_impossible_date_is_an_error_with_its_line(tmp_path):
+    # YAML reads 2026-02-30 as a date and datetime.date() raised a bare ValueError (a traceback in the CLI)
+    msg = _error(tmp_path, "horizon: {start: 2026-02-30, days: 28}\n")
+    assert "s.yaml: line 3" in msg and "'2026-02-30' is not a valid date" in msg
+
+
 def test_extends_cycle(tmp_path):
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text("extends: b.yaml\nname: a\n")
