@@ -276,7 +276,7 @@ def check_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFrame, *
     ``allocation``: the run's allocation.csv (see :func:`planned_queue_coverage`); without it each
     agent's capacity is split among its queues in proportion to their requirement."""
     wb = read_roster_workbook(path, scenario, agents, read_coverage=True)
-    violations = check_roster(scenario, agents, wb.assignments, wb.breaks, previous=previous)
+    violations = check_roster(scenario, agents, wb.assignments, wb.breaks, locks=wb.locks, previous=previous)
     findings = [Finding(place_violation(wb, v), v) for v in violations]
     notes: list[str] = []
     demand = wb.coverage_input

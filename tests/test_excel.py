@@ -234,6 +234,30 @@ def test_supervisor_gives_a_day_of_leave(book, sc, plan):
     assert len(result.findings) == 3
 
 
+def _leave_or_off_on_thursday_and_friday(book, code):
+    """A1 (D0900 Monday to Friday, 40 h) gets ``code`` on Thursday and Friday, those shifts' breaks deleted."""
+    r = _row_of(book, "A1")
+    _edit(book, "Roster", {f"J{r}": code, f"K{r}": code})
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Breaks"]
+    for row in range(ws.max_row, 1, -1):
+        if ws.cell(row, 1).value == "A1" and ws.cell(row, 3).value in (datetime(2026, 11, 5), datetime(2026, 11, 6)):
+            ws.delete_rows(row)
+    wb.save(book)
+
+
+def test_leave_typed_by_the_supervisor_lowers_the_weekly_minimum_in_check(book, sc, plan):
+    # 24 h left in the week: below the full 32 h, above 32 h x 5/7 available days (as `run --lock` counts it)
+    _leave_or_off_on_thursday_and_friday(book, "LEAVE")
+    assert check_workbook(book, sc, plan[0]).findings == []
+
+
+def test_days_off_typed_by_the_supervisor_keep_the_weekly_minimum(book, sc, plan):
+    _leave_or_off_on_thursday_and_friday(book, "OFF")
+    (finding,) = check_workbook(book, sc, plan[0]).findings
+    assert finding.violation.rule == "min_hours_per_week" and "24 paid h, minimum 32 h" in finding.text
+
+
 def test_supervisor_moves_a_break(book, sc, plan):
     agents = plan[0]
     r = _row_of(book, "A1", "Breaks")
@@ -456,6 +480,8 @@ def test_leave_granted_by_a_lock_stays_leave_in_the_next_workbook(tmp_path, sc, 
                                  coverage=None, summary={}, locks=locks)
     got = read_roster_workbook(path, sc, agents)
     assert got.original[("A1", day(5))] == "LEAVE" and got.changes.empty
+    # and stays a lock in the next round (A2's leave from the agents file needs none)
+    assert got.locks.to_dict("records") == [{C.AGENT_ID: "A1", C.DATE: pd.Timestamp(day(5)), C.SHIFT: "LEAVE"}]
     ws = openpyxl.load_workbook(path)["Roster"]
     assert ws.cell(_row_of(path, "A1"), 7 + 5).value == "LEAVE"
 

@@ -843,10 +843,11 @@ class RosterWorkbook:
     """What a roster workbook says, with where each item came from.
 
     ``assignments``/``breaks``/``locks`` follow docs/architecture.md; ``locks`` holds every cell the
-    supervisor changed (Roster code differs from the hidden Original sheet) and every cell of a row
-    whose Lock column says yes. ``changes``: ``agent_id, date, original, shift, cell`` of the changed
-    cells. ``roster_cells[(agent_id, date)]`` and ``break_cells[(agent_id, start)]`` are cell
-    references such as ``Roster!H12``; ``day_cells[date]`` the date's header cell.
+    supervisor changed (Roster code differs from the hidden Original sheet), every cell of a row
+    whose Lock column says yes and every LEAVE the agents file does not know. ``changes``: ``agent_id,
+    date, original, shift, cell`` of the changed cells. ``roster_cells[(agent_id, date)]`` and
+    ``break_cells[(agent_id, start)]`` are cell references such as ``Roster!H12``; ``day_cells[date]``
+    the date's header cell.
     ``coverage_input``: ``interval_start, queue_or_group, forecast_volume, required`` from the Coverage
     sheet (empty when the sheet has none).
     """
@@ -966,7 +967,9 @@ def read_roster_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFr
         if changed:
             changes.append({C.AGENT_ID: agent_id, C.DATE: pd.Timestamp(d), "original": before, C.SHIFT: code,
                             "cell": cells[(agent_id, d)]})
-        if changed or agent_id in locked_agents:
+        # leave the agents file does not know (typed in an earlier round, written back as LEAVE) stays leave
+        leave = code == LEAVE and d not in (getattr(agent_rows[agent_id], C.UNAVAILABLE, None) or ())
+        if changed or agent_id in locked_agents or leave:
             locks.append({C.AGENT_ID: agent_id, C.DATE: pd.Timestamp(d), C.SHIFT: code})
     return RosterWorkbook(
         path=name, assignments=assignments, breaks=breaks,
