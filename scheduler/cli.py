@@ -398,8 +398,8 @@ def check(roster: str, scenario: str, overrides: tuple[str, ...], as_json: bool,
           fail_on_service: bool, allocation: str | None) -> None:
     """Check a (supervisor-edited) ROSTER.xlsx: every labour rule, breaks, coverage, service level.
 
-    Each problem is printed with its cell, e.g. "Roster!H12 (A017, 2026-11-11): N2200 after D1400
-    on 2026-11-10 leaves 8 h rest, minimum 11 h". Exit 0 when no hard rule is broken, 1 otherwise.
+    Each problem is printed with its cell, e.g. "Roster!P12 (A017, 2026-11-11): D0700 after night shift
+    L1600 on 2026-11-10 leaves 6 h rest, minimum 11 h". Exit 0 when no hard rule is broken, 1 otherwise.
     """
     from scheduler.check import check_workbook, load_agents, load_previous, report_json, report_lines, \
         write_annotated_workbook

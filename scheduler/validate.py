@@ -78,7 +78,7 @@ class Violation:
     """One broken rule. ``agent_id``/``date`` are None for team-wide rules (``date`` is then the day).
 
     ``detail`` is the planner-readable text without the agent/date prefix; ``message`` adds it:
-    ``A017 2026-11-11: N2200 after D1400 on 2026-11-10 leaves 8 h rest, minimum 11 h``.
+    ``A017 2026-11-11: D0700 after night shift L1600 on 2026-11-10 leaves 6 h rest, minimum 11 h``.
     ``when`` is the moment concerned where there is one (a break's start, the busiest interval).
     """
 
