@@ -724,12 +724,26 @@ def _model_in(ann: Any) -> Any:
     return None
 
 
+_UNION_MEMBER = ("function-", "tuple[", "StartTimes")
+_TYPE_ERRORS = ("model_type", "tuple_type", "dict_type", "list_type")
+
+
 def _format_validation_error(exc: ValidationError, source: str) -> str:
     lines = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # a value of a union (shifts.*.starts: a list or a mapping) that fails gets an error from each member;
+    # where one member got past its type check (a bad clock time inside the list), the others' "Input
+    # should be a valid dictionary" only confuses
+    deeper = {tuple(e["loc"][:i]) for e in errors for i, p in enumerate(e["loc"][:-1])
+              if isinstance(p, str) and p.startswith(_UNION_MEMBER)}
+    for err in errors:
+        member = err["loc"][-1] if err["loc"] else None
+        if (err["type"] in _TYPE_ERRORS and isinstance(member, str) and member.startswith(_UNION_MEMBER)
+                and tuple(err["loc"][:-1]) in deeper):
+            continue
         loc = tuple(p for p in err["loc"] if p not in ("function-after[_order(), StartTimes]",))
         # pydantic puts union member names in loc; drop anything that is not a real key
-        loc = tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "tuple[", "StartTimes")))
+        loc = tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(_UNION_MEMBER))
         path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
         kind = err["type"]
         value = err.get("input")
@@ -744,7 +758,7 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
             msg = f"{value!r} is not allowed; expected {err['ctx']['expected']}"
         else:
             msg = err["msg"].removeprefix("Value error, ")
-            if value is not None and not isinstance(value, (dict, list)):
+            if value is not None and not isinstance(value, (dict, list)) and repr(value) not in msg:
                 msg += f" (got {value!r})"
         lines.append(f"{source}: {path or '(top level)'}: {msg}")
     # de-duplicate while keeping order

@@ -61,6 +61,13 @@ def test_clock_times_stay_text_in_yaml(tmp_path):
     assert load_scenario(f).rules.night_window.start == 23 * 60
 
 
+def test_bad_start_time_is_one_line(tmp_path):
+    # starts is a list or a mapping: the mapping member's "Input should be a valid dictionary" is not shown,
+    # and the value is not repeated
+    msg = _error(tmp_path, 'shifts: {late: {starts: ["16:00", "25:00"]}}\n')
+    assert msg == f"{tmp_path / 's.yaml'}: shifts.late.starts[1]: expected a clock time between 00:00 and 24:00, got '25:00'"
+
+
 def test_duplicate_key_is_an_error(tmp_path):
     msg = _error(tmp_path, "solver: {seed: 1}\nsolver: {seed: 2}\n")
     assert "duplicate key 'solver'" in msg
