@@ -339,7 +339,7 @@ def write_annotated_workbook(result: CheckResult, out_path: str | Path, scenario
     return write_roster_workbook(
         out_path, scenario=scenario, agents=agents, assignments=wb.assignments, breaks=wb.breaks,
         coverage=result.coverage, summary=summary, original=wb.original or None,
-        locked_agents=wb.locked_agents, annotations=notes,
+        locked_agents=wb.locked_agents, locks=wb.locks, annotations=notes,
     )
 
 

@@ -258,6 +258,16 @@ def test_days_off_typed_by_the_supervisor_keep_the_weekly_minimum(book, sc, plan
     assert finding.violation.rule == "min_hours_per_week" and "24 paid h, minimum 32 h" in finding.text
 
 
+def test_annotated_copy_keeps_the_leave_typed_by_the_supervisor(book, sc, plan, tmp_path):
+    # the copy was rebuilt from the shifts alone: a typed LEAVE came back as OFF (and a --lock from it was no leave)
+    _leave_or_off_on_thursday_and_friday(book, "LEAVE")
+    out = write_annotated_workbook(check_workbook(book, sc, plan[0]), tmp_path / "annotated.xlsx", sc, plan[0])
+    got = read_roster_workbook(out, sc, plan[0])
+    assert sorted(map(tuple, got.changes[[C.AGENT_ID, C.SHIFT, "cell"]].to_numpy().tolist())) == [
+        ("A1", "LEAVE", f"Roster!J{_row_of(out, 'A1')}"), ("A1", "LEAVE", f"Roster!K{_row_of(out, 'A1')}")]
+    assert check_workbook(out, sc, plan[0]).findings == []
+
+
 def test_supervisor_moves_a_break(book, sc, plan):
     agents = plan[0]
     r = _row_of(book, "A1", "Breaks")
