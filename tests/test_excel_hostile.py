@@ -206,6 +206,13 @@ def test_date_column_outside_the_horizon(book, sc, agents):
     assert any("no column for the horizon's day(s) 2026-11-06" in m for m in msgs)
 
 
+def test_roster_of_another_scenario_is_one_problem(book, agents):
+    # a workbook checked with the wrong scenario got one "outside the horizon" line per day column
+    msgs = problems(book, make_scenario("horizon.start=2026-06-01"), agents)
+    assert msgs == [f"{book}, Roster!G1: the roster's days 2026-11-02..2026-11-15 are not the scenario's horizon "
+                    "2026-06-01..2026-06-14: give the scenario the roster was planned with"]
+
+
 def test_merged_header_cells(book, sc, agents):
     edit(book, lambda wb: wb["Roster"].merge_cells("G1:H1"))
     msgs = problems(book, sc, agents)

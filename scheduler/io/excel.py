@@ -1037,6 +1037,7 @@ def _read_roster_sheet(ws, scenario: Scenario, catalogue: dict[str, Shift], agen
     hset = set(horizon)
     day_cols: dict[int, date] = {}
     seen: dict[date, int] = {}
+    outside: dict[int, date] = {}
     col = FIRST_DAY_COL
     max_col = ws.max_column
     while col <= max_col:
@@ -1053,14 +1054,22 @@ def _read_roster_sheet(ws, scenario: Scenario, catalogue: dict[str, Shift], agen
             out.add("not a date; expected one column per day of the horizon (header cells moved?)",
                     sheet=sheet, cell=_ref(sheet, 1, col), value=text, expected="a date such as 2026-11-02")
         elif d not in hset:
-            out.add(f"date {d} is outside the horizon {scenario.horizon.start}..{scenario.horizon.end}",
-                    sheet=sheet, cell=_ref(sheet, 1, col), expected="only the horizon's days, in order")
+            outside[col] = d
         elif d in seen:
             out.add(f"date {d} appears twice (also in {_ref(sheet, 1, seen[d])})", sheet=sheet, cell=_ref(sheet, 1, col))
         else:
             seen[d] = col
             day_cols[col] = d
         col += 1
+    if outside and not seen:
+        first, last = min(outside.values()), max(outside.values())
+        out.add(f"the roster's days {first}..{last} are not the scenario's horizon "
+                f"{scenario.horizon.start}..{scenario.horizon.end}: give the scenario the roster was planned with",
+                sheet=sheet, cell=_ref(sheet, 1, FIRST_DAY_COL))
+        return {}, {}, {}, {}, set()
+    for c, d in outside.items():
+        out.add(f"date {d} is outside the horizon {scenario.horizon.start}..{scenario.horizon.end}",
+                sheet=sheet, cell=_ref(sheet, 1, c), expected="only the horizon's days, in order")
     missing = [d for d in horizon if d not in seen]
     if missing:
         shown = ", ".join(str(d) for d in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
