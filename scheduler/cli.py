@@ -107,7 +107,8 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
 
         progress_echo(f"reading locked edits from {lock_path}")
         book = read_roster_workbook(lock_path, sc, inputs.agents)
-        lock_args = {"locks": book.locks, "lock_changes": book.changes, "locked_agents": book.locked_agents}
+        lock_args = {"locks": book.locks, "lock_changes": book.changes, "locked_agents": book.locked_agents,
+                     "reference": book.codes}
         for r in book.changes.itertuples(index=False):
             progress_echo(f"  keeping {r.cell} ({r.agent_id}, {pd_date(r.date)}): {r.original} -> {r.shift}")
         if book.locked_agents:
@@ -129,6 +130,9 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
     if plan.summary.get("locks"):
         lk = plan.summary["locks"]
         click.echo(f"locked cells kept: {lk['kept']} of {lk['locked_cells']} (supervisor edits: {len(lk['edits'])})")
+        if "other_cells" in lk:
+            click.echo(f"other cells changed: {lk['other_cells_changed']:,} of {lk['other_cells']:,} "
+                       f"(each costs weights.roster_change = {sc.weights.roster_change:g})")
     click.echo(f"wrote {len(written)} files to {out}/")
 
 

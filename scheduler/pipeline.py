@@ -54,6 +54,7 @@ class Plan:
     locks: pd.DataFrame | None = None   # cells kept fixed (agent_id, date, shift), from a supervisor's workbook
     lock_changes: pd.DataFrame | None = None  # the supervisor's edits behind them (agent_id, date, original, shift, cell)
     locked_agents: frozenset[str] = frozenset()
+    reference: pd.DataFrame | None = None     # every cell of that workbook (agent_id, date, shift): the roster re-optimised
     summary: dict = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -245,12 +246,14 @@ def run_forecast_stage(scenario: Scenario, inputs: Inputs):
 
 def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simulate: bool | None = None,
                  progress: Progress = _quiet, inputs: Inputs | None = None,
-                 lock_changes: pd.DataFrame | None = None, locked_agents: frozenset[str] = frozenset()) -> Plan:
+                 lock_changes: pd.DataFrame | None = None, locked_agents: frozenset[str] = frozenset(),
+                 reference: pd.DataFrame | None = None) -> Plan:
     """Run every stage of one scenario and return the plan (nothing is written).
 
     ``locks`` (``agent_id, date, shift``) are kept fixed by the optimizer and checked by the validator;
     ``lock_changes`` (the supervisor's edits behind them) and ``locked_agents`` are reported and carried
-    into the new workbook.
+    into the new workbook; ``reference`` (``agent_id, date, shift``, every cell of that workbook) is the
+    roster the optimizer starts from and stays close to (``weights.roster_change`` per agent-day changed).
     """
     from scheduler.optimize import solve_roster
     from scheduler.staffing import build_requirements
@@ -277,7 +280,7 @@ def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simul
     t = time.perf_counter()
     progress(f"building the roster (CP-SAT, up to {scenario.solver.time_limit_s:g} s)")
     roster = solve_roster(scenario, inputs.agents, requirements, locks=locks, previous=inputs.previous,
-                          progress=progress)
+                          progress=progress, reference=reference)
     timings["roster"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -300,7 +303,7 @@ def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simul
 
     plan = Plan(scenario=scenario, inputs=inputs, forecast=forecast, volume=volume, requirements=requirements,
                 roster=roster, violations=violations, simulation=sim, timings_s=timings, locks=locks,
-                lock_changes=lock_changes, locked_agents=frozenset(locked_agents))
+                lock_changes=lock_changes, locked_agents=frozenset(locked_agents), reference=reference)
     plan.summary = build_summary(plan)
     return plan
 
@@ -379,8 +382,20 @@ def _locks_summary(plan: Plan) -> dict | None:
         for r in plan.lock_changes.itertuples(index=False):
             edits.append({"agent_id": r.agent_id, "date": pd.Timestamp(r.date).date(), "was": r.original,
                           "now": r.shift, "cell": getattr(r, "cell", None)})
-    return {"locked_cells": int(len(plan.locks)), "kept": int(kept), "locked_agents": sorted(plan.locked_agents),
-            "edits": edits}
+    out = {"locked_cells": int(len(plan.locks)), "kept": int(kept), "locked_agents": sorted(plan.locked_agents),
+           "edits": edits}
+    if plan.reference is not None and len(plan.reference):
+        # the other cells: how many the re-optimisation changed (each costs weights.roster_change)
+        locked = {(r.agent_id, pd.Timestamp(r.date).date()) for r in plan.locks.itertuples(index=False)}
+        changed = cells = 0
+        for r in plan.reference.itertuples(index=False):
+            key = (r.agent_id, pd.Timestamp(r.date).date())
+            if key in locked:
+                continue
+            cells += 1
+            changed += worked.get(key) != (None if r.shift in ("OFF", "LEAVE") else r.shift)
+        out.update(other_cells=cells, other_cells_changed=changed)
+    return out
 
 
 def build_summary(plan: Plan) -> dict:

@@ -424,6 +424,9 @@ class Weights(_Strict):
     preference: NonNegFloat = Field(default=2.0, description="per unmet agent preference")
     stability: NonNegFloat = Field(default=1.0, description="per hour of start-time change within a week")
     soft_rule: NonNegFloat = Field(default=1000.0, description="per unit of a soft-made labour rule violation")
+    roster_change: NonNegFloat = Field(
+        default=20.0, description="per agent-day changed from the workbook when re-optimising around its locked "
+                                 "edits (run --lock): keeps the rest of the roster as it was unless a change pays")
 
 
 class Solver(_Strict):

@@ -1376,3 +1376,86 @@ def test_interp_rows_equals_numpy_interp_row_by_row():
         curves = (rng.random((len(x), 7)) * 100).astype(dtype)
         expected = np.array([np.interp(x[k], np.arange(7), curves[k]) for k in range(len(x))])
         assert np.array_equal(interp_rows(x, curves), expected)
+
+
+def _cells(scenario, agents, assignments) -> dict:
+    """Every agent-day of the horizon: its shift code or OFF."""
+    worked = {(r.agent_id, pd.Timestamp(r.date).date()): r.shift for r in assignments.itertuples(index=False)}
+    return {(a, d): worked.get((a, d), "OFF") for a in agents[C.AGENT_ID] for d in scenario.horizon.dates()}
+
+
+def test_reoptimising_around_a_lock_keeps_the_rest_of_the_roster():
+    """run --lock: the workbook's other cells are the start and each change costs weights.roster_change, so
+    the roster changes where the edit needs it, not everywhere (from scratch, the same lock moves many more)."""
+    scenario = make_scenario(solver={"deterministic": True, "time_limit_s": 4})
+    agents = make_agents()
+    first, _, _ = _solve(scenario, agents=agents)
+    before = _cells(scenario, agents, first.assignments)
+    # the supervisor gives the first agent's first working day off
+    agent, day = next((a, d) for (a, d), code in sorted(before.items()) if code != "OFF")
+    locks = pd.DataFrame({C.AGENT_ID: [agent], C.DATE: [day], C.SHIFT: ["OFF"]})
+    reference = pd.DataFrame([{C.AGENT_ID: a, C.DATE: d, C.SHIFT: code} for (a, d), code in before.items()])
+    changed = {}
+    for weight in (20.0, 0.0):
+        sc = make_scenario(solver={"deterministic": True, "time_limit_s": 4}, weights={"roster_change": weight})
+        again, violations, _ = _solve(sc, agents=agents, locks=locks, reference=reference)
+        assert _hard(violations) == []
+        after = _cells(sc, agents, again.assignments)
+        assert after[(agent, day)] == "OFF"
+        changed[weight] = sum(after[k] != before[k] for k in before if k != (agent, day))
+    assert changed[20.0] <= 6 and changed[20.0] < changed[0.0], changed
+
+
+def test_the_greedy_start_of_a_reoptimisation_is_the_reference_roster():
+    """Every shift of a valid reference roster is booked as it was (the weekly-minimum top-up leaves the
+    reference's days off alone when its later shifts reach the minimum), and nothing is added."""
+    from scheduler.optimize.api import reference_counts
+    from scheduler.optimize.assign import assign_greedy
+
+    scenario = make_scenario(solver={"deterministic": True, "time_limit_s": 4})
+    agents = make_agents()
+    first, violations, req = _solve(scenario, agents=agents)
+    assert _hard(violations) == []
+    before = _cells(scenario, agents, first.assignments)
+    reference = pd.DataFrame([{C.AGENT_ID: a, C.DATE: d, C.SHIFT: code} for (a, d), code in before.items()])
+    prob = build_problem(scenario, agents, req, reference=reference)
+    named = assign_greedy(prob, reference_counts(prob))
+    days = scenario.horizon.dates()
+    got = {(prob.agents[a].agent_id, days[d]): prob.shifts[s].code for a, ds in named.items() for d, s in ds.items()}
+    assert got == {k: code for k, code in before.items() if code != "OFF"}
+
+
+def test_the_greedy_start_keeps_a_reference_day_off_that_its_later_shifts_make_up_for():
+    """A 40 h week worked Mon, Wed-Sat: on Tuesday the weekly-minimum top-up (which counts at most three more
+    days) would book a shift; the reference's later shifts reach the minimum, so Tuesday stays off."""
+    from scheduler.optimize.api import reference_counts
+    from scheduler.optimize.assign import assign_greedy
+
+    scenario = make_scenario(contracts={"full_time": {"min_hours_per_week": 40, "max_hours_per_week": 40}})
+    agents = make_agents()
+    req = make_requirements(scenario, standard_volumes(scenario))
+    days = scenario.horizon.dates()
+    plan = ["D0900", "OFF", "D0900", "D0900", "D0900", "D0900", "OFF"]
+    reference = pd.DataFrame({C.AGENT_ID: "A01", C.DATE: days, C.SHIFT: plan})
+    prob = build_problem(scenario, agents, req, reference=reference)
+    named = assign_greedy(prob, reference_counts(prob))
+    a01 = next(a.index for a in prob.agents if a.agent_id == "A01")
+    assert [prob.shifts[named[a01][d]].code if d in named[a01] else "OFF" for d in range(7)] == plan
+
+
+def test_the_run_summary_counts_the_cells_a_reoptimisation_changed():
+    from types import SimpleNamespace
+
+    from scheduler.pipeline import _locks_summary
+
+    d1, d2 = date(2026, 11, 2), date(2026, 11, 3)
+    reference = pd.DataFrame({C.AGENT_ID: ["A01", "A01", "A02", "A02"], C.DATE: [d1, d2, d1, d2],
+                              C.SHIFT: ["D0900", "OFF", "OFF", "D1000"]})
+    locks = pd.DataFrame({C.AGENT_ID: ["A01"], C.DATE: [d1], C.SHIFT: ["D0900"]})
+    # A01 keeps its lock and its day off; A02 works on its day off and keeps D1000
+    assignments = pd.DataFrame({C.AGENT_ID: ["A01", "A02", "A02"], C.DATE: [d1, d1, d2],
+                                C.SHIFT: ["D0900", "D0800", "D1000"]})
+    plan = SimpleNamespace(locks=locks, lock_changes=None, locked_agents=frozenset(), reference=reference,
+                           roster=SimpleNamespace(assignments=assignments))
+    out = _locks_summary(plan)
+    assert out["kept"] == 1 and out["other_cells"] == 3 and out["other_cells_changed"] == 1

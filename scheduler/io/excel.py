@@ -849,7 +849,8 @@ class RosterWorkbook:
     ``break_cells[(agent_id, start)]`` are cell references such as ``Roster!H12``; ``day_cells[date]``
     the date's header cell.
     ``coverage_input``: ``interval_start, queue_or_group, forecast_volume, required`` from the Coverage
-    sheet (empty when the sheet has none).
+    sheet (empty when the sheet has none). ``codes``: ``agent_id, date, shift`` of every Roster cell (a
+    shift code, OFF or LEAVE): the roster a re-optimisation starts from and stays close to.
     """
 
     path: str
@@ -864,6 +865,7 @@ class RosterWorkbook:
     coverage_input: pd.DataFrame | None = None
     locked_agents: frozenset[str] = frozenset()
     original: dict[tuple[str, date], str] = field(default_factory=dict)
+    codes: pd.DataFrame | None = None
 
 
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([^"]+)"')
@@ -977,6 +979,9 @@ def read_roster_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFr
         changes=pd.DataFrame(changes, columns=[C.AGENT_ID, C.DATE, "original", C.SHIFT, "cell"]),
         roster_cells=cells, break_cells=break_cells, agent_cells=agent_cells, day_cells=day_cells,
         coverage_input=coverage_input, locked_agents=frozenset(locked_agents), original=original,
+        codes=pd.DataFrame([{C.AGENT_ID: a, C.DATE: pd.Timestamp(d), C.SHIFT: code}
+                            for (a, d), code in sorted(grid.items()) if code],
+                           columns=[C.AGENT_ID, C.DATE, C.SHIFT]),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import time
+from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
@@ -44,7 +45,7 @@ BOUND_RETURN_S = 2.0         # the LP bound's child process stops this long befo
 def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, *,
                  locks: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
                  progress: Callable[[str], None] | None = None, requests: pd.DataFrame | None = None,
-                 per_interval_hard: bool | str = False) -> Roster:
+                 per_interval_hard: bool | str = False, reference: pd.DataFrame | None = None) -> Roster:
     """Build the roster: which agent works which shift on which day, breaks, queue allocation, overflow.
 
     ``locks``: ``agent_id, date, shift`` (a shift code, ``OFF`` or ``LEAVE``) that must hold;
@@ -52,27 +53,30 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
     the horizon's start); ``requests``: agents' wishes ``agent_id, date, shift, want`` (+ optional
     ``weight``), soft; ``per_interval_hard``: every live interval must meet its ``required`` agents
     (the classic per-interval mode, for comparison with the SL-curve and service-goal modes); True is a
-    hard rule (pre-checked, explained when out of reach), ``"soft"`` meets it wherever agents allow.
+    hard rule (pre-checked, explained when out of reach), ``"soft"`` meets it wherever agents allow;
+    ``reference``: ``agent_id, date, shift``, the roster being re-optimised (a supervisor's workbook): the
+    search starts from its shifts and each agent-day that ends up different costs ``weights.roster_change``.
 
     Raises :class:`InfeasibleError` (rules in conflict, named) or :class:`NoSolutionError`.
     """
     job: list[_BoundJob] = []
     try:
         return _solve_roster(scenario, agents, requirements, job, locks=locks, previous=previous, progress=progress,
-                             requests=requests, per_interval_hard=per_interval_hard)
+                             requests=requests, per_interval_hard=per_interval_hard, reference=reference)
     finally:
         for j in job:
             j.stop()
 
 
 def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, job: list, *,
-                  locks=None, previous=None, progress=None, requests=None, per_interval_hard=False) -> Roster:
+                  locks=None, previous=None, progress=None, requests=None, per_interval_hard=False,
+                  reference=None) -> Roster:
     say = progress or (lambda message: None)
     t0 = time.perf_counter()
     spec = scenario.solver
     limit = float(spec.time_limit_s)
     prob = build_problem(scenario, agents, requirements, locks=locks, previous=previous,
-                         per_interval_hard=per_interval_hard, requests=requests)
+                         per_interval_hard=per_interval_hard, requests=requests, reference=reference)
     conflicts = precheck(prob)
     if conflicts:
         raise InfeasibleError("The roster rules cannot all hold together:", conflicts)
@@ -94,6 +98,8 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
         counts, weight = service_goal_counts(prob, time_budget_s=None if spec.deterministic else SERVICE_GOAL_SHARE * limit)
     else:
         counts = greedy_counts(prob)
+    if any(a.reference for a in prob.agents):
+        counts = reference_counts(prob)     # re-optimising a roster: its shifts are the start
     bound = fluid_bound(prob)
     stages.append(StageReport("shift counts (greedy)", "FEASIBLE", None, bound / OBJ_SCALE, time.perf_counter() - t))
     say(f"roster: {sum(counts.values())} shifts planned in {time.perf_counter() - t:.1f} s")
@@ -345,6 +351,18 @@ def _service_misses(prob, plan) -> pd.DataFrame:
                                  "scope": f"{q} {prob.days[int(d)]}: {int(m.sum())} intervals below requirement",
                                  "amount": float(short[m].sum() / CAP_SCALE * prob.interval_h), "cost": 0.0})
     return pd.DataFrame(rows, columns=["rule", "name", "agent_id", "scope", "amount", "cost"])
+
+
+def reference_counts(prob) -> dict[tuple[int, int, int], int]:
+    """Shifts per (pool, day, shift type) of the roster being re-optimised (``AgentInfo.reference``) with the
+    locked shifts: the counts the named assignment starts from instead of the greedy's, so that the roster
+    changes only where a change pays (a new agent or a day without a reference gets what the rounds add)."""
+    counts: dict[tuple[int, int, int], int] = defaultdict(int)
+    for a in prob.agents:
+        for d, s in (*a.reference.items(), *a.locked.items()):
+            if s is not None and s in a.shifts:
+                counts[(a.pool, d, s)] += 1
+    return dict(counts)
 
 
 def horizon_start_gap(prob, plan, has_previous: bool) -> pd.DataFrame:

@@ -117,6 +117,13 @@ def assign_greedy(prob: RosterProblem, counts: dict[tuple[int, int, int], int]) 
                 key = (a.pool, d)
                 if s_idx in by_pool_day.get(key, []):
                     by_pool_day[key].remove(s_idx)
+        # then the roster being re-optimised, where it keeps the rules with what is booked before
+        for a in prob.agents:
+            s_idx = a.reference.get(d)
+            key = (a.pool, d)
+            if s_idx is not None and s_idx in by_pool_day.get(key, []) and legal(a.index, d, s_idx):
+                book(a.index, d, s_idx)
+                by_pool_day[key].remove(s_idx)
         for p in prob.pools:
             todo = sorted(by_pool_day.get((p.index, d), []), key=lambda s: prob.shifts[s].start_min)
             for s_idx in todo:
@@ -146,6 +153,10 @@ def assign_greedy(prob: RosterProblem, counts: dict[tuple[int, int, int], int]) 
             longest = max((prob.shifts[s].paid_min for s in a.shifts), default=0)
             free_after = min(len(left), len(lim.days) - lim.min_days_off - st.days[w] - 1)
             if st.mins[w] + free_after * longest >= lim.min_paid_min:
+                continue
+            # the roster being re-optimised reaches it later this week: its days off stay off
+            planned = sum(prob.shifts[s].paid_min for e, s in a.reference.items() if e in left and s is not None)
+            if a.reference and st.mins[w] + planned >= lim.min_paid_min:
                 continue
             options = sorted((s for s in a.shifts if legal(a.index, d, s)),
                              key=lambda s: (-counts.get((a.pool, d, s), 0), -prob.shifts[s].paid_min))

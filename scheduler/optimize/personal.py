@@ -121,6 +121,11 @@ def add_personal_rules(cal: Calendar, prob: RosterProblem, agents: Sequence[int]
         if with_soft_goals and info.requests:
             out += add_requests(cal, a, [(d, s, want, int(round(wt * sc.weights.preference * OBJ_SCALE)))
                                          for d, s, want, wt in info.requests])
+        if with_soft_goals and info.reference and sc.weights.roster_change > 0:
+            # the roster being re-optimised: each agent-day that differs from it costs weights.roster_change
+            w = int(round(sc.weights.roster_change * OBJ_SCALE))
+            out += add_requests(cal, a, [(d, None if s is None else (s,), True, w)
+                                         for d, s in sorted(info.reference.items())], rule="roster_change")
     if with_soft_goals and team_terms:
         out += add_team_fairness(cal, prob, agents)
     return out

@@ -108,6 +108,8 @@ class AgentInfo:
     prev_run_days: int = 0             # consecutive worked days ending the day before the horizon
     prev_week: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # week -> (days worked, paid min, nights)
     requests: list[tuple[int, tuple[int, ...] | None, bool, float]] = field(default_factory=list)  # (day, shifts or None=off, want, weight)
+    reference: dict[int, int | None] = field(default_factory=dict)  # day -> shift index or None = off: the roster
+    #                                  re-optimised (a supervisor's workbook); each day changed costs weights.roster_change
 
 
 @dataclass
@@ -231,9 +233,13 @@ class RosterProblem:
 def build_problem(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, *,
                   locks: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
                   per_interval_hard: bool | str = False, requests: pd.DataFrame | None = None,
-                  cut_points: int = 10) -> RosterProblem:
+                  reference: pd.DataFrame | None = None, cut_points: int = 10) -> RosterProblem:
     """Index every input of the roster model. Raises ScenarioError / InputFileError / StaffingError
-    for inputs the model cannot use (each message says what is wrong and what was expected)."""
+    for inputs the model cannot use (each message says what is wrong and what was expected).
+
+    ``reference``: ``agent_id, date, shift`` (a shift code, ``OFF`` or ``LEAVE``), the roster being
+    re-optimised: the search starts from it and each agent-day that ends up different costs
+    ``weights.roster_change``."""
     soft = frozenset(scenario.rules.soft)
     unknown = sorted(soft - set(SOFTABLE_RULES))
     if unknown:
@@ -247,6 +253,7 @@ def build_problem(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     agent_infos = _agents(scenario, agents, days, shifts)
     _apply_locks(agent_infos, locks, days, shifts)
     _apply_requests(agent_infos, requests, days, shifts)
+    _apply_reference(agent_infos, reference, days, shifts)
     weeks = _weeks(days)
     _apply_previous(agent_infos, previous, days, weeks, scenario)
     pools = _pools(scenario, agent_infos, shifts, per_day)
@@ -423,6 +430,30 @@ def _apply_requests(agents: list[AgentInfo], requests: pd.DataFrame | None, days
                                          expected="a shift code, a template code or OFF"))
     if problems:
         raise InputFileError(problems, file="requests")
+
+
+def _apply_reference(agents: list[AgentInfo], reference: pd.DataFrame | None, days: list[date],
+                     shifts: list[ShiftType]) -> None:
+    """The roster being re-optimised (``agent_id, date, shift``: a shift code, ``OFF`` or ``LEAVE``), per agent
+    and day; locked days and leave are left out (they hold anyway), as are agents, days and codes the scenario
+    does not know (the workbook reader reports those)."""
+    if reference is None or len(reference) == 0:
+        return
+    by_id = {a.agent_id: a for a in agents}
+    code = {s.code: s.index for s in shifts}
+    day_index = {d: i for i, d in enumerate(days)}
+    for row in reference.itertuples(index=False):
+        info = by_id.get(str(getattr(row, C.AGENT_ID)))
+        day = getattr(row, C.DATE)
+        day = day.date() if isinstance(day, (pd.Timestamp, datetime)) else day
+        d = day_index.get(day)
+        sh = str(getattr(row, C.SHIFT))
+        if info is None or d is None or d in info.locked or d in info.unavailable:
+            continue
+        if sh in (OFF, LEAVE):
+            info.reference[d] = None
+        elif sh in code:
+            info.reference[d] = code[sh]
 
 
 def _weeks(days: list[date]) -> list[Week]:
