@@ -11,7 +11,7 @@ import pytest
 from scheduler.io.curtois import parse_curtois, read_curtois
 from scheduler.optimize.curtois import Clock, _Data, _to_roster, build_curtois_model
 from scheduler.optimize.curtois_cg import ColumnGeneration
-from scheduler.optimize.curtois_ls import KINDS, RosterSearch, anneal, make_rng
+from scheduler.optimize.curtois_ls import CHAIN_SEED, KINDS, RosterSearch, anneal, make_rng
 from scheduler.validate_curtois import check_curtois
 
 from conftest import shared_path
@@ -152,6 +152,20 @@ def test_anneal_is_deterministic_with_a_move_budget_and_never_worse():
     assert score.violations == [] and score.objective == cost_a
     assert cost_a < data.cost(start)
     assert stats["ls_moves"] == 30_000
+
+
+def test_parallel_chains_return_the_best_chain_and_chain_zero_is_the_one_chain_run():
+    data = _data("Instance7")
+    start = _start(data)
+    one, cost_one, _ = anneal(data, start, max_moves=30_000, seed=5)
+    other, cost_other, _ = anneal(data, start, max_moves=30_000, seed=5 + CHAIN_SEED)
+    best, cost, stats = anneal(data, start, max_moves=30_000, seed=5, chains=2)
+    assert stats["ls_chain_costs"] == [cost_one, cost_other]
+    assert cost == min(cost_one, cost_other)
+    assert np.array_equal(best, one if cost_one <= cost_other else other)
+    assert stats["ls_moves"] == 60_000
+    score = check_curtois(data.inst, _to_roster(data, best))
+    assert score.violations == [] and score.objective == cost
 
 
 def test_anneal_needs_a_limit():

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
 import threading
 import time
@@ -485,7 +486,8 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
     if best is None:
         raise NoSolutionError(f"{instance.name}: no roster found in {time_limit_s:g} s")
     if best_cost > _floor(bound) and clock.left() > 0:
-        best, best_cost = _anneal(data, best, best_cost, clock, seed, _floor(bound), stats, say,
+        chains = 1 if deterministic else max(1, min(workers, os.cpu_count() or 1))
+        best, best_cost = _anneal(data, best, best_cost, clock, seed, _floor(bound), stats, say, chains,
                                   cg=cg if column_generation else None)
     if best_cost > _floor(bound):
         best, best_cost = _lns(data, best, best_cost, clock, rng, seed, _floor(bound), stats, say,
@@ -551,11 +553,12 @@ def _round(cg, data: _Data, clock: Clock, best: np.ndarray, best_cost: int, floo
 
 
 def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: int, floor: int, stats: dict,
-            say: Callable[[str], None], cg=None) -> tuple[np.ndarray, int]:
+            say: Callable[[str], None], chains: int = 1, cg=None) -> tuple[np.ndarray, int]:
     """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``LS_SHARE`` of
     the time that is left, in ``LS_CYCLES`` runs each followed by best responses (``cg``) on its result
-    when it improved. In deterministic mode each run has a move budget (``DET_MOVES_PER_S`` per second
-    of the deterministic clock), charged to that clock."""
+    when it improved; each run is the best of ``chains`` independent chains side by side (one per worker:
+    nothing else runs then). In deterministic mode each run has a move budget (``DET_MOVES_PER_S`` per
+    second of the deterministic clock), charged to that clock."""
     end = clock.elapsed() + LS_SHARE * clock.left()
     moves = 0
     for k in range(LS_CYCLES):
@@ -564,15 +567,16 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
             break
         if clock.deterministic:
             roster, cost, st = anneal(data, best, max_moves=int(DET_MOVES_PER_S * budget), seed=seed + k,
-                                      floor=floor)
+                                      floor=floor, chains=chains)
             clock.spend(budget)
         else:
             stop = clock.elapsed() + budget
             roster, cost, st = anneal(data, best, time_left=lambda stop=stop: stop - clock.elapsed(), seed=seed + k,
-                                      floor=floor)
+                                      floor=floor, chains=chains)
         moves += st["ls_moves"]
         stats["ls_compile_s"] = stats.get("ls_compile_s", 0.0) + st["ls_compile_s"]    # (0.2 s from the cache)
-        say(f"{data.inst.name}: local search gives {cost} ({st['ls_moves']} moves) at {clock.elapsed():.1f} s")
+        of = f", best of {chains} chains: {', '.join(map(str, st['ls_chain_costs']))}" if chains > 1 else ""
+        say(f"{data.inst.name}: local search gives {cost} ({st['ls_moves']} moves{of}) at {clock.elapsed():.1f} s")
         if cg is not None and cost < best_cost and clock.left() > 0:
             last = k == LS_CYCLES - 1
             roster, _ = cg.polish(roster, clock.left if last else (lambda: end - clock.elapsed()))
