@@ -24,6 +24,7 @@ import numpy as np
 from benchmarks.best_bound import best_known
 from benchmarks.common import ROOT, machine, peak_rss_mb
 
+OURS_LABEL = "this project (solve_roster: greedy counts, named roster, improvement rounds and day MIPs)"
 BENCH_PYTHON = Path(os.environ.get("SCHEDULER_BENCH_PYTHON", "/work/venv-bench/bin/python"))
 
 
@@ -204,7 +205,7 @@ def pyworkforce_side_by_side(time_s: float) -> dict:
             for d, code, n in sol["counts"]:
                 counts[d, codes.index(code)] = n
         rows.append([f"pyworkforce {name}", sol["status"], *metrics(counts).values(), round(sol["seconds"], 1)])
-    rows.append(["this project (greedy counts + named roster)", roster.status, *metrics(ours_counts).values(), round(ours_s, 1)])
+    rows.append([OURS_LABEL, roster.status, *metrics(ours_counts).values(), round(ours_s, 1)])
     return {"caption": "pyworkforce side by side: chat, 7 days 07:00-24:00, 17 day + 13 part-time starts, no breaks, "
                        f"requirement rounded up; {time_s:g} s limit, 2 workers",
             "columns": ["model", "status", "under-staffed agent-periods", "over-staffed agent-periods", "paid h", "shifts", "time s"],
@@ -277,7 +278,7 @@ def _notes(results: dict, per_interval: dict, service_goal: dict, pyw: dict | No
                      "the ≥ 8 % target (issue 5: paid hours at equal daily SL)")
     if pyw is not None:
         rows = {r[0]: r for r in pyw["rows"]}
-        ours = rows.get("this project (greedy counts + named roster)")
+        ours = rows.get(OURS_LABEL)
         exact = rows.get("pyworkforce MinRequiredResources")
         if ours and exact:
             notes.append(f"pyworkforce (pure covering, exact CP-SAT): {exact[4]:,.0f} paid h against this project's "

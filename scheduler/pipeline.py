@@ -280,7 +280,8 @@ def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simul
     t = time.perf_counter()
     progress(f"building the roster (CP-SAT, up to {scenario.solver.time_limit_s:g} s)")
     roster = solve_roster(scenario, inputs.agents, requirements, locks=locks, previous=inputs.previous,
-                          progress=progress, reference=reference)
+                          progress=progress, reference=reference,
+                          per_interval_hard=scenario.solver.per_interval_hard)
     timings["roster"] = time.perf_counter() - t
 
     t = time.perf_counter()

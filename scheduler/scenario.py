@@ -435,6 +435,22 @@ class Solver(_Strict):
     seed: int = 0
     deterministic: bool = Field(default=False, description="one worker, fixed seed: the same roster every run")
     log: bool = False
+    per_interval: Literal["curves", "soft", "hard"] = Field(
+        default="curves",
+        description="curves: each live interval priced on its service-level curve (lost contacts); soft: every "
+                    "interval's required agents (its SLA target) met wherever the agents allow, then the cost; hard: "
+                    "a roster short of any interval's requirement is an error that names the weeks and queue-days")
+
+    @field_validator("per_interval", mode="before")
+    @classmethod
+    def _per_interval_bool(cls, v):
+        # per_interval: true / false
+        return {False: "curves", True: "hard"}.get(v, v) if isinstance(v, bool) else v
+
+    @property
+    def per_interval_hard(self) -> bool | str:
+        """The optimizer's ``per_interval_hard`` argument for this setting."""
+        return {"curves": False, "soft": "soft", "hard": True}[self.per_interval]
 
 
 class ForecastSettings(_Strict):

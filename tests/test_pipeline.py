@@ -89,3 +89,25 @@ def test_atomic_writer_leaves_old_files_on_abort(tmp_path):
     w.write_text("a.csv", "new")
     w.commit()
     assert (tmp_path / "a.csv").read_text() == "new"
+
+
+def test_per_interval_soft_mode_from_the_scenario_meets_every_interval_the_agents_can_reach():
+    """solver.per_interval=soft reaches the optimizer: on two quiet days of the sample every live interval has
+    its required agents, but the first night before any shift of the horizon starts (07:00), which the plan
+    lists (findings coverage and horizon_start)."""
+    from datetime import date
+
+    from scheduler import columns as C
+    from scheduler.pipeline import run_scenario
+
+    sc = load_scenario(SCENARIOS / "double11.yaml", [
+        "horizon.start=2026-11-03", "horizon.days=2", "solver.time_limit_s=15", "solver.per_interval=soft",
+        "forecast.model=seasonal_naive", "forecast.backtest_folds=1"])
+    roster = run_scenario(sc, simulate=False).roster
+    live = [q for q, spec in sc.queues.items() if spec.is_live]
+    cov = roster.coverage[roster.coverage[C.QUEUE_OR_GROUP].isin(live)]
+    short = cov[cov[C.SCHEDULED] < cov[C.REQUIRED] - 0.01]
+    assert len(short) and (short[C.INTERVAL_START].dt.hour < 7).all()
+    assert (short[C.INTERVAL_START].dt.date == date(2026, 11, 3)).all()
+    found = roster.soft_violations
+    assert set(found.loc[found["rule"] == "coverage", "scope"].str.split().str[0]) == set(short[C.QUEUE_OR_GROUP])

@@ -135,3 +135,13 @@ def test_resolved_scenario_round_trips_through_yaml(tmp_path, name):
     again = load_scenario(f)
     assert again.model_dump(exclude={"source"}) == s.model_dump(exclude={"source"})
     assert "22:00" in f.read_text()
+
+
+def test_per_interval_mode_reads_yaml_booleans_and_names_the_choices(tmp_path):
+    assert load_scenario(SCENARIOS / "double11.yaml").solver.per_interval_hard is False
+    soft = load_scenario(SCENARIOS / "double11.yaml", ["solver.per_interval=soft"])
+    assert soft.solver.per_interval == "soft" and soft.solver.per_interval_hard == "soft"
+    assert load_scenario(SCENARIOS / "double11.yaml", ["solver.per_interval=hard"]).solver.per_interval_hard is True
+    assert load_scenario(SCENARIOS / "double11.yaml", ["solver.per_interval=false"]).solver.per_interval == "curves"
+    msg = _error(tmp_path, "solver: {per_interval: off}\n")
+    assert "solver.per_interval" in msg and "'off'" in msg and "'curves', 'soft' or 'hard'" in msg

@@ -160,44 +160,45 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
             plan, personal, deviation = kept, first["personal"], first["deviation"]
     stages.append(StageReport("breaks+allocation", "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE,
                               time.perf_counter() - t))
-    if not prob.per_interval_hard:
-        # improvement works at the exact allocation's prices (duals), even when the water-filling rated
-        # the roster cheaper; the cheaper of the two plans is kept
-        t = time.perf_counter()
+    # improvement works at the exact allocation's prices (duals), even when the water-filling rated
+    # the roster cheaper; the cheaper of the two plans is kept. In the per-interval mode capacity below
+    # the requirement is worth HARD_VALUE there and the plan's cost counts the agent-hours short
+    # (term "coverage"), so a round never trades the requirement for labour cost
+    t = time.perf_counter()
 
-        score_named = NamedScorer(prob, spec)        # rescores only the agents a round changed
+    score_named = NamedScorer(prob, spec)        # rescores only the agents a round changed
 
-        def rescore(named, breaks):
-            scored = score_named(named)
-            if scored is None:
-                return None
-            terms = _personal_terms(scored)
-            return evaluate(prob, named, breaks, terms, weight, exact=True, lp=allocation_lp), scored
+    def rescore(named, breaks):
+        scored = score_named(named)
+        if scored is None:
+            return None
+        terms = _personal_terms(scored)
+        return evaluate(prob, named, breaks, terms, weight, exact=True, lp=allocation_lp), scored
 
-        deadline = None if spec.deterministic else t0 + PRUNE_END * limit
-        improved, improved_personal, dropped, moved, added = prune(
-            prob, exact_plan, assigned_personal, rescore, say=say,
-            rounds=PRUNE_ROUNDS if spec.deterministic else PRUNE_ROUNDS_TIMED, deadline=deadline, round_s=exact_s)
-        days_kept = 0
-        # the rounds stopped before the deadline (nothing lowers the cost): whole days re-optimised by a MIP,
-        # then rounds again while they pay (clock-limited MIPs: not in deterministic mode; not with daily targets,
-        # which the day MIP does not model)
-        for _ in range(DAY_PASSES if not spec.deterministic and not prob.service_goal else 0):
-            if time.perf_counter() + DAY_MIP_S > deadline:
-                break
-            improved, improved_personal, kept = improve_days(prob, improved, improved_personal, rescore, deadline=deadline,
-                                                             day_s=DAY_MIP_S, tables=allocation_lp.tables, say=say)
-            days_kept += kept
-            if not kept:
-                break
-            improved, improved_personal, *more = prune(prob, improved, improved_personal, rescore, say=say,
-                                                       rounds=PRUNE_ROUNDS_TIMED, deadline=deadline, round_s=exact_s)
-            dropped, moved, added = dropped + more[0], moved + more[1], added + more[2]
-        if improved.objective < plan.objective:
-            plan, personal, deviation = improved, improved_personal, assigned_deviation
-        stages.append(StageReport(f"improvement at the allocation's prices ({dropped} shifts dropped, {moved} moved, "
-                                  f"{added} added; {days_kept} days re-optimised)",
-                                  "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE, time.perf_counter() - t))
+    deadline = None if spec.deterministic else t0 + PRUNE_END * limit
+    improved, improved_personal, dropped, moved, added = prune(
+        prob, exact_plan, assigned_personal, rescore, say=say,
+        rounds=PRUNE_ROUNDS if spec.deterministic else PRUNE_ROUNDS_TIMED, deadline=deadline, round_s=exact_s)
+    days_kept = 0
+    # the rounds stopped before the deadline (nothing lowers the cost): whole days re-optimised by a MIP,
+    # then rounds again while they pay (clock-limited MIPs: not in deterministic mode; not with daily targets,
+    # which the day MIP does not model)
+    for _ in range(DAY_PASSES if not spec.deterministic and not prob.service_goal else 0):
+        if time.perf_counter() + DAY_MIP_S > deadline:
+            break
+        improved, improved_personal, kept = improve_days(prob, improved, improved_personal, rescore, deadline=deadline,
+                                                         day_s=DAY_MIP_S, tables=allocation_lp.tables, say=say)
+        days_kept += kept
+        if not kept:
+            break
+        improved, improved_personal, *more = prune(prob, improved, improved_personal, rescore, say=say,
+                                                   rounds=PRUNE_ROUNDS_TIMED, deadline=deadline, round_s=exact_s)
+        dropped, moved, added = dropped + more[0], moved + more[1], added + more[2]
+    if improved.objective < plan.objective:
+        plan, personal, deviation = improved, improved_personal, assigned_deviation
+    stages.append(StageReport(f"improvement at the allocation's prices ({dropped} shifts dropped, {moved} moved, "
+                              f"{added} added; {days_kept} days re-optimised)",
+                              "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE, time.perf_counter() - t))
     left = limit - (time.perf_counter() - t0)
     lp = None
     if job:

@@ -233,6 +233,15 @@ def _index(ends: list[float], e: float) -> int:
     return len(ends) - 1
 
 
+def coverage_price(prob: RosterProblem) -> float:
+    """Objective units per capacity unit-interval below a per-interval requirement: the larger of the soft-rule
+    weight per agent-hour and twice the dearest shift per agent-interval, so that no change of the roster trades
+    an interval's requirement for labour cost (one agent short for one interval costs more than any shift)."""
+    w = prob.scenario.weights
+    dearest = max(prob.shift_cost.values(), default=0.0)
+    return max(w.soft_rule * prob.interval_h * OBJ_SCALE, 2.0 * dearest) / CAP_SCALE
+
+
 def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: dict[str, float] | None = None,
              weight: dict | None = None, *, exact: bool | int = False, lp: AllocationLP | None = None) -> Plan:
     """Capacity, allocation and the cost of the roster (objective units per component). ``exact``: the
@@ -271,6 +280,13 @@ def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: 
             lost_total += v
         terms["overstaffing"] += over_w * float(np.clip(served[q][dem.t] - dem.required * CAP_SCALE, 0, None).sum())
     terms["lost_contacts"] += w.lost_contact * lost_total * OBJ_SCALE
+    if prob.per_interval_hard:
+        # per-interval mode: capacity below the requirement (what the improvement stage weighs a change against;
+        # the allocation LP already serves the requirement first)
+        price = coverage_price(prob)
+        for q, dem in prob.live.items():
+            short = dem.required * CAP_SCALE - served[q][dem.t]
+            terms["coverage"] += price * float(short[short > 1.0].sum())
     # service-goal mode: contacts short of a day's target, priced like a soft rule
     for (q, d), sl in daily_service_levels(prob, served).items():
         target = prob.live[q].target(d)
