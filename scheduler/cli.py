@@ -108,7 +108,7 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
         progress_echo(f"reading locked edits from {lock_path}")
         book = read_roster_workbook(lock_path, sc, inputs.agents)
         lock_args = {"locks": book.locks, "lock_changes": book.changes, "locked_agents": book.locked_agents,
-                     "reference": book.codes}
+                     "reference": book.codes, "reference_breaks": book.breaks}
         for r in book.changes.itertuples(index=False):
             progress_echo(f"  keeping {r.cell} ({r.agent_id}, {pd_date(r.date)}): {r.original} -> {r.shift}")
         if book.locked_agents:
