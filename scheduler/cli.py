@@ -107,6 +107,8 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
 
         progress_echo(f"reading locked edits from {lock_path}")
         book = read_roster_workbook(lock_path, sc, inputs.agents)
+        for w in book.warnings:
+            click.echo(f"warning: {w}", err=True)
         lock_args = {"locks": book.locks, "lock_changes": book.changes, "locked_agents": book.locked_agents,
                      "reference": book.codes, "reference_breaks": book.breaks}
         for r in book.changes.itertuples(index=False):
