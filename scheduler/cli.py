@@ -132,6 +132,9 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
     if plan.summary.get("locks"):
         lk = plan.summary["locks"]
         click.echo(f"locked cells kept: {lk['kept']} of {lk['locked_cells']} (supervisor edits: {len(lk['edits'])})")
+        for m in lk["not_kept"]:
+            click.echo(f"  not kept: {m['cell'] or 'a lock'} ({m['agent_id']}, {m['date']}): {m['locked']} locked, "
+                       f"{m['planned']} planned")
         if "other_cells" in lk:
             click.echo(f"other cells changed: {lk['other_cells_changed']:,} of {lk['other_cells']:,} "
                        f"(each costs weights.roster_change = {sc.weights.roster_change:g})")

@@ -373,18 +373,22 @@ def _locks_summary(plan: Plan) -> dict | None:
     a = plan.roster.assignments
     worked = {(r.agent_id, pd.Timestamp(r.date).date()): r.shift for r in a[[C.AGENT_ID, C.DATE, C.SHIFT]].itertuples()}
     kept = 0
+    missed = []           # locks the roster does not hold (a rule made soft may outweigh one), with their cells
     for r in plan.locks.itertuples(index=False):
         day = pd.Timestamp(r.date).date()
         got = worked.get((r.agent_id, day))
         want = None if r.shift in ("OFF", "LEAVE") else r.shift
         kept += got == want
+        if got != want:
+            missed.append({"agent_id": r.agent_id, "date": day, "locked": r.shift, "planned": got or "OFF",
+                           "cell": getattr(r, "cell", None)})
     edits = []
     if plan.lock_changes is not None:
         for r in plan.lock_changes.itertuples(index=False):
             edits.append({"agent_id": r.agent_id, "date": pd.Timestamp(r.date).date(), "was": r.original,
                           "now": r.shift, "cell": getattr(r, "cell", None)})
     out = {"locked_cells": int(len(plan.locks)), "kept": int(kept), "locked_agents": sorted(plan.locked_agents),
-           "edits": edits}
+           "edits": edits, "not_kept": missed}
     if plan.reference is not None and len(plan.reference):
         # the other cells: how many the re-optimisation changed (each costs weights.roster_change)
         locked = {(r.agent_id, pd.Timestamp(r.date).date()) for r in plan.locks.itertuples(index=False)}

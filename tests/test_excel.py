@@ -204,7 +204,7 @@ def test_supervisor_swaps_two_agents_shifts(book, sc, plan):
     _edit(book, "Roster", {f"G{r1}": "D1000", f"G{r2}": "D0900"})
     got = read_roster_workbook(book, sc, agents)
     assert sorted(map(tuple, got.locks.to_numpy().tolist())) == [
-        ("A1", pd.Timestamp(day(0)), "D1000"), ("A2", pd.Timestamp(day(0)), "D0900")]
+        ("A1", pd.Timestamp(day(0)), "D1000", f"Roster!G{r1}"), ("A2", pd.Timestamp(day(0)), "D0900", f"Roster!G{r2}")]
     assert set(got.changes["cell"]) == {f"Roster!G{r1}", f"Roster!G{r2}"}
     # the breaks still sit where the old shifts had them: the check says so, on the Breaks sheet
     result = check_workbook(book, sc, agents)
@@ -227,7 +227,8 @@ def test_supervisor_gives_a_day_of_leave(book, sc, plan):
     r = _row_of(book, "A1")
     _edit(book, "Roster", {f"J{r}": "LEAVE"})
     got = read_roster_workbook(book, sc, agents)
-    assert got.locks.to_dict("records") == [{C.AGENT_ID: "A1", C.DATE: pd.Timestamp(day(3)), C.SHIFT: "LEAVE"}]
+    assert got.locks.to_dict("records") == [{C.AGENT_ID: "A1", C.DATE: pd.Timestamp(day(3)), C.SHIFT: "LEAVE",
+                                             "cell": f"Roster!J{r}"}]
     assert day(3) not in set(got.assignments.loc[got.assignments[C.AGENT_ID] == "A1", C.DATE].dt.date)
     result = check_workbook(book, sc, agents)
     # the day's breaks now belong to no shift; hours stay above the (leave-reduced) weekly minimum
@@ -565,7 +566,8 @@ def test_leave_granted_by_a_lock_stays_leave_in_the_next_workbook(tmp_path, sc, 
     got = read_roster_workbook(path, sc, agents)
     assert got.original[("A1", day(5))] == "LEAVE" and got.changes.empty
     # and stays a lock in the next round (A2's leave from the agents file needs none)
-    assert got.locks.to_dict("records") == [{C.AGENT_ID: "A1", C.DATE: pd.Timestamp(day(5)), C.SHIFT: "LEAVE"}]
+    assert got.locks.to_dict("records") == [{C.AGENT_ID: "A1", C.DATE: pd.Timestamp(day(5)), C.SHIFT: "LEAVE",
+                                             "cell": f"Roster!L{_row_of(path, 'A1')}"}]
     ws = openpyxl.load_workbook(path)["Roster"]
     assert ws.cell(_row_of(path, "A1"), 7 + 5).value == "LEAVE"
 

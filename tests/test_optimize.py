@@ -1520,3 +1520,61 @@ def test_reference_breaks_are_kept_only_where_they_fit_the_shifts_break_windows(
     info = next(a for a in prob.agents if a.agent_id == shifts.iloc[3].agent_id)
     s_idx, chosen = info.reference_breaks[days.index(pd.Timestamp(shifts.iloc[3].date).date())]
     assert prob.shifts[s_idx].code == shifts.iloc[3][C.SHIFT] and len(chosen) == len(prob.shifts[s_idx].breaks)
+
+
+def _edited_workbook(tmp_path, scenario, agents, edits: dict[str, str]):
+    """A solved roster written as a workbook, ``edits`` (``{"G2": "D1300"}``) typed into its Roster sheet, read back."""
+    import openpyxl
+
+    from scheduler.io.excel import read_roster_workbook, write_roster_workbook
+
+    first, _, req = _solve(scenario, agents=agents)
+    path = tmp_path / "roster.xlsx"
+    write_roster_workbook(path, scenario=scenario, agents=agents, assignments=first.assignments, breaks=first.breaks,
+                          coverage=None, summary={})
+    wb = openpyxl.load_workbook(path)
+    assert wb["Roster"]["A2"].value == "A01"
+    for ref, code in edits.items():
+        wb["Roster"][ref] = code
+    wb.save(path)
+    return read_roster_workbook(path, scenario, agents), req
+
+
+def test_a_lock_against_the_minimum_rest_is_explained_with_its_workbook_cells(tmp_path):
+    """Two locked shifts 7 h apart: the run fails naming the two Roster cells, not only the agent and days."""
+    scenario = make_scenario(solver={"deterministic": True, "time_limit_s": 4})
+    agents = make_agents()
+    book, req = _edited_workbook(tmp_path, scenario, agents, {"G2": "D1300", "H2": "D0700"})
+    assert list(book.locks["cell"]) == ["Roster!G2", "Roster!H2"]
+    with pytest.raises(InfeasibleError) as exc:
+        solve_roster(scenario, agents, req, locks=book.locks, reference=book.codes, reference_breaks=book.breaks)
+    assert "A01 (tier1, full_time): lock (locked: 11-02 Roster!G2, 11-03 Roster!H2) conflicts with min_rest" in str(exc.value)
+
+
+def test_a_shift_locked_on_a_day_of_leave_is_explained_with_its_workbook_cell(tmp_path):
+    scenario = make_scenario(solver={"deterministic": True, "time_limit_s": 4})
+    agents = make_agents()
+    monday = scenario.horizon.dates()[0]
+    agents.at[agents.index[agents[C.AGENT_ID] == "A01"][0], C.UNAVAILABLE] = frozenset({monday})
+    book, req = _edited_workbook(tmp_path, scenario, agents, {"G2": "D0900"})
+    assert book.changes.to_dict("records")[0]["original"] == "LEAVE"
+    with pytest.raises(InfeasibleError) as exc:
+        solve_roster(scenario, agents, req, locks=book.locks, reference=book.codes)
+    assert ("lock vs unavailable: A01 is locked to D0900 on Mon 2026-11-02 (Roster!G2) but is on leave that day"
+            in str(exc.value))
+
+
+def test_the_run_summary_names_the_cell_of_a_lock_the_roster_does_not_hold():
+    from types import SimpleNamespace
+
+    from scheduler.pipeline import _locks_summary
+
+    d1 = date(2026, 11, 2)
+    locks = pd.DataFrame({C.AGENT_ID: ["A01", "A02"], C.DATE: [d1, d1], C.SHIFT: ["D0900", "OFF"],
+                          "cell": ["Roster!G2", "Roster!G3"]})
+    assignments = pd.DataFrame({C.AGENT_ID: ["A01"], C.DATE: [d1], C.SHIFT: ["D1000"]})
+    plan = SimpleNamespace(locks=locks, lock_changes=None, locked_agents=frozenset(), reference=None,
+                           roster=SimpleNamespace(assignments=assignments))
+    out = _locks_summary(plan)
+    assert out["kept"] == 1 and out["not_kept"] == [
+        {"agent_id": "A01", "date": d1, "locked": "D0900", "planned": "D1000", "cell": "Roster!G2"}]

@@ -842,8 +842,8 @@ def annotate(wb, annotations: dict[str, list[tuple[str, str]]]) -> None:
 class RosterWorkbook:
     """What a roster workbook says, with where each item came from.
 
-    ``assignments``/``breaks``/``locks`` follow docs/architecture.md; ``locks`` holds every cell the
-    supervisor changed (Roster code differs from the hidden Original sheet), every cell of a row
+    ``assignments``/``breaks``/``locks`` follow docs/architecture.md (``locks`` with the ``cell`` each comes
+    from, which an infeasible run names); ``locks`` holds every cell the supervisor changed (Roster code differs from the hidden Original sheet), every cell of a row
     whose Lock column says yes and every LEAVE the agents file does not know. ``changes``: ``agent_id,
     date, original, shift, cell`` of the changed cells. ``roster_cells[(agent_id, date)]`` and
     ``break_cells[(agent_id, start)]`` are cell references such as ``Roster!H12``; ``day_cells[date]``
@@ -978,10 +978,10 @@ def read_roster_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFr
         # leave the agents file does not know (typed in an earlier round, written back as LEAVE) stays leave
         leave = code == LEAVE and d not in (getattr(agent_rows[agent_id], C.UNAVAILABLE, None) or ())
         if changed or agent_id in locked_agents or leave:
-            locks.append({C.AGENT_ID: agent_id, C.DATE: pd.Timestamp(d), C.SHIFT: code})
+            locks.append({C.AGENT_ID: agent_id, C.DATE: pd.Timestamp(d), C.SHIFT: code, "cell": cells[(agent_id, d)]})
     return RosterWorkbook(
         path=name, assignments=assignments, breaks=breaks,
-        locks=pd.DataFrame(locks, columns=[C.AGENT_ID, C.DATE, C.SHIFT]),
+        locks=pd.DataFrame(locks, columns=[C.AGENT_ID, C.DATE, C.SHIFT, "cell"]),
         changes=pd.DataFrame(changes, columns=[C.AGENT_ID, C.DATE, "original", C.SHIFT, "cell"]),
         roster_cells=cells, break_cells=break_cells, agent_cells=agent_cells, day_cells=day_cells,
         coverage_input=coverage_input, locked_agents=frozenset(locked_agents), original=original,

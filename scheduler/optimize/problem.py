@@ -103,6 +103,7 @@ class AgentInfo:
     pool: int = -1
     shifts: tuple[int, ...] = ()   # shift type indices it may work (team, night_ok, block length)
     locked: dict[int, int | None] = field(default_factory=dict)   # day -> shift index, or None = off
+    lock_cells: dict[int, str] = field(default_factory=dict)      # day -> where the lock was typed (Roster!H12)
     prev_end_min: int | None = None    # end of the last previous shift, minutes from day 0 midnight (<= ~600)
     prev_night: bool = False           # that last shift was a night shift (rest_after_night_h applies)
     prev_run_days: int = 0             # consecutive worked days ending the day before the horizon
@@ -365,9 +366,10 @@ def _agents(scenario: Scenario, agents: pd.DataFrame, days: list[date], shifts: 
 
 
 def _apply_locks(agents: list[AgentInfo], locks: pd.DataFrame | None, days: list[date], shifts: list[ShiftType]) -> None:
-    """Locks: ``agent_id, date, shift`` (a shift code, ``OFF`` or ``LEAVE``). Unknown agents, dates outside
-    the horizon and unknown codes are input errors; a lock that breaks a rule is left for the model to
-    explain (it becomes infeasible with the rule named)."""
+    """Locks: ``agent_id, date, shift`` (a shift code, ``OFF`` or ``LEAVE``; optional ``cell``: the workbook cell
+    it comes from, named where a lock conflicts with a rule). Unknown agents, dates outside the horizon and
+    unknown codes are input errors; a lock that breaks a rule is left for the model to explain (it becomes
+    infeasible with the rule named)."""
     if locks is None or len(locks) == 0:
         return
     for col in (C.AGENT_ID, C.DATE, C.SHIFT):
@@ -387,6 +389,9 @@ def _apply_locks(agents: list[AgentInfo], locks: pd.DataFrame | None, days: list
             continue
         if day not in day_index:
             continue        # outside the horizon: nothing to lock
+        cell = getattr(row, "cell", None)
+        if isinstance(cell, str) and cell:
+            by_id[aid].lock_cells[day_index[day]] = cell
         if sh in (OFF, LEAVE):
             by_id[aid].locked[day_index[day]] = None
             if sh == LEAVE:
