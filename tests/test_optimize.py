@@ -1578,3 +1578,16 @@ def test_the_run_summary_names_the_cell_of_a_lock_the_roster_does_not_hold():
     out = _locks_summary(plan)
     assert out["kept"] == 1 and out["not_kept"] == [
         {"agent_id": "A01", "date": d1, "locked": "D0900", "planned": "D1000", "cell": "Roster!G2"}]
+
+
+def test_days_locked_off_below_the_weekly_minimum_are_named_by_their_cells():
+    from scheduler.optimize.explain import precheck
+
+    scenario = make_scenario(contracts={"full_time": {"min_hours_per_week": 40, "max_hours_per_week": 40}})
+    agents = make_agents()
+    req = make_requirements(scenario, standard_volumes(scenario))
+    days = scenario.horizon.dates()[:3]
+    locks = pd.DataFrame({C.AGENT_ID: "A01", C.DATE: days, C.SHIFT: "OFF", "cell": ["Roster!G2", "Roster!H2", "Roster!I2"]})
+    lines = precheck(build_problem(scenario, agents, req, locks=locks))
+    assert any(line.startswith("min_hours_per_week: A01 ") and "locked off 3 day(s): Roster!G2, Roster!H2, Roster!I2"
+               in line for line in lines), lines
