@@ -278,7 +278,7 @@ def check_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFrame, *
     wb = read_roster_workbook(path, scenario, agents, read_coverage=True)
     violations = check_roster(scenario, agents, wb.assignments, wb.breaks, locks=wb.locks, previous=previous)
     findings = [Finding(place_violation(wb, v), v) for v in violations]
-    notes: list[str] = []
+    notes: list[str] = [f"warning: {w}" for w in wb.warnings]      # edits the workbook does not apply
     demand = wb.coverage_input
     if demand is None or demand.empty:
         notes.append("the workbook's Coverage sheet has no forecast: service levels were not computed")

@@ -107,8 +107,10 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
 
         progress_echo(f"reading locked edits from {lock_path}")
         book = read_roster_workbook(lock_path, sc, inputs.agents)
+        for w in book.warnings:
+            click.echo(f"warning: {w}", err=True)
         lock_args = {"locks": book.locks, "lock_changes": book.changes, "locked_agents": book.locked_agents,
-                     "reference": book.codes}
+                     "reference": book.codes, "reference_breaks": book.breaks}
         for r in book.changes.itertuples(index=False):
             progress_echo(f"  keeping {r.cell} ({r.agent_id}, {pd_date(r.date)}): {r.original} -> {r.shift}")
         if book.locked_agents:
@@ -130,6 +132,9 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
     if plan.summary.get("locks"):
         lk = plan.summary["locks"]
         click.echo(f"locked cells kept: {lk['kept']} of {lk['locked_cells']} (supervisor edits: {len(lk['edits'])})")
+        for m in lk["not_kept"]:
+            click.echo(f"  not kept: {m['cell'] or 'a lock'} ({m['agent_id']}, {m['date']}): {m['locked']} locked, "
+                       f"{m['planned']} planned")
         if "other_cells" in lk:
             click.echo(f"other cells changed: {lk['other_cells_changed']:,} of {lk['other_cells']:,} "
                        f"(each costs weights.roster_change = {sc.weights.roster_change:g})")

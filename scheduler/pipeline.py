@@ -247,13 +247,14 @@ def run_forecast_stage(scenario: Scenario, inputs: Inputs):
 def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simulate: bool | None = None,
                  progress: Progress = _quiet, inputs: Inputs | None = None,
                  lock_changes: pd.DataFrame | None = None, locked_agents: frozenset[str] = frozenset(),
-                 reference: pd.DataFrame | None = None) -> Plan:
+                 reference: pd.DataFrame | None = None, reference_breaks: pd.DataFrame | None = None) -> Plan:
     """Run every stage of one scenario and return the plan (nothing is written).
 
     ``locks`` (``agent_id, date, shift``) are kept fixed by the optimizer and checked by the validator;
     ``lock_changes`` (the supervisor's edits behind them) and ``locked_agents`` are reported and carried
     into the new workbook; ``reference`` (``agent_id, date, shift``, every cell of that workbook) is the
-    roster the optimizer starts from and stays close to (``weights.roster_change`` per agent-day changed).
+    roster the optimizer starts from and stays close to (``weights.roster_change`` per agent-day changed);
+    ``reference_breaks`` (``agent_id, start, end, kind``, its Breaks sheet) are kept for the shifts it still has.
     """
     from scheduler.optimize import solve_roster
     from scheduler.staffing import build_requirements
@@ -280,7 +281,7 @@ def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simul
     t = time.perf_counter()
     progress(f"building the roster (CP-SAT, up to {scenario.solver.time_limit_s:g} s)")
     roster = solve_roster(scenario, inputs.agents, requirements, locks=locks, previous=inputs.previous,
-                          progress=progress, reference=reference,
+                          progress=progress, reference=reference, reference_breaks=reference_breaks,
                           per_interval_hard=scenario.solver.per_interval_hard)
     timings["roster"] = time.perf_counter() - t
 
@@ -373,18 +374,22 @@ def _locks_summary(plan: Plan) -> dict | None:
     a = plan.roster.assignments
     worked = {(r.agent_id, pd.Timestamp(r.date).date()): r.shift for r in a[[C.AGENT_ID, C.DATE, C.SHIFT]].itertuples()}
     kept = 0
+    missed = []           # locks the roster does not hold (a rule made soft may outweigh one), with their cells
     for r in plan.locks.itertuples(index=False):
         day = pd.Timestamp(r.date).date()
         got = worked.get((r.agent_id, day))
         want = None if r.shift in ("OFF", "LEAVE") else r.shift
         kept += got == want
+        if got != want:
+            missed.append({"agent_id": r.agent_id, "date": day, "locked": r.shift, "planned": got or "OFF",
+                           "cell": getattr(r, "cell", None)})
     edits = []
     if plan.lock_changes is not None:
         for r in plan.lock_changes.itertuples(index=False):
             edits.append({"agent_id": r.agent_id, "date": pd.Timestamp(r.date).date(), "was": r.original,
                           "now": r.shift, "cell": getattr(r, "cell", None)})
     out = {"locked_cells": int(len(plan.locks)), "kept": int(kept), "locked_agents": sorted(plan.locked_agents),
-           "edits": edits}
+           "edits": edits, "not_kept": missed}
     if plan.reference is not None and len(plan.reference):
         # the other cells: how many the re-optimisation changed (each costs weights.roster_change)
         locked = {(r.agent_id, pd.Timestamp(r.date).date()) for r in plan.locks.itertuples(index=False)}

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from scheduler import columns as C
 from scheduler.check import check_workbook, report_lines, write_annotated_workbook
 from scheduler.cli import main
+from scheduler.errors import WorkbookError
 from scheduler.io.excel import (
     ALL_SHEETS,
     VISIBLE_SHEETS,
@@ -203,7 +204,7 @@ def test_supervisor_swaps_two_agents_shifts(book, sc, plan):
     _edit(book, "Roster", {f"G{r1}": "D1000", f"G{r2}": "D0900"})
     got = read_roster_workbook(book, sc, agents)
     assert sorted(map(tuple, got.locks.to_numpy().tolist())) == [
-        ("A1", pd.Timestamp(day(0)), "D1000"), ("A2", pd.Timestamp(day(0)), "D0900")]
+        ("A1", pd.Timestamp(day(0)), "D1000", f"Roster!G{r1}"), ("A2", pd.Timestamp(day(0)), "D0900", f"Roster!G{r2}")]
     assert set(got.changes["cell"]) == {f"Roster!G{r1}", f"Roster!G{r2}"}
     # the breaks still sit where the old shifts had them: the check says so, on the Breaks sheet
     result = check_workbook(book, sc, agents)
@@ -226,7 +227,8 @@ def test_supervisor_gives_a_day_of_leave(book, sc, plan):
     r = _row_of(book, "A1")
     _edit(book, "Roster", {f"J{r}": "LEAVE"})
     got = read_roster_workbook(book, sc, agents)
-    assert got.locks.to_dict("records") == [{C.AGENT_ID: "A1", C.DATE: pd.Timestamp(day(3)), C.SHIFT: "LEAVE"}]
+    assert got.locks.to_dict("records") == [{C.AGENT_ID: "A1", C.DATE: pd.Timestamp(day(3)), C.SHIFT: "LEAVE",
+                                             "cell": f"Roster!J{r}"}]
     assert day(3) not in set(got.assignments.loc[got.assignments[C.AGENT_ID] == "A1", C.DATE].dt.date)
     result = check_workbook(book, sc, agents)
     # the day's breaks now belong to no shift; hours stay above the (leave-reduced) weekly minimum
@@ -291,6 +293,79 @@ def test_break_typed_as_a_time_of_day(book, sc, plan):
     got = read_roster_workbook(book, sc, agents)
     n1 = got.breaks[got.breaks[C.AGENT_ID] == "N1"].sort_values(C.SHIFT_START)
     assert pd.Timestamp("2026-11-03 02:30") in set(n1[C.SHIFT_START])
+
+
+def test_an_edited_name_or_weekly_total_is_not_read_and_says_so(book, sc, plan):
+    """Cosmetic columns (an agent's name on either sheet, a weekly total typed over its formula) are not read:
+    each edit is a warning naming its cell, value and what is expected; check reports it."""
+    agents = plan[0]
+    r, rb = _row_of(book, "T2"), _row_of(book, "T2", "Breaks")
+    assert openpyxl.load_workbook(book)["Roster"]["U1"].value.startswith("Paid h week of")
+    _edit(book, "Roster", {f"B{r}": "Sun Lili", f"U{r}": 48})
+    _edit(book, "Breaks", {f"B{rb}": "Liu Yang"})
+    got = read_roster_workbook(book, sc, agents)
+    assert got.locks.empty
+    text = [str(w) for w in got.warnings]
+    assert len(text) == 3, text
+    assert text[0].startswith(f"{book}, Roster!B{r}: T2's name differs from the agents file's 'Sun Li'")
+    assert text[0].endswith("(got 'Sun Lili'); expected 'Sun Li', or change the name in the agents file")
+    assert f"Roster!U{r}: a value typed over T2's weekly paid hours" in text[1] and "(got '48')" in text[1]
+    assert f"Breaks!B{rb}: the name differs from T2's ('Sun Li'); names are not read" in text[2]
+    assert f"warning: {text[0]}" in report_lines(check_workbook(book, sc, agents))
+
+
+@pytest.mark.parametrize("col,label,value", [("C", "team", "tier1"), ("D", "seniority", "junior"),
+                                             ("E", "contract", "part_time")])
+def test_an_edited_team_seniority_or_contract_is_an_error_naming_the_cell(book, sc, plan, col, label, value):
+    """The agents file decides an agent's team, seniority and contract: the workbook cannot change them."""
+    r = _row_of(book, "T2" if col == "C" else "A1")
+    _edit(book, "Roster", {f"{col}{r}": value})
+    with pytest.raises(WorkbookError) as exc:
+        read_roster_workbook(book, sc, plan[0])
+    (line,) = str(exc.value).splitlines()
+    assert f"Roster!{col}{r}: " in line and f"'s {label} differs from the agents file's" in line
+    assert f"(got {value!r}); expected" in line and "change it in the agents file" in line
+
+
+def test_a_break_rows_date_or_shift_against_the_roster_is_an_error_naming_the_cell(book, sc, plan):
+    """The Date and Shift of a Breaks row name the shift its Start falls in: another day or code contradicts the
+    Roster (the break is moved by its Start and End, a shift in the Roster); a date that is no date is an error."""
+    r, rb = _row_of(book, "A1"), _row_of(book, "A1", "Breaks")     # A1's D0900 of 2026-11-02, break 10:30
+    _edit(book, "Breaks", {f"C{rb}": datetime(2026, 11, 3), f"D{rb + 1}": "D1000", f"C{rb + 2}": "next Tuesday"})
+    with pytest.raises(WorkbookError) as exc:
+        read_roster_workbook(book, sc, plan[0])
+    lines = str(exc.value).splitlines()
+    assert len(lines) == 3, lines
+    assert (f"Breaks!C{rb}: the date is not the day of the shift that the break starting 2026-11-02 10:30 "
+            f"(Breaks!F{rb}) falls in: A1's D0900 of 2026-11-02 (Roster!G{r}) (got '2026-11-03'); "
+            f"expected 2026-11-02") in lines[0]
+    assert f"Breaks!D{rb + 1}: the shift is not the Roster's" in lines[1] and "(got 'D1000'); expected D0900" in lines[1]
+    assert f"Breaks!C{rb + 2}: not a date (got 'next Tuesday')" in lines[2]
+
+
+def test_a_break_row_left_with_the_shift_before_a_roster_edit_is_a_warning(book, sc, plan):
+    r, rb = _row_of(book, "A1"), _row_of(book, "A1", "Breaks")
+    _edit(book, "Roster", {f"G{r}": "D1000"})           # 10:00-19:00 still holds the 10:30 break
+    got = read_roster_workbook(book, sc, plan[0])
+    assert [w.cell for w in got.warnings][:1] == [f"Breaks!D{rb}"]
+    assert "the row names the shift before its Roster cell was edited" in str(got.warnings[0])
+    assert pd.Timestamp("2026-11-02 10:30") in set(got.breaks.loc[got.breaks[C.AGENT_ID] == "A1", C.SHIFT_START])
+
+
+def test_a_break_given_to_another_agent_is_theirs(book, sc, plan):
+    """Agent ID is read: a break row given to another agent is that agent's break (its Shift column naming
+    the other agent's shift is an error until it names the new one)."""
+    rb = _row_of(book, "T2", "Breaks")                 # T2's D0800 of 2026-11-02, break 09:30 (in A1's D0900)
+    assert openpyxl.load_workbook(book)["Breaks"][f"F{rb}"].value == datetime(2026, 11, 2, 9, 30)
+    _edit(book, "Breaks", {f"A{rb}": "A1"})
+    with pytest.raises(WorkbookError) as exc:
+        read_roster_workbook(book, sc, plan[0])
+    assert f"Breaks!D{rb}: the shift is not the Roster's" in str(exc.value) and "(got 'D0800')" in str(exc.value)
+    _edit(book, "Breaks", {f"D{rb}": "D0900"})
+    got = read_roster_workbook(book, sc, plan[0])
+    a1 = set(got.breaks.loc[got.breaks[C.AGENT_ID] == "A1", C.SHIFT_START])
+    assert pd.Timestamp("2026-11-02 09:30") in a1
+    assert [w.cell for w in got.warnings] == [f"Breaks!B{rb}"]       # the name still says Sun Li
 
 
 def test_lock_column_locks_the_whole_row(book, sc, plan):
@@ -491,7 +566,8 @@ def test_leave_granted_by_a_lock_stays_leave_in_the_next_workbook(tmp_path, sc, 
     got = read_roster_workbook(path, sc, agents)
     assert got.original[("A1", day(5))] == "LEAVE" and got.changes.empty
     # and stays a lock in the next round (A2's leave from the agents file needs none)
-    assert got.locks.to_dict("records") == [{C.AGENT_ID: "A1", C.DATE: pd.Timestamp(day(5)), C.SHIFT: "LEAVE"}]
+    assert got.locks.to_dict("records") == [{C.AGENT_ID: "A1", C.DATE: pd.Timestamp(day(5)), C.SHIFT: "LEAVE",
+                                             "cell": f"Roster!L{_row_of(path, 'A1')}"}]
     ws = openpyxl.load_workbook(path)["Roster"]
     assert ws.cell(_row_of(path, "A1"), 7 + 5).value == "LEAVE"
 

@@ -1484,3 +1484,135 @@ def test_the_run_summary_counts_the_cells_a_reoptimisation_changed():
                            roster=SimpleNamespace(assignments=assignments))
     out = _locks_summary(plan)
     assert out["kept"] == 1 and out["other_cells"] == 3 and out["other_cells_changed"] == 1
+
+
+def _breaks_set(breaks) -> set:
+    return {(r.agent_id, pd.Timestamp(r.start), pd.Timestamp(r.end), r.kind) for r in breaks.itertuples(index=False)}
+
+
+def test_an_unedited_workbook_reoptimised_keeps_its_cells_and_breaks(tmp_path):
+    """run --lock of an unedited workbook: its breaks (Breaks sheet) are the start, not placed afresh, so the
+    re-run prices the roster as written and changes nothing (breaks placed afresh moved shifts and breaks)."""
+    from scheduler.io.excel import read_roster_workbook, write_roster_workbook
+
+    scenario = make_scenario(solver={"deterministic": True, "time_limit_s": 4})
+    agents = make_agents()
+    first, violations, _ = _solve(scenario, agents=agents)
+    assert _hard(violations) == []
+    path = tmp_path / "roster.xlsx"
+    write_roster_workbook(path, scenario=scenario, agents=agents, assignments=first.assignments, breaks=first.breaks,
+                          coverage=None, summary={"solver": {"status": first.status, "gap": first.gap}, "hard_violations": 0})
+    book = read_roster_workbook(path, scenario, agents)
+    assert len(book.locks) == 0
+    again, violations, _ = _solve(scenario, agents=agents, locks=book.locks, reference=book.codes,
+                                  reference_breaks=book.breaks)
+    assert _hard(violations) == []
+    assert _cells(scenario, agents, again.assignments) == _cells(scenario, agents, first.assignments)
+    assert _breaks_set(again.breaks) == _breaks_set(first.breaks)
+    assert again.objective == pytest.approx(first.objective, abs=1e-6)
+
+
+def test_reference_breaks_are_kept_only_where_they_fit_the_shifts_break_windows():
+    """A workbook break moved outside its window, one deleted, or a shift edited without moving its breaks:
+    that shift's breaks are placed afresh; the others keep the workbook's."""
+    scenario = make_scenario(solver={"deterministic": True, "time_limit_s": 4})
+    agents = make_agents()
+    first, _, req = _solve(scenario, agents=agents)
+    shifts = first.assignments.sort_values([C.AGENT_ID, C.DATE]).reset_index(drop=True)
+    reference = pd.DataFrame([{C.AGENT_ID: a, C.DATE: d, C.SHIFT: code}
+                              for (a, d), code in _cells(scenario, agents, first.assignments).items()])
+    breaks = first.breaks.copy()
+
+    def of(i):
+        r = shifts.iloc[i]
+        return r, (breaks[C.AGENT_ID] == r.agent_id) & (breaks[C.SHIFT_START] >= r.start) & (breaks[C.SHIFT_START] < r.end)
+
+    moved, m = of(0)              # its first break 3 h later: outside the window
+    breaks.loc[m[m].index[0], [C.SHIFT_START, C.SHIFT_END]] += pd.Timedelta(hours=3)
+    deleted, m = of(1)
+    breaks = breaks.drop(m[m].index[-1])
+    edited, m = of(2)             # the cell says a later start, the breaks stay where they were (before it)
+    other = next(s.code for s in build_problem(scenario, agents, req).shifts
+                 if s.start_min > (breaks.loc[m, C.SHIFT_START].min() - pd.Timestamp(edited.date)).total_seconds() / 60)
+    reference.loc[(reference[C.AGENT_ID] == edited.agent_id) & (reference[C.DATE] == pd.Timestamp(edited.date).date()),
+                  C.SHIFT] = other
+    prob = build_problem(scenario, agents, req, reference=reference, reference_breaks=breaks)
+    days = scenario.horizon.dates()
+    kept = {(a.agent_id, days[d]) for a in prob.agents for d in a.reference_breaks}
+    worked = {(r.agent_id, pd.Timestamp(r.date).date()) for r in shifts.itertuples(index=False)}
+    afresh = {(r.agent_id, pd.Timestamp(r.date).date()) for r in (moved, deleted, edited)}
+    assert kept == worked - afresh
+    info = next(a for a in prob.agents if a.agent_id == shifts.iloc[3].agent_id)
+    s_idx, chosen = info.reference_breaks[days.index(pd.Timestamp(shifts.iloc[3].date).date())]
+    assert prob.shifts[s_idx].code == shifts.iloc[3][C.SHIFT] and len(chosen) == len(prob.shifts[s_idx].breaks)
+
+
+def _edited_workbook(tmp_path, scenario, agents, edits: dict[str, str]):
+    """A solved roster written as a workbook, ``edits`` (``{"G2": "D1300"}``) typed into its Roster sheet, read back."""
+    import openpyxl
+
+    from scheduler.io.excel import read_roster_workbook, write_roster_workbook
+
+    first, _, req = _solve(scenario, agents=agents)
+    path = tmp_path / "roster.xlsx"
+    write_roster_workbook(path, scenario=scenario, agents=agents, assignments=first.assignments, breaks=first.breaks,
+                          coverage=None, summary={})
+    wb = openpyxl.load_workbook(path)
+    assert wb["Roster"]["A2"].value == "A01"
+    for ref, code in edits.items():
+        wb["Roster"][ref] = code
+    wb.save(path)
+    return read_roster_workbook(path, scenario, agents), req
+
+
+def test_a_lock_against_the_minimum_rest_is_explained_with_its_workbook_cells(tmp_path):
+    """Two locked shifts 7 h apart: the run fails naming the two Roster cells, not only the agent and days."""
+    scenario = make_scenario(solver={"deterministic": True, "time_limit_s": 4})
+    agents = make_agents()
+    book, req = _edited_workbook(tmp_path, scenario, agents, {"G2": "D1300", "H2": "D0700"})
+    assert list(book.locks["cell"]) == ["Roster!G2", "Roster!H2"]
+    with pytest.raises(InfeasibleError) as exc:
+        solve_roster(scenario, agents, req, locks=book.locks, reference=book.codes, reference_breaks=book.breaks)
+    assert "A01 (tier1, full_time): lock (locked: 11-02 Roster!G2, 11-03 Roster!H2) conflicts with min_rest" in str(exc.value)
+
+
+def test_a_shift_locked_on_a_day_of_leave_is_explained_with_its_workbook_cell(tmp_path):
+    scenario = make_scenario(solver={"deterministic": True, "time_limit_s": 4})
+    agents = make_agents()
+    monday = scenario.horizon.dates()[0]
+    agents.at[agents.index[agents[C.AGENT_ID] == "A01"][0], C.UNAVAILABLE] = frozenset({monday})
+    book, req = _edited_workbook(tmp_path, scenario, agents, {"G2": "D0900"})
+    assert book.changes.to_dict("records")[0]["original"] == "LEAVE"
+    with pytest.raises(InfeasibleError) as exc:
+        solve_roster(scenario, agents, req, locks=book.locks, reference=book.codes)
+    assert ("lock vs unavailable: A01 is locked to D0900 on Mon 2026-11-02 (Roster!G2) but is on leave that day"
+            in str(exc.value))
+
+
+def test_the_run_summary_names_the_cell_of_a_lock_the_roster_does_not_hold():
+    from types import SimpleNamespace
+
+    from scheduler.pipeline import _locks_summary
+
+    d1 = date(2026, 11, 2)
+    locks = pd.DataFrame({C.AGENT_ID: ["A01", "A02"], C.DATE: [d1, d1], C.SHIFT: ["D0900", "OFF"],
+                          "cell": ["Roster!G2", "Roster!G3"]})
+    assignments = pd.DataFrame({C.AGENT_ID: ["A01"], C.DATE: [d1], C.SHIFT: ["D1000"]})
+    plan = SimpleNamespace(locks=locks, lock_changes=None, locked_agents=frozenset(), reference=None,
+                           roster=SimpleNamespace(assignments=assignments))
+    out = _locks_summary(plan)
+    assert out["kept"] == 1 and out["not_kept"] == [
+        {"agent_id": "A01", "date": d1, "locked": "D0900", "planned": "D1000", "cell": "Roster!G2"}]
+
+
+def test_days_locked_off_below_the_weekly_minimum_are_named_by_their_cells():
+    from scheduler.optimize.explain import precheck
+
+    scenario = make_scenario(contracts={"full_time": {"min_hours_per_week": 40, "max_hours_per_week": 40}})
+    agents = make_agents()
+    req = make_requirements(scenario, standard_volumes(scenario))
+    days = scenario.horizon.dates()[:3]
+    locks = pd.DataFrame({C.AGENT_ID: "A01", C.DATE: days, C.SHIFT: "OFF", "cell": ["Roster!G2", "Roster!H2", "Roster!I2"]})
+    lines = precheck(build_problem(scenario, agents, req, locks=locks))
+    assert any(line.startswith("min_hours_per_week: A01 ") and "locked off 3 day(s): Roster!G2, Roster!H2, Roster!I2"
+               in line for line in lines), lines

@@ -34,7 +34,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from scheduler import columns as C
 from scheduler.io.atomic import atomic_path
-from scheduler.errors import ProblemCollector, WorkbookError
+from scheduler.errors import Problem, ProblemCollector, WorkbookError
 from scheduler.scenario import Scenario
 from scheduler.shifts import LEAVE, NON_WORKING_CODES, OFF, Shift, build_catalogue
 from scheduler.timeutil import format_clock
@@ -842,8 +842,8 @@ def annotate(wb, annotations: dict[str, list[tuple[str, str]]]) -> None:
 class RosterWorkbook:
     """What a roster workbook says, with where each item came from.
 
-    ``assignments``/``breaks``/``locks`` follow docs/architecture.md; ``locks`` holds every cell the
-    supervisor changed (Roster code differs from the hidden Original sheet), every cell of a row
+    ``assignments``/``breaks``/``locks`` follow docs/architecture.md (``locks`` with the ``cell`` each comes
+    from, which an infeasible run names); ``locks`` holds every cell the supervisor changed (Roster code differs from the hidden Original sheet), every cell of a row
     whose Lock column says yes and every LEAVE the agents file does not know. ``changes``: ``agent_id,
     date, original, shift, cell`` of the changed cells. ``roster_cells[(agent_id, date)]`` and
     ``break_cells[(agent_id, start)]`` are cell references such as ``Roster!H12``; ``day_cells[date]``
@@ -851,6 +851,9 @@ class RosterWorkbook:
     ``coverage_input``: ``interval_start, queue_or_group, forecast_volume, required`` from the Coverage
     sheet (empty when the sheet has none). ``codes``: ``agent_id, date, shift`` of every Roster cell (a
     shift code, OFF or LEAVE): the roster a re-optimisation starts from and stays close to.
+    ``warnings``: edits that are not read and change nothing, each with its cell (an agent's name, a typed
+    weekly total, a break row's name or its stale Shift code); the contradictory ones (an agent's team, seniority
+    or contract, a break row's date or shift against the Roster) are errors instead.
     """
 
     path: str
@@ -866,6 +869,7 @@ class RosterWorkbook:
     locked_agents: frozenset[str] = frozenset()
     original: dict[tuple[str, date], str] = field(default_factory=dict)
     codes: pd.DataFrame | None = None
+    warnings: list[Problem] = field(default_factory=list)
 
 
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([^"]+)"')
@@ -941,18 +945,20 @@ def read_roster_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFr
     name = str(path)
     wb = open_workbook_safely(path, read_only=True)
     out = ProblemCollector(name, error_class=WorkbookError)
+    notes = ProblemCollector(name)        # edits not read, reported as warnings
     try:
         sheets = {n: _Sheet(wb[n], wb._archive) for n in (ROSTER, BREAKS, ORIGINAL) if n in wb.sheetnames}
         _check_sheets(wb.sheetnames, sheets, out)
         out.raise_if_any()
         catalogue = build_catalogue(scenario)
         agent_rows = {str(r.agent_id): r for r in agents.itertuples(index=False)}
-        roster = _read_roster_sheet(sheets[ROSTER], scenario, catalogue, agent_rows, out)
+        roster = _read_roster_sheet(sheets[ROSTER], scenario, catalogue, agent_rows, out, notes)
         original = _read_original_sheet(sheets[ORIGINAL], scenario, out)
         out.raise_if_any()
         grid, cells, agent_cells, day_cells, locked_agents = roster
         assignments = _assignments_from_grid(scenario, catalogue, agent_rows, grid)
-        breaks, break_cells = _read_breaks_sheet(sheets[BREAKS], catalogue, agent_rows, grid, out)
+        breaks, break_cells = _read_breaks_sheet(sheets[BREAKS], catalogue, agent_rows, grid, out, notes,
+                                                 roster_cells=cells, original=original)
         coverage_input = _read_coverage_sheet(wb[COVERAGE], scenario, out) \
             if read_coverage and COVERAGE in wb.sheetnames else None
         out.raise_if_any()
@@ -972,16 +978,17 @@ def read_roster_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFr
         # leave the agents file does not know (typed in an earlier round, written back as LEAVE) stays leave
         leave = code == LEAVE and d not in (getattr(agent_rows[agent_id], C.UNAVAILABLE, None) or ())
         if changed or agent_id in locked_agents or leave:
-            locks.append({C.AGENT_ID: agent_id, C.DATE: pd.Timestamp(d), C.SHIFT: code})
+            locks.append({C.AGENT_ID: agent_id, C.DATE: pd.Timestamp(d), C.SHIFT: code, "cell": cells[(agent_id, d)]})
     return RosterWorkbook(
         path=name, assignments=assignments, breaks=breaks,
-        locks=pd.DataFrame(locks, columns=[C.AGENT_ID, C.DATE, C.SHIFT]),
+        locks=pd.DataFrame(locks, columns=[C.AGENT_ID, C.DATE, C.SHIFT, "cell"]),
         changes=pd.DataFrame(changes, columns=[C.AGENT_ID, C.DATE, "original", C.SHIFT, "cell"]),
         roster_cells=cells, break_cells=break_cells, agent_cells=agent_cells, day_cells=day_cells,
         coverage_input=coverage_input, locked_agents=frozenset(locked_agents), original=original,
         codes=pd.DataFrame([{C.AGENT_ID: a, C.DATE: pd.Timestamp(d), C.SHIFT: code}
                             for (a, d), code in sorted(grid.items()) if code],
                            columns=[C.AGENT_ID, C.DATE, C.SHIFT]),
+        warnings=notes.problems,
     )
 
 
@@ -1034,7 +1041,8 @@ def _header_date(cell) -> date | None:
     return None
 
 
-def _read_roster_sheet(ws, scenario: Scenario, catalogue: dict[str, Shift], agent_rows: dict, out: ProblemCollector):
+def _read_roster_sheet(ws, scenario: Scenario, catalogue: dict[str, Shift], agent_rows: dict, out: ProblemCollector,
+                       notes: ProblemCollector):
     sheet = ROSTER
     if not _check_header(ws, sheet, ROSTER_HEADERS, out):
         return {}, {}, {}, {}, set()
@@ -1045,10 +1053,14 @@ def _read_roster_sheet(ws, scenario: Scenario, catalogue: dict[str, Shift], agen
     outside: dict[int, date] = {}
     col = FIRST_DAY_COL
     max_col = ws.max_column
+    week_cols: list[int] = []           # the weekly paid-hours columns (formulas)
     while col <= max_col:
         cell = ws.cell(1, col)
         text = _plain_text(cell.value)
         if text.startswith(WEEK_HOURS_PREFIX) or (cell.value is None and col > FIRST_DAY_COL + len(horizon) - 1):
+            while _plain_text(ws.cell(1, col).value).startswith(WEEK_HOURS_PREFIX):
+                week_cols.append(col)
+                col += 1
             break
         if _cell_kind(cell):
             out.add("a formula in the header; expected a date", sheet=sheet, cell=_ref(sheet, 1, col), value=text)
@@ -1112,6 +1124,9 @@ def _read_roster_sheet(ws, scenario: Scenario, catalogue: dict[str, Shift], agen
                     cell=_ref(sheet, row, 1))
             continue
         agent_cells[agent_id] = _ref(sheet, row, 1)
+        _check_agent_columns(ws, row, agent, out, notes)
+        for c in week_cols:
+            _check_week_total(ws.cell(row, c), agent_id, notes)
         lock_cell = ws.cell(row, 6)
         lock_text = _plain_text(lock_cell.value).lower()
         if _cell_kind(lock_cell):
@@ -1156,6 +1171,46 @@ def _read_roster_sheet(ws, scenario: Scenario, catalogue: dict[str, Shift], agen
         out.add("no agent rows under the header", sheet=sheet, cell=_ref(sheet, 2, 1), expected="one row per agent")
     day_cells = {d: _ref(sheet, 1, c) for c, d in day_cols.items()}
     return grid, cells, agent_cells, day_cells, locked
+
+
+_AGENT_COLUMNS = ((2, "Name", C.AGENT_NAME), (3, "Team", C.TEAM), (4, "Seniority", C.SENIORITY),
+                  (5, "Contract", C.CONTRACT))
+
+
+def _agents_file_text(value) -> str:
+    """An agents-file value as the workbook writes it (:func:`_text`) and reads it back."""
+    return _plain_text(ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value)))
+
+
+def _check_agent_columns(ws, row: int, agent, out: ProblemCollector, notes: ProblemCollector) -> None:
+    """The Name, Team, Seniority and Contract cells of an agent's row are copies of the agents file, not read:
+    an edited name is a warning; an edited team, seniority or contract is an error (the plan would not follow
+    it: the agents file decides which shifts, queues and hours the agent has)."""
+    agent_id = str(agent.agent_id)
+    for col, label, column in _AGENT_COLUMNS:
+        cell = ws.cell(row, col)
+        got = str(cell.value) if _cell_kind(cell) else _plain_text(cell.value)
+        want = _agents_file_text(getattr(agent, column, ""))
+        if got == want or (col > 2 and got.lower() == want.lower()):
+            continue
+        where = dict(sheet=ROSTER, cell=_ref(ROSTER, row, col), value=got)
+        if col == 2:
+            notes.add(f"{agent_id}'s name differs from the agents file's {want!r}; names are not read from the "
+                      f"workbook (the row is {agent_id}'s, by its Agent ID)", **where,
+                      expected=f"{want!r}, or change the name in the agents file")
+        else:
+            out.add(f"{agent_id}'s {label.lower()} differs from the agents file's {want!r}; the workbook cannot change "
+                    f"an agent's {label.lower()} (the agents file decides the agent's shifts, queues and hours)",
+                    **where, expected=f"{want!r} (change it in the agents file and run again to plan it)")
+
+
+def _check_week_total(cell, agent_id: str, notes: ProblemCollector) -> None:
+    """A weekly paid-hours cell holds a formula over the row's codes; a value typed over it is not read."""
+    if cell.value is None or _cell_kind(cell) == "formula" or not _plain_text(cell.value):
+        return
+    notes.add(f"a value typed over {agent_id}'s weekly paid hours; they are computed from the row's shift codes "
+              f"and not read (edit the codes to change them)", sheet=ROSTER, cell=_ref(ROSTER, cell.row, cell.column),
+              value=_plain_text(cell.value), expected="the formula, or an empty cell")
 
 
 def _read_original_sheet(ws, scenario: Scenario, out: ProblemCollector) -> dict[tuple[str, date], str]:
@@ -1222,7 +1277,11 @@ def _round_minute(t: datetime) -> datetime:
 
 
 def _read_breaks_sheet(ws, catalogue: dict[str, Shift], agent_rows: dict, grid: dict[tuple[str, date], str],
-                       out: ProblemCollector) -> tuple[pd.DataFrame, dict[tuple[str, datetime], str]]:
+                       out: ProblemCollector, notes: ProblemCollector, *, roster_cells: dict[tuple[str, date], str],
+                       original: dict[tuple[str, date], str]) -> tuple[pd.DataFrame, dict[tuple[str, datetime], str]]:
+    """The breaks (Agent ID, Kind, Start, End; Date places a time typed without a date). The Name, Date and
+    Shift columns are checked against the agent and the Roster shift the break falls in: a stale name or
+    shift code (the shift edited in the Roster) is a warning, a date or shift code that contradicts it an error."""
     sheet = BREAKS
     empty = pd.DataFrame(columns=list(C.BREAK_COLUMNS))
     if not _check_header(ws, sheet, BREAK_HEADERS, out):
@@ -1248,8 +1307,11 @@ def _read_breaks_sheet(ws, catalogue: dict[str, Shift], agent_rows: dict, grid: 
             out.add("unknown break kind", sheet=sheet, cell=_ref(sheet, row, 5), value=values[4].value,
                     expected="break | meal")
             continue
-        shift_day = values[2].value
-        shift_day = _as_date(shift_day) if isinstance(shift_day, (date, datetime)) else None
+        shift_day = _header_date(values[2])
+        if shift_day is None and _plain_text(values[2].value):
+            out.add("not a date", sheet=sheet, cell=_ref(sheet, row, 3), value=_plain_text(values[2].value),
+                    expected="the date of the break's shift such as 2026-11-11, or an empty cell")
+            continue
         times = []
         for c in (values[5], values[6]):
             t = _cell_datetime(c.value)
@@ -1277,6 +1339,9 @@ def _read_breaks_sheet(ws, catalogue: dict[str, Shift], agent_rows: dict, grid: 
             if end <= start:
                 end += timedelta(days=1)
         start, end = _round_minute(start), _round_minute(end)
+        if not _check_break_row(values, agent_rows[agent_id], shift_day, start, catalogue, grid, roster_cells, original,
+                                out, notes):
+            continue
         rows.append({C.AGENT_ID: agent_id, C.SHIFT_START: pd.Timestamp(start), C.SHIFT_END: pd.Timestamp(end),
                      C.BREAK_KIND: kind})
         cells[(agent_id, start)] = _ref(sheet, row, 6)
@@ -1284,6 +1349,57 @@ def _read_breaks_sheet(ws, catalogue: dict[str, Shift], agent_rows: dict, grid: 
     for c in (C.SHIFT_START, C.SHIFT_END):
         frame[c] = pd.to_datetime(frame[c])
     return frame, cells
+
+
+def _home_shift(catalogue: dict[str, Shift], grid: dict[tuple[str, date], str], agent_id: str,
+                moment: datetime) -> tuple[date, str] | None:
+    """The day and code of the agent's Roster shift that ``moment`` falls in (that day's or the day before's)."""
+    for d in (moment.date(), moment.date() - timedelta(days=1)):
+        s = catalogue.get(grid.get((agent_id, d), OFF))
+        if s is not None and s.start_on(d) <= moment < s.end_on(d):
+            return d, s.code
+    return None
+
+
+def _check_break_row(values, agent, shift_day: date | None, start: datetime, catalogue: dict[str, Shift],
+                     grid: dict[tuple[str, date], str], cells: dict[tuple[str, date], str],
+                     original: dict[tuple[str, date], str], out: ProblemCollector, notes: ProblemCollector) -> bool:
+    """The Breaks row's Name, Date and Shift against its agent and the Roster shift its Start falls in; False
+    when the row contradicts the Roster (an error is added). A break outside every shift is left to the rule
+    check (it names the break's cell)."""
+    sheet, row = BREAKS, values[0].row
+    agent_id = str(agent.agent_id)
+    name, want = _plain_text(values[1].value), _agents_file_text(getattr(agent, C.AGENT_NAME, ""))
+    if name and name != want:
+        notes.add(f"the name differs from {agent_id}'s ({want!r}); names are not read: the break is {agent_id}'s "
+                  f"(Agent ID, {_ref(sheet, row, 1)})", sheet=sheet, cell=_ref(sheet, row, 2), value=name,
+                  expected=f"{want!r}, or another agent's id in {_ref(sheet, row, 1)} to give the break to that agent")
+    home = _home_shift(catalogue, grid, agent_id, start)
+    at = f"the break starting {start:%Y-%m-%d %H:%M} ({_ref(sheet, row, 6)})"
+    if home is None:
+        if shift_day is not None and shift_day not in (start.date(), start.date() - timedelta(days=1)):
+            out.add(f"the date is not the day of {at}", sheet=sheet, cell=_ref(sheet, row, 3), value=str(shift_day),
+                    expected=f"{start.date()} (move a break by its Start and End)")
+            return False
+        return True
+    day, code = home
+    shift = f"{agent_id}'s {code} of {day} ({cells.get((agent_id, day), ROSTER)})"
+    if shift_day is not None and shift_day != day:
+        out.add(f"the date is not the day of the shift that {at} falls in: {shift}", sheet=sheet,
+                cell=_ref(sheet, row, 3), value=str(shift_day),
+                expected=f"{day} (move a break by its Start and End; a shift by its Roster cell)")
+        return False
+    typed = _plain_text(values[3].value).upper()
+    if typed and typed != code:
+        where = dict(sheet=sheet, cell=_ref(sheet, row, 4), value=typed)
+        if original.get((agent_id, day)) == typed:
+            notes.add(f"the row names the shift before its Roster cell was edited; {at} is read as a break of "
+                      f"{shift}", **where, expected=code)
+        else:
+            out.add(f"the shift is not the Roster's: {at} falls in {shift}; shifts are changed in the Roster "
+                    f"sheet, not here", **where, expected=f"{code} (or change {cells.get((agent_id, day), ROSTER)})")
+            return False
+    return True
 
 
 def _read_coverage_sheet(ws, scenario: Scenario, out: ProblemCollector) -> pd.DataFrame | None:

@@ -19,7 +19,7 @@ from scheduler.optimize.extract import extract
 from scheduler.optimize.greedy import greedy_counts, service_goal_counts
 from scheduler.optimize.improve import prune
 from scheduler.optimize.lns import improve_days
-from scheduler.optimize.placement import AllocationLP, evaluate, place_breaks
+from scheduler.optimize.placement import AllocationLP, evaluate, kept_breaks, place_breaks
 from scheduler.optimize.weeklp import LPBound, lp_bound
 from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, build_problem, daily_service_levels, interp_rows
 from scheduler.optimize.roster import Roster, StageReport
@@ -45,7 +45,8 @@ BOUND_RETURN_S = 2.0         # the LP bound's child process stops this long befo
 def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, *,
                  locks: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
                  progress: Callable[[str], None] | None = None, requests: pd.DataFrame | None = None,
-                 per_interval_hard: bool | str = False, reference: pd.DataFrame | None = None) -> Roster:
+                 per_interval_hard: bool | str = False, reference: pd.DataFrame | None = None,
+                 reference_breaks: pd.DataFrame | None = None) -> Roster:
     """Build the roster: which agent works which shift on which day, breaks, queue allocation, overflow.
 
     ``locks``: ``agent_id, date, shift`` (a shift code, ``OFF`` or ``LEAVE``) that must hold;
@@ -55,14 +56,17 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
     (the classic per-interval mode, for comparison with the SL-curve and service-goal modes); True is a
     hard rule (pre-checked, explained when out of reach), ``"soft"`` meets it wherever agents allow;
     ``reference``: ``agent_id, date, shift``, the roster being re-optimised (a supervisor's workbook): the
-    search starts from its shifts and each agent-day that ends up different costs ``weights.roster_change``.
+    search starts from its shifts and each agent-day that ends up different costs ``weights.roster_change``;
+    ``reference_breaks``: ``agent_id, start, end, kind``, its breaks: a shift worked as the reference shows it
+    keeps them where they fit its break windows (the others are placed afresh).
 
     Raises :class:`InfeasibleError` (rules in conflict, named) or :class:`NoSolutionError`.
     """
     job: list[_BoundJob] = []
     try:
         return _solve_roster(scenario, agents, requirements, job, locks=locks, previous=previous, progress=progress,
-                             requests=requests, per_interval_hard=per_interval_hard, reference=reference)
+                             requests=requests, per_interval_hard=per_interval_hard, reference=reference,
+                             reference_breaks=reference_breaks)
     finally:
         for j in job:
             j.stop()
@@ -70,13 +74,14 @@ def solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Require
 
 def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, job: list, *,
                   locks=None, previous=None, progress=None, requests=None, per_interval_hard=False,
-                  reference=None) -> Roster:
+                  reference=None, reference_breaks=None) -> Roster:
     say = progress or (lambda message: None)
     t0 = time.perf_counter()
     spec = scenario.solver
     limit = float(spec.time_limit_s)
     prob = build_problem(scenario, agents, requirements, locks=locks, previous=previous,
-                         per_interval_hard=per_interval_hard, requests=requests, reference=reference)
+                         per_interval_hard=per_interval_hard, requests=requests, reference=reference,
+                         reference_breaks=reference_breaks)
     conflicts = precheck(prob)
     if conflicts:
         raise InfeasibleError("The roster rules cannot all hold together:", conflicts)
@@ -160,6 +165,10 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
             plan, personal, deviation = kept, first["personal"], first["deviation"]
     stages.append(StageReport("breaks+allocation", "FEASIBLE", plan.objective / OBJ_SCALE, bound / OBJ_SCALE,
                               time.perf_counter() - t))
+    if any(a.reference_breaks for a in prob.agents):
+        say(f"roster: {len(kept_breaks(prob, plan.named)):,} of {sum(map(len, plan.named.values())):,} shifts keep "
+            f"the workbook's breaks")
+    say(f"roster: named roster with breaks, cost {plan.objective / OBJ_SCALE:,.0f} (the improvement starts here)")
     # improvement works at the exact allocation's prices (duals), even when the water-filling rated
     # the roster cheaper; the cheaper of the two plans is kept. In the per-interval mode capacity below
     # the requirement is worth HARD_VALUE there and the plan's cost counts the agent-hours short

@@ -22,6 +22,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.errors import InfeasibleError
 from scheduler.optimize.limits import week_limits
+from scheduler.optimize.personal import day_labels
 from scheduler.optimize.problem import CAP_SCALE, RosterProblem, could_work
 from scheduler.optimize.solve import run
 from scheduler.scenario import Solver as SolverSpec
@@ -40,12 +41,17 @@ def _agent_label(prob: RosterProblem, a: int) -> str:
 # counting pre-checks
 
 
+def _cell(info, d: int) -> str:
+    """`` (Roster!H12)``: where agent ``info``'s lock of day ``d`` was typed, or nothing."""
+    return f" ({info.lock_cells[d]})" if d in info.lock_cells else ""
+
+
 def precheck(prob: RosterProblem) -> list[str]:
     out: list[str] = []
     sc = prob.scenario
     for info in prob.agents:
         for d, s in sorted(info.locked.items()):
-            day = prob.label_day(d)
+            day = prob.label_day(d) + _cell(info, d)
             if s is None:
                 continue
             sh = prob.shifts[s]
@@ -75,9 +81,10 @@ def precheck(prob: RosterProblem) -> list[str]:
                 why = []
                 if len(lim.available) < len(w.days):
                     why.append(f"on leave {len(w.days) - len(lim.available)} day(s)")
-                locked_off = len(lim.available) - len(free_days)
+                locked_off = [d for d in lim.available if d not in free_days]
                 if locked_off:
-                    why.append(f"locked off {locked_off} day(s)")
+                    cells = [info.lock_cells[d] for d in locked_off if d in info.lock_cells]
+                    why.append(f"locked off {len(locked_off)} day(s)" + (f": {', '.join(cells)}" if cells else ""))
                 if lim.min_days_off:
                     why.append(f"{lim.min_days_off} day(s) off required (min_days_off_per_week)")
                 out.append(
@@ -215,8 +222,12 @@ def _describe(prob: RosterProblem, a: int | None, items: list[tuple[str, int, st
     sc = prob.scenario
     r = sc.rules
     grouped: dict[str, list[str]] = defaultdict(list)
+    cells = {}
+    if a is not None:      # a lock typed in a workbook: its cell
+        labels = day_labels(prob)
+        cells = {labels[d]: cell for d, cell in prob.agents[a].lock_cells.items()}
     for rule, _, scope in items:
-        grouped[rule].append(scope)
+        grouped[rule].append(f"{scope} {cells[scope]}" if rule == "lock" and scope in cells else scope)
     text = {
         "unavailable": "on leave",
         "lock": "locked",

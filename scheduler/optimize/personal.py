@@ -24,10 +24,15 @@ def _no_guard(rule: str, agent: int, scope: str):
     return None
 
 
+def day_labels(prob: RosterProblem) -> list[str]:
+    """The calendar's day labels (``11-02``): the scopes that explanations name."""
+    return [day.strftime("%m-%d") for day in prob.days]
+
+
 def new_calendar(model: cp_model.CpModel, prob: RosterProblem, agents: Iterable[int],
                  allowed: Callable[[int, int], Iterable[int]]) -> Calendar:
     """A calendar of ``agents``; ``allowed(a, d)`` lists the shift indices agent ``a`` may work on day ``d``."""
-    labels = [day.strftime("%m-%d") for day in prob.days]
+    labels = day_labels(prob)
     cal = Calendar(model, prob.n_days, prob.shifts, agent_label=lambda a: prob.agents[a].agent_id,
                    day_label=lambda d: labels[d] if 0 <= d < len(labels) else prob.days[d].strftime("%m-%d"))
     for a in agents:

@@ -78,14 +78,22 @@ def place_breaks(prob: RosterProblem, named: Named, value: dict[tuple[str, ...],
 
     ``value`` (per capacity group and interval, objective units per capacity unit) says what an hour of
     capacity is worth; without it, capacity is assumed worth its group's coverage need (the live
-    queues' requirement), so breaks drift to quiet intervals."""
+    queues' requirement), so breaks drift to quiet intervals. A shift that the roster being re-optimised
+    shows with its breaks (:attr:`AgentInfo.reference_breaks`) keeps them, and the others are spread
+    around them."""
     T = prob.horizon_intervals
     per_day = prob.per_day
     if value is None:
         value = _need_value(prob)
     load: dict[tuple[str, ...], np.ndarray] = defaultdict(lambda: np.zeros(T))
-    out: Breaks = {}
-    order = sorted(((d, prob.shifts[s].start, a, s) for a, days in named.items() for d, s in days.items()))
+    out: Breaks = kept_breaks(prob, named)
+    for (a, d), chosen in out.items():
+        s = prob.shifts[named[a][d]]
+        base = d * per_day + s.start
+        for k, o in chosen:
+            load[prob.agents[a].queues][base + o: min(base + o + s.breaks[k].length, T)] += 1.0
+    order = sorted(((d, prob.shifts[s].start, a, s) for a, days in named.items() for d, s in days.items()
+                    if (a, d) not in out))
     for d, _, a, s_idx in order:
         s = prob.shifts[s_idx]
         info = prob.agents[a]
@@ -109,6 +117,17 @@ def place_breaks(prob: RosterProblem, named: Named, value: dict[tuple[str, ...],
                 load[g][r0:r1] += 1.0
             chosen.append((k, best_o))
         out[(a, d)] = chosen
+    return out
+
+
+def kept_breaks(prob: RosterProblem, named: Named) -> Breaks:
+    """The breaks of the roster being re-optimised for the shifts of ``named`` worked as it shows them."""
+    out: Breaks = {}
+    for a, days in named.items():
+        ref = prob.agents[a].reference_breaks
+        for d, s_idx in days.items():
+            if d in ref and ref[d][0] == s_idx:
+                out[(a, d)] = list(ref[d][1])
     return out
 
 

@@ -103,6 +103,7 @@ class AgentInfo:
     pool: int = -1
     shifts: tuple[int, ...] = ()   # shift type indices it may work (team, night_ok, block length)
     locked: dict[int, int | None] = field(default_factory=dict)   # day -> shift index, or None = off
+    lock_cells: dict[int, str] = field(default_factory=dict)      # day -> where the lock was typed (Roster!H12)
     prev_end_min: int | None = None    # end of the last previous shift, minutes from day 0 midnight (<= ~600)
     prev_night: bool = False           # that last shift was a night shift (rest_after_night_h applies)
     prev_run_days: int = 0             # consecutive worked days ending the day before the horizon
@@ -110,6 +111,9 @@ class AgentInfo:
     requests: list[tuple[int, tuple[int, ...] | None, bool, float]] = field(default_factory=list)  # (day, shifts or None=off, want, weight)
     reference: dict[int, int | None] = field(default_factory=dict)  # day -> shift index or None = off: the roster
     #                                  re-optimised (a supervisor's workbook); each day changed costs weights.roster_change
+    reference_breaks: dict[int, tuple[int, tuple[tuple[int, int], ...]]] = field(default_factory=dict)  # day ->
+    #                                  (shift index, ((break rule k, offset), ...)): that workbook's breaks of the shift it
+    #                                  shows that day, where they fit the shift's break windows; kept while it works that shift
 
 
 @dataclass
@@ -233,13 +237,16 @@ class RosterProblem:
 def build_problem(scenario: Scenario, agents: pd.DataFrame, requirements: Requirements, *,
                   locks: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
                   per_interval_hard: bool | str = False, requests: pd.DataFrame | None = None,
-                  reference: pd.DataFrame | None = None, cut_points: int = 10) -> RosterProblem:
+                  reference: pd.DataFrame | None = None, reference_breaks: pd.DataFrame | None = None,
+                  cut_points: int = 10) -> RosterProblem:
     """Index every input of the roster model. Raises ScenarioError / InputFileError / StaffingError
     for inputs the model cannot use (each message says what is wrong and what was expected).
 
     ``reference``: ``agent_id, date, shift`` (a shift code, ``OFF`` or ``LEAVE``), the roster being
     re-optimised: the search starts from it and each agent-day that ends up different costs
-    ``weights.roster_change``."""
+    ``weights.roster_change``; ``reference_breaks``: ``agent_id, start, end, kind``, that roster's breaks (the
+    workbook's Breaks sheet): a shift worked as the reference shows it keeps them where they fit its break
+    windows (:attr:`AgentInfo.reference_breaks`), so an unedited roster is priced as it was written."""
     soft = frozenset(scenario.rules.soft)
     unknown = sorted(soft - set(SOFTABLE_RULES))
     if unknown:
@@ -254,6 +261,7 @@ def build_problem(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     _apply_locks(agent_infos, locks, days, shifts)
     _apply_requests(agent_infos, requests, days, shifts)
     _apply_reference(agent_infos, reference, days, shifts)
+    _apply_reference_breaks(agent_infos, reference, reference_breaks, days, shifts, scenario.interval_min)
     weeks = _weeks(days)
     _apply_previous(agent_infos, previous, days, weeks, scenario)
     pools = _pools(scenario, agent_infos, shifts, per_day)
@@ -358,9 +366,10 @@ def _agents(scenario: Scenario, agents: pd.DataFrame, days: list[date], shifts: 
 
 
 def _apply_locks(agents: list[AgentInfo], locks: pd.DataFrame | None, days: list[date], shifts: list[ShiftType]) -> None:
-    """Locks: ``agent_id, date, shift`` (a shift code, ``OFF`` or ``LEAVE``). Unknown agents, dates outside
-    the horizon and unknown codes are input errors; a lock that breaks a rule is left for the model to
-    explain (it becomes infeasible with the rule named)."""
+    """Locks: ``agent_id, date, shift`` (a shift code, ``OFF`` or ``LEAVE``; optional ``cell``: the workbook cell
+    it comes from, named where a lock conflicts with a rule). Unknown agents, dates outside the horizon and
+    unknown codes are input errors; a lock that breaks a rule is left for the model to explain (it becomes
+    infeasible with the rule named)."""
     if locks is None or len(locks) == 0:
         return
     for col in (C.AGENT_ID, C.DATE, C.SHIFT):
@@ -380,6 +389,9 @@ def _apply_locks(agents: list[AgentInfo], locks: pd.DataFrame | None, days: list
             continue
         if day not in day_index:
             continue        # outside the horizon: nothing to lock
+        cell = getattr(row, "cell", None)
+        if isinstance(cell, str) and cell:
+            by_id[aid].lock_cells[day_index[day]] = cell
         if sh in (OFF, LEAVE):
             by_id[aid].locked[day_index[day]] = None
             if sh == LEAVE:
@@ -454,6 +466,68 @@ def _apply_reference(agents: list[AgentInfo], reference: pd.DataFrame | None, da
             info.reference[d] = None
         elif sh in code:
             info.reference[d] = code[sh]
+
+
+def _apply_reference_breaks(agents: list[AgentInfo], reference: pd.DataFrame | None, breaks: pd.DataFrame | None,
+                            days: list[date], shifts: list[ShiftType], step_min: int) -> None:
+    """The reference roster's breaks (``agent_id, start, end, kind``) per agent and day of the shift that holds
+    them (the reference's shift that day or the day before, locked days included), as ``(break rule, offset)``
+    where every break rule of the shift gets exactly one break of its kind and length at an allowed offset;
+    a shift whose breaks do not fit (moved by hand outside a window, off the grid, one missing or extra, a
+    shift edited without its breaks) is left out and gets breaks placed afresh."""
+    if reference is None or breaks is None or len(reference) == 0:
+        return
+    by_id = {a.agent_id: a for a in agents}
+    code = {s.code: s for s in shifts}
+    day_index = {d: i for i, d in enumerate(days)}
+    worked: dict[tuple[str, int], ShiftType] = {}
+    for row in reference.itertuples(index=False):
+        day = getattr(row, C.DATE)
+        d = day_index.get(day.date() if isinstance(day, (pd.Timestamp, datetime)) else day)
+        s = code.get(str(getattr(row, C.SHIFT)))
+        if d is not None and s is not None:
+            worked[(str(getattr(row, C.AGENT_ID)), d)] = s
+    found: dict[tuple[str, int], list[tuple[str, float, float]]] = {}
+    bad: set[tuple[str, int]] = set()
+    origin = datetime.combine(days[0], datetime.min.time())
+    for row in breaks.itertuples(index=False):
+        aid = str(getattr(row, C.AGENT_ID))
+        b0, b1 = pd.Timestamp(getattr(row, C.SHIFT_START)), pd.Timestamp(getattr(row, C.SHIFT_END))
+        at = (b0.to_pydatetime().replace(tzinfo=None) - origin).total_seconds() / 60.0     # minutes from day 0
+        day = int(at // (24 * 60))
+        for d in (day, day - 1):
+            s = worked.get((aid, d))
+            if s is None:
+                continue
+            offset = at - d * 24 * 60 - s.start_min
+            if 0 <= offset < s.length_min:
+                found.setdefault((aid, d), []).append((str(getattr(row, C.BREAK_KIND)), offset,
+                                                       (b1 - b0).total_seconds() / 60.0))
+                break
+        else:
+            bad.update({(aid, day), (aid, day - 1)})         # a break outside any shift: both days afresh
+    for (aid, d), s in worked.items():
+        info = by_id.get(aid)
+        if info is None or (aid, d) in bad:
+            continue
+        chosen = _fit_breaks(s, found.get((aid, d), []), step_min)
+        if chosen is not None:
+            info.reference_breaks[d] = (s.index, chosen)
+
+
+def _fit_breaks(s: ShiftType, items: list[tuple[str, float, float]], step_min: int) -> tuple[tuple[int, int], ...] | None:
+    """``(break rule, offset)`` of shift ``s`` for breaks ``(kind, minutes after the shift start, length min)``,
+    one per break rule at one of its offsets on the interval grid, or None when they do not fit."""
+    if len(items) != len(s.breaks):
+        return None
+    chosen = []
+    for k, slot in enumerate(s.breaks):
+        fits = [(kind, o, n) for kind, o, n in items
+                if kind == slot.kind and n == slot.length * step_min and o % step_min == 0 and o // step_min in slot.offsets]
+        if len(fits) != 1:
+            return None
+        chosen.append((k, int(fits[0][1] // step_min)))
+    return tuple(chosen)
 
 
 def _weeks(days: list[date]) -> list[Week]:
