@@ -836,7 +836,7 @@ class _GoalGreedy(_Greedy):
             added, spent = [], 0.0
             while short and len(added) < max_adds:
                 best, best_r = None, 1.0
-                for q, dd in short:
+                for q, dd in sorted(short):          # a fixed order: ties go the same way on every run
                     for pool in prob.pools:
                         if q not in pool.queues:
                             continue
