@@ -9,7 +9,7 @@ from scheduler.shifts import build_catalogue
 from conftest import SCENARIOS
 
 
-@pytest.mark.parametrize("name", ["baseline", "double11", "double11_no_overflow", "618"])
+@pytest.mark.parametrize("name", ["baseline", "double11", "double11_no_overflow", "double11_per_interval", "618"])
 def test_shipped_scenarios_load(name):
     s = load_scenario(SCENARIOS / f"{name}.yaml")
     assert s.interval_min in (15, 30)
