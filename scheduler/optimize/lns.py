@@ -148,14 +148,20 @@ def _window_rules(lp: _LP, prob: RosterProblem, a: int, days: dict[int, int],
 
 def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | None = None,
                    time_limit_s: float = 10.0, deterministic: bool = False,
-                   span: int = 1, agents: set[int] | None = None) -> tuple[Named, Breaks, int] | None:
+                   span: int = 1, agents: set[int] | None = None,
+                   exact_breaks: bool | None = None) -> tuple[Named, Breaks, int] | None:
     """The MIP of days ``d .. d + span - 1`` on ``plan`` (exactly evaluated: it carries backlog and capacity
     values). Returns the roster with those days re-chosen ``(named, breaks, agent-days changed)`` (new shifts'
     breaks where capacity is worth least at the plan's values, staggered), or None when the MIP keeps the days
     as they are or finds no solution in time. ``deterministic``: limited by a node count instead of the clock.
-    ``agents``: only these agents' days are re-chosen (default: every agent's)."""
+    ``agents``: only these agents' days are re-chosen (default: every agent's). ``exact_breaks`` (default: in the
+    per-interval mode, where an interval short of its requirement by a break's share is a shortfall): the chosen
+    shifts' breaks are integer counts per break rule and offset inside the MIP, and every free agent-day gets the
+    breaks it chose; else each break at its expected share of its window, placed afterwards."""
     import highspy
 
+    if exact_breaks is None:
+        exact_breaks = bool(prob.per_interval_hard)
     sc = prob.scenario
     per_day, T = prob.per_day, prob.horizon_intervals
     if tables is None:
@@ -218,13 +224,14 @@ def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | No
     supply: dict[tuple[tuple[str, ...], int], list] = defaultdict(list)
     team_terms: dict[tuple[str, int], list] = defaultdict(list)
     share: dict[int, np.ndarray] = {}
+    bvars: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}   # (pool, day, shift) -> [(column, k, offset)]
     for (p, e, s_idx), cols in count.items():
         pool = prob.pools[p]
         s = prob.shifts[s_idx]
         n = lp.var(cost=0.0, ub=float(len(cols)))
         lp.row([(n, 1.0)] + [(j, -1.0) for j in cols], lo=0.0, hi=0.0)
         if s_idx not in share:
-            share[s_idx] = _break_share(prob, s_idx)
+            share[s_idx] = np.ones(s.length) if exact_breaks else _break_share(prob, s_idx)
         t0 = e * per_day + s.start
         units = 0.0
         for i in range(min(s.length, T - t0)):
@@ -233,6 +240,20 @@ def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | No
             units += unit
             if pool.team in team_on:
                 team_terms[(pool.team, t0 + i)].append(n)
+        if exact_breaks:
+            # each break rule: how many of these shifts take it at each allowed offset (as many as shifts)
+            bs = bvars[(p, e, s_idx)] = []
+            for k, slot in enumerate(s.breaks):
+                row = [(n, -1.0)]
+                for o in slot.offsets:
+                    b = lp.var(cost=0.0, ub=float(len(cols)))
+                    bs.append((b, k, o))
+                    row.append((b, 1.0))
+                    for i in range(o, min(o + slot.length, s.length, T - t0)):
+                        unit = float(pool.efficiency[(s.start + i) % per_day])
+                        supply[(pool.queues, t0 + i)].append((b, -unit))
+                        units -= unit
+                lp.row(row, lo=0.0, hi=0.0)
         lp.c[n] = over_w * units                 # every capacity unit pays the idle price; allocated ones earn it back
     for (team, t), ns in team_terms.items():
         lp.row([(n, 1.0) for n in ns], hi=float(caps[team] - team_on[team][t]))
@@ -257,19 +278,32 @@ def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | No
             extra = lp.var(cost=max([0.0] + [float(x) for x in after]))
             lp.row([(bs[-1], 1.0), (extra, -1.0)], hi=float(plan.backlog[q][w1 - 1]))
     h = lp.highs()
-    cols = sorted(y.values())
+    cols = sorted(list(y.values()) + [b for bs in bvars.values() for b, _, _ in bs])
     h.changeColsIntegrality(len(cols), np.array(cols, dtype=np.int32),
                             np.full(len(cols), highspy.HighsVarType.kInteger))
     h.setOptionValue("solver", "choose")
-    h.setOptionValue("mip_rel_gap", 1e-4)
+    if prob.per_interval_hard:
+        # the requirement's HARD_VALUE makes the objective huge and mostly constant: a relative gap would stop
+        # at the start solution; stop within half a money unit instead
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("mip_abs_gap", 0.5 * OBJ_SCALE)
+    else:
+        h.setOptionValue("mip_rel_gap", 1e-4)
     if deterministic:
         h.setOptionValue("mip_max_nodes", 200)
     else:
         h.setOptionValue("time_limit", float(max(1.0, time_limit_s)))
-    # the current day as the start solution (it is feasible: its choices are kept among the options)
+    # the current day as the start solution (it is feasible: its choices are kept among the options), its
+    # breaks as placed
     hint = np.zeros(len(lp.c))
     for a, e in free:
-        hint[y[(a, e, named.get(a, {}).get(e))]] = 1.0
+        cur = named.get(a, {}).get(e)
+        hint[y[(a, e, cur)]] = 1.0
+        if cur is not None and exact_breaks:
+            at = {(k, o): b for b, k, o in bvars[(prob.agents[a].pool, e, cur)]}
+            for k, o in plan.breaks.get((a, e), []):
+                if (k, o) in at:
+                    hint[at[(k, o)]] += 1.0
     sol = highspy.HighsSolution()
     sol.col_value = hint.tolist()
     sol.value_valid = True
@@ -301,6 +335,30 @@ def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | No
             new.setdefault(a, {})[e] = pick
             changed.setdefault(a, {})[e] = pick
     moved = {(a, e) for a, e in free if new.get(a, {}).get(e) != named.get(a, {}).get(e)}
+    if exact_breaks:
+        # every free agent-day working a shift takes the breaks the MIP counted for its (pool, day, shift)
+        chosen: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        who: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+        for a, e in free:
+            s_idx = new.get(a, {}).get(e)
+            if s_idx is not None:
+                who[(prob.agents[a].pool, e, s_idx)].append(a)
+        for key, members in who.items():
+            slots: dict[int, list[int]] = defaultdict(list)
+            for b, k, o in bvars[key]:
+                slots[k].extend([o] * int(round(x[b])))
+            for k, offs in slots.items():
+                if len(offs) != len(members):          # numerical trouble: place these afresh
+                    return None
+            for i, a in enumerate(members):
+                chosen[(a, key[1])] = sorted((k, slots[k][i]) for k in slots)
+        if not moved and all(sorted(plan.breaks.get(k, [])) == v for k, v in chosen.items()):
+            return None
+        breaks = {k: v for k, v in plan.breaks.items() if k not in set(free)}
+        breaks.update(chosen)
+        changed_days = len(moved) + sum(1 for k, v in chosen.items() if k not in moved
+                                        and sorted(plan.breaks.get(k, [])) != v)
+        return {a: days for a, days in new.items() if days}, breaks, changed_days
     if not moved:
         return None
     breaks = {k: v for k, v in plan.breaks.items() if k not in moved}
