@@ -354,7 +354,8 @@ def reoptimize_day(prob: RosterProblem, plan: Plan, d: int, *, tables: dict | No
                 chosen[(a, key[1])] = sorted((k, slots[k][i]) for k in slots)
         if not moved and all(sorted(plan.breaks.get(k, [])) == v for k, v in chosen.items()):
             return None
-        breaks = {k: v for k, v in plan.breaks.items() if k not in set(free)}
+        free_set = set(free)
+        breaks = {k: v for k, v in plan.breaks.items() if k not in free_set}
         breaks.update(chosen)
         changed_days = len(moved) + sum(1 for k, v in chosen.items() if k not in moved
                                         and sorted(plan.breaks.get(k, [])) != v)
