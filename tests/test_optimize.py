@@ -831,8 +831,9 @@ def test_lp_bound_falls_back_to_day_lps_for_weeks_whose_week_lp_is_not_solved(mo
     tried = []
 
     def first_week_out_of_time(prob_, fluid, alpha, week_of_day, week, time_s, *prices):
-        tried.append(week.index)
-        return None if week.index == 0 else solve_week(prob_, fluid, alpha, week_of_day, week, time_s, *prices)
+        weeks = week if isinstance(week, list) else [week]        # (a list: weeks as one LP)
+        tried.extend(w.index for w in weeks)
+        return None if 0 in tried[-len(weeks):] else solve_week(prob_, fluid, alpha, week_of_day, week, time_s, *prices)
 
     monkeypatch.setattr(weeklp, "_week", first_week_out_of_time)
     mixed = weeklp.lp_bound(prob, 120)
@@ -1339,10 +1340,13 @@ def test_week_lps_stay_a_bound_at_any_price_of_the_backlog_carried_between_weeks
     assert priced.start == pytest.approx(sums[1.0], rel=1e-9)
     assert sums[1.0] * 1.002 <= priced.bound <= cost + 1e-6      # here the default price is not the best
     assert set(priced.prices) == {(q, prob.weeks[1].days[0]) for q in prob.deferred}
-    # with time left after its week LPs the in-run bound runs the same ascent
+    # the two weeks as one LP (backlog and shifts across the boundary exact): at least every priced sum
+    joint = weeklp.horizon_bound(prob, 120)
+    assert priced.bound - 1e-6 <= joint <= cost + 1e-6
+    # with time left after its week LPs the in-run bound joins the two weeks
     plain = weeklp.lp_bound(prob, 120)
-    assert plain.weeks_by_week_lp == 2
-    assert priced.bound - 1e-6 <= plain.bound <= cost + 1e-6
+    assert plain.weeks_by_week_lp == 2 and plain.weeks_joined == 2
+    assert joint - 1e-6 * abs(joint) <= plain.bound <= cost + 1e-6
 
 
 def test_lp_bounds_keep_each_break_inside_its_window():

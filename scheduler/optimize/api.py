@@ -217,7 +217,10 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     if lp is not None:
         if lp.bound is not None:
             bound = max(bound, lp.bound)
-        stages.append(StageReport(f"lower bound (LP per day, {lp.weeks_by_week_lp} of {len(prob.weeks)} weeks by week LP)",
+        joined = (", the whole horizon as one LP" if lp.whole else
+                  f", {lp.weeks_joined} in LPs of two weeks" if lp.weeks_joined else "")
+        stages.append(StageReport(f"lower bound (LP per day, {lp.weeks_by_week_lp} of {len(prob.weeks)} weeks by week LP"
+                                  f"{joined})",
                                   "OPTIMAL" if lp.bound is not None else "UNKNOWN", None,
                                   bound / OBJ_SCALE, lp.wall_s))
     first_roster_s = first.get("at", time.perf_counter() - t0)

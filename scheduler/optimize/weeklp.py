@@ -14,7 +14,9 @@ one LP, so the weekly pool rules bind (a relaxation of the per-agent rules, summ
   over-staffing price (as in the roster's cost), deferred work with its backlog and deadlines.
 Night shifts of the day before the week cover the week's first intervals and pay the share of their
 intervals inside it (the week before pays the rest); the backlog carried between weeks is priced with
-the per-day LP's Lagrangian price, so weeks separate. Any such price gives a valid bound, so the sum of
+the per-day LP's Lagrangian price, so weeks separate; two adjacent weeks, or the whole horizon, may be one LP
+(``_week`` takes a list of weeks: each week keeps its own weekly rows, the backlog and the shifts crossing
+between them are exact). Any such price gives a valid bound, so the sum of
 the weeks is a valid lower bound of every roster's cost. Rest between days, consecutive days and two
 days off together stay relaxed. Solved by HiGHS (scipy).
 
@@ -48,6 +50,8 @@ class LPBound:
     bound: float | None          # objective units; None when not every day's LP was solved in time
     weeks_by_week_lp: int        # weeks whose part came from the week LP (the others: per-day LPs)
     wall_s: float
+    weeks_joined: int = 0        # weeks solved in one LP with a neighbouring week (pairs)
+    whole: bool = False          # the whole horizon solved as one LP
 
 
 def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
@@ -71,7 +75,12 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     (before, all per-day LPs came first: 10 s on 11.11 on a quiet machine, 30-100 s under load). These week LPs
     take the breaks as a per-day budget (:data:`BUDGET`, fast); time still left goes, week by week in the same
     order, to the week LP with each break inside its window (:data:`POSITIONS`, tighter, about twice as slow),
-    and a week counts the larger of its parts (both relax the same weekly subproblem at the same prices). The
+    and a week counts the larger of its parts (both relax the same weekly subproblem at the same prices) —
+    two adjacent weeks as one such LP where the time left allows (:data:`PAIR_LP_FACTOR`; the pair's LP is
+    at least the sum of its two weeks' LPs at any price of the boundary between them, and enters and leaves
+    at its neighbours' prices), and after every pair, with time still left, the whole horizon as one LP (no
+    priced boundary: 11.11 989 k against 968 k for the four weeks apart and 974 k for the best prices the dual
+    ascent found in 17 min; 2 min). The
     per-day LPs here (timing and fallback) take the break budget too (with break positions a day LP took
     2.5-3.7 s instead of 1.5-1.9 s on 11.11 under load 4, so the reserve for the per-day LPs held back the week
     LPs)."""
@@ -122,6 +131,12 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             week_s = max(week_s, len(prob.weeks) * (time.perf_counter() - t))
         return out
 
+    def block(ws, time_s: float) -> float | None:
+        """Adjacent weeks ``ws`` as one LP with the breaks inside their windows, entered and left at the prices
+        their neighbours were solved at (every boundary is fixed by then)."""
+        return _week(prob, fluid, alpha, week_of_day, list(ws), time_s, price(ws[0].days[0], True),
+                     price(ws[-1].days[-1] + 1, False), None, POSITIONS)
+
     t = time.perf_counter()
     if day(order[-1].days[0]) is None:
         return LPBound(None, 0, time.perf_counter() - t_start)
@@ -152,20 +167,44 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             break
         part[w.index] = max(part[w.index], out)
         by_week.add(w.index)
-    positioned = 0
-    for w in order:                      # time left: the week LPs with the breaks inside their windows
+    # time left: the LPs with each break inside its window (tighter, about twice as slow as the budget), two
+    # adjacent weeks as one LP where the time allows (the backlog and the shifts crossing the boundary between
+    # them exact instead of priced: on 11.11 weeks 2+3 give 566.3 k against 557.4 k apart), else week by week
+    positioned, joined, pair_s = 0, 0, 0.0
+    for ws in _pairs(prob.weeks)[::-1]:
         remaining = t_end - time.perf_counter()
-        if remaining < WEEK_LP_MIN_S * len(w.days) / 7:
-            break
-        out = week(w, remaining, POSITIONS)
-        if out is None:
-            break
-        part[w.index] = max(part[w.index], out)
-        by_week.add(w.index)
-        positioned += 1
+        if len(ws) == 2 and week_s > 0 and remaining >= PAIR_LP_FACTOR * week_s / nw:
+            t = time.perf_counter()
+            out = block(ws, remaining)
+            if out is not None:
+                pair_s = max(pair_s, time.perf_counter() - t)
+                a, b = ws[0].index, ws[1].index
+                if out > part[a] + part[b]:
+                    part[a], part[b] = out, 0.0
+                by_week.update((a, b))
+                positioned += 2
+                joined += 2
+                continue
+        for w in ws:
+            remaining = t_end - time.perf_counter()
+            if remaining < WEEK_LP_MIN_S * len(w.days) / 7:
+                break
+            out = week(w, remaining, POSITIONS)
+            if out is None:
+                break
+            part[w.index] = max(part[w.index], out)
+            by_week.add(w.index)
+            positioned += 1
+    # time still left after every pair: the whole horizon as one LP (no priced boundary left; 11.11: 989 k
+    # against 968 k for the four weeks apart, ~2 min)
+    if joined == nw and nw > 2 and t_end - time.perf_counter() >= pair_s * (nw / 2) ** WHOLE_LP_EXPONENT:
+        out = block(prob.weeks, t_end - time.perf_counter())
+        if out is not None and out > sum(part.values()):
+            part = {w.index: 0.0 for w in prob.weeks} | {prob.weeks[0].index: out}
+            joined = nw + 1
     upgraded = len(by_week)
     total = sum(part.values())
-    if upgraded == nw and prob.deferred and nw > 1:
+    if upgraded == nw and prob.deferred and nw > 1 and not joined:
         # time still left: the dual ascent over the week boundaries' prices (:func:`priced_week_bound`) from
         # the prices the week LPs were solved at, kept where it beats the sum of the weeks' parts
         prices = {(q, b): price(b, True)(q) for b in starts for q in prob.deferred}
@@ -176,9 +215,15 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             log.info("LP bound: %d rounds of boundary prices, %s", tried, f"{best / OBJ_SCALE:,.0f}")
         total = max(total, best)
     wall = time.perf_counter() - t_start
-    log.info("LP bound: %d of %d weeks by the week LP (%d with break positions), %.1f s, bound %s", upgraded, nw,
-             positioned, wall, f"{total / OBJ_SCALE:,.0f}")
-    return LPBound(float(total), upgraded, wall)
+    log.info("LP bound: %d of %d weeks by the week LP (%d with break positions, %d in LPs of two weeks%s), %.1f s, "
+             "bound %s", upgraded, nw, positioned, min(joined, nw), ", then the whole horizon" if joined > nw else "",
+             wall, f"{total / OBJ_SCALE:,.0f}")
+    return LPBound(float(total), upgraded, wall, min(joined, nw), joined > nw)
+
+
+def _pairs(weeks: list[Week]) -> list[tuple[Week, ...]]:
+    """The horizon's weeks two by two from the first (the last one alone when their number is odd)."""
+    return [tuple(weeks[i:i + 2]) for i in range(0, len(weeks), 2)]
 
 
 def _setup(prob: RosterProblem) -> tuple[_Fluid, np.ndarray, dict[int, int]]:
@@ -224,6 +269,16 @@ def priced_week_bound(prob: RosterProblem, time_limit_s: float = 1800.0, rounds:
     best, prices, tried = _ascend(prob, fluid, alpha, week_of_day, prices, *first, t_end, rounds,
                                   time.perf_counter() - t_start)
     return PricedBound(float(best), float(first[0]), prices, tried, time.perf_counter() - t_start)
+
+
+def horizon_bound(prob: RosterProblem, time_limit_s: float = 1800.0) -> float | None:
+    """The whole horizon as one LP with each break inside its window (objective units; None when not solved in
+    time): the week LPs with every boundary between them exact instead of priced, so at least the sum of the
+    week LPs at any boundary prices (:func:`priced_week_bound`'s best). 11.11: 989 k in ~2 min against 974 k
+    for the ascent's best prices after 17 min (the benchmark's best known bound)."""
+    fluid, alpha, week_of_day = _setup(prob)
+    return _week(prob, fluid, alpha, week_of_day, list(prob.weeks), time_limit_s,
+                 _rho(prob, fluid, alpha, week_of_day, None, 0), _rho(prob, fluid, alpha, week_of_day, None, prob.n_days))
 
 
 def _gradient(prob: RosterProblem, flows: dict[int, dict]) -> dict[tuple[str, int], float]:
@@ -291,6 +346,10 @@ def _ascend(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: 
 POSITIONS, BUDGET = "positions", "budget"     # the week LP's break relaxations (:func:`_week`)
 MIN_STEP = 1 / 16        # the dual ascent stops once its step (× the full-cost price) is below this
 DAY_LP_RESERVE = 1.5     # the time kept for a week's per-day LPs: this many times the timed day LP per day
+PAIR_LP_FACTOR = 5.0     # two weeks as one LP are tried with this many times a week's break-budget LP left
+#                          (11.11: 6-9 s a budget week, 32-40 s a positioned pair)
+WHOLE_LP_EXPONENT = 1.8  # the whole horizon's LP is tried with (weeks / 2) ** this × the slowest pair's time left
+#                          (11.11: 36 s a pair, 124 s the four weeks, load 2.5)
 WEEK_LP_MIN_S = 8.0      # a whole week's LP is tried only with at least this much time left (11.11: 10-20 s)
 
 
@@ -306,7 +365,9 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
     sc = prob.scenario
     per_day = prob.per_day
     T = prob.horizon_intervals
-    first, last = week.days[0], week.days[-1]
+    block = tuple(week) if isinstance(week, (list, tuple)) else (week,)
+    first, last = block[0].days[0], block[-1].days[-1]
+    week_at = {d: w for w in block for d in w.days}
     t0, t1 = first * per_day, min((last + 1) * per_day, T)
     lp = _LP()
     const = 0.0
@@ -318,8 +379,7 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
     for p in prob.pools:
         if fluid.units[p.index] <= 0 or not p.queues:
             continue
-        lims = [bound_limits(prob, prob.agents[a], week) for a in p.members]   # soft rules relaxed
-        week_terms, minute_terms, night_terms = [], [], []
+        week_terms, minute_terms, night_terms = defaultdict(list), defaultdict(list), defaultdict(list)
         for start_day in range(first - 1, last + 1):
             if start_day < 0:
                 continue
@@ -342,10 +402,11 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
                 x = lp.var(cost=float(cost), ub=float(avail))
                 day_terms.append((x, 1.0))
                 if start_day >= first:
-                    week_terms.append((x, 1.0))
-                    minute_terms.append((x, float(s.paid_min)))
+                    wk = week_at[start_day].index
+                    week_terms[wk].append((x, 1.0))
+                    minute_terms[wk].append((x, float(s.paid_min)))
                     if s.is_night:
-                        night_terms.append((x, 1.0))
+                        night_terms[wk].append((x, 1.0))
                 eff = p.efficiency[[t % per_day for t in inside]].astype(float)
                 by_day: dict[int, list] = defaultdict(list)
                 for t, e in zip(inside, eff):
@@ -361,13 +422,16 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
                     day_units[(p.queues, dd)].append((x, units))
             if day_terms:
                 lp.row(day_terms, hi=float(avail))
-        if week_terms:
-            lp.row(week_terms, hi=float(sum(min(len(lm.available), len(week.days) - lm.min_days_off) for lm in lims)))
+        for w in block:
+            if not week_terms[w.index]:
+                continue
+            lims = [bound_limits(prob, prob.agents[a], w) for a in p.members]   # soft rules relaxed
+            lp.row(week_terms[w.index], hi=float(sum(min(len(lm.available), len(w.days) - lm.min_days_off) for lm in lims)))
             hi = float(sum(max(0, lm.max_paid_min) for lm in lims))
             lo = float(sum(lm.min_paid_min for lm in lims))
-            lp.row(minute_terms, lo=min(lo, hi), hi=hi)
-            if night_terms:
-                lp.row(night_terms, hi=float(sum(lm.max_nights for lm in lims)))
+            lp.row(minute_terms[w.index], lo=min(lo, hi), hi=hi)
+            if night_terms[w.index]:
+                lp.row(night_terms[w.index], hi=float(sum(lm.max_nights for lm in lims)))
     # ---- breaks, shared by the pools of a group with the same efficiency ----------------------------------
     for (g, _, start_day, s_idx), xs in on_shift.items():
         s = prob.shifts[s_idx]
