@@ -1476,6 +1476,18 @@ def test_lp_bounds_keep_each_break_inside_its_window():
     assert 0 < weeks[0].bound < weeks[1].bound - OBJ_SCALE <= roster.objective * OBJ_SCALE
 
 
+def _wednesday_peak():
+    """A week with three times the voice on Wednesday: (scenario, agents, problem, the 09:00 day shift)."""
+    scenario = make_scenario()
+    agents = make_agents()
+    volumes = standard_volumes(scenario, voice_peak=6.0)
+    per_day = 1440 // scenario.interval_min
+    volumes["voice"][2 * per_day:3 * per_day] *= 3.0          # Wednesday
+    prob = build_problem(scenario, agents, make_requirements(scenario, volumes))
+    nine = next(s.index for s in prob.shifts if s.template == "day" and s.start_min == 9 * 60)
+    return scenario, agents, prob, nine
+
+
 def test_shifts_move_to_a_day_off_of_the_same_week_where_their_capacity_is_worth_more():
     """Every tier-1 agent at the week's maximum (five 8 h shifts), half of them off on the Wednesday peak: no
     agent has room for another shift, so only moving a shift to the day off pays there (at least one agent
@@ -1485,13 +1497,7 @@ def test_shifts_move_to_a_day_off_of_the_same_week_where_their_capacity_is_worth
     from scheduler.optimize.improve import Changes, prune, transfer_candidates
     from scheduler.optimize.placement import evaluate, place_breaks
 
-    scenario = make_scenario()
-    agents = make_agents()
-    volumes = standard_volumes(scenario, voice_peak=6.0)
-    per_day = 1440 // scenario.interval_min
-    volumes["voice"][2 * per_day:3 * per_day] *= 3.0          # Wednesday
-    prob = build_problem(scenario, agents, make_requirements(scenario, volumes))
-    nine = next(s.index for s in prob.shifts if s.template == "day" and s.start_min == 9 * 60)
+    scenario, agents, prob, nine = _wednesday_peak()
     tier1 = [a.index for a in prob.agents if a.team == "tier1"]
     named = {a: {d: nine for d in ((0, 1, 3, 4, 5) if k % 2 else (0, 1, 2, 3, 4))} for k, a in enumerate(tier1)}
     start = evaluate(prob, named, place_breaks(prob, named), exact=True)
@@ -1512,6 +1518,40 @@ def test_shifts_move_to_a_day_off_of_the_same_week_where_their_capacity_is_worth
     plan, _, dropped, moved, added = prune(prob, before, personal, rescore, rounds=6, add=False)
     assert moved > 0 and plan.objective < before.objective
     assert sum(2 in days for days in plan.named.values()) > len(tier1) // 2
+
+
+def test_a_costlier_agents_shift_is_replaced_by_a_cheaper_agents_shift_moved_from_a_quieter_day():
+    """Tier-1 agents at the week's maximum, half of them off on the Wednesday peak, and both vendors (50 an
+    hour against 30) working it: a replacement moves a tier-1 shift from a quieter day of its week to the
+    peak and drops a vendor shift it covers in the same change. The candidates keep the tier-1 agent's paid
+    minutes, replace a vendor on the day the tier-1 shift moves to, lower the exact cost and pass the
+    validator; the improvement rounds take them on their own and end with fewer vendor hours."""
+    from scheduler.optimize.improve import Changes, apply_replacement, prune, replace_candidates
+    from scheduler.optimize.placement import evaluate, place_breaks
+
+    scenario, agents, prob, nine = _wednesday_peak()
+    noon = next(s.index for s in prob.shifts if s.template == "vendor" and s.start_min == 12 * 60)
+    tier1 = [a.index for a in prob.agents if a.team == "tier1"]
+    vendors = [a.index for a in prob.agents if a.team == "overflow"]
+    named = {a: {d: nine for d in ((0, 1, 3, 4, 5) if k % 2 else (0, 1, 2, 3, 4))} for k, a in enumerate(tier1)}
+    named |= {v: {2: noon} for v in vendors}
+    start = evaluate(prob, named, place_breaks(prob, named), exact=True)
+    replaced = replace_candidates(prob, start, set(), Changes(prob))
+    assert replaced and all(d == 2 and o in vendors and a in tier1 for a, e, d, n_idx, brk, o in replaced)
+    named = {a: dict(days) for a, days in start.named.items()}
+    breaks = dict(start.breaks)
+    for change in replaced:
+        a, e, d, n_idx, _, _ = change
+        assert d not in named[a] and prob.shifts[n_idx].paid_min == prob.shifts[named[a][e]].paid_min
+        apply_replacement(named, breaks, change)
+    named = {a: days for a, days in named.items() if days}
+    _assert_cheaper_and_valid(scenario, agents, prob, start, named, breaks)
+
+    rescore = _rescorer(scenario, prob)
+    before, personal = rescore(start.named, start.breaks)
+    plan, _, dropped, moved, added = prune(prob, before, personal, rescore, rounds=8, add=False)
+    assert plan.objective < before.objective
+    assert sum(len(plan.named.get(v, {})) for v in vendors) < len(vendors)
 
 
 def test_weeks_rearranged_where_single_transfers_break_the_two_days_off_together():
@@ -1600,7 +1640,9 @@ def test_reoptimising_around_a_lock_keeps_the_rest_of_the_roster():
         after = _cells(sc, agents, again.assignments)
         assert after[(agent, day)] == "OFF"
         changed[weight] = sum(after[k] != before[k] for k in before if k != (agent, day))
-    assert changed[20.0] <= 6 and changed[20.0] < changed[0.0], changed
+    # (with weight 20 the changes are the lock's neighbourhood, e.g. another agent moved to the freed Monday in
+    # place of a vendor shift there: 10 cells; from scratch 50)
+    assert 4 * changed[20.0] <= changed[0.0], changed
 
 
 def test_the_greedy_start_of_a_reoptimisation_is_the_reference_roster():
@@ -1664,7 +1706,9 @@ def _breaks_set(breaks) -> set:
 
 def test_an_unedited_workbook_reoptimised_keeps_its_cells_and_breaks(tmp_path):
     """run --lock of an unedited workbook: its breaks (Breaks sheet) are the start, not placed afresh, so the
-    re-run prices the roster as written and changes nothing (breaks placed afresh moved shifts and breaks)."""
+    re-run prices the roster as written (breaks placed afresh moved shifts and breaks) and changes only what
+    its improvement rounds find cheaper, change costs included (the first run's rounds stop at a local optimum
+    of their own path: here one shift's start, 21,693 -> 21,655)."""
     from scheduler.io.excel import read_roster_workbook, write_roster_workbook
 
     scenario = make_scenario(solver={"deterministic": True, "time_limit_s": 4})
@@ -1679,9 +1723,16 @@ def test_an_unedited_workbook_reoptimised_keeps_its_cells_and_breaks(tmp_path):
     again, violations, _ = _solve(scenario, agents=agents, locks=book.locks, reference=book.codes,
                                   reference_breaks=book.breaks)
     assert _hard(violations) == []
-    assert _cells(scenario, agents, again.assignments) == _cells(scenario, agents, first.assignments)
-    assert _breaks_set(again.breaks) == _breaks_set(first.breaks)
-    assert again.objective == pytest.approx(first.objective, abs=1e-6)
+    start = next(s for s in again.stages if s.name == "breaks+allocation")
+    assert start.objective == pytest.approx(first.objective, abs=1e-6)        # priced as written
+    before, after = _cells(scenario, agents, first.assignments), _cells(scenario, agents, again.assignments)
+    changed = {k for k in before if before[k] != after[k]}
+    assert again.objective <= first.objective + 1e-6 and len(changed) <= 2
+    if not changed:
+        assert _breaks_set(again.breaks) == _breaks_set(first.breaks)
+        assert again.objective == pytest.approx(first.objective, abs=1e-6)
+    else:
+        assert again.objective < first.objective - 1.0
 
 
 def test_reference_breaks_are_kept_only_where_they_fit_the_shifts_break_windows():

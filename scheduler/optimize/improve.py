@@ -489,6 +489,37 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
     return out
 
 
+def _shifts_to_move(prob: RosterProblem, plan: Plan, busy: set, worth: _Worth, spread_cost, day_ok=lambda d: True):
+    """Each unlocked shift that could move to a free day of its week (not on leave, not locked, ``day_ok``):
+    ``(agent, info, from day, shift, its net worth there less the week's start-spread penalty, the other
+    shifts' start minutes that week, the agent's days without it, the free days)``; agents in ``busy`` skipped."""
+    for a, days in plan.named.items():
+        if a in busy:
+            continue
+        info = prob.agents[a]
+        for w in prob.weeks:
+            worked = [d for d in w.days if d in days]
+            free = [d for d in w.days if d not in days and d not in info.unavailable and d not in info.locked
+                    and day_ok(d)]
+            if not worked or not free:
+                continue
+            starts = {d: prob.shifts[days[d]].start_min for d in worked}
+            for e in worked:
+                if e in info.locked:
+                    continue
+                s_idx = days[e]
+                here = worth.shift(info.pool, e, s_idx, plan.breaks.get((a, e), [])) - prob.shift_cost[(info.team, s_idx)]
+                others = [starts[x] for x in worked if x != e]
+                here -= spread_cost(others + [starts[e]]) if others else 0.0
+                yield a, info, e, s_idx, here, others, {x: v for x, v in days.items() if x != e}, free
+
+
+def _same_kind(prob: RosterProblem) -> dict[int, list[int]]:
+    """Shift -> the shifts of the same paid length and night status (what a transfer may change it to)."""
+    return {s.index: [o.index for o in prob.shifts if o.is_night == s.is_night and o.paid_min == s.paid_min]
+            for s in prob.shifts}
+
+
 def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Changes, overlap: int = OVERLAP,
                         slack: TargetSlack | None = None) -> list[tuple[int, int, int, int, list]]:
     """Shifts worth more on a day off of the same week: ``(agent, from day, to day, new shift, its breaks)``,
@@ -505,48 +536,30 @@ def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Change
     if value is None:
         return []
     rest = {False: rest_min(prob, False), True: rest_min(prob, True)}
-    same: dict[int, list[int]] = {}
-    for s in prob.shifts:
-        same[s.index] = [o.index for o in prob.shifts if o.is_night == s.is_night and o.paid_min == s.paid_min]
+    same = _same_kind(prob)
     caps, team_on = _team_load(prob, plan.named)
     worth = _worth(prob, value)
     spread_cost = start_spread_cost(prob)
     week_of = {d: w.index for w in prob.weeks for d in w.days}
     of_spread = spread_cost.of_spread
     scored = []
-    for a, days in plan.named.items():
-        if a in busy:
-            continue
-        info = prob.agents[a]
-        options = _options(prob, info, same, worth)
-        for w in prob.weeks:
-            worked = [d for d in w.days if d in days]
-            free = [d for d in w.days if d not in days and d not in info.unavailable and d not in info.locked]
-            if not worked or not free:
-                continue
-            starts = {d: prob.shifts[days[d]].start_min for d in worked}
-            for e in worked:
-                if e in info.locked:
-                    continue
-                s_idx = days[e]
-                here = worth.shift(info.pool, e, s_idx, plan.breaks.get((a, e), [])) - prob.shift_cost[(info.team, s_idx)]
-                others = [starts[x] for x in worked if x != e]
-                here -= spread_cost(others + [starts[e]]) if others else 0.0
-                without = {x: v for x, v in days.items() if x != e}
-                opts = options(s_idx)
-                if others:          # the week's start-spread penalty with each new shift: the same on every free day
-                    lo, hi = min(others), max(others)
-                    spreads = [of_spread(max(hi, sh.start_min) - min(lo, sh.start_min)) for _, sh, *_ in opts]
-                for d in free:
-                    best = None
-                    for i, (n_idx, _, cost, values, brks) in enumerate(opts):
-                        gain = values[d] - cost - here
-                        if others:
-                            gain -= spreads[i]
-                        if gain > 1e-6 and (best is None or gain > best[0]):
-                            best = (gain, n_idx, brks[d])
-                    if best is not None and _legal_addition(prob, a, without, d, best[1], rest, week_of):
-                        scored.append((-best[0], a, e, d, best[1], best[2]))
+    made: dict[int, Callable] = {}
+    for a, info, e, s_idx, here, others, without, free in _shifts_to_move(prob, plan, busy, worth, spread_cost):
+        options = made.setdefault(a, _options(prob, info, same, worth))
+        opts = options(s_idx)
+        if others:          # the week's start-spread penalty with each new shift: the same on every free day
+            lo, hi = min(others), max(others)
+            spreads = [of_spread(max(hi, sh.start_min) - min(lo, sh.start_min)) for _, sh, *_ in opts]
+        for d in free:
+            best = None
+            for i, (n_idx, _, cost, values, brks) in enumerate(opts):
+                gain = values[d] - cost - here
+                if others:
+                    gain -= spreads[i]
+                if gain > 1e-6 and (best is None or gain > best[0]):
+                    best = (gain, n_idx, brks[d])
+            if best is not None and _legal_addition(prob, a, without, d, best[1], rest, week_of):
+                scored.append((-best[0], a, e, d, best[1], best[2]))
     scored.sort(key=lambda c: c[:4])
     out = []
     taken: set[int] = set()
@@ -562,6 +575,111 @@ def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Change
         taken.add(a)
         out.append((a, e, d, n_idx, brk))
     return out
+
+
+def replace_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Changes, overlap: int = OVERLAP,
+                       slack: TargetSlack | None = None) -> list[tuple[int, int, int, int, list, int]]:
+    """A costlier agent's shift replaced by a cheaper agent's shift moved to that day from a day of its week:
+    ``(agent, from day, to day, new shift, its breaks, replaced agent)``, best gain first. Neither half pays
+    alone where it is needed most: the transfer lands where the costlier shift's capacity already is (worth
+    little at the duals), and the costlier shift is worth more than it costs; together the capacity stays
+    about where it was (so the duals price it well) and the difference in pay is saved — on 11.11 the
+    overflow team's hours on the peak days, which in-house agents could work instead of a quieter day of
+    their week. The transfer under :func:`transfer_candidates`' rules (same paid length and night status,
+    :func:`_legal_addition` with the old day freed, team caps); the replaced shift as a drop (not locked,
+    the weekly minimum kept); the new shift serves a queue the replaced one serves and covers at least
+    :data:`REPLACE_MIN_COVER` of its intervals; its team's hour costs less. One replacement per agent and
+    per replaced shift a round, none for agents in ``busy``; not with daily targets (``slack``)."""
+    value = plan.capacity_value
+    if value is None or slack is not None:
+        return []
+    rate = {t: spec.cost_per_hour for t, spec in prob.scenario.teams.items()}
+    if len(set(rate.values())) < 2:
+        return []
+    week_of = {d: w.index for w in prob.weeks for d in w.days}
+    worth = _worth(prob, value)
+    paid: dict[tuple[int, int], int] = defaultdict(int)
+    for a, days in plan.named.items():
+        for d, s_idx in days.items():
+            paid[(a, week_of[d])] += prob.shifts[s_idx].paid_min
+    lowest = min(rate.values())
+    costly: dict[int, list] = defaultdict(list)        # day -> [(net worth, agent, intervals, queues, rate)]
+    for a, days in plan.named.items():
+        info = prob.agents[a]
+        if a in busy or rate[info.team] <= lowest:
+            continue
+        for d, s_idx in days.items():
+            if d in info.locked:
+                continue
+            w = week_of[d]
+            if paid[(a, w)] - prob.shifts[s_idx].paid_min < week_limits(prob, info, prob.weeks[w]).min_paid_min:
+                continue
+            net = worth.shift(info.pool, d, s_idx, plan.breaks.get((a, d), [])) - prob.shift_cost[(info.team, s_idx)]
+            costly[d].append((net, a, prob.shift_intervals(d, prob.shifts[s_idx]), set(info.queues), rate[info.team]))
+    for lst in costly.values():
+        lst.sort(key=lambda c: c[:2])
+    if not costly:
+        return []
+    rest = {False: rest_min(prob, False), True: rest_min(prob, True)}
+    same = _same_kind(prob)
+    caps, team_on = _team_load(prob, plan.named)
+    spread_cost = start_spread_cost(prob)
+    scored = []
+    made: dict[int, Callable] = {}
+    for a, info, e, s_idx, here, others, without, free in _shifts_to_move(prob, plan, busy, worth, spread_cost,
+                                                                          lambda d: d in costly):
+        queues = set(info.queues)
+        options = made.setdefault(a, _options(prob, info, same, worth))
+        for d in free:
+            best = None
+            for n_idx, sh, cost, values, brks in options(s_idx):
+                gain = values[d] - cost - here - (spread_cost(others + [sh.start_min]) if others else 0.0)
+                span = prob.shift_intervals(d, sh)
+                for net, o, r, oq, o_rate in costly[d]:
+                    if net >= gain:
+                        break           # (sorted by net worth: no later one gains)
+                    if (o_rate <= rate[info.team] or not (queues & oq)
+                            or min(span.stop, r.stop) - max(span.start, r.start) < REPLACE_MIN_COVER * len(r)):
+                        continue
+                    if best is None or gain - net > best[0]:
+                        best = (gain - net, n_idx, brks[d], o)
+                    break
+            if best is not None and _legal_addition(prob, a, without, d, best[1], rest, week_of):
+                scored.append((-best[0], a, e, d, best[1], best[2], best[3]))
+    scored.sort(key=lambda c: c[:4])
+    out = []
+    taken: set[int] = set()
+    replaced: set[tuple[int, int]] = set()
+    for _, a, e, d, n_idx, brk, o in scored:
+        if a in taken or o in taken or (o, d) in replaced:
+            continue
+        info, o_info = prob.agents[a], prob.agents[o]
+        gone = prob.shift_intervals(d, prob.shifts[plan.named[o][d]])
+        if not used.room(o_info.queues, overlap, gone):
+            continue
+        old = prob.shift_intervals(e, prob.shifts[plan.named[a][e]])
+        new = prob.shift_intervals(d, prob.shifts[n_idx])
+        if not _book(info, old, new, used, overlap, caps, team_on, None, lambda: (0, np.zeros(0))):
+            continue
+        used.book(o_info.queues, gone)
+        taken.update((a, o))
+        replaced.add((o, d))
+        out.append((a, e, d, n_idx, brk, o))
+    return out
+
+
+def apply_replacement(named: Named, breaks: Breaks, change: tuple) -> None:
+    """A :func:`replace_candidates` change applied to ``named`` and ``breaks`` in place."""
+    a, e, d, n_idx, brk, o = change
+    del named[a][e]
+    del breaks[(a, e)]
+    named[a][d] = n_idx
+    breaks[(a, d)] = brk
+    del named[o][d]
+    del breaks[(o, d)]
+
+
+REPLACE_MIN_COVER = 0.5     # a replacing shift covers at least this share of the replaced shift's intervals
 
 
 REPATTERN_MIN_GAIN = OBJ_SCALE     # a week re-arranged for less than one currency unit at the duals is noise
@@ -902,7 +1020,7 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
     dropped = moved = added = 0
     last_round_s = round_s
     overlap = OVERLAP
-    every = ("drop",) + (("move", "transfer", "repattern") if move else ()) + (("add",) if add else ())
+    every = ("drop",) + (("move", "transfer", "replace", "repattern") if move else ()) + (("add",) if add else ())
     share = {k: 1.0 for k in every}        # of each kind's candidates, best first
     resting: set[str] = set()              # kinds whose best change alone did not pay
     failed: set[tuple] = set()             # single changes that did not pay when tried alone
@@ -949,9 +1067,16 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
             del breaks[(a, e)]
             named[a][d] = n_idx
             breaks[(a, d)] = brk
+        replaces = []
+        if "replace" in kinds:
+            busy = {a for a, _ in drops} | {a for a, *_ in moves} | {a for a, *_ in transfers}
+            replaces = best("replace", replace_candidates(prob, plan, busy, used, overlap, slack))
+        for change in replaces:
+            apply_replacement(named, breaks, change)
         repatterns = []
         if "repattern" in kinds:
-            busy = {a for a, _ in drops} | {a for a, *_ in moves} | {a for a, *_ in transfers}
+            busy = ({a for a, _ in drops} | {a for a, *_ in moves} | {a for a, *_ in transfers}
+                    | {x for a, *_, o in replaces for x in (a, o)})
             repatterns = best("repattern", repattern_candidates(prob, plan, busy, used, overlap, slack))
         rearranged = 0                             # shifts of the re-arranged weeks on another day or type
         for a, wi, pattern, brks in repatterns:
@@ -966,6 +1091,7 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
             for d, brk in brks:
                 breaks[(a, d)] = brk
         touched = (set(drops) | {(a, d) for a, d, _, _ in moves} | {(a, x) for a, e, d, *_ in transfers for x in (e, d)}
+                   | {p for a, e, d, *_, o in replaces for p in ((a, e), (a, d), (o, d))}
                    | {(a, d) for a, wi, *_ in repatterns for d in prob.weeks[wi].days})
         adds = add_candidates(prob, plan, named, used, touched, overlap) if "add" in kinds else []
         taken = best("add", adds)
@@ -976,7 +1102,7 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
         adds = taken
         for a, d, _, brk in adds:
             breaks[(a, d)] = brk
-        n_changes = len(drops) + len(moves) + len(transfers) + len(repatterns) + len(adds)
+        n_changes = len(drops) + len(moves) + len(transfers) + len(replaces) + len(repatterns) + len(adds)
         if not n_changes:
             resting.update(kinds)
             continue
@@ -984,9 +1110,9 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
         out = evaluate_named(named, breaks)
         last_round_s = time.perf_counter() - t
         if out is None or out[0].objective >= plan.objective:
-            log.info("improve round %d (%s): %d dropped, %d moved, %d to other days, %d weeks re-arranged, %d added, "
-                     "no better (%.1f s, step %d, share %s)", r + 1, "+".join(kinds), len(drops), len(moves),
-                     len(transfers), len(repatterns), len(adds),
+            log.info("improve round %d (%s): %d dropped, %d moved, %d to other days, %d replaced, %d weeks re-arranged, "
+                     "%d added, no better (%.1f s, step %d, share %s)", r + 1, "+".join(kinds), len(drops), len(moves),
+                     len(transfers), len(replaces), len(repatterns), len(adds),
                      last_round_s, overlap,
                      "/".join(f"{share[k]:.3g}" for k in kinds))
             if len(kinds) > 1:
@@ -1000,15 +1126,15 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
             else:
                 # the duals misjudge some single changes (a kink of the lost-contact curve): that one is set
                 # aside and the next best tried, up to SINGLE_TRIES of a kind before it rests
-                (change,) = drops or moves or transfers or repatterns or adds
+                (change,) = drops or moves or transfers or replaces or repatterns or adds
                 failed.add(_key(kinds[0], change))
                 strikes[kinds[0]] += 1
                 if strikes[kinds[0]] >= SINGLE_TRIES:
                     resting.add(kinds[0])
             continue
         plan, personal = out
-        dropped += len(drops)
-        moved += len(moves) + len(transfers) + rearranged
+        dropped += len(drops) + len(replaces)
+        moved += len(moves) + len(transfers) + len(replaces) + rearranged
         added += len(adds)
         for k in kinds:
             share[k] = min(1.0, 2 * share[k])
@@ -1016,7 +1142,7 @@ def prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Calla
         resting.clear()
         say(f"roster: {len(drops)} shifts worth less than their cost dropped, {len(moves)} moved, {len(transfers)} "
             f"moved to another day, {len(adds)} added, cost {plan.objective / OBJ_SCALE:,.0f}")
-        log.info("improve round %d (%s): %d dropped, %d moved, %d to other days, %d weeks re-arranged, %d added, "
-                 "cost %.0f (%.1f s)", r + 1, "+".join(kinds), len(drops), len(moves), len(transfers), len(repatterns),
-                 len(adds), plan.objective, last_round_s)
+        log.info("improve round %d (%s): %d dropped, %d moved, %d to other days, %d replaced, %d weeks re-arranged, "
+                 "%d added, cost %.0f (%.1f s)", r + 1, "+".join(kinds), len(drops), len(moves), len(transfers),
+                 len(replaces), len(repatterns), len(adds), plan.objective, last_round_s)
     return plan, personal, dropped, moved, added
