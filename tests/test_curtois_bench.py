@@ -53,3 +53,23 @@ def test_bench_curtois_command_errors(tmp_path):
     bad.write_text(make().replace("SECTION_HORIZON\n7", "SECTION_HORIZON\nseven"))
     r = CliRunner().invoke(main, ["bench", "curtois", str(bad)])
     assert r.exit_code == 1 and "row 3" in r.output and "'seven'" in r.output
+
+
+def test_run_curtois_compiles_the_local_search_before_it_times_a_solve(monkeypatch):
+    """The numba loop is compiled (10-16 s after a change of curtois_ls.py) before the first solve is timed,
+    not inside the first instance that reaches the local search."""
+    import scheduler.bench as bench
+
+    calls = []
+    solve = bench.solve_curtois
+    monkeypatch.setattr(bench, "warm_up_local_search", lambda: calls.append("warm-up") or 0.0)
+    monkeypatch.setattr(bench, "solve_curtois", lambda inst, **kw: calls.append("solve") or solve(inst, **kw))
+    path = shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance1.txt")
+    (run,) = bench.run_curtois(path, time_limit_s=10, deterministic=True)
+    assert calls == ["warm-up", "solve"] and run.objective == 607
+
+
+def test_warm_up_local_search_runs_the_compiled_loop():
+    from scheduler.bench import warm_up_local_search
+
+    assert warm_up_local_search() >= 0.0

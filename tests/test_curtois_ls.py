@@ -36,6 +36,22 @@ def _random_change(st: RosterSearch, rng: random.Random) -> list[tuple[int, int,
     return out
 
 
+def _proposals(st: RosterSearch, propose, tries: int, enough: int, weekend_only: bool = False):
+    """(day, shift, changes) of ``propose(day, shift)`` for the short cells in turn (on weekends only with
+    ``weekend_only``; the list re-read at every draw, so the caller may commit in between) until ``enough``
+    were proposed, there is no short cell left or ``tries`` draws were made."""
+    proposed = 0
+    for k in range(tries):
+        short = [(d, s) for d, s in st.deficits() if not weekend_only or st.wk_of[d] >= 0]
+        if not short or proposed >= enough:
+            return
+        d, s = short[k % len(short)]
+        ch = propose(d, s)
+        if ch is not None:
+            proposed += 1
+            yield d, s, ch
+
+
 def _data(which: str) -> _Data:
     if which == "tiny":
         return _Data(parse_curtois(TINY, name="tiny"))
@@ -266,14 +282,7 @@ def test_weekend_completion_takes_the_other_day_of_a_one_day_weekend():
     st = RosterSearch(data, _start(data))
     rng = make_rng(5)
     feasible = 0
-    for k in range(3000):
-        short = [(d, s) for d, s in st.deficits() if st.wk_of[d] >= 0]
-        if not short or feasible >= 20:
-            break
-        d, s = short[k % len(short)]
-        ch = st.complete(rng, d, s)
-        if ch is None:
-            continue
+    for d, s, ch in _proposals(st, lambda d, s: st.complete(rng, d, s), 3000, 20, weekend_only=True):
         (a, lo, seg), = ch
         e = next(x for x in st.wk_days[st.wk_of[d]] if x != d)
         assert st.rows[a, d] < 0 and st.rows[a, e] >= 0 and seg[d - lo] == s
@@ -288,3 +297,50 @@ def test_weekend_completion_takes_the_other_day_of_a_one_day_weekend():
         st.commit(ch, delta)
         _assert_state_exact(st, data)
     assert feasible >= 5
+
+
+def test_retype_moves_an_employee_from_an_over_covered_shift_to_the_short_one():
+    """Two employees on day 0 both work D (one needed), N is short: the retype moves one of them to N,
+    and its delta is the scorer's change (one shortfall and one surplus gone)."""
+    from curtois_factory import make
+    text = make(horizon=7, shifts=["D,480,", "N,480,D"],
+                staff=[f"{e},D=7|N=7,3360,0,7,1,1,7" for e in "AB"],
+                cover=[f"{d},{s},1,100,1" for d in range(7) for s in "DN"])
+    data = _Data(parse_curtois(text, name="retype"))
+    roster = np.full((2, 7), -1, dtype=np.int64)
+    roster[:, 0] = 0                          # A and B on D on day 0: D over-covered, N short
+    st = RosterSearch(data, roster)
+    ch = st.retype(make_rng(1), 0, 1)
+    assert ch is not None
+    (a, lo, seg), = ch
+    assert lo == 0 and seg == [1]
+    delta = st.delta(ch)
+    cand = st.roster()
+    cand[a, 0] = 1
+    score = check_curtois(data.inst, _to_roster(data, cand))
+    assert score.violations == [] and score.objective == st.cost + delta == st.cost - 100 - 1
+    st.commit(ch, delta)
+    assert st.retype(make_rng(2), 0, 1) is None        # nothing over-covered left on day 0
+
+
+@pytest.mark.parametrize("which", ["Instance5", "Instance9", "Instance12"])
+def test_retype_keeps_the_rules_and_its_delta_agrees_with_the_scorer(which):
+    """On greedy rosters with surpluses and shortfalls on the same days, every retype proposed takes an
+    employee off a surplus, keeps its rules, and its delta is the scorer's change."""
+    data = _data(which)
+    rng = make_rng(6)
+    st = RosterSearch(data, _start(data))
+    feasible = 0
+    for d, s, ch in _proposals(st, lambda d, s: st.retype(rng, d, s), 2000, 15):
+        (a, lo, seg), = ch
+        t = st.rows[a, d]
+        assert (lo, seg) == (d, [s]) and t >= 0 and st.cov[d, t, 3] > st.cov[d, t, 0]   # from a surplus
+        delta = st.delta(ch)
+        cand = st.roster()
+        cand[a, d] = s
+        score = check_curtois(data.inst, _to_roster(data, cand))
+        assert delta is not None and score.violations == [] and score.objective == st.cost + delta
+        feasible += 1
+        st.commit(ch, delta)
+        _assert_state_exact(st, data)
+    assert feasible >= 1
