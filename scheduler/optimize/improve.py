@@ -545,7 +545,9 @@ def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Change
     scored = []
     made: dict[int, Callable] = {}
     for a, info, e, s_idx, here, others, without, free in _shifts_to_move(prob, plan, busy, worth, spread_cost):
-        options = made.setdefault(a, _options(prob, info, same, worth))
+        if a not in made:
+            made[a] = _options(prob, info, same, worth)
+        options = made[a]
         opts = options(s_idx)
         if others:          # the week's start-spread penalty with each new shift: the same on every free day
             lo, hi = min(others), max(others)
@@ -603,6 +605,7 @@ def replace_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Changes
         for d, s_idx in days.items():
             paid[(a, week_of[d])] += prob.shifts[s_idx].paid_min
     lowest = min(rate.values())
+    minimum: dict[tuple[int, int], int] = {}
     costly: dict[int, list] = defaultdict(list)        # day -> [(net worth, agent, intervals, queues, rate)]
     for a, days in plan.named.items():
         info = prob.agents[a]
@@ -612,7 +615,9 @@ def replace_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Changes
             if d in info.locked:
                 continue
             w = week_of[d]
-            if paid[(a, w)] - prob.shifts[s_idx].paid_min < week_limits(prob, info, prob.weeks[w]).min_paid_min:
+            if (a, w) not in minimum:
+                minimum[(a, w)] = week_limits(prob, info, prob.weeks[w]).min_paid_min
+            if paid[(a, w)] - prob.shifts[s_idx].paid_min < minimum[(a, w)]:
                 continue
             net = worth.shift(info.pool, d, s_idx, plan.breaks.get((a, d), [])) - prob.shift_cost[(info.team, s_idx)]
             costly[d].append((net, a, prob.shift_intervals(d, prob.shifts[s_idx]), set(info.queues), rate[info.team]))
@@ -629,7 +634,9 @@ def replace_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Changes
     for a, info, e, s_idx, here, others, without, free in _shifts_to_move(prob, plan, busy, worth, spread_cost,
                                                                           lambda d: d in costly):
         queues = set(info.queues)
-        options = made.setdefault(a, _options(prob, info, same, worth))
+        if a not in made:
+            made[a] = _options(prob, info, same, worth)
+        options = made[a]
         for d in free:
             best = None
             for n_idx, sh, cost, values, brks in options(s_idx):
