@@ -170,7 +170,7 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     # time left: the LPs with each break inside its window (tighter, about twice as slow as the budget), two
     # adjacent weeks as one LP where the time allows (the backlog and the shifts crossing the boundary between
     # them exact instead of priced: on 11.11 weeks 2+3 give 566.3 k against 557.4 k apart), else week by week
-    positioned, joined, pair_s = 0, 0, 0.0
+    positioned, joined, pair_s, whole = 0, 0, 0.0, False
     for ws in _pairs(prob.weeks)[::-1]:
         remaining = t_end - time.perf_counter()
         if len(ws) == 2 and week_s > 0 and remaining >= PAIR_LP_FACTOR * week_s / nw:
@@ -201,7 +201,7 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
         out = block(prob.weeks, t_end - time.perf_counter())
         if out is not None and out > sum(part.values()):
             part = {w.index: 0.0 for w in prob.weeks} | {prob.weeks[0].index: out}
-            joined = nw + 1
+            whole = True
     upgraded = len(by_week)
     total = sum(part.values())
     if upgraded == nw and prob.deferred and nw > 1 and not joined:
@@ -216,9 +216,9 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
         total = max(total, best)
     wall = time.perf_counter() - t_start
     log.info("LP bound: %d of %d weeks by the week LP (%d with break positions, %d in LPs of two weeks%s), %.1f s, "
-             "bound %s", upgraded, nw, positioned, min(joined, nw), ", then the whole horizon" if joined > nw else "",
+             "bound %s", upgraded, nw, positioned, joined, ", then the whole horizon" if whole else "",
              wall, f"{total / OBJ_SCALE:,.0f}")
-    return LPBound(float(total), upgraded, wall, min(joined, nw), joined > nw)
+    return LPBound(float(total), upgraded, wall, joined, whole)
 
 
 def _pairs(weeks: list[Week]) -> list[tuple[Week, ...]]:
