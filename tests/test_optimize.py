@@ -1839,3 +1839,32 @@ def test_days_locked_off_below_the_weekly_minimum_are_named_by_their_cells():
     lines = precheck(build_problem(scenario, agents, req, locks=locks))
     assert any(line.startswith("min_hours_per_week: A01 ") and "locked off 3 day(s): Roster!G2, Roster!H2, Roster!I2"
                in line for line in lines), lines
+
+
+@pytest.mark.parametrize("min_hours, conflict", [(36, True), (24, False)])
+def test_no_named_roster_in_time_is_explained_when_an_agent_alone_cannot_keep_its_rules(monkeypatch, min_hours,
+                                                                                         conflict):
+    """30 h of rest after a 9 h day shift starting 07:00-13:00 leaves at most every other day: 4 days, 32 h a
+    week, against a 36 h weekly minimum — a conflict the counting pre-check (5 days x 8 h) does not see. At
+    11.11 size the assignment model then ran out of time with no roster ("no roster within the time limit",
+    try a longer limit): stubbed here to time out, each agent is checked alone and the error names the rules.
+    With a 24 h minimum every agent is fine alone, and the answer stays "no roster within the time limit"."""
+    from scheduler.errors import NoSolutionError
+    from scheduler.optimize import api
+    from scheduler.optimize.solve import SolveOutcome
+
+    def timed_out(prob, counts, spec, budget_s, *args, **kw):
+        return None, SolveOutcome("assignment", "UNKNOWN", None, 0.0, budget_s, None, 0, None), {}, []
+
+    monkeypatch.setattr(api, "assign_agents", timed_out)
+    scenario = make_scenario(rules={"min_rest_h": 30},
+                             contracts={"full_time": {"min_hours_per_week": min_hours}})
+    if conflict:
+        with pytest.raises(InfeasibleError) as exc:
+            _solve(scenario)
+        text = str(exc.value)
+        assert "each agent checked alone" in text
+        assert "min_rest (at least 30 h rest between shifts" in text and "min_hours_per_week (at least 36 h" in text
+    else:
+        with pytest.raises(NoSolutionError, match="no named roster was found"):
+            _solve(scenario)

@@ -14,7 +14,7 @@ import pandas as pd
 from scheduler.errors import InfeasibleError, NoSolutionError
 from scheduler.optimize.assign import NamedScorer, assign_agents
 from scheduler.optimize.bound import fluid_bound
-from scheduler.optimize.explain import explain_infeasible, precheck
+from scheduler.optimize.explain import explain_agents, explain_infeasible, precheck
 from scheduler.optimize.extract import extract
 from scheduler.optimize.greedy import greedy_counts, service_goal_counts
 from scheduler.optimize.improve import prune
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 STAGE_SHARE = {"assignment": 0.1, "improve": 0.9}
 SERVICE_GOAL_SHARE = 0.4     # service-goal mode: the count stage's remove-and-repair passes stop past this share of the limit
 MIN_ASSIGNMENT_S = 5.0       # the named assignment gets at least this even when earlier stages overran
+EXPLAIN_AGENTS_S = 30.0      # no named roster in time: each agent checked alone for conflicting rules, up to this long
 LP_BOUND_MIN_S = 15.0        # the LP bound (per-day, then week LPs) runs when at least this much of the time limit is left
 PRUNE_ROUNDS = 40            # improvement rounds in deterministic mode (~1-3 s each on 11.11 with the kept LP)
 PRUNE_ROUNDS_TIMED = 1000    # ... otherwise the time limit ends them (PRUNE_END) or nothing lowers the cost
@@ -149,6 +150,12 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
         if asg.status == "INFEASIBLE":
             raise explain_infeasible(prob, spec, stage="agents")
     if named is None:
+        # not proven infeasible, but an agent whose own rules conflict (a rest longer than the weekly minimum
+        # hours allow, say) leaves the full model nothing to find: each agent is checked alone first
+        lines = explain_agents(prob, spec, budget_s=EXPLAIN_AGENTS_S)
+        if lines:
+            raise InfeasibleError("The roster rules cannot all hold together (no named roster was found in time; each "
+                                  "agent checked alone under its own rules):", lines)
         raise NoSolutionError(_what_to_try(scenario, "no named roster was found for the planned shifts", limit))
     start_bound()
     t = time.perf_counter()
