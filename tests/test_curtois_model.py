@@ -263,3 +263,26 @@ def test_batched_instances_skip_column_generation(monkeypatch):
     assert "polish_changes" in sol.stats and sol.stats["ls_moves"] > 0
     score = check_curtois(inst, sol.roster)
     assert score.violations == [] and score.objective == sol.objective
+
+
+def test_batched_greedy_start_deals_both_days_of_a_weekend_to_the_same_employees():
+    """In the batched greedy start each short (day, shift) is dealt to as many employees of the batch as
+    it is short of; a weekend's Saturday and Sunday shifts go to the same employees (apart, they made
+    one-day weekends)."""
+    from scheduler.optimize.curtois import Clock
+    from scheduler.optimize.curtois_cg import ColumnGeneration
+
+    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
+    data = _Data(inst)
+    cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, True), threads=1)
+    size = 5
+    left = np.random.default_rng(0).integers(0, size + 1, size=(data.h, data.n_shifts))
+    mine = np.stack([cg.dealt(k, size, left) for k in range(size)])
+    assert (mine.sum(axis=0) == left).all()
+    sat, sun = zip(*(w for w in data.weekends if len(w) == 2))
+    both = np.minimum(left[list(sat)], left[list(sun)])
+    # where a Saturday and its Sunday are short of the same number, exactly the same employees get them
+    same = left[list(sat)] == left[list(sun)]
+    assert (mine[:, list(sat)] == mine[:, list(sun)])[:, same].all()
+    # elsewhere the employees dealt the fewer are among those dealt the more
+    assert ((mine[:, list(sat)] & mine[:, list(sun)]).sum(axis=0) == both).all()
