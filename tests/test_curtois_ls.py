@@ -11,7 +11,7 @@ import pytest
 from scheduler.io.curtois import parse_curtois, read_curtois
 from scheduler.optimize.curtois import Clock, _Data, _to_roster, build_curtois_model
 from scheduler.optimize.curtois_cg import ColumnGeneration
-from scheduler.optimize.curtois_ls import CHAIN_SEED, KINDS, RosterSearch, anneal, make_rng
+from scheduler.optimize.curtois_ls import CHAIN_SEED, KINDS, RosterSearch, _anneal_chain, _cover_cost, anneal, make_rng, split_cover
 from scheduler.validate_curtois import check_curtois
 
 from conftest import shared_path
@@ -182,6 +182,56 @@ def test_parallel_chains_return_the_best_chain_and_chain_zero_is_the_one_chain_r
     assert stats["ls_moves"] == 60_000
     score = check_curtois(data.inst, _to_roster(data, best))
     assert score.violations == [] and score.objective == cost
+
+
+def test_split_cover_deals_each_cells_gap_so_the_parts_costs_bound_the_rosters():
+    rng = np.random.default_rng(3)
+    for parts in (2, 3):
+        req = rng.integers(0, 6, size=(9, 4))
+        counts = [rng.integers(0, 4, size=(9, 4)) for _ in range(parts)]
+        n = sum(counts)
+        reqs = split_cover(req, counts, turn=parts)
+        shares = [r - n for r in reqs]
+        assert np.array_equal(sum(shares), req - n)                   # the shares add up to each gap
+        assert (np.max(shares, axis=0) - np.min(shares, axis=0) <= 1).all()
+        cov = lambda r, c: np.stack([r, np.full_like(r, 100), np.ones_like(r), c], axis=-1)
+        # each part's objective is exact for it alone: part p's employees as they are, the others' at n
+        for p in range(parts):
+            mine = [counts[q] if q == p else rng.integers(0, 4, size=(9, 4)) for q in range(parts)]
+            moved = sum(mine)
+            total = _cover_cost(cov(req, moved))
+            assert total <= sum(_cover_cost(cov(reqs[q], n - counts[q] + mine[q])) for q in range(parts))
+
+
+def test_a_restricted_search_moves_only_its_employees_against_its_share_of_the_cover():
+    data = _data("Instance16")
+    start = _start(data)
+    mine = np.arange(data.n_agents) % 2 == 0
+    reqs = split_cover(data.req, [data.counts(start, np.flatnonzero(m)) for m in (mine, ~mine)])
+    st = RosterSearch(data, start)
+    st.restrict(mine, reqs[0])
+    at_start = st.cost
+    best, cost, stats = _anneal_chain(data, start, None, 40_000, 4, 3.0, 0.2, 0, st=st)
+    assert stats["ls_accepted"] > 0
+    assert np.array_equal(best[~mine], start[~mine])                # the others are untouched
+    assert not np.array_equal(best[mine], start[mine])
+    again = RosterSearch(data, best)
+    again.restrict(mine, reqs[0])
+    assert cost == again.cost < at_start                            # its objective, tracked exactly
+    score = check_curtois(data.inst, _to_roster(data, best))
+    assert score.violations == []
+
+
+def test_split_search_keeps_every_rule_and_never_worsens_the_roster():
+    data = _data("Instance7")
+    start = _start(data)
+    clock = Clock(1.5, False)
+    best, cost, stats = anneal(data, start, time_left=clock.left, seed=2, chains=2, split=True)
+    assert stats["ls_split_parts"] == 2 and stats["ls_split_epochs"] >= 1
+    score = check_curtois(data.inst, _to_roster(data, best))
+    assert score.violations == [] and score.objective == cost <= data.cost(start)
+    with pytest.raises(ValueError):
+        anneal(data, start, max_moves=1000, chains=2, split=True)
 
 
 def test_anneal_needs_a_limit():

@@ -339,6 +339,8 @@ SLOW_POLISH_SHARE = 0.07     # ... none when the greedy start (one round) took m
 LS_CYCLES = 1                # ... in this many annealing runs, each followed by best responses (2: Instance13
                              # 3305 against 3682, 15 4890 against 4567, load 3.4-4.1: no clear gain)
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
+SPLIT_MIN_AGENTS = 100      # the local search's chains split the employees between them (instead of running
+SPLIT_MIN_DAYS = 182        # side by side) from this many employees and days (Instances 21, 23, 24)
 DET_MOVES_PER_S = 1_000_000  # local-search moves per second of the deterministic clock (the compiled loop
                              # makes 1.0-2.7 M a second on Instances 7, 13, 22; was 50,000 in pure Python)
 CG_STALL = 0.005             # column generation stops when its LP improved less than this over 4 rounds
@@ -557,7 +559,10 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
     """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``LS_SHARE`` of
     the time that is left, in ``LS_CYCLES`` runs each followed by best responses (``cg``) on its result
     when it improved; each run is the best of ``chains`` independent chains side by side (one per worker:
-    nothing else runs then). In deterministic mode each run has a move budget (``DET_MOVES_PER_S`` per
+    nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees and ``SPLIT_MIN_DAYS`` days, one
+    search whose employees are split between the workers (:func:`.curtois_ls._anneal_split`; 60 s, seeds
+    0 / 1, load 1.5-1.9, side by side: 24 71,482 / 67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 /
+    20,387, 21 22,394 / 22,211 -> 22,154 / 22,229). In deterministic mode each run has a move budget (``DET_MOVES_PER_S`` per
     second of the deterministic clock), charged to that clock."""
     end = clock.elapsed() + LS_SHARE * clock.left()
     moves = 0
@@ -571,11 +576,13 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
             clock.spend(budget)
         else:
             stop = clock.elapsed() + budget
+            split = chains > 1 and data.n_agents >= SPLIT_MIN_AGENTS and data.h >= SPLIT_MIN_DAYS
             roster, cost, st = anneal(data, best, time_left=lambda stop=stop: stop - clock.elapsed(), seed=seed + k,
-                                      floor=floor, chains=chains)
+                                      floor=floor, chains=chains, split=split)
         moves += st["ls_moves"]
         stats["ls_compile_s"] = stats.get("ls_compile_s", 0.0) + st["ls_compile_s"]    # (0.2 s from the cache)
-        of = f", best of {chains} chains: {', '.join(map(str, st['ls_chain_costs']))}" if chains > 1 else ""
+        of = (f", {chains} parts" if "ls_split_parts" in st else
+              f", best of {chains} chains: {', '.join(map(str, st['ls_chain_costs']))}" if chains > 1 else "")
         say(f"{data.inst.name}: local search gives {cost} ({st['ls_moves']} moves{of}) at {clock.elapsed():.1f} s")
         if cg is not None and cost < best_cost and clock.left() > 0:
             last = k == LS_CYCLES - 1
