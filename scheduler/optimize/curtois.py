@@ -339,8 +339,8 @@ SLOW_POLISH_SHARE = 0.07     # ... none when the greedy start (one round) took m
 LS_CYCLES = 1                # ... in this many annealing runs, each followed by best responses (2: Instance13
                              # 3305 against 3682, 15 4890 against 4567, load 3.4-4.1: no clear gain)
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
-SPLIT_MIN_AGENTS = 100      # the local search's chains split the employees between them (instead of running
-SPLIT_MIN_DAYS = 182        # side by side) from this many employees and days (Instances 21, 23, 24)
+SPLIT_MIN_AGENTS = 100      # the local search's threads split the employees between them (instead of running
+                             # chains side by side) from this many employees (Instances 13, 21, 23, 24)
 DET_MOVES_PER_S = 1_000_000  # local-search moves per second of the deterministic clock (the compiled loop
                              # makes 1.0-2.7 M a second on Instances 7, 13, 22; was 50,000 in pure Python)
 CG_STALL = 0.005             # column generation stops when its LP improved less than this over 4 rounds
@@ -559,10 +559,11 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
     """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``LS_SHARE`` of
     the time that is left, in ``LS_CYCLES`` runs each followed by best responses (``cg``) on its result
     when it improved; each run is the best of ``chains`` independent chains side by side (one per worker:
-    nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees and ``SPLIT_MIN_DAYS`` days, one
-    search whose employees are split between the workers (:func:`.curtois_ls._anneal_split`; 60 s, seeds
-    0 / 1, load 1.5-1.9, side by side: 24 71,482 / 67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 /
-    20,387, 21 22,394 / 22,211 -> 22,154 / 22,229). In deterministic mode each run has a move budget (``DET_MOVES_PER_S`` per
+    nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees, one search whose employees are split
+    between the workers (:func:`.curtois_ls._anneal_split`; 60 s, side by side, load 1.5-1.9: 24 71,482 /
+    67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 / 20,387, 21 22,394 / 22,211 -> 22,154 / 22,229,
+    13 1,567 / 1,658 / 1,628 / 1,643 -> 1,525 / 1,549 / 1,532 / 1,627; with 50 employees a half lacks
+    partners: 20 5,216 / 5,200 -> 5,410 / 5,343, 22 35,306 / 35,544 -> 35,192 / 35,674). In deterministic mode each run has a move budget (``DET_MOVES_PER_S`` per
     second of the deterministic clock), charged to that clock."""
     end = clock.elapsed() + LS_SHARE * clock.left()
     moves = 0
@@ -576,7 +577,7 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
             clock.spend(budget)
         else:
             stop = clock.elapsed() + budget
-            split = chains > 1 and data.n_agents >= SPLIT_MIN_AGENTS and data.h >= SPLIT_MIN_DAYS
+            split = chains > 1 and data.n_agents >= SPLIT_MIN_AGENTS
             roster, cost, st = anneal(data, best, time_left=lambda stop=stop: stop - clock.elapsed(), seed=seed + k,
                                       floor=floor, chains=chains, split=split)
         moves += st["ls_moves"]
