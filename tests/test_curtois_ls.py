@@ -11,7 +11,8 @@ import pytest
 from scheduler.io.curtois import parse_curtois, read_curtois
 from scheduler.optimize.curtois import Clock, _Data, _to_roster, build_curtois_model
 from scheduler.optimize.curtois_cg import ColumnGeneration
-from scheduler.optimize.curtois_ls import CHAIN_SEED, KINDS, RosterSearch, _anneal_chain, _cover_cost, anneal, make_rng, split_cover
+from scheduler.optimize.curtois_ls import (CHAIN_SEED, KINDS, RosterSearch, _anneal_chain, _cover_cost, anneal, make_rng,
+                                           split_cover)
 from scheduler.validate_curtois import check_curtois
 
 from conftest import shared_path

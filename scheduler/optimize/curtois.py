@@ -563,8 +563,9 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
     between the workers (:func:`.curtois_ls._anneal_split`; 60 s, side by side, load 1.5-1.9: 24 71,482 /
     67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 / 20,387, 21 22,394 / 22,211 -> 22,154 / 22,229,
     13 1,567 / 1,658 / 1,628 / 1,643 -> 1,525 / 1,549 / 1,532 / 1,627; with 50 employees a half lacks
-    partners: 20 5,216 / 5,200 -> 5,410 / 5,343, 22 35,306 / 35,544 -> 35,192 / 35,674). In deterministic mode each run has a move budget (``DET_MOVES_PER_S`` per
-    second of the deterministic clock), charged to that clock."""
+    partners: 20 5,216 / 5,200 -> 5,410 / 5,343, 22 35,306 / 35,544 -> 35,192 / 35,674). In deterministic
+    mode each run has a move budget (``DET_MOVES_PER_S`` per second of the deterministic clock), charged to
+    that clock."""
     end = clock.elapsed() + LS_SHARE * clock.left()
     moves = 0
     for k in range(LS_CYCLES):

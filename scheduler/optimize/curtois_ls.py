@@ -769,6 +769,8 @@ def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, able
                 return m - moves0
         nm = _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able, types, inc, buf, mv, rng,
                       short, ctl[NSHORT], kind, emps, nemps)
+        # (a split search's draws take only its own employees; the guard keeps the others fixed whatever a
+        # move kind draws)
         if nm == 0 or (split and not (mine[mv[0, 0]] and (nm == 1 or mine[mv[1, 0]]))):
             continue
         delta = _change(rows, cov, rc, dcov, cells, mv, nm)
