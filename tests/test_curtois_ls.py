@@ -395,3 +395,61 @@ def test_retype_keeps_the_rules_and_its_delta_agrees_with_the_scorer(which):
         st.commit(ch, delta)
         _assert_state_exact(st, data)
     assert feasible >= 1
+
+
+def test_join_makes_two_one_day_weekends_one_and_keeps_the_cover():
+    """A works Thu-Sat, B Sun-Tue, each at its only allowed minutes (three shifts): the join gives one of
+    them the whole weekend, the other none, and the days one gives up the other takes, so every cell
+    keeps its cover and the objective its value; both keep their rules."""
+    from curtois_factory import cover_all, make
+    text = make(horizon=14, staff=[f"{e},D=14,1440,1440,7,1,1,1" for e in "AB"], cover=cover_all(14, 1))
+    data = _Data(parse_curtois(text, name="join"))
+    roster = np.full((2, 14), -1, dtype=np.int64)
+    roster[0, 3:6] = 0                        # A: Thu, Fri, Sat
+    roster[1, 6:9] = 0                        # B: Sun, Mon, Tue
+    st = RosterSearch(data, roster)
+    assert st.join_share > 0
+    for seed in range(5):
+        ch = st.join(make_rng(seed))
+        assert ch is not None and len(ch) == 2
+        delta = st.delta(ch)
+        cand = st.roster()
+        for a, lo, seg in ch:
+            cand[a, lo:lo + len(seg)] = seg
+        score = check_curtois(data.inst, _to_roster(data, cand))
+        assert score.violations == [] and delta == 0 and score.objective == st.cost
+        assert np.array_equal(data.counts(cand), data.counts(roster))
+        assert sorted(int((cand[a, 5:7] >= 0).sum()) for a in range(2)) == [0, 2]
+
+
+@pytest.mark.parametrize("which", ["Instance9", "Instance13"])
+def test_joins_keep_the_rules_and_their_delta_agrees_with_the_scorer(which):
+    """On a greedy roster, every join proposed (applied one after another) leaves one of its employees
+    with both days of a weekend it worked one day of and the other with neither, keeps their rules,
+    and its delta is the scorer's change."""
+    data = _data(which)
+    st = RosterSearch(data, _start(data))
+    rng = make_rng(3)
+    joined = 0
+    for _ in range(20_000):
+        ch = st.join(rng)
+        if ch is None:
+            continue
+        (a, lo, seg), (b, lob, segb) = ch
+        cand = st.roster()
+        cand[a, lo:lo + len(seg)] = seg
+        cand[b, lob:lob + len(segb)] = segb
+        kw = st.wk_of[next(x for x in range(lob, lob + len(segb)) if st.wk_of[x] >= 0 and st.rows[b, x] >= 0
+                           and segb[x - lob] < 0)]
+        days = list(st.wk_days[kw])
+        assert (st.rows[a, days] >= 0).sum() == 1 and (cand[a, days] >= 0).all()
+        assert (st.rows[b, days] >= 0).sum() == 1 and (cand[b, days] < 0).all()
+        delta = st.delta(ch)
+        score = check_curtois(data.inst, _to_roster(data, cand))
+        assert delta is not None and score.violations == [] and score.objective == st.cost + delta
+        st.commit(ch, delta)
+        _assert_state_exact(st, data)
+        joined += 1
+        if joined >= 15:
+            break
+    assert joined >= 5

@@ -37,6 +37,15 @@ only — no model is built. The moves:
   over-covered shift that day and is allowed the short one works it instead, the first from a random one
   on that keeps its rules (Instance23 ends with 1,600 surplus shifts; 10 M moves, seeds 0-2: 25,100 /
   24,942 / 24,761 without, 24,777 / 24,863 / 24,715 with it);
+* ``join``: two employees who each work one day of the same weekend, one the Saturday and the other the
+  Sunday, make it one two-day weekend: the first takes the second's shift (repairing its runs as a
+  completion does) and the second, its weekend now free, takes the days the first gave up where it is off
+  (cover unchanged); fills and handoffs can then use the free weekend for a weekend shortfall. On
+  Instance24 every employee is at its weekend maximum and the greedy start has ~800 one-day weekends
+  against a weekend capacity only 4 % above the weekend demand (30 s from the greedy start, seeds 3-6:
+  66,199 / 66,380 / 65,547 / 66,391 without, 63,731 / 62,826 / 62,087 / 62,024 with joins, ~200 of them
+  taken). On 13 and 19-23 few are found (1-20 in 30 s: the other day's shift is mostly one the partner's
+  succession forbids) and they stay within their spread (20: 5,621 / 5,589 → 5,491 / 5,500);
 * ``change``: any employee-day to any allowed value (incl. off);
 * ``swap``: two employees exchange their assignments on one day or a block of up to a week (cover
   unchanged: only the requests move);
@@ -92,14 +101,18 @@ SEG_MAX = 32          # longest change of one employee (a handoff's window of 14
 HANDOFF_WINDOW = 14
 WEEKEND_SPAN = 4      # a weekend transfer gives up a weekend at most this many weekends away (29 days)
 CHUNK = 8192          # moves between two looks at the clock (a few milliseconds)
-KINDS = ("fill", "chain", "handoff", "change", "swap", "move", "weekend", "complete", "retype")
-FILL, CHAIN, HANDOFF, CHANGE, SWAP, MOVE, WEEKEND, COMPLETE, RETYPE = range(9)
+KINDS = ("fill", "chain", "handoff", "change", "swap", "move", "weekend", "complete", "retype", "join")
+FILL, CHAIN, HANDOFF, CHANGE, SWAP, MOVE, WEEKEND, COMPLETE, RETYPE, JOIN = range(10)
 CHAIN_SEED = 7919      # seed offset between parallel annealing chains
 SPLIT_SEED = 104729    # ... and between the epochs of a split search
 SPLIT_EPOCHS = 8       # a split search's epochs (the employees are dealt to the parts anew after each)
 SPLIT_EPOCH_MIN_S = 1.0
 DRAWS = 4             # random tries before a scan when an employee is drawn among those that qualify
 RETYPE_SHARE = 0.1     # share of the proposals for a short cell that are retypes
+JOIN_SHARE = 0.02      # share of all proposals that are joins (taken from the swaps; 24, 30 s from the greedy
+                       # start, seeds 3-4: 66,199 / 66,380 with none, 63,731 / 62,826 at 0.02, 63,839 / 64,538
+                       # at 0.04; 0.2 was worse than none)
+JOIN_TRIES = 3         # completions tried per join until the giver keeps its rules
 COMPLETE_GAP = 10     # a completion slides the next run only when it starts within this many days
 # columns of ``emp``: the employee's limits, then its minutes and weekends worked
 CMAX, CMIN, OMIN, MMAX, MMIN, WMAX, MIN, WK = range(8)
@@ -664,11 +677,87 @@ def _complete(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, able, in
 
 
 @njit(cache=True)
+def _takes(banned, maxs, tcount, row, a, x, u):
+    """Whether employee ``a`` (row ``row``), off on day ``x``, could work shift ``u`` then as far as its
+    maximum of ``u`` and the successions with its neighbouring days go (``u`` < 0: no)."""
+    if u < 0 or tcount[a, u] >= maxs[a, u]:
+        return False
+    if x > 0 and row[x - 1] >= 0 and banned[row[x - 1], u]:
+        return False
+    return not (x + 1 < row.shape[0] and row[x + 1] >= 0 and banned[u, row[x + 1]])
+
+
+@njit(cache=True)
+def _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv, rng, emps, nemps):
+    """A join into ``mv``: two employees who each work one day of the same weekend, ``a`` the Saturday and
+    ``b`` the Sunday or the other way round, make it one two-day weekend: ``a`` takes ``b``'s shift on
+    the day it is off (:func:`_completion`, which may give up or slide a day of ``a``'s runs to keep its
+    rules) and ``b`` gives it up, taking in turn the days ``a`` gave up where it is off. The cover is
+    unchanged (but where ``b`` cannot take a day ``a`` gave up) and ``b`` has a weekend to spare, which
+    fills and handoffs can then use for a weekend shortfall. Both are drawn among ``emps``. Returns the
+    number of changes (0: none found)."""
+    nwk = wk_days.shape[0]
+    a = emps[_below(rng, nemps)]
+    row = rows[a]
+    k0 = _below(rng, nwk)
+    x = y = -1                       # a's day off and the day it works on that weekend
+    for q in range(nwk):
+        k = (k0 + q) % nwk
+        x0, x1 = wk_days[k, 0], wk_days[k, 1]
+        if x1 < 0 or (row[x0] >= 0) == (row[x1] >= 0):
+            continue
+        x, y = (x1, x0) if row[x0] >= 0 else (x0, x1)
+        if not offd[a, x]:
+            break
+        x = -1
+    if x < 0:
+        return 0
+    b = -1
+    for _ in range(DRAWS):           # (as in _draw_taker: random tries, then a scan)
+        c = emps[_below(rng, nemps)]
+        if c != a and rows[c, y] < 0 and _takes(banned, maxs, tcount, row, a, x, rows[c, x]):
+            b = c
+            break
+    if b < 0:
+        nc = 0
+        for q in range(nemps):
+            c = emps[q]
+            if c != a and rows[c, y] < 0 and _takes(banned, maxs, tcount, row, a, x, rows[c, x]):
+                buf[nc] = c
+                nc += 1
+        if nc == 0:
+            return 0
+        b = buf[_below(rng, nc)]
+    u = rows[b, x]
+    for _ in range(JOIN_TRIES):
+        if not _completion(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, 0, rng, a, x, u):
+            return 0
+        lo0, n0 = mv[0, 1], mv[0, 2]
+        lo, hi = x, x                # b's change: x, and the days a gives up where b is off
+        for j in range(n0):
+            d = lo0 + j
+            if mv[0, 3 + j] < 0 and row[d] >= 0 and rows[b, d] < 0 and not offd[b, d]:
+                lo, hi = min(lo, d), max(hi, d)
+        if hi - lo + 1 > SEG_MAX:
+            lo, hi = x, x
+        mv[1, 0], mv[1, 1], mv[1, 2] = b, lo, hi - lo + 1
+        for j in range(hi - lo + 1):
+            d = lo + j
+            mv[1, 3 + j] = rows[b, d]
+            if lo0 <= d < lo0 + n0 and mv[0, 3 + d - lo0] < 0 and row[d] >= 0 and rows[b, d] < 0 and not offd[b, d]:
+                mv[1, 3 + j] = row[d]
+        mv[1, 3 + x - lo] = -1
+        if _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, 1):
+            return 2
+    return 0
+
+
+@njit(cache=True)
 def _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able, types, inc, buf, mv, rng, short,
-             nshort, kind, emps, nemps):
+             nshort, kind, emps, nemps, pjoin):
     """One random move into ``mv``; returns its number of changes (0 when the draw gives nothing to do)
     and sets ``kind[0]``. The untargeted moves draw their employees among the first ``nemps`` of ``emps``
-    (all employees but in a split search)."""
+    (all employees but in a split search); ``pjoin`` of all proposals are joins."""
     A, h = rows.shape[0], rows.shape[1]
     r = _rand(rng)
     if nshort > 0 and r < 0.35:
@@ -718,6 +807,9 @@ def _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able
             return 0
         _single(mv, 0, a, d, v)
         return 1
+    if r < 0.5 + pjoin:                                  # join two one-day weekends
+        kind[0] = JOIN
+        return _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv, rng, emps, nemps)
     if r < 0.85:                                         # swap (a day or a block)
         kind[0] = SWAP
         a, b = emps[_below(rng, nemps)], emps[_below(rng, nemps)]
@@ -752,7 +844,7 @@ def _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able
 
 @njit(cache=True, nogil=True)
 def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, able, types, inc, dcov, cells, buf,
-         mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio, refresh, floor, mine, emps):
+         mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio, refresh, floor, mine, emps, pjoin):
     """``n_moves`` annealing moves, the ``moves0``-th first; the temperature follows the share of the
     time ``frac0 + dfrac × (moves since moves0)``. Only the employees ``mine`` allows change (``emps``:
     their list). Returns the moves made (fewer when the cost reaches ``floor``)."""
@@ -768,7 +860,7 @@ def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, able
             if ctl[COST] <= floor:
                 return m - moves0
         nm = _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able, types, inc, buf, mv, rng,
-                      short, ctl[NSHORT], kind, emps, nemps)
+                      short, ctl[NSHORT], kind, emps, nemps, pjoin)
         # (a split search's draws take only its own employees; the guard keeps the others fixed whatever a
         # move kind draws)
         if nm == 0 or (split and not (mine[mv[0, 0]] and (nm == 1 or mine[mv[1, 0]]))):
@@ -864,6 +956,8 @@ class RosterSearch:
         self.mv = np.zeros((2, 3 + SEG_MAX), dtype=np.int64)
         self.mine = np.ones(A, dtype=np.bool_)                        # the employees moves may change
         self.emps = np.arange(A, dtype=np.int64)                       # ... listed
+        # share of the proposals that are joins (none without two-day weekends)
+        self.join_share = JOIN_SHARE if (self.wk_days[:, 1] >= 0).any() else 0.0
         self.cost = data.cost(self.rows)
         # the arguments of the kernels, in their order
         self.state = (self.L, self.offd, self.maxs, self.tcount, self.emp, self.wk_of, self.wk_days, self.rows)
@@ -935,12 +1029,16 @@ class RosterSearch:
         """A retype for the under-covered (``d``, ``s``) (see :func:`_retype`); ``rng`` from :func:`make_rng`."""
         return self._unload(_retype(*self.rules, self.cov, self.inc, self.mv, rng, d, s))
 
+    def join(self, rng: np.ndarray) -> list[Change] | None:
+        """A join of two one-day weekends (see :func:`_join`); ``rng`` from :func:`make_rng`."""
+        return self._unload(_join(*self.rules, self.inc, self.buf, self.mv, rng, self.emps, len(self.emps)))
+
     def propose(self, rng: np.ndarray, short: list[tuple[int, int]]) -> list[Change] | None:
         """One random move (None when the draw gives nothing to do); ``rng`` from :func:`make_rng`."""
         arr = np.array(short, dtype=np.int64).reshape(-1, 2)
         kind = np.zeros(1, dtype=np.int64)
         nm = _propose(*self.rules, self.cov, self.able, self.types, self.inc, self.buf, self.mv, rng, arr, len(arr),
-                      kind, self.emps, len(self.emps))
+                      kind, self.emps, len(self.emps), self.join_share)
         self.kind = KINDS[kind[0]]
         return self._unload(nm)
 
@@ -949,7 +1047,7 @@ class RosterSearch:
         """``n_moves`` annealing moves (see :func:`_run`)."""
         return int(_run(*self.rules, self.cov, self.rc, self.able, self.types, self.inc, self.dcov, self.cells,
                         self.buf, self.mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio,
-                        refresh, floor, self.mine, self.emps))
+                        refresh, floor, self.mine, self.emps, self.join_share))
 
     def restrict(self, mine: np.ndarray, req: np.ndarray) -> None:
         """Confine the search to the employees ``mine`` allows (the others stay as they are) and cover
