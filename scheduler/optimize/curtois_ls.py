@@ -688,6 +688,13 @@ def _takes(banned, maxs, tcount, row, a, x, u):
 
 
 @njit(cache=True)
+def _taken_over(row, row_b, offd_b, mv, d, j):
+    """Whether day ``d`` (position ``j`` of change 0 of ``mv``) is a shift the first employee of a join
+    (row ``row``) gives up and its partner (row ``row_b``, fixed days off ``offd_b``) is free to take."""
+    return mv[0, 3 + j] < 0 and row[d] >= 0 and row_b[d] < 0 and not offd_b[d]
+
+
+@njit(cache=True)
 def _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv, rng, emps, nemps):
     """A join into ``mv``: two employees who each work one day of the same weekend, ``a`` the Saturday and
     ``b`` the Sunday or the other way round, make it one two-day weekend: ``a`` takes ``b``'s shift on
@@ -733,19 +740,19 @@ def _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv
         if not _completion(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, 0, rng, a, x, u):
             return 0
         lo0, n0 = mv[0, 1], mv[0, 2]
-        lo, hi = x, x                # b's change: x, and the days a gives up where b is off
+        lo, hi = x, x                # b's change: x, and the days a gives up where b is off (when they fit)
         for j in range(n0):
-            d = lo0 + j
-            if mv[0, 3 + j] < 0 and row[d] >= 0 and rows[b, d] < 0 and not offd[b, d]:
-                lo, hi = min(lo, d), max(hi, d)
-        if hi - lo + 1 > SEG_MAX:
+            if _taken_over(row, rows[b], offd[b], mv, lo0 + j, j):
+                lo, hi = min(lo, lo0 + j), max(hi, lo0 + j)
+        take = hi - lo + 1 <= SEG_MAX
+        if not take:
             lo, hi = x, x
         mv[1, 0], mv[1, 1], mv[1, 2] = b, lo, hi - lo + 1
         for j in range(hi - lo + 1):
-            d = lo + j
-            mv[1, 3 + j] = rows[b, d]
-            if lo0 <= d < lo0 + n0 and mv[0, 3 + d - lo0] < 0 and row[d] >= 0 and rows[b, d] < 0 and not offd[b, d]:
-                mv[1, 3 + j] = row[d]
+            mv[1, 3 + j] = rows[b, lo + j]
+        for j in range(n0):
+            if take and _taken_over(row, rows[b], offd[b], mv, lo0 + j, j):
+                mv[1, 3 + lo0 + j - lo] = row[lo0 + j]
         mv[1, 3 + x - lo] = -1
         if _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, 1):
             return 2
