@@ -422,28 +422,68 @@ def test_join_makes_two_one_day_weekends_one_and_keeps_the_cover():
         assert sorted(int((cand[a, 5:7] >= 0).sum()) for a in range(2)) == [0, 2]
 
 
+def test_join_through_a_third_employee_when_the_rotation_forbids_the_pair():
+    """A works Saturday late (L), B Sunday early (E), and E may not follow L: neither takes the other's
+    shift. C works Saturday E and Sunday L: the join goes through C (A takes C's Sunday L and C takes B's
+    E, or the same mirrored on Saturday), so one employee ends with no weekend, the other two with both
+    days, and every cell keeps its cover."""
+    from curtois_factory import make
+    text = make(horizon=14, shifts=["E,480,", "L,480,E"], staff=[f"{e},E=14|L=14,6720,0,7,1,1,1" for e in "ABC"],
+                cover=[f"{d},{t},1,100,1" for d in range(14) for t in "EL"])
+    data = _Data(parse_curtois(text, name="triple"))
+    roster = np.full((3, 14), -1, dtype=np.int64)
+    roster[0, 5] = 1                          # A: Saturday L
+    roster[1, 6] = 0                          # B: Sunday E
+    roster[2, 5:7] = 0, 1                     # C: Saturday E, Sunday L
+    st = RosterSearch(data, roster)
+    found = 0
+    for seed in range(20):
+        ch = st.join(make_rng(seed))
+        if ch is None:
+            continue
+        assert len(ch) == 3
+        cand = st.roster()
+        for a, lo, seg in ch:
+            cand[a, lo:lo + len(seg)] = seg
+        score = check_curtois(data.inst, _to_roster(data, cand))
+        assert score.violations == [] and st.delta(ch) == 0 and score.objective == st.cost
+        assert np.array_equal(data.counts(cand), data.counts(roster))
+        assert sorted(int((cand[a, 5:7] >= 0).sum()) for a in range(3)) == [0, 2, 2]
+        found += 1
+    assert found >= 5
+    st.join_triple = False
+    assert all(st.join(make_rng(seed)) is None for seed in range(20))
+
+
 @pytest.mark.parametrize("which", ["Instance9", "Instance13"])
 def test_joins_keep_the_rules_and_their_delta_agrees_with_the_scorer(which):
     """On a greedy roster, every join proposed (applied one after another) leaves one of its employees
-    with both days of a weekend it worked one day of and the other with neither, keeps their rules,
-    and its delta is the scorer's change."""
+    with both days of a weekend it worked one day of and the other with neither (a third, when there is
+    one, trades its shift on that day and keeps both days), keeps their rules, and its delta is the
+    scorer's change."""
     data = _data(which)
     st = RosterSearch(data, _start(data))
     rng = make_rng(3)
-    joined = 0
+    joined = triples = 0
     for _ in range(20_000):
         ch = st.join(rng)
         if ch is None:
             continue
-        (a, lo, seg), (b, lob, segb) = ch
+        (a, lo, seg), (b, lob, segb) = ch[:2]
         cand = st.roster()
-        cand[a, lo:lo + len(seg)] = seg
-        cand[b, lob:lob + len(segb)] = segb
-        kw = st.wk_of[next(x for x in range(lob, lob + len(segb)) if st.wk_of[x] >= 0 and st.rows[b, x] >= 0
-                           and segb[x - lob] < 0)]
-        days = list(st.wk_days[kw])
+        for e, first, values in ch:
+            cand[e, first:first + len(values)] = values
+        x = next(x for x in range(lob, lob + len(segb)) if st.wk_of[x] >= 0 and st.rows[b, x] >= 0
+                 and segb[x - lob] < 0)
+        days = list(st.wk_days[st.wk_of[x]])
         assert (st.rows[a, days] >= 0).sum() == 1 and (cand[a, days] >= 0).all()
         assert (st.rows[b, days] >= 0).sum() == 1 and (cand[b, days] < 0).all()
+        if len(ch) == 3:
+            (m, lom, segm), = ch[2:]
+            assert (lom, segm) == (x, [st.rows[b, x]]) and cand[a, x] == st.rows[m, x]
+            assert (st.rows[m, days] >= 0).all()
+            triples += 1
+        assert np.array_equal(data.counts(cand)[days], data.counts(st.roster())[days])
         delta = st.delta(ch)
         score = check_curtois(data.inst, _to_roster(data, cand))
         assert delta is not None and score.violations == [] and score.objective == st.cost + delta

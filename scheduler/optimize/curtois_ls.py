@@ -40,7 +40,9 @@ only — no model is built. The moves:
 * ``join``: two employees who each work one day of the same weekend, one the Saturday and the other the
   Sunday, make it one two-day weekend: the first takes the second's shift (repairing its runs as a
   completion does) and the second, its weekend now free, takes the days the first gave up where it is off
-  (cover unchanged); fills and handoffs can then use the free weekend for a weekend shortfall. On
+  (cover unchanged); fills and handoffs can then use the free weekend for a weekend shortfall. When the
+  rotation or its maxima forbid the first every partner's shift, the join goes through a third employee
+  who works both days, hands the first its shift on that day and takes the partner's. On
   Instance24 every employee is at its weekend maximum and the greedy start has ~800 one-day weekends
   against a weekend capacity only 4 % above the weekend demand (30 s from the greedy start, seeds 3-6:
   66,199 / 66,380 / 65,547 / 66,391 without, 63,731 / 62,826 / 62,087 / 62,024 with joins, ~200 of them
@@ -65,7 +67,7 @@ is never re-opened in practice.
 
 The state lives in numpy arrays (:class:`RosterSearch`) and the move loop is compiled with numba
 (``@njit(cache=True)``; the compiled code is cached on disk, so only the first run after a change of
-this file compiles it). A move is a small array ``mv`` of at most two changes: row ``i`` holds the
+this file compiles it). A move is a small array ``mv`` of at most three changes: row ``i`` holds the
 employee, the first day, the number of days and the new values. Random numbers come from a
 splitmix64 generator whose state is a one-element array, so a seed and a move budget give the same
 roster. The loop runs in chunks of ``CHUNK`` moves; between chunks Python checks the clock and sets the
@@ -113,6 +115,10 @@ JOIN_SHARE = 0.02      # share of all proposals that are joins (taken from the s
                        # start, seeds 3-4: 66,199 / 66,380 with none, 63,731 / 62,826 at 0.02, 63,839 / 64,538
                        # at 0.04; 0.2 was worse than none)
 JOIN_TRIES = 3         # completions tried per join until the giver keeps its rules
+JOIN_TRIPLE = True     # a join may go through a third employee (see _join_through; 30 s from the greedy start,
+                       # without -> with: 24 seeds 3-5 62,613 / 62,162 / 62,729 -> 60,408 / 60,055 / 59,909,
+                       # 19 seeds 0-1 3,776 / 3,698 -> 3,584 / 3,592, 22 38,822 / 38,659 -> 37,588 / 38,587;
+                       # 13, 20, 21, 23 within their spread)
 COMPLETE_GAP = 10     # a completion slides the next run only when it starts within this many days
 # columns of ``emp``: the employee's limits, then its minutes and weekends worked
 CMAX, CMIN, OMIN, MMAX, MMIN, WMAX, MIN, WK = range(8)
@@ -695,7 +701,7 @@ def _taken_over(row, row_b, offd_b, mv, d, j):
 
 
 @njit(cache=True)
-def _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv, rng, emps, nemps):
+def _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv, rng, emps, nemps, triple):
     """A join into ``mv``: two employees who each work one day of the same weekend, ``a`` the Saturday and
     ``b`` the Sunday or the other way round, make it one two-day weekend: ``a`` takes ``b``'s shift on
     the day it is off (:func:`_completion`, which may give up or slide a day of ``a``'s runs to keep its
@@ -732,10 +738,19 @@ def _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv
             if c != a and rows[c, y] < 0 and _takes(banned, maxs, tcount, row, a, x, rows[c, x]):
                 buf[nc] = c
                 nc += 1
-        if nc == 0:
+        if nc > 0:
+            b = buf[_below(rng, nc)]
+    mid = -1      # (none fits a: through a third employee who works both days and trades its shift on x)
+    if b < 0:
+        if not triple:
             return 0
-        b = buf[_below(rng, nc)]
-    u = rows[b, x]
+        b, mid = _join_through(banned, maxs, tcount, rows, buf, rng, emps, nemps, a, x, y)
+        if mid < 0:
+            return 0
+        _single(mv, 2, mid, x, rows[b, x])
+        if not _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, 2):
+            return 0
+    u = rows[b, x] if mid < 0 else rows[mid, x]        # the shift a takes
     for _ in range(JOIN_TRIES):
         if not _completion(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, 0, rng, a, x, u):
             return 0
@@ -755,16 +770,48 @@ def _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv
                 mv[1, 3 + lo0 + j - lo] = row[lo0 + j]
         mv[1, 3 + x - lo] = -1
         if _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, 1):
-            return 2
+            return 2 if mid < 0 else 3
     return 0
 
 
 @njit(cache=True)
+def _join_through(banned, maxs, tcount, rows, buf, rng, emps, nemps, a, x, y):
+    """For a join of employee ``a`` (off on the weekend day ``x``, working the other day ``y``) whose
+    partners' shifts on ``x`` the rotation or its maxima forbid: a partner ``b`` who works ``x`` only,
+    and a third employee who works both days, whose shift on ``x`` ``a`` may take and who may take
+    ``b``'s instead (as far as the maxima and the neighbouring days' successions go); (b, third), the
+    third −1 when there is none."""
+    row = rows[a]
+    nc = 0
+    for q in range(nemps):
+        c = emps[q]
+        if c != a and rows[c, y] < 0 and rows[c, x] >= 0:
+            buf[nc] = c
+            nc += 1
+    if nc == 0:
+        return -1, -1
+    b = buf[_below(rng, nc)]
+    u = rows[b, x]
+    nc = 0
+    for q in range(nemps):
+        m = emps[q]
+        v = rows[m, x]
+        if (m != a and m != b and v >= 0 and v != u and rows[m, y] >= 0 and _takes(banned, maxs, tcount, row, a, x, v)
+                and _takes(banned, maxs, tcount, rows[m], m, x, u)):
+            buf[nc] = m
+            nc += 1
+    if nc == 0:
+        return b, -1
+    return b, buf[_below(rng, nc)]
+
+
+@njit(cache=True)
 def _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able, types, inc, buf, mv, rng, short,
-             nshort, kind, emps, nemps, pjoin):
+             nshort, kind, emps, nemps, pjoin, triple):
     """One random move into ``mv``; returns its number of changes (0 when the draw gives nothing to do)
     and sets ``kind[0]``. The untargeted moves draw their employees among the first ``nemps`` of ``emps``
-    (all employees but in a split search); ``pjoin`` of all proposals are joins."""
+    (all employees but in a split search); ``pjoin`` of all proposals are joins (through a third employee
+    where need be with ``triple``)."""
     A, h = rows.shape[0], rows.shape[1]
     r = _rand(rng)
     if nshort > 0 and r < 0.35:
@@ -816,7 +863,8 @@ def _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able
         return 1
     if r < 0.5 + pjoin:                                  # join two one-day weekends
         kind[0] = JOIN
-        return _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv, rng, emps, nemps)
+        return _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv, rng, emps, nemps,
+                     triple)
     if r < 0.85:                                         # swap (a day or a block)
         kind[0] = SWAP
         a, b = emps[_below(rng, nemps)], emps[_below(rng, nemps)]
@@ -849,9 +897,19 @@ def _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able
     return 1
 
 
+@njit(cache=True)
+def _all_mine(mine, mv, nm):
+    """Whether every employee of the ``nm`` changes in ``mv`` is one ``mine`` allows."""
+    for i in range(nm):
+        if not mine[mv[i, 0]]:
+            return False
+    return True
+
+
 @njit(cache=True, nogil=True)
 def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, able, types, inc, dcov, cells, buf,
-         mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio, refresh, floor, mine, emps, pjoin):
+         mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio, refresh, floor, mine, emps, pjoin,
+         triple):
     """``n_moves`` annealing moves, the ``moves0``-th first; the temperature follows the share of the
     time ``frac0 + dfrac × (moves since moves0)``. Only the employees ``mine`` allows change (``emps``:
     their list). Returns the moves made (fewer when the cost reaches ``floor``)."""
@@ -867,10 +925,10 @@ def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, able
             if ctl[COST] <= floor:
                 return m - moves0
         nm = _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able, types, inc, buf, mv, rng,
-                      short, ctl[NSHORT], kind, emps, nemps, pjoin)
+                      short, ctl[NSHORT], kind, emps, nemps, pjoin, triple)
         # (a split search's draws take only its own employees; the guard keeps the others fixed whatever a
         # move kind draws)
-        if nm == 0 or (split and not (mine[mv[0, 0]] and (nm == 1 or mine[mv[1, 0]]))):
+        if nm == 0 or (split and not _all_mine(mine, mv, nm)):
             continue
         delta = _change(rows, cov, rc, dcov, cells, mv, nm)
         if delta > 0 and _rand(rng) >= math.exp(-delta / temp):
@@ -958,13 +1016,14 @@ class RosterSearch:
                              for e, r in zip(emps, self.rows)], dtype=np.int64).reshape(A, 8)
         self.inc = np.zeros(S, dtype=np.int64)
         self.dcov = np.zeros((h, S), dtype=np.int64)
-        self.cells = np.zeros((4 * SEG_MAX, 2), dtype=np.int64)
+        self.cells = np.zeros((6 * SEG_MAX, 2), dtype=np.int64)     # (two cells a changed day, three changes)
         self.buf = np.zeros(max(A, 2 * HANDOFF_WINDOW + 1), dtype=np.int64)
-        self.mv = np.zeros((2, 3 + SEG_MAX), dtype=np.int64)
+        self.mv = np.zeros((3, 3 + SEG_MAX), dtype=np.int64)
         self.mine = np.ones(A, dtype=np.bool_)                        # the employees moves may change
         self.emps = np.arange(A, dtype=np.int64)                       # ... listed
         # share of the proposals that are joins (none without two-day weekends)
         self.join_share = JOIN_SHARE if (self.wk_days[:, 1] >= 0).any() else 0.0
+        self.join_triple = JOIN_TRIPLE
         self.cost = data.cost(self.rows)
         # the arguments of the kernels, in their order
         self.state = (self.L, self.offd, self.maxs, self.tcount, self.emp, self.wk_of, self.wk_days, self.rows)
@@ -979,7 +1038,7 @@ class RosterSearch:
         return self.rows.copy()
 
     def _load(self, changes: list[Change]) -> int:
-        assert 1 <= len(changes) <= 2 and len({a for a, _, _ in changes}) == len(changes)
+        assert 1 <= len(changes) <= 3 and len({a for a, _, _ in changes}) == len(changes)
         for i, (a, lo, seg) in enumerate(changes):
             assert len(seg) <= SEG_MAX and 0 <= lo and lo + len(seg) <= self.h
             self.mv[i, :3] = a, lo, len(seg)
@@ -1038,14 +1097,15 @@ class RosterSearch:
 
     def join(self, rng: np.ndarray) -> list[Change] | None:
         """A join of two one-day weekends (see :func:`_join`); ``rng`` from :func:`make_rng`."""
-        return self._unload(_join(*self.rules, self.inc, self.buf, self.mv, rng, self.emps, len(self.emps)))
+        return self._unload(_join(*self.rules, self.inc, self.buf, self.mv, rng, self.emps, len(self.emps),
+                                  self.join_triple))
 
     def propose(self, rng: np.ndarray, short: list[tuple[int, int]]) -> list[Change] | None:
         """One random move (None when the draw gives nothing to do); ``rng`` from :func:`make_rng`."""
         arr = np.array(short, dtype=np.int64).reshape(-1, 2)
         kind = np.zeros(1, dtype=np.int64)
         nm = _propose(*self.rules, self.cov, self.able, self.types, self.inc, self.buf, self.mv, rng, arr, len(arr),
-                      kind, self.emps, len(self.emps), self.join_share)
+                      kind, self.emps, len(self.emps), self.join_share, self.join_triple)
         self.kind = KINDS[kind[0]]
         return self._unload(nm)
 
@@ -1054,7 +1114,7 @@ class RosterSearch:
         """``n_moves`` annealing moves (see :func:`_run`)."""
         return int(_run(*self.rules, self.cov, self.rc, self.able, self.types, self.inc, self.dcov, self.cells,
                         self.buf, self.mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio,
-                        refresh, floor, self.mine, self.emps, self.join_share))
+                        refresh, floor, self.mine, self.emps, self.join_share, self.join_triple))
 
     def restrict(self, mine: np.ndarray, req: np.ndarray) -> None:
         """Confine the search to the employees ``mine`` allows (the others stay as they are) and cover
