@@ -707,7 +707,9 @@ def _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv
     the day it is off (:func:`_completion`, which may give up or slide a day of ``a``'s runs to keep its
     rules) and ``b`` gives it up, taking in turn the days ``a`` gave up where it is off. The cover is
     unchanged (but where ``b`` cannot take a day ``a`` gave up) and ``b`` has a weekend to spare, which
-    fills and handoffs can then use for a weekend shortfall. Both are drawn among ``emps``. Returns the
+    fills and handoffs can then use for a weekend shortfall. When no partner's shift fits ``a`` and
+    ``triple`` is set, the join goes through a third employee (:func:`_join_through`, change 2 of ``mv``)
+    who hands ``a`` its shift on that day and takes ``b``'s. All are drawn among ``emps``. Returns the
     number of changes (0: none found)."""
     nwk = wk_days.shape[0]
     a = emps[_below(rng, nemps)]
