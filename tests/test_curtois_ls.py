@@ -53,17 +53,25 @@ def _proposals(st: RosterSearch, propose, tries: int, enough: int, weekend_only:
             yield d, s, ch
 
 
+# TINY with request weights that need 16 bits and a cover weight that needs 32 (the search keeps its state in
+# the narrowest integer types that hold it)
+HEAVY = (TINY.replace("A,0,E,2", "A,0,E,2000").replace("C,13,L,3", "C,13,L,300").replace("A,5,L,2", "A,5,L,900")
+         .replace("0,E,1,100,1", "0,E,1,100000,1"))
+
+
 def _data(which: str) -> _Data:
-    if which == "tiny":
-        return _Data(parse_curtois(TINY, name="tiny"))
+    if which in ("tiny", "heavy"):
+        return _Data(parse_curtois(TINY if which == "tiny" else HEAVY, name=which))
     return _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", f"{which}.txt")))
 
 
-@pytest.mark.parametrize("which", ["tiny", "Instance7", "Instance16"])
+@pytest.mark.parametrize("which", ["tiny", "heavy", "Instance7", "Instance16"])
 def test_delta_and_rule_check_agree_with_the_scorer(which):
     data = _data(which)
     roster = _start(data)
     st = RosterSearch(data, roster)
+    if which == "heavy":
+        assert (st.rows.dtype, st.rc.dtype, st.cov.dtype) == (np.int8, np.int16, np.int32)
     rng, search_rng = random.Random(3), make_rng(3)
     short = st.deficits()
     tried = feasible = 0
