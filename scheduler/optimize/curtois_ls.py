@@ -774,9 +774,10 @@ def _join(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, buf, mv
         mv[1, 0], mv[1, 1], mv[1, 2] = b, lo, hi - lo + 1
         for j in range(hi - lo + 1):
             mv[1, 3 + j] = rows[b, lo + j]
-        for j in range(n0):
-            if take and _taken_over(row, rows[b], offd[b], mv, lo0 + j, j):
-                mv[1, 3 + lo0 + j - lo] = row[lo0 + j]
+        if take:
+            for j in range(n0):
+                if _taken_over(row, rows[b], offd[b], mv, lo0 + j, j):
+                    mv[1, 3 + lo0 + j - lo] = row[lo0 + j]
         mv[1, 3 + x - lo] = -1
         if _feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, 1):
             return 2 if mid < 0 else 3
