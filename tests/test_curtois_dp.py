@@ -150,3 +150,24 @@ def test_repair_moves_shifts_over_a_maximum_to_other_types_of_the_same_length():
     only_n = make(horizon=7, shifts=["E,480,", "N,600,"], staff=["A,E=7|N=1,4200,0,7,1,1,2"], cover=["0,E,0,100,1"])
     data2 = _Data(parse_curtois(only_n, name="norepair"))
     assert LinePricer(data2, 0, track=False)._repair(np.array([1, 1, -1, -1, -1, -1, -1]), 0, np.zeros((7, 3))) is None
+
+
+def test_single_precision_values_give_the_same_schedules_and_a_lower_bound():
+    """Long batched programs keep their values in float32 (memory): on the tiny instance under random
+    duals the optimum is the float64 one up to rounding (and not above it: it must stay a lower bound),
+    and the schedules are as good."""
+    data = _Data(parse_curtois(TINY, name="tiny"))
+    rng = np.random.default_rng(7)
+    for a in range(data.n_agents):
+        line = LinePricer(data, a, track=False)
+        for _ in range(3):
+            cost = line.req_cost.copy()
+            cost[:, :, :data.n_shifts] -= rng.uniform(-5, 80, size=(data.h, data.n_shifts))[None]
+            (v64, p64), = line._solve(cost, [0], 3, dtype=np.float64)
+            (v32, p32), = line._solve(cost, [0], 3, dtype=np.float32)
+            assert v32 <= v64 and v32 == pytest.approx(v64, rel=1e-4)
+            days = np.arange(data.h)
+            value = lambda p: float(cost[0, days, np.where(p >= 0, p, data.n_shifts)].sum())
+            assert value(p32[0]) == pytest.approx(value(p64[0]), rel=1e-4)
+            for pat in p32:             # (the per-type maxima are relaxed in the program itself)
+                assert not line.keeps_maxima(pat) or _keeps_rules(data, a, pat)
