@@ -173,14 +173,18 @@ def _instance4_master():
 
 
 def test_sequential_rounding_and_repeated_dives_keep_every_rule():
-    """From a converged master LP (Instance4): the LP-guided sequential rounding and three dives — the
-    second and third perturbed, every employee freed in between — each give a roster the independent
-    scorer accepts, at or above column generation's bound; the perturbation changes the dive."""
+    """From a master LP five rounds in (Instance4, fractional): the LP-guided sequential rounding and
+    three dives — the second and third perturbed, every employee freed in between — each give a roster
+    the independent scorer accepts, at or above column generation's bound; the perturbation changes the
+    dive. Converged, the master's vertex is integral there and a dive gives the optimum, 1716."""
     from scheduler.optimize.curtois import _to_roster
 
     inst, data, cg = _instance4_master()
-    assert cg.iterate(lambda: 1e9)
-    lp, floor = cg.lp_value, math.ceil(cg.bound - 1e-6)
+    assert not cg.iterate(lambda: 1e9, max_iter=5)
+    cg.solve_lp()
+    assert max(cg.lam(a).max() for a in range(data.n_agents)) > 0.9
+    assert min(cg.lam(a).max() for a in range(data.n_agents)) < 0.9          # fractional
+    lp, floor = cg.lp_value, max(0, math.ceil(cg.bound - 1e-6))
     rosters = [cg.round_sequential()]
     rng = np.random.default_rng(0)
     for k in range(3):
@@ -194,39 +198,50 @@ def test_sequential_rounding_and_repeated_dives_keep_every_rule():
         assert score.violations == []
         assert score.objective == data.cost(r) >= floor
     assert len({r.tobytes() for r in rosters[1:]}) > 1
+    cg.unfix_all()
+    assert cg.iterate(lambda: 1e9)
+    assert data.cost(cg.dive(lambda: 1e9)) == 1716 == math.ceil(cg.bound - 1e-6)
 
 
-def test_a_master_lp_that_glop_ends_abnormal_is_solved_again_from_scratch():
-    """GLOP's warm start can end ABNORMAL after many bound changes (seen once on Instance5 in repeated
-    dives): the master LP is solved again without incrementality and gives the same optimum; when that
-    fails too, a clear error names the status."""
-    from ortools.linear_solver import pywraplp
+def test_column_generation_solves_the_master_by_interior_point_then_proves_convergence_by_simplex(monkeypatch):
+    """Far from its bound the master is solved by the interior point method; near it by simplex, whose
+    exact duals let column generation prove convergence (Instance4: the optimum 1716), and a dive's
+    solves are simplex (vertices)."""
+    inst, data, cg = _instance4_master()
+    lp, kinds = cg._lp, []
+    real = lp.solve
 
+    def record(interior=False):
+        kinds.append(interior)
+        return real(interior)
+
+    monkeypatch.setattr(lp, "solve", record)
+    assert cg.iterate(lambda: 1e9)
+    assert kinds[0] and not kinds[-1] and kinds.index(False) < len(kinds) - 1
+    assert math.ceil(cg.bound - 1e-6) == 1716 and cg.lp_value == pytest.approx(1716)
+    kinds.clear()
+    cg.dive(lambda: 1e9)
+    assert kinds and not any(kinds)
+
+
+def test_a_master_lp_whose_warm_solve_fails_is_solved_again_from_scratch(monkeypatch):
+    """A warm start can fail after many bound changes (GLOP's did once, on Instance5 in repeated dives):
+    the master LP is solved again from no basis and gives the same optimum; when that fails too, a
+    clear error names the status."""
     inst, data, cg = _instance4_master()
     cg.solve_lp()
     expected = cg.lp_value
+    lp = cg._lp
+    real_solve, calls = lp.solve, []
 
-    class Flaky:
-        """The solver, but its warm-started Solve() (no parameters) ends ABNORMAL, and with
-        ``from_scratch_too`` the cold one (parameters given) as well."""
+    def flaky(interior=False, *, cold_too=False):
+        calls.append(lp.h.getBasis().valid)      # (warm: the last solve's basis is still there)
+        return False if calls[-1] or cold_too else real_solve(interior)
 
-        def __init__(self, lp, from_scratch_too):
-            self.lp, self.both, self.calls = lp, from_scratch_too, []
-
-        def Solve(self, *params):
-            self.calls.append(bool(params))
-            if not params or self.both:
-                return pywraplp.Solver.ABNORMAL
-            return self.lp.Solve(*params)
-
-        def __getattr__(self, name):
-            return getattr(self.lp, name)
-
-    real = cg._lp
-    cg._lp = Flaky(real, False)
+    monkeypatch.setattr(lp, "solve", flaky)
     cg.solve_lp()
-    assert cg._lp.calls == [False, True] and cg.lp_value == pytest.approx(expected)
-    cg._lp = Flaky(real, True)
+    assert calls == [True, False] and cg.lp_value == pytest.approx(expected)
+    monkeypatch.setattr(lp, "solve", lambda interior=False: flaky(interior, cold_too=True))
     with pytest.raises(RuntimeError, match="master LP status"):
         cg.solve_lp()
 

@@ -1,6 +1,6 @@
 """Column generation for the Curtois & Qu instances: a lower bound and a diving heuristic.
 
-The master LP (GLOP) picks, for every employee, a convex combination of *columns* — whole-horizon
+The master LP (HiGHS, :class:`MasterLP`) picks, for every employee, a convex combination of *columns* — whole-horizon
 schedules of that employee — and pays cover shortfall and excess per (day, shift). The pricing problem
 of an employee (its hard rules and requests with the cover duals on its shifts) is solved by the
 dynamic program of :mod:`scheduler.optimize.curtois_dp`, or by CP-SAT on the rule-engine model of
@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import highspy
 import numpy as np
-from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from scheduler.optimize.curtois_dp import MAX_CELLS, LinePricer
@@ -40,6 +40,78 @@ BATCH_CELLS = 60_000_000   # cells of one batch's program (its employees × the 
 BATCH_MAX = 25             # employees in one batch
 BAND_CELLS = 20_000_000    # above this (one employee's exact program) batches use the corridor ...
 BAND = 2.0                 # ... of this many shifts around a steady pace (curtois_dp.LinePricer, band)
+INTERIOR = True            # column generation solves the master by the interior point method (dives: simplex) ...
+EXACT_GAP, EXACT_ADDED = 0.01, 0.25     # ... until the LP is within 1 % of the bound or a round adds fewer
+                                        # columns than a quarter of the employees
+
+
+class MasterLP:
+    """The restricted master LP in HiGHS, kept between solves: rows are the employees' convexity rows
+    (= 1) and the cover rows (= requirement, with shortfall and excess columns at the under and over
+    weights); a column is a schedule, numbered in the order :meth:`add_column` adds them. Column
+    generation solves it by the interior point method without crossover while far from converged
+    (central duals), then and in dives by warm primal simplex (exact duals and vertices; added columns
+    and changed bounds keep the basis). On Instance13 its LP reached the optimum 1,348 in 38-39 rounds,
+    ~56 s, against 38 rounds and 115 s with GLOP's warm simplex (docs/benchmarks.md)."""
+
+    def __init__(self, n_conv: int, req: np.ndarray, w_under: np.ndarray, w_over: np.ndarray):
+        h = self.h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("simplex_strategy", 4)        # primal: added columns keep the basis primal feasible
+        h.setOptionValue("run_crossover", "off")
+        n_cover = len(req)
+        rhs = np.concatenate([np.ones(n_conv), np.asarray(req, dtype=float)])
+        h.addRows(len(rhs), rhs, rhs, 0, np.zeros(len(rhs), dtype=np.int32), np.zeros(0, dtype=np.int32),
+                  np.zeros(0))
+        rows = np.arange(n_conv, n_conv + n_cover, dtype=np.int32)
+        for sign, w in ((1.0, w_under), (-1.0, w_over)):       # shortfall and excess of each cover row
+            h.addCols(n_cover, np.asarray(w, dtype=float), np.zeros(n_cover), np.full(n_cover, highspy.kHighsInf),
+                      n_cover, np.arange(n_cover, dtype=np.int32), rows, np.full(n_cover, sign))
+        self.first = 2 * n_cover                     # HiGHS index of column 0 (after the slacks)
+        self.n = 0
+        self.x = np.zeros(0)                         # value of each column in the last solution
+        self.value = math.inf
+        self.row_dual = np.zeros(len(rhs))
+        self.interior = False
+
+    def add_column(self, cost: float, rows: np.ndarray, upper: float = math.inf) -> int:
+        """A column of cost ``cost`` with a 1 in each of ``rows`` (row indices); returns its number."""
+        rows = np.asarray(rows, dtype=np.int32)
+        self.h.addCols(1, np.array([cost], dtype=float), np.zeros(1), np.array([min(upper, highspy.kHighsInf)]),
+                       len(rows), np.zeros(1, dtype=np.int32), rows, np.ones(len(rows)))
+        self.n += 1
+        return self.n - 1
+
+    def set_bounds(self, cols: list[int], lower: list[float], upper: list[float]) -> None:
+        if cols:
+            self.h.changeColsBounds(len(cols), self.first + np.asarray(cols, dtype=np.int32),
+                                    np.asarray(lower, dtype=float),
+                                    np.minimum(np.asarray(upper, dtype=float), highspy.kHighsInf))
+
+    def solve(self, interior: bool = False) -> bool:
+        """Solve; True when optimal. Sets ``value``, ``x`` and ``row_dual``. ``interior``: by the interior
+        point method without crossover (no basis kept: the next simplex solve starts cold), whose duals
+        are central in the optimal face rather than a vertex's; else warm primal simplex (a vertex)."""
+        if interior != self.interior:
+            self.interior = interior
+            self.h.setOptionValue("solver", "ipm" if interior else "simplex")
+            if not interior:
+                self.h.clearSolver()
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return False
+        sol = self.h.getSolution()
+        self.x = np.asarray(sol.col_value)[self.first:]
+        self.row_dual = np.asarray(sol.row_dual)
+        self.value = float(self.h.getInfo().objective_function_value)
+        return True
+
+    def solve_cold(self) -> bool:
+        """Solve again from no basis (after a failed warm solve)."""
+        self.h.clearSolver()
+        return self.solve(self.interior)
 
 
 class ColumnGeneration:
@@ -55,31 +127,20 @@ class ColumnGeneration:
         self.use_dp = use_dp
         self.dp_calls = self.dp_inexact = 0
         self.smoothing = SMOOTHING
+        self.interior = INTERIOR     # column generation's own master solves by the interior point method
         self.threads = max(1, threads)
         self.seed = seed
         self.cols: list[list[np.ndarray]] = [[] for _ in range(self.A)]
         self.col_cost: list[list[int]] = [[] for _ in range(self.A)]
-        self._keys: list[set[bytes]] = [set() for _ in range(self.A)]
+        self._keys: list[dict[bytes, int]] = [{} for _ in range(self.A)]     # schedule -> column index
         self.fixed: dict[int, int] = {}          # employee -> column index
-        self._lp = pywraplp.Solver.CreateSolver("GLOP")
-        lp = self._lp
-        self._conv = [lp.Constraint(1, 1) for _ in range(self.A)]
-        self._cover: dict[tuple[int, int], pywraplp.Constraint] = {}
-        obj = lp.Objective()
-        for d in range(self.h):
-            for s in range(self.S):
-                if not data.has_cover[d, s]:
-                    continue
-                r = float(data.req[d, s])
-                ct = lp.Constraint(r, r)
-                u, o = lp.NumVar(0, lp.infinity(), ""), lp.NumVar(0, lp.infinity(), "")
-                ct.SetCoefficient(u, 1)
-                ct.SetCoefficient(o, -1)
-                obj.SetCoefficient(u, float(data.w_under[d, s]))
-                obj.SetCoefficient(o, float(data.w_over[d, s]))
-                self._cover[d, s] = ct
-        obj.SetMinimization()
-        self._lam: list[list[pywraplp.Variable]] = [[] for _ in range(self.A)]
+        cells = np.argwhere(data.has_cover)                  # cover rows, by day then shift
+        self._row = np.full((self.h, self.S), -1, dtype=np.int64)
+        self._row[cells[:, 0], cells[:, 1]] = self.A + np.arange(len(cells))
+        self._cells = cells
+        self._lp = MasterLP(self.A, data.req[data.has_cover], data.w_under[data.has_cover],
+                            data.w_over[data.has_cover])
+        self._lam: list[list[int]] = [[] for _ in range(self.A)]       # each employee's master columns
         self.lp_value = math.inf
         self.bound = -math.inf
         self.pi = np.zeros((self.h, self.S))
@@ -105,33 +166,28 @@ class ColumnGeneration:
         key = pat.astype(np.int16).tobytes()
         if key in self._keys[a]:
             return None
-        self._keys[a].add(key)
+        self._keys[a][key] = len(self.cols[a])
         cost = self.pattern_cost(a, pat)
         self.cols[a].append(pat.copy())
         self.col_cost[a].append(cost)
-        v = self._lp.NumVar(0, self._lp.infinity(), "")   # the convexity row bounds it (an upper bound of 1 would take its dual)
-        self._conv[a].SetCoefficient(v, 1)
-        self._lp.Objective().SetCoefficient(v, float(cost))
-        for d in range(self.h):
-            s = int(pat[d])
-            if s >= 0 and (d, s) in self._cover:
-                self._cover[d, s].SetCoefficient(v, 1)
-        if a in self.fixed:
-            v.SetBounds(0, 0)
+        days = np.nonzero(pat >= 0)[0]
+        rows = self._row[days, pat[days]]
+        # (no upper bound of 1: the convexity row bounds it, and a bound would take its dual)
+        v = self._lp.add_column(float(cost), np.concatenate([[a], rows[rows >= 0]]),
+                                upper=0.0 if a in self.fixed else math.inf)
         self._lam[a].append(v)
         return len(self.cols[a]) - 1
 
     def index_of(self, a: int, pat: np.ndarray) -> int:
-        key = pat.astype(np.int16).tobytes()
-        for j, p in enumerate(self.cols[a]):
-            if p.astype(np.int16).tobytes() == key:
-                return j
-        raise KeyError(a)
+        try:
+            return self._keys[a][pat.astype(np.int16).tobytes()]
+        except KeyError:
+            raise KeyError(a) from None
 
     def fix(self, a: int, j: int) -> None:
         self.fixed[a] = j
-        for k, v in enumerate(self._lam[a]):
-            v.SetBounds(1 if k == j else 0, 1 if k == j else 0)
+        one = [1.0 if k == j else 0.0 for k in range(len(self._lam[a]))]
+        self._lp.set_bounds(self._lam[a], one, one)
 
     # -- batches ---------------------------------------------------------------------------------
 
@@ -189,25 +245,21 @@ class ColumnGeneration:
 
     # -- LP and pricing -------------------------------------------------------------------------
 
-    def solve_lp(self) -> None:
-        status = self._lp.Solve()
-        if status != pywraplp.Solver.OPTIMAL:
-            # GLOP's warm start can end ABNORMAL after many bound changes (repeated dives, Instance5):
-            # solve again from scratch
-            fresh = pywraplp.MPSolverParameters()
-            fresh.SetIntegerParam(fresh.INCREMENTALITY, fresh.INCREMENTALITY_OFF)
-            status = self._lp.Solve(fresh)
-        if status != pywraplp.Solver.OPTIMAL:
-            raise RuntimeError(f"column generation: master LP status {status}")
-        self.lp_value = self._lp.Objective().Value()
+    def solve_lp(self, interior: bool = False) -> None:
+        """Solve the master LP (``interior``: see :meth:`MasterLP.solve`) and read its duals and values."""
+        lp = self._lp
+        # a warm start can fail after many bound changes (GLOP did, once, in repeated dives on Instance5):
+        # solve again from scratch
+        if not lp.solve(interior) and not lp.solve_cold():
+            raise RuntimeError(f"column generation: master LP status {lp.h.getModelStatus()}")
+        self.lp_value = lp.value
         if not self.fixed:
             self.lp_history.append(self.lp_value)
         pi = np.zeros((self.h, self.S))
-        for (d, s), ct in self._cover.items():
-            pi[d, s] = ct.dual_value()
+        pi[self._cells[:, 0], self._cells[:, 1]] = lp.row_dual[self.A:]
         self.pi = pi
-        self.mu = np.array([c.dual_value() for c in self._conv])
-        self._lam_values = [self.lam(a) for a in range(self.A)]     # read here: pywraplp is not thread-safe
+        self.mu = lp.row_dual[:self.A].copy()
+        self._lam_values = [self.lam(a) for a in range(self.A)]
 
     def lp_stalled(self, rounds: int = 4, rel: float = 0.01) -> bool:
         """Whether the master LP improved by less than ``rel`` over its last ``rounds`` solves (the
@@ -217,7 +269,7 @@ class ColumnGeneration:
         return len(hist) > rounds and hist[-rounds - 1] - hist[-1] <= rel * abs(hist[-1])
 
     def lam(self, a: int) -> np.ndarray:
-        return np.array([v.solution_value() for v in self._lam[a]])
+        return self._lp.x[self._lam[a]] if self._lam[a] else np.zeros(0)
 
     def _pricing_model(self, a: int):
         if a not in self.pricing:
@@ -336,10 +388,14 @@ class ColumnGeneration:
         smooth = self.smoothing if all(self._line_pricer(a) is not None for a in free) else 0.0
         alpha, center, center_value = smooth, None, -math.inf
         cover_req = self.data.req * self.data.has_cover
+        # interior point solves while the LP is far from its bound; near it (or once a round adds few
+        # columns) simplex, whose exact duals let column generation prove convergence (with interior
+        # duals, columns of reduced cost −1e-6 kept coming on Instance18 and it never converged)
+        interior = self.interior and not self.fixed
         pool = ThreadPoolExecutor(self.threads)
         try:
             for _ in range(max_iter):
-                self.solve_lp()
+                self.solve_lp(interior=interior)
                 if not free or time_left() <= 0:
                     return not free
                 pi, mu = self.pi, self.mu
@@ -367,22 +423,25 @@ class ColumnGeneration:
                     center, center_value = sep.copy(), lagr
                 if not self.fixed and not self.banded:
                     self.bound = max(self.bound, lagr)
+                if interior and (added < EXACT_ADDED * len(free)
+                                 or self.lp_value - self.bound <= EXACT_GAP * abs(self.lp_value) + 1e-6):
+                    interior = False
                 if progress is not None:
                     progress(f"column generation {self.iterations}: LP {self.lp_value:.1f}, bound {self.bound:.1f}, "
                              f"{added} columns added")
                 if stall is not None and self.lp_stalled(rel=stall):
-                    self.solve_lp()
+                    self.solve_lp(interior=interior)
                     return False
                 if added == 0:
                     if sep is not pi:
                         alpha = 0.0                 # mispricing: the LP's own duals next
                         continue
-                    self.solve_lp()
+                    self.solve_lp(interior=interior)
                     return all(results[a][0] >= mu[a] - 1e-6 for a in free)
                 alpha = smooth
         finally:
             pool.shutdown(wait=True)
-        self.solve_lp()
+        self.solve_lp(interior=interior)
         return False
 
     def _add(self, results: dict[int, tuple[float, list[np.ndarray]]], pi: np.ndarray, mu: np.ndarray) -> int:
@@ -622,10 +681,9 @@ class ColumnGeneration:
 
     def unfix_all(self) -> None:
         """Free every fixed employee again (the columns stay in the pool) and solve the master LP."""
-        inf = self._lp.infinity()
         for a in self.fixed:
-            for v in self._lam[a]:
-                v.SetBounds(0, inf)
+            n = len(self._lam[a])
+            self._lp.set_bounds(self._lam[a], [0.0] * n, [math.inf] * n)
         self.fixed.clear()
         self.solve_lp()
 
