@@ -1,7 +1,7 @@
 """Column generation for the Curtois & Qu instances: a lower bound and a diving heuristic.
 
-The master LP (HiGHS, :class:`MasterLP`) picks, for every employee, a convex combination of *columns* — whole-horizon
-schedules of that employee — and pays cover shortfall and excess per (day, shift). The pricing problem
+The master LP (HiGHS, :class:`MasterLP`) picks, for every employee, a convex combination of
+*columns* — whole-horizon schedules of that employee — and pays cover shortfall and excess per (day, shift). The pricing problem
 of an employee (its hard rules and requests with the cover duals on its shifts) is solved by the
 dynamic program of :mod:`scheduler.optimize.curtois_dp`, or by CP-SAT on the rule-engine model of
 that employee alone (:func:`build_curtois_model` with ``cover=False``) when the program cannot prove

@@ -506,7 +506,8 @@ class LinePricer:
         self._tab = dict(
             day_key=day_key, kg_ptr=i64(kg_ptr), g_j=i64(g_j), g_inc=i64(np.reshape(g_inc, (-1, R))[:, perm]),
             g_set=i64(g_set), g_mptr=i64(g_mptr), g_mem=i64(g_mem), s_ptr=i64(s_ptr), s_src=i64(s_src),
-            kt_ptr=i64(kt_ptr), t_i=i64(t_i), t_j=i64(t_j), t_c=i64(t_c), t_inc=i64(np.reshape(t_inc, (-1, R))[:, perm]),
+            kt_ptr=i64(kt_ptr), t_i=i64(t_i), t_j=i64(t_j), t_c=i64(t_c),
+            t_inc=i64(np.reshape(t_inc, (-1, R))[:, perm]),
             perm=np.array(perm), back=np.argsort(perm))
         return self._tab
 
@@ -634,7 +635,8 @@ class LinePricer:
                 return None
         return pat
 
-    def _solve(self, cost: np.ndarray, rows: list[int], n_best: int, dtype=None) -> list[tuple[float, list[np.ndarray]]]:
+    def _solve(self, cost: np.ndarray, rows: list[int], n_best: int,
+               dtype=None) -> list[tuple[float, list[np.ndarray]]]:
         """The program of the employees ``rows`` of the batch with ``cost`` per (employee, day, choice):
         per employee (its optimum, up to ``n_best`` schedules of least cost ending in different resource
         states). The values are float64 unless they would take more than ``F64_CELLS`` cells (or
