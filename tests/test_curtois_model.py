@@ -301,3 +301,42 @@ def test_batched_greedy_start_deals_both_days_of_a_weekend_to_the_same_employees
     assert (mine[:, list(sat)] == mine[:, list(sun)])[:, same].all()
     # elsewhere the employees dealt the fewer are among those dealt the more
     assert ((mine[:, list(sat)] & mine[:, list(sun)]).sum(axis=0) == both).all()
+
+
+def test_small_models_end_with_the_whole_model_from_the_best_roster(monkeypatch):
+    """Up to WHOLE_POLISH_MAX_LITS Booleans the local search takes part of the time and CP-SAT the whole model,
+    hinted with the best roster, the rest: its roster is kept only when better, its bound only when higher,
+    and the result keeps every rule (Instance4, the first whole solve skipped so that the phase is reached)."""
+    from scheduler.optimize import curtois
+
+    shares = []
+
+    def no_search(data, best, best_cost, *args, share, **kwargs):      # (the local search would reach the optimum)
+        shares.append(share)
+        return best, best_cost
+
+    monkeypatch.setattr(curtois, "WHOLE_MAX_LITS", 0)
+    monkeypatch.setattr(curtois, "MAX_DIVES", 0)
+    monkeypatch.setattr(curtois, "_anneal", no_search)
+    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
+    data = _Data(inst)
+    sol = solve_curtois(inst, time_limit_s=8, deterministic=True, workers=1)
+    assert shares == [curtois.WHOLE_POLISH_LS_SHARE]
+    assert sol.stats["whole_polish_status"] in ("OPTIMAL", "FEASIBLE")
+    assert sol.objective == sol.stats["whole_polish_objective"] < sol.stats["polish_objective"]
+    assert sol.bound is not None and sol.bound <= sol.objective
+    score = check_curtois(inst, sol.roster)
+    assert score.violations == [] and score.objective == sol.objective
+    # from a poor roster (the greedy start's): the hint is reached and improved, and a worse answer is never taken
+    from scheduler.optimize.curtois_cg import ColumnGeneration
+
+    greedy = ColumnGeneration(data, build_curtois_model, clock=curtois.Clock(1e9, True), threads=1).greedy(lambda: 1e9)
+    start = data.cost(greedy)
+    stats: dict = {}
+    roster, cost, bound = curtois._polish_whole(data, greedy, start, -math.inf, curtois.Clock(2.0, True), 0, stats,
+                                                lambda _m: None)
+    assert cost == data.cost(roster) <= start and bound <= cost
+    assert check_curtois(inst, curtois._to_roster(data, roster)).violations == []
+    monkeypatch.setattr(curtois, "WHOLE_POLISH_MAX_LITS", 0)
+    off = solve_curtois(inst, time_limit_s=3, deterministic=True, workers=1)
+    assert "whole_polish_status" not in off.stats and shares[-1] == curtois.LS_SHARE
