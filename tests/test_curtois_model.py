@@ -327,6 +327,8 @@ def test_small_models_end_with_the_whole_model_from_the_best_roster(monkeypatch)
     assert sol.bound is not None and sol.bound <= sol.objective
     score = check_curtois(inst, sol.roster)
     assert score.violations == [] and score.objective == sol.objective
+    # the interleaved workers repeat themselves in deterministic mode
+    assert solve_curtois(inst, time_limit_s=8, deterministic=True, workers=1).roster == sol.roster
     # from a poor roster (the greedy start's): the hint is reached and improved, and a worse answer is never taken
     from scheduler.optimize.curtois_cg import ColumnGeneration
 
