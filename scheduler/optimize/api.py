@@ -407,6 +407,6 @@ def horizon_start_gap(prob, plan, has_previous: bool) -> pd.DataFrame:
            else "no previous roster was given")
     scope = (f"{span} can only be covered by night shifts that started the day before the horizon ({why}): "
              f"{volume:,.0f} contacts expected there, {lost:,.0f} counted as lost; start the horizon a day "
-             f"earlier, or read that night's coverage from the previous period")
+             f"earlier to plan that night as well")
     return pd.DataFrame([{"rule": "horizon_start", "name": f"horizon_start[{prob.label_day(0)}]", "agent_id": "",
                           "scope": scope, "amount": lost, "cost": 0.0}])
