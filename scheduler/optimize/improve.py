@@ -7,8 +7,9 @@ planned service level, deferred work at a price per interval of its plan); the e
 interval — its dual. A shift whose capacity (breaks placed) is worth less than the shift costs is a
 candidate to drop: dropping only removes work, so every hard rule but the weekly minimum hours keeps
 holding (minimum hours, locks and leave are checked here; the independent validator checks the result).
-A shift may also move to another start of the same template, paid length and night status where its
-capacity (breaks at the cheapest offsets) is worth more, keeping rest between days and team caps, and a
+A shift may also become another shift type of the same night status the agent may work (another start, or
+another length within the week's paid-minute limits) where its capacity (breaks at the cheapest offsets) is
+worth more, keeping rest between days and team caps (:func:`move_candidates`), and a
 shift is added where a free agent's capacity would be worth more than it costs, under every hard
 personal rule. In service-goal mode drops are booked against each day's slack above its target
 (:class:`TargetSlack`).
