@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler import columns as C
+from scheduler.carry import with_carry_in
 from scheduler.io.excel import (
     ROSTER,
     RosterWorkbook,
@@ -284,12 +285,14 @@ def check_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFrame, *
         notes.append("the workbook's Coverage sheet has no forecast: service levels were not computed")
         coverage = pd.DataFrame(columns=list(C.COVERAGE_COLUMNS))
     else:
+        # the previous period's night shifts running into the horizon count on duty there
+        on_duty, on_break = with_carry_in(scenario, previous, wb.assignments, wb.breaks, agents)
         if allocation is not None:
-            coverage = planned_queue_coverage(scenario, agents, wb.assignments, wb.breaks, demand, allocation)
+            coverage = planned_queue_coverage(scenario, agents, on_duty, on_break, demand, allocation)
             notes.append(f"capacity split among queues as planned ({allocation.attrs.get('file', 'allocation')}) "
                          "where the roster is unchanged, in proportion to the requirement elsewhere")
         else:
-            groups = coverage_from_roster(scenario, agents, wb.assignments, wb.breaks)
+            groups = coverage_from_roster(scenario, agents, on_duty, on_break)
             coverage = queue_coverage(scenario, groups, demand)
             notes.append("no allocation.csv: capacity split among queues in proportion to the requirement "
                          "(the plan's own figures may differ; pass --allocation)")

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler import columns as C
+from scheduler.carry import with_carry_in
 from scheduler.errors import InputFileError
 from scheduler.io.atomic import usual_file_mode
 from scheduler.scenario import Scenario, scenario_to_yaml
@@ -133,7 +134,8 @@ def add_hired_agents(agents: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
 
 def read_previous_assignments(path: str | Path) -> pd.DataFrame:
-    """A previous period's ``assignments.csv`` (for rest rules at the horizon's start)."""
+    """A previous period's ``assignments.csv`` (rest rules at the horizon's start; its shifts running into the
+    horizon count on duty there, :mod:`scheduler.carry`)."""
     from scheduler.errors import ProblemCollector
     from scheduler.io.tables import read_raw_table, require_columns
 
@@ -297,7 +299,9 @@ def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simul
 
         t = time.perf_counter()
         progress(f"simulating the roster ({scenario.simulation.reps} replications)")
-        sim = simulate_roster(scenario, inputs.agents, volume, roster.assignments, roster.breaks,
+        # the previous period's night shifts running into the horizon are on duty there too
+        on_duty, on_break = with_carry_in(scenario, inputs.previous, roster.assignments, roster.breaks, inputs.agents)
+        sim = simulate_roster(scenario, inputs.agents, volume, on_duty, on_break,
                               reps=scenario.simulation.reps, seed=scenario.simulation.seed, progress=progress,
                               allocation=getattr(roster, "allocation", None))
         timings["simulate"] = time.perf_counter() - t

@@ -163,7 +163,8 @@ class DataSection(_Strict):
     calendar: DataFile | None = None
     agents: DataFile
     previous_roster: DataFile | None = Field(
-        default=None, description="assignments.csv of the previous period (rest rules at the horizon's start)"
+        default=None, description="assignments.csv of the previous period (rest rules at the horizon's start; "
+                                  "its shifts running into the horizon cover its first hours)"
     )
     generate_sample: SampleSpec | None = None
     missing_intervals: Literal["closed", "zero"] = "closed"

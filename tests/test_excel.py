@@ -503,6 +503,27 @@ def test_check_recomputes_coverage_from_the_edited_roster(full_book, sc, plan):
     assert changed.max() == pytest.approx(0.85)      # one senior tier1 agent: 1 - 15 % shrinkage
 
 
+def test_check_counts_the_previous_periods_night_on_the_first_morning(full_book, sc, plan):
+    # N1 worked the night before the horizon (N2200, until 08:00 on the first day): with the previous roster,
+    # check counts it on duty from 00:00 to 07:45 of 2 November (but for its break), and nowhere else
+    agents = plan[0]
+    previous = pd.DataFrame({C.AGENT_ID: ["N1"], C.TEAM: ["night"], C.DATE: [date(2026, 11, 1)], C.SHIFT: ["N2200"],
+                             C.SHIFT_START: [datetime(2026, 11, 1, 22)], C.SHIFT_END: [datetime(2026, 11, 2, 8)],
+                             C.PAID_H: [9.0]})
+
+    def scheduled(**kw):
+        out = check_workbook(full_book, sc, agents, **kw).coverage.groupby(C.INTERVAL_START)[C.SCHEDULED].sum()
+        out.index = out.index.astype("datetime64[ns]")
+        return out
+
+    diff = (scheduled(previous=previous) - scheduled()).round(9)
+    changed = diff[diff != 0]
+    assert changed.index.min() == pd.Timestamp("2026-11-02 00:00")
+    assert changed.index.max() == pd.Timestamp("2026-11-02 07:45")
+    assert (changed > 0).all() and changed.max() == pytest.approx(0.85)
+    assert len(changed) < 32                           # its breaks fall inside those hours
+
+
 def test_check_computes_expected_service_level_with_the_erlang_maths(full_book, sc, plan):
     from scheduler.staffing import queue_metrics
 

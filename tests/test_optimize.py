@@ -497,6 +497,59 @@ def test_first_night_of_the_horizon_is_reported_when_no_shift_can_cover_it():
     assert (roster.soft_violations["rule"] == "horizon_start").sum() == 0
 
 
+def _previous_nights():
+    """Both night agents worked N2200 (22:00-06:00, a 30 min break starting 01:00-03:00) on the Sunday before the
+    horizon."""
+    return pd.DataFrame({
+        C.AGENT_ID: ["N01", "N02"], C.TEAM: "night", C.DATE: date(2026, 11, 1), C.SHIFT: "N2200",
+        C.SHIFT_START: datetime(2026, 11, 1, 22), C.SHIFT_END: datetime(2026, 11, 2, 6), C.PAID_H: 8.0,
+    })
+
+
+def test_previous_nights_running_into_the_horizon_cover_its_first_hours():
+    from scheduler.carry import carry_in_shifts
+
+    scenario = make_scenario()
+    shifts = carry_in_shifts(scenario, _previous_nights())
+    assert [(c.agent_id, c.start, c.end) for c in shifts] == [
+        ("N01", pd.Timestamp("2026-11-01 22:00"), pd.Timestamp("2026-11-02 06:00")),
+        ("N02", pd.Timestamp("2026-11-01 22:00"), pd.Timestamp("2026-11-02 06:00"))]
+    assert shifts[0].breaks == ((pd.Timestamp("2026-11-02 02:00"), pd.Timestamp("2026-11-02 02:30"), "break"),)
+    roster, violations, _ = _solve(scenario, previous=_previous_nights())
+    assert _hard(violations) == []
+    # the nights end at 06:00 and the first day shift starts at 07:00: only that hour is left to report
+    (scope,) = roster.soft_violations.loc[roster.soft_violations["rule"] == "horizon_start", "scope"]
+    assert scope.startswith("06:00-07:00 of Mon 2026-11-02") and "the previous period's shifts end before it" in scope
+    cov = roster.coverage[roster.coverage[C.QUEUE_OR_GROUP] == "voice"].set_index(C.INTERVAL_START)
+    early = cov.loc[pd.Timestamp("2026-11-02 00:00"):pd.Timestamp("2026-11-02 05:45"), C.SCHEDULED]
+    # two agents on the phones but for their break at 02:00-02:30 (30 min intervals; no one else can be there)
+    assert early.loc[pd.Timestamp("2026-11-02 02:00")] == 0
+    assert (early.drop(pd.Timestamp("2026-11-02 02:00")) == early.iloc[0]).all() and early.iloc[0] > 1.5
+    # a night agent's own rest after that night still holds (the validator checks it)
+    first = roster.assignments[(roster.assignments[C.DATE] == date(2026, 11, 2))
+                               & roster.assignments[C.AGENT_ID].isin(["N01", "N02"])]
+    assert (pd.to_datetime(first[C.SHIFT_START]) >= datetime(2026, 11, 2, 17)).all()
+
+
+def test_previous_nights_lower_the_bounds_which_stay_below_the_roster():
+    from scheduler.optimize.bound import fluid_bound
+    from scheduler.optimize.lpbound import day_lp_bound
+    from scheduler.optimize.problem import OBJ_SCALE
+    from scheduler.optimize.weeklp import horizon_bound
+
+    scenario = make_scenario()
+    agents = make_agents()
+    req = make_requirements(scenario, standard_volumes(scenario))
+    plain = build_problem(scenario, agents, req)
+    carried = build_problem(scenario, agents, req, previous=_previous_nights())
+    assert not plain.carry_in and carried.carry_in
+    roster, _, _ = _solve(scenario, agents, previous=_previous_nights())
+    for bound in (fluid_bound, lambda p: day_lp_bound(p, 60), lambda p: horizon_bound(p, 60)):
+        with_nights, without = bound(carried), bound(plain)
+        assert with_nights < without                   # free capacity on the first night lowers the cost floor
+        assert with_nights / OBJ_SCALE <= roster.objective + 1e-6
+
+
 def test_the_assignment_stage_keeps_time_when_the_count_stage_overruns_its_share(monkeypatch):
     # service-goal mode runs the count stage many times; on 11.11 at 60 s it overran the assignment stage's
     # planned end and the constructive roster got 0.1 s: "no named roster". The stage keeps a floor.

@@ -133,3 +133,35 @@ def test_plan_reports_simulated_deferred_work_past_its_deadline(tmp_path):
     col = headers.index("slow_email (within 2 h)") + 1
     first = ws.cell(header_row + 1, col)
     assert first.value > 0.3 and first.fill.fgColor.rgb.endswith("C7CE")
+
+
+def test_the_previous_periods_night_is_on_duty_in_the_first_hours():
+    """The plan simulates the previous roster's night shifts that run into the horizon (pipeline: with_carry_in):
+    their agents answer the first hours, until their shifts end."""
+    from scheduler.carry import with_carry_in
+
+    sc = make_scenario()
+    ag = make_agents({"tier1": 4}, {"tier1": ("voice",)})
+    fc = flat_forecast({"voice": 20}, START, 1)
+    day = pd.Timestamp(START)
+    asg = pd.DataFrame([{"agent_id": a, "team": "tier1", "date": START, "shift": "X0800",
+                         "start": day + pd.Timedelta(hours=8), "end": day + pd.Timedelta(hours=16), "paid_h": 8.0}
+                        for a in ag["agent_id"]])
+    previous = pd.DataFrame([{"agent_id": a, "team": "tier1", "date": START - pd.Timedelta(days=1), "shift": "X2200",
+                              "start": day - pd.Timedelta(hours=2), "end": day + pd.Timedelta(hours=6), "paid_h": 8.0}
+                             for a in [*ag["agent_id"][:2], "left-the-company"]])
+
+    def on_duty(assignments, breaks):
+        sim = simulate_roster(sc, ag, fc, assignments, breaks, reps=1, seed=3)
+        t = sim.team_intervals
+        return t.groupby(C.INTERVAL_START)["available_h"].sum()
+
+    alone = on_duty(asg, NO_BREAKS)
+    both = on_duty(*with_carry_in(sc, previous, asg, NO_BREAKS, ag))      # an agent no longer on file is not
+    night = both.index < day + pd.Timedelta(hours=6)
+    assert (alone[night] == 0).all()
+    assert both[night].to_numpy() == pytest.approx(2 * 0.25)      # two agents, 15 minutes each interval
+    # after 06:00 nothing changes but a call still running at the shift's end (answered to its end)
+    later = both.index >= day + pd.Timedelta(hours=6, minutes=15)
+    assert both[later].to_numpy() == pytest.approx(alone[later].to_numpy(), abs=1e-9)
+    assert 0 <= both.loc[day + pd.Timedelta(hours=6)] - alone.loc[day + pd.Timedelta(hours=6)] < 0.5

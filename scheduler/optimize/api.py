@@ -388,25 +388,27 @@ def reference_counts(prob) -> dict[tuple[int, int, int], int]:
 def horizon_start_gap(prob, plan, has_previous: bool) -> pd.DataFrame:
     """The first day's early intervals that no shift of the horizon can cover (they belong to night shifts
     that started the day before), with the live volume and expected lost contacts there: one row, rule
-    ``horizon_start``, or none. The model counts no capacity from before the horizon (the previous
-    period's roster gives rest, consecutive days and weekly totals only), so the planner is told."""
+    ``horizon_start``, or none. The previous period's shifts that run into them count there
+    (:attr:`.problem.RosterProblem.carry_in`); the planner is told of the part after the last of them ends."""
     first = min((s.start for s in prob.shifts), default=0)
-    if first <= 0:
+    bare = prob.carry_end            # the previous period's shifts are on duty before this interval
+    if first <= bare:
         return pd.DataFrame(columns=["rule", "name", "agent_id", "scope", "amount", "cost"])
     volume = lost = 0.0
     for dem in prob.live.values():
-        m = dem.t < first
+        m = (dem.t < first) & (dem.t >= bare)
         if not m.any():
             continue
         volume += float(dem.volume[m].sum())
         lost += float(interp_rows(plan.served[dem.queue][dem.t[m]] / CAP_SCALE, dem.lost[m]).sum())
     if volume <= 0:
         return pd.DataFrame(columns=["rule", "name", "agent_id", "scope", "amount", "cost"])
-    span = f"00:00-{prob.label_t(first)[-5:]} of {prob.label_day(0)}"
-    why = ("the previous period's roster is used for rest and weekly rules only, not for coverage" if has_previous
-           else "no previous roster was given")
+    span = f"{prob.label_t(bare)[-5:]}-{prob.label_t(first)[-5:]} of {prob.label_day(0)}"
+    why = ("the previous period's roster has no shift running into it" if has_previous and not bare else
+           "the previous period's shifts end before it" if has_previous else "no previous roster was given")
+    todo = ("its night shifts would have to run longer" if has_previous else
+            "give the previous period's roster (data.previous_roster): its night shifts then count there")
     scope = (f"{span} can only be covered by night shifts that started the day before the horizon ({why}): "
-             f"{volume:,.0f} contacts expected there, {lost:,.0f} counted as lost; start the horizon a day "
-             f"earlier to plan that night as well")
+             f"{volume:,.0f} contacts expected there, {lost:,.0f} counted as lost; {todo}")
     return pd.DataFrame([{"rule": "horizon_start", "name": f"horizon_start[{prob.label_day(0)}]", "agent_id": "",
                           "scope": scope, "amount": lost, "cost": 0.0}])

@@ -188,6 +188,31 @@ class _Fluid:
                     at += length
         self.pieces = [(t, int(self.week_of_t[t]), float(self.cap_all[t]), its) for t, its in sorted(pieces.items())]
 
+    def carry_in_worth(self) -> float:
+        """At most what the previous period's shifts running into the horizon (:attr:`RosterProblem.carry_in`,
+        free capacity the relaxation above does not see) can save: each unit at the most a unit of capacity is
+        worth there — a live queue's steepest piece at that interval, a deferred queue's late-work price or the
+        dearest capacity price (the cost is convex in capacity, so no unit saves more)."""
+        prob = self.prob
+        if not prob.carry_in:
+            return 0.0
+        top: dict[int, dict[str, float]] = {}
+        for t, _, _, its in self.pieces:
+            top[t] = {}
+            for base, _, q, _ in its:
+                top[t][q] = max(top[t].get(q, 0.0), base)
+        deferred = {}
+        for q in prob.deferred:
+            late_w = prob.scenario.late_work_hour_for(q) * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
+            price = max((a * self.rate[p] / self.units[p] for p in self.servers[q] for a in ALPHAS), default=0.0)
+            deferred[q] = max(late_w, price)
+        worth = 0.0
+        for g, units in prob.carry_in.items():
+            for t in np.flatnonzero(units > 0):
+                v = max([top.get(int(t), {}).get(q, 0.0) for q in g] + [deferred.get(q, 0.0) for q in g])
+                worth += float(units[t]) * max(0.0, v)
+        return worth
+
     def constant(self, p: int, w: int, alpha: float) -> float:
         """Labour of pool-week (p, w) at price ``λ = alpha × rate`` per paid minute: cost ≥ rate·max(M, H) and
         H ≤ Hmax give cost ≥ λ·H + (rate − λ)·M for λ ≤ rate, and ≥ λ·H − (λ − rate)·Hmax above it."""
@@ -246,4 +271,4 @@ def fluid_bound(prob: RosterProblem) -> float:
     best = np.full(nw, -np.inf)
     for a in ALPHAS:
         best = np.maximum(best, fluid.evaluate(np.full(nw, a)))
-    return float(best.sum())
+    return float(best.sum()) - fluid.carry_in_worth()

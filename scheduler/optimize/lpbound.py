@@ -247,16 +247,26 @@ def _day(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dic
         spec = sc.teams[team]
         if spec.max_agents is not None:
             lp.row([(x, 1.0) for x in xs], hi=float(spec.max_agents))
+    for g, units in prob.carry_in.items():             # the previous period's shifts still on duty
+        for t in np.flatnonzero(units[t0:min(t1, T)] > 0) + t0:
+            group_cap[(g, int(t))]
     served: dict[tuple[str, int], list] = defaultdict(list)
-    for (g, t), caps in group_cap.items():
+    for (g, t), caps in sorted(group_cap.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         parts = split_capacity(lp, prob, g, t, served)
-        lp.row([(a, 1.0) for a in parts] + [(c, -1.0) for c in caps], hi=0.0)
+        lp.row([(a, 1.0) for a in parts] + [(c, -1.0) for c in caps], hi=carry_at(prob, g, t))
     rho = _rho(prob, fluid, alpha, week_of_day, None, d)
     const += add_service_terms(lp, prob, served, t0, min(t1, T), rho_in or rho, rho_out or rho)
     value = lp.solve(time_s, method="ipm-bound")
     if value is None:
         return None
     return value + const
+
+
+def carry_at(prob: RosterProblem, group: tuple[str, ...], t: int) -> float:
+    """Capacity units of the previous period's shifts on duty in ``group`` at ``t`` (a cover row's right-hand
+    side: that capacity costs nothing here, so the LPs stay bounds of every roster's cost)."""
+    units = prob.carry_in.get(group)
+    return 0.0 if units is None else float(units[t])
 
 
 def break_positions(lp: _LP, prob: RosterProblem, efficiency: np.ndarray, s, xs: list[int], start: int, t0: int,

@@ -55,9 +55,12 @@ class Plan:
 
 
 def on_duty(prob: RosterProblem, named: Named, breaks: Breaks) -> dict[tuple[str, ...], np.ndarray]:
-    """Effective capacity (units) per capacity group and interval: agents on shift and not on break."""
+    """Effective capacity (units) per capacity group and interval: agents on shift and not on break, the
+    previous period's shifts running into the horizon included (:attr:`RosterProblem.carry_in`)."""
     T = prob.horizon_intervals
     cap: dict[tuple[str, ...], np.ndarray] = defaultdict(lambda: np.zeros(T))
+    for g, units in prob.carry_in.items():
+        cap[g] += units
     per_day = prob.per_day
     for a, days in named.items():
         info = prob.agents[a]

@@ -195,6 +195,10 @@ class RosterProblem:
     shift_cost: dict[tuple[str, int], int]      # (team, shift index) -> objective units
     overtime_cost_per_min: dict[str, int]       # contract -> extra objective units per overtime minute (per team rate below)
     requirements_table: pd.DataFrame
+    # the previous period's shifts still running after the horizon starts (a night shift of the day before):
+    # capacity group -> capacity units per horizon interval (on duty, not on break)
+    carry_in: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+    carry_end: int = 0          # the interval where the last of those shifts has ended (0: none)
 
     @property
     def n_days(self) -> int:
@@ -281,7 +285,36 @@ def build_problem(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
         agents=agent_infos, pools=pools, weeks=weeks, live=live, deferred=deferred, queue_sets=queue_sets,
         soft=soft, service_goal=service_goal, per_interval_hard=per_interval_hard, shift_cost=shift_cost,
         overtime_cost_per_min={k: v for k, v in overtime.items()}, requirements_table=requirements.table,
+        **_carry_in(scenario, previous, len(days) * per_day, agent_infos, pools),
     )
+
+
+def _carry_in(scenario: Scenario, previous: pd.DataFrame | None, T: int, agents: list[AgentInfo],
+              pools: list[Pool]) -> dict:
+    """The previous period's shifts that run past the horizon's start (:func:`scheduler.carry.carry_in_shifts`:
+    breaks at their windows' middles) as fixed capacity of the agents' groups
+    (:attr:`RosterProblem.carry_in`). Agents not in this period's file are left out."""
+    from scheduler.carry import carry_in_shifts
+
+    cap: dict[tuple[str, ...], np.ndarray] = {}
+    end = 0
+    step = pd.Timedelta(minutes=scenario.interval_min)
+    per_day = 24 * 60 // scenario.interval_min
+    by_id = {a.agent_id: a for a in agents}
+    h0 = pd.Timestamp(scenario.horizon.start)
+    for c in carry_in_shifts(scenario, previous):
+        a = by_id.get(c.agent_id)
+        if a is None or a.pool < 0 or not a.queues:
+            continue
+        n = min(T, -int(-(c.end - h0) // step))
+        on = np.ones(n)
+        for b0, b1, _ in c.breaks:
+            if b1 > h0:
+                on[max(0, int((b0 - h0) // step)): -int(-(b1 - h0) // step)] = 0.0
+        p = pools[a.pool]
+        cap.setdefault(p.queues, np.zeros(T))[:n] += on * p.efficiency[np.arange(n) % per_day]
+        end = max(end, n)
+    return {"carry_in": cap, "carry_end": end}
 
 
 def _shift_types(scenario: Scenario) -> list[ShiftType]:

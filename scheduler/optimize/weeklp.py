@@ -38,8 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from scheduler.optimize.bound import ALPHAS, _Fluid, bound_limits
-from scheduler.optimize.lpbound import (_LP, _day, _rho, add_service_terms, break_positions, fluid_avail, full_rho,
-                                         reduced_cost, split_capacity)
+from scheduler.optimize.lpbound import (_LP, _day, _rho, add_service_terms, break_positions, carry_at, fluid_avail,
+                                         full_rho, reduced_cost, split_capacity)
 from scheduler.optimize.problem import OBJ_SCALE, RosterProblem, Week
 
 log = logging.getLogger(__name__)
@@ -439,15 +439,20 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
                                        t0, t1):
             cover[(g, t)].append((y, -e))
     # ---- capacity per group and interval (allocated over its queues) ------------------------------------
+    for g, units in prob.carry_in.items():             # the previous period's shifts still on duty
+        for t in np.flatnonzero(units[t0:t1] > 0) + t0:
+            cover[(g, int(t))]
     served: dict[tuple[str, int], list] = defaultdict(list)
     day_parts: dict[tuple, list] = defaultdict(list)
     for (g, t), terms in sorted(cover.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         parts = split_capacity(lp, prob, g, t, served)
-        lp.row([(a, 1.0) for a in parts] + [(x, -e) for x, e in terms], hi=0.0)
+        lp.row([(a, 1.0) for a in parts] + [(x, -e) for x, e in terms], hi=carry_at(prob, g, t))
         day_parts[(g, t // per_day)].extend(parts)
-    for key, units in day_units.items():
-        if day_parts.get(key):
-            lp.row([(a, 1.0) for a in day_parts[key]] + [(x, -u) for x, u in units], hi=0.0)
+    for (g, dd), units in day_units.items():
+        if day_parts.get((g, dd)):
+            carried_in = prob.carry_in.get(g)
+            hi = 0.0 if carried_in is None else float(carried_in[dd * per_day:(dd + 1) * per_day].sum())
+            lp.row([(a, 1.0) for a in day_parts[(g, dd)]] + [(x, -u) for x, u in units], hi=hi)
     for (team, t), vs in onshift_team.items():
         spec = sc.teams[team]
         if spec.max_agents is not None:
