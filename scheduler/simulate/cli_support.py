@@ -72,6 +72,11 @@ def simulate_command(scenario: Scenario, roster: str | None, forecast: str | Non
                          queues=set(scenario.queues))
     agents = add_hired_agents(agents, scenario)
     assignments, breaks = load_roster(roster_path, scenario, agents)
+    # the previous period's night shifts running into the horizon are on duty there, as in ``scheduler run``
+    from scheduler.carry import with_carry_in
+    from scheduler.check import load_previous
+
+    assignments, breaks = with_carry_in(scenario, load_previous(scenario), assignments, breaks, agents)
     folder = roster_path if roster_path.is_dir() else roster_path.parent
     if forecast:
         frame = read_forecast(forecast)
