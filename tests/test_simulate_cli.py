@@ -184,3 +184,25 @@ def test_bad_allocation_cell(run_dir):
     assert r.exit_code == 1
     assert (f"Error: {run_dir / 'run' / 'allocation.csv'}, row 3, column 'queue': unknown queue (got 'fax'); "
             "expected email | voice (queues of the scenario)") in r.output
+
+
+def test_simulate_counts_the_previous_periods_night_on_duty(run_dir, tmp_path):
+    """With data.previous_roster, two agents who worked 22:00-06:00 before the horizon are on duty until 06:00
+    (as `scheduler run` simulates them): 2 × 6 h more available time than the roster alone."""
+    previous = pd.DataFrame([{"agent_id": a, "team": "tier1", "date": "2026-01-04", "shift": "X2200",
+                              "start": "2026-01-04 22:00", "end": "2026-01-05 06:00", "paid_h": 8.0}
+                             for a in ("tier1-000", "tier1-001")])
+    previous.to_csv(run_dir / "previous.csv", index=False)
+    doc = yaml.safe_load((run_dir / "s.yaml").read_text())
+    doc["data"]["previous_roster"] = str(run_dir / "previous.csv")
+    (run_dir / "rolling.yaml").write_text(yaml.safe_dump(doc))
+
+    def available(scenario):
+        out = tmp_path / f"{scenario}.csv"
+        r = invoke("-q", "simulate", "--scenario", run_dir / f"{scenario}.yaml", "--roster", run_dir / "run",
+                   "--reps", 1, "-o", out)
+        assert r.exit_code == 0, r.output
+        t = pd.read_csv(tmp_path / f"{scenario}_teams.csv")
+        return t[t["level"] == "overall"].iloc[0]["available_h"]
+
+    assert available("rolling") - available("s") == pytest.approx(2 * 6.0, abs=0.01)
