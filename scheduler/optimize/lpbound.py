@@ -251,7 +251,7 @@ def _day(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dic
         for t in np.flatnonzero(units[t0:min(t1, T)] > 0) + t0:
             group_cap[(g, int(t))]
     served: dict[tuple[str, int], list] = defaultdict(list)
-    for (g, t), caps in sorted(group_cap.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for (g, t), caps in group_cap.items():
         parts = split_capacity(lp, prob, g, t, served)
         lp.row([(a, 1.0) for a in parts] + [(c, -1.0) for c in caps], hi=carry_at(prob, g, t))
     rho = _rho(prob, fluid, alpha, week_of_day, None, d)

@@ -285,11 +285,11 @@ def build_problem(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
         agents=agent_infos, pools=pools, weeks=weeks, live=live, deferred=deferred, queue_sets=queue_sets,
         soft=soft, service_goal=service_goal, per_interval_hard=per_interval_hard, shift_cost=shift_cost,
         overtime_cost_per_min={k: v for k, v in overtime.items()}, requirements_table=requirements.table,
-        **_carry_in(scenario, previous, len(days) * per_day, agent_infos, pools),
+        **_carry_in(scenario, previous, per_day, len(days) * per_day, agent_infos, pools),
     )
 
 
-def _carry_in(scenario: Scenario, previous: pd.DataFrame | None, T: int, agents: list[AgentInfo],
+def _carry_in(scenario: Scenario, previous: pd.DataFrame | None, per_day: int, T: int, agents: list[AgentInfo],
               pools: list[Pool]) -> dict:
     """The previous period's shifts that run past the horizon's start (:func:`scheduler.carry.carry_in_shifts`:
     breaks at their windows' middles) as fixed capacity of the agents' groups
@@ -299,7 +299,6 @@ def _carry_in(scenario: Scenario, previous: pd.DataFrame | None, T: int, agents:
     cap: dict[tuple[str, ...], np.ndarray] = {}
     end = 0
     step = pd.Timedelta(minutes=scenario.interval_min)
-    per_day = 24 * 60 // scenario.interval_min
     by_id = {a.agent_id: a for a in agents}
     h0 = pd.Timestamp(scenario.horizon.start)
     for c in carry_in_shifts(scenario, previous):
