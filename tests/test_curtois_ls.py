@@ -11,8 +11,8 @@ import pytest
 from scheduler.io.curtois import parse_curtois, read_curtois
 from scheduler.optimize.curtois import Clock, _Data, _to_roster, build_curtois_model
 from scheduler.optimize.curtois_cg import ColumnGeneration
-from scheduler.optimize.curtois_ls import (CHAIN_SEED, KINDS, RosterSearch, _anneal_chain, _cover_cost, anneal, make_rng,
-                                           split_cover)
+from scheduler.optimize.curtois_ls import (CHAIN_SEED, KINDS, REQUEST_GAIN, REQUEST_SHARE, RosterSearch, _anneal_chain,
+                                           _cover_cost, anneal, make_rng, request_share, split_cover)
 from scheduler.validate_curtois import check_curtois
 
 from conftest import shared_path
@@ -137,6 +137,7 @@ def test_every_accepted_move_of_the_compiled_loop_agrees_with_the_scorer(which):
     independent scorer's objective, and every roster it passes through keeps the hard rules."""
     data = _data(which)
     st = RosterSearch(data, _start(data))
+    st.request_share = REQUEST_SHARE          # (anneal sets it from the roster's requests)
     rng = make_rng(11)
     short = np.zeros((st.h * st.S, 2), dtype=np.int64)
     best = st.roster()
@@ -165,6 +166,8 @@ def test_every_accepted_move_of_the_compiled_loop_agrees_with_the_scorer(which):
     assert (ctl[4:] > 0).sum() >= (4 if which == "tiny" else 5)    # most kinds of move were accepted
     if which == "Instance13":                  # (weekend maxima bind there)
         assert ctl[4 + KINDS.index("weekend")] > 0
+    if which != "tiny":
+        assert ctl[4 + KINDS.index("request")] > 0
 
 
 def test_anneal_is_deterministic_with_a_move_budget_and_never_worse():
@@ -501,3 +504,101 @@ def test_joins_keep_the_rules_and_their_delta_agrees_with_the_scorer(which):
         if joined >= 15:
             break
     assert joined >= 5
+
+
+def _apply_changes(roster: np.ndarray, ch) -> np.ndarray:
+    cand = roster.copy()
+    for a, lo, seg in ch:
+        cand[a, lo:lo + len(seg)] = seg
+    return cand
+
+
+def test_request_move_swaps_the_requested_shift_with_the_employee_who_works_it():
+    """A wants E on day 0 but works L; B works E that day: the request move gives A the E and B the L,
+    so the cover stays as it was and only the request's weight goes."""
+    from curtois_factory import make
+    text = make(horizon=7, shifts=["E,480,", "L,480,"], staff=[f"{e},E=7|L=7,3360,0,7,1,1,7" for e in "AB"],
+                on=["A,0,E,2"], cover=["0,E,1,100,1", "0,L,1,100,1"])
+    data = _Data(parse_curtois(text, name="request"))
+    roster = np.full((2, 7), -1, dtype=np.int64)
+    roster[0, 0], roster[1, 0] = 1, 0
+    st = RosterSearch(data, roster)
+    ch = st.request(make_rng(0))
+    assert sorted(ch) == [(0, 0, [0]), (1, 0, [1])]
+    delta = st.delta(ch)
+    score = check_curtois(data.inst, _to_roster(data, _apply_changes(roster, ch)))
+    assert score.violations == [] and delta == -2 and score.objective == st.cost + delta
+    st.commit(ch, delta)
+    assert all(st.request(make_rng(seed)) is None for seed in range(10))     # granted: nothing left to do
+
+
+def test_request_move_exchanges_two_days_when_the_requester_is_off():
+    """A is off on day 2 and wants E there; B works it. Each must work exactly one shift, so A cannot just
+    take a day more: the move exchanges days with B — A works day 2, B takes A's shift on day 4 — the cover
+    and both employees' minutes unchanged."""
+    from curtois_factory import make
+    text = make(horizon=7, shifts=["E,480,"], staff=[f"{e},E=7,480,480,7,1,1,7" for e in "AB"],
+                on=["A,2,E,3"], cover=["2,E,1,100,1", "4,E,1,100,1"])
+    data = _Data(parse_curtois(text, name="exchange"))
+    roster = np.full((2, 7), -1, dtype=np.int64)
+    roster[0, 4], roster[1, 2] = 0, 0
+    st = RosterSearch(data, roster)
+    exchanges = 0
+    for seed in range(30):
+        ch = st.request(make_rng(seed))
+        assert ch is not None
+        cand = _apply_changes(roster, ch)
+        assert np.array_equal(data.counts(cand), data.counts(roster))
+        delta = st.delta(ch)
+        if delta is None:                     # A one day more, B one less: their minutes forbid it
+            assert check_curtois(data.inst, _to_roster(data, cand)).violations != []
+            continue
+        assert cand.tolist() == [[-1, -1, 0, -1, -1, -1, -1], [-1, -1, -1, -1, 0, -1, -1]]
+        score = check_curtois(data.inst, _to_roster(data, cand))
+        assert score.violations == [] and delta == -3 and score.objective == st.cost + delta
+        exchanges += 1
+    assert exchanges >= 5
+
+
+@pytest.mark.parametrize("which", ["Instance9", "Instance13"])
+def test_request_moves_keep_the_cover_and_their_delta_agrees_with_the_scorer(which):
+    """On a greedy roster, every request move proposed grants its employee's on-request and leaves every
+    cell's cover as it was; a feasible one keeps the rules and its delta is the scorer's change."""
+    data = _data(which)
+    st = RosterSearch(data, _start(data))
+    rng = make_rng(5)
+    feasible = 0
+    for _ in range(5_000):
+        ch = st.request(rng)
+        if ch is None:
+            continue
+        cand = _apply_changes(st.roster(), ch)
+        assert np.array_equal(data.counts(cand), data.counts(st.roster()))
+        a, d = ch[0][0], ch[0][1]
+        wanted = {(day, s) for day, s, want, _ in data.requests[a] if want}
+        assert any((x, cand[a, x]) in wanted and st.rows[a, x] != cand[a, x] for x in range(d, d + len(ch[0][2])))
+        delta = st.delta(ch)
+        score = check_curtois(data.inst, _to_roster(data, cand))
+        assert (delta is not None) == (score.violations == [])
+        if delta is None:
+            continue
+        assert score.objective == st.cost + delta
+        st.commit(ch, delta)
+        _assert_state_exact(st, data)
+        feasible += 1
+        if feasible >= 40:
+            break
+    assert feasible >= 10
+
+
+def test_request_share_follows_the_requests_share_of_the_cost():
+    """Request moves take ``REQUEST_GAIN`` × the requests' share of the objective of the change proposals, at
+    most ``REQUEST_SHARE``: none while the cost is all shortfall, the most once requests are a fifth of it;
+    the roster's request cost is what the scorer counts."""
+    assert request_share(0, 5_000) == 0.0 and request_share(0, 0) == 0.0
+    assert request_share(100, 5_000) == pytest.approx(REQUEST_GAIN * 0.02)
+    assert request_share(1_000, 5_000) == REQUEST_SHARE
+    data = _data("Instance9")
+    st = RosterSearch(data, _start(data))
+    score = check_curtois(data.inst, _to_roster(data, st.roster()))
+    assert st.request_cost() == score.penalties["on_requests"] + score.penalties["off_requests"] > 0

@@ -103,8 +103,13 @@ SEG_MAX = 32          # longest change of one employee (a handoff's window of 14
 HANDOFF_WINDOW = 14
 WEEKEND_SPAN = 4      # a weekend transfer gives up a weekend at most this many weekends away (29 days)
 CHUNK = 8192          # moves between two looks at the clock (a few milliseconds)
-KINDS = ("fill", "chain", "handoff", "change", "swap", "move", "weekend", "complete", "retype", "join")
-FILL, CHAIN, HANDOFF, CHANGE, SWAP, MOVE, WEEKEND, COMPLETE, RETYPE, JOIN = range(10)
+KINDS = ("fill", "chain", "handoff", "change", "swap", "move", "weekend", "complete", "retype", "join", "request")
+FILL, CHAIN, HANDOFF, CHANGE, SWAP, MOVE, WEEKEND, COMPLETE, RETYPE, JOIN, REQUEST = range(11)
+REQUEST_SHARE = 0.3    # most of the ``change`` proposals that serve an on-request instead (see request_share)
+REQUEST_GAIN = 1.5     # ... else this many times the share of the cost that is requests not granted
+REQUEST_EXCHANGE = 0.5  # share of the request moves for an employee off that day that exchange two days
+REQUEST_WINDOW = 7     # ... the other day within this many days
+REQUEST_EVERY = 16     # chunks between two updates of the request share
 CHAIN_SEED = 7919      # seed offset between parallel annealing chains
 SPLIT_SEED = 104729    # ... and between the epochs of a split search
 SPLIT_EPOCHS = 8       # a split search's epochs (the employees are dealt to the parts anew after each)
@@ -412,14 +417,14 @@ def _single(mv, i, a, d, v):
 
 
 @njit(cache=True)
-def _two_days(mv, row, a, d, vd, x, vx):
-    """Change 0 of ``mv``: employee ``a`` (row ``row``) with day ``d`` set to ``vd`` and day ``x`` to ``vx``
+def _two_days(mv, i, row, a, d, vd, x, vx):
+    """Change ``i`` of ``mv``: employee ``a`` (row ``row``) with day ``d`` set to ``vd`` and day ``x`` to ``vx``
     (the days between as they are)."""
     lo, hi = min(d, x), max(d, x)
-    mv[0, 0], mv[0, 1], mv[0, 2] = a, lo, hi - lo + 1
+    mv[i, 0], mv[i, 1], mv[i, 2] = a, lo, hi - lo + 1
     for j in range(hi - lo + 1):
-        mv[0, 3 + j] = row[lo + j]
-    mv[0, 3 + d - lo], mv[0, 3 + x - lo] = vd, vx
+        mv[i, 3 + j] = row[lo + j]
+    mv[i, 3 + d - lo], mv[i, 3 + x - lo] = vd, vx
 
 
 @njit(cache=True)
@@ -490,7 +495,7 @@ def _handoff(L, offd, maxs, tcount, emp, wk_of, wk_days, rows, able, buf, mv, rn
         return 0
     x = buf[_below(rng, nw)]
     u = row[x]
-    _two_days(mv, row, a, d, s, x, -1)
+    _two_days(mv, 0, row, a, d, s, x, -1)
     n = able[u, 0]
     for _ in range(DRAWS):         # (as in _draw_taker: random tries, then a scan)
         b = able[u, 1 + _below(rng, n)]
@@ -817,7 +822,7 @@ def _join_through(banned, maxs, tcount, rows, buf, rng, emps, nemps, a, x, y):
 
 @njit(cache=True)
 def _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able, types, inc, buf, mv, rng, short,
-             nshort, kind, emps, nemps, pjoin, triple):
+             nshort, kind, emps, nemps, pjoin, triple, reqs, preq):
     """One random move into ``mv``; returns its number of changes (0 when the draw gives nothing to do)
     and sets ``kind[0]``. The untargeted moves draw their employees among the first ``nemps`` of ``emps``
     (all employees but in a split search); ``pjoin`` of all proposals are joins (through a third employee
@@ -860,6 +865,9 @@ def _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able
             return _complete(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, able, inc, buf, mv, rng, d, s)
         kind[0] = HANDOFF
         return _handoff(L, offd, maxs, tcount, emp, wk_of, wk_days, rows, able, buf, mv, rng, d, s, HANDOFF_WINDOW)
+    if r < 0.5 and reqs.shape[0] > 0 and _rand(rng) < preq:
+        kind[0] = REQUEST
+        return _request(maxs, offd, rows, able, buf, mv, rng, reqs)
     if r < 0.5:                                          # change
         kind[0] = CHANGE
         a, d = emps[_below(rng, nemps)], _below(rng, h)
@@ -903,8 +911,49 @@ def _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able
     x = d + (o - 3 if o < 3 else o - 2)
     if not 0 <= x < h or rows[a, x] >= 0:
         return 0
-    _two_days(mv, rows[a], a, d, -1, x, v)
+    _two_days(mv, 0, rows[a], a, d, -1, x, v)
     return 1
+
+
+@njit(cache=True)
+def _request(maxs, offd, rows, able, buf, mv, rng, reqs):
+    """A move for an on-request (employee ``a`` wants shift ``s`` on day ``d``, drawn from ``reqs``) not
+    granted: ``a`` takes ``s`` and an employee ``b`` who works ``s`` that day takes ``a``'s old value (its
+    shift, or the day off), so the cover stays as it was. When ``a`` was off, ``a`` works a day more and
+    ``b`` one less; ``REQUEST_EXCHANGE`` of those moves instead exchange a second day within
+    ``REQUEST_WINDOW`` that ``a`` works and ``b`` has off (``b`` takes ``a``'s shift there), so both keep
+    their minutes when the shifts are as long. Returns the number of changes (0: none to make)."""
+    q = _below(rng, reqs.shape[0])
+    a, d, s = reqs[q, 0], reqs[q, 1], reqs[q, 2]
+    t = rows[a, d]
+    if t == s or offd[a, d]:
+        return 0
+    _single(mv, 0, a, d, s)
+    nb = 0
+    for k in range(able[s, 0]):
+        b = able[s, 1 + k]
+        if b != a and rows[b, d] == s and (t < 0 or maxs[b, t] > 0):
+            buf[nb] = b
+            nb += 1
+    if nb == 0:
+        return 0
+    b = buf[_below(rng, nb)]
+    if t < 0 and _rand(rng) < REQUEST_EXCHANGE:
+        # ``a`` works one day more, ``b`` one less: exchange a day ``a`` works and ``b`` is off too
+        h = rows.shape[1]
+        nx = 0
+        for x in range(max(0, d - REQUEST_WINDOW), min(h, d + REQUEST_WINDOW + 1)):
+            u = rows[a, x]
+            if x != d and u >= 0 and rows[b, x] < 0 and not offd[b, x] and maxs[b, u] > 0:
+                buf[nx] = x
+                nx += 1
+        if nx > 0:
+            x = buf[_below(rng, nx)]
+            _two_days(mv, 0, rows[a], a, d, s, x, -1)
+            _two_days(mv, 1, rows[b], b, d, -1, x, rows[a, x])
+            return 2
+    _single(mv, 1, b, d, t)
+    return 2
 
 
 @njit(cache=True)
@@ -919,7 +968,7 @@ def _all_mine(mine, mv, nm):
 @njit(cache=True, nogil=True)
 def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, able, types, inc, dcov, cells, buf,
          mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio, refresh, floor, mine, emps, pjoin,
-         triple):
+         triple, reqs, preq):
     """``n_moves`` annealing moves, the ``moves0``-th first; the temperature follows the share of the
     time ``frac0 + dfrac × (moves since moves0)``. Only the employees ``mine`` allows change (``emps``:
     their list). Returns the moves made (fewer when the cost reaches ``floor``)."""
@@ -935,7 +984,7 @@ def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, able
             if ctl[COST] <= floor:
                 return m - moves0
         nm = _propose(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, able, types, inc, buf, mv, rng,
-                      short, ctl[NSHORT], kind, emps, nemps, pjoin, triple)
+                      short, ctl[NSHORT], kind, emps, nemps, pjoin, triple, reqs, preq)
         # (a split search's draws take only its own employees; the guard keeps the others fixed whatever a
         # move kind draws)
         if nm == 0 or (split and not _all_mine(mine, mv, nm)):
@@ -1047,6 +1096,10 @@ class RosterSearch:
         # share of the proposals that are joins (none without two-day weekends)
         self.join_share = JOIN_SHARE if (self.wk_days[:, 1] >= 0).any() else 0.0
         self.join_triple = JOIN_TRIPLE
+        # the on-requests (employee, day, shift), for the request moves
+        self.reqs = np.array([(a, d, s) for a in range(A) for d, s, want, _ in data.requests[a] if want],
+                             dtype=np.int64).reshape(-1, 3)
+        self.request_share = 0.0                                      # set by request_share()
         self.cost = data.cost(self.rows)
         # the arguments of the kernels, in their order
         self.state = (self.L, self.offd, self.maxs, self.tcount, self.emp, self.wk_of, self.wk_days, self.rows)
@@ -1118,6 +1171,15 @@ class RosterSearch:
         """A retype for the under-covered (``d``, ``s``) (see :func:`_retype`); ``rng`` from :func:`make_rng`."""
         return self._unload(_retype(*self.rules, self.cov, self.inc, self.mv, rng, d, s))
 
+    def request(self, rng: np.ndarray) -> list[Change] | None:
+        """A move that grants an on-request (see :func:`_request`); ``rng`` from :func:`make_rng`."""
+        return self._unload(_request(self.maxs, self.offd, self.rows, self.able, self.buf, self.mv, rng,
+                                     self.reqs))
+
+    def request_cost(self) -> int:
+        """The objective's part from requests (on-requests not granted, off-requests not kept)."""
+        return int(self.rc[np.arange(self.A)[:, None], np.arange(self.h)[None, :], self.rows + 1].sum())
+
     def join(self, rng: np.ndarray) -> list[Change] | None:
         """A join of two one-day weekends (see :func:`_join`); ``rng`` from :func:`make_rng`."""
         return self._unload(_join(*self.rules, self.inc, self.buf, self.mv, rng, self.emps, len(self.emps),
@@ -1128,7 +1190,8 @@ class RosterSearch:
         arr = np.array(short, dtype=np.int64).reshape(-1, 2)
         kind = np.zeros(1, dtype=np.int64)
         nm = _propose(*self.rules, self.cov, self.able, self.types, self.inc, self.buf, self.mv, rng, arr, len(arr),
-                      kind, self.emps, len(self.emps), self.join_share, self.join_triple)
+                      kind, self.emps, len(self.emps), self.join_share, self.join_triple, self.reqs,
+                      self.request_share)
         self.kind = KINDS[kind[0]]
         return self._unload(nm)
 
@@ -1137,7 +1200,8 @@ class RosterSearch:
         """``n_moves`` annealing moves (see :func:`_run`)."""
         return int(_run(*self.rules, self.cov, self.rc, self.able, self.types, self.inc, self.dcov, self.cells,
                         self.buf, self.mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio,
-                        refresh, floor, self.mine, self.emps, self.join_share, self.join_triple))
+                        refresh, floor, self.mine, self.emps, self.join_share, self.join_triple, self.reqs,
+                        self.request_share))
 
     def restrict(self, mine: np.ndarray, req: np.ndarray) -> None:
         """Confine the search to the employees ``mine`` allows (the others stay as they are) and cover
@@ -1150,6 +1214,7 @@ class RosterSearch:
             who = [a for a in self.able[s, 1:1 + self.able[s, 0]] if mine[a]]
             self.able[s, 0] = len(who)
             self.able[s, 1:1 + len(who)] = who
+        self.reqs = self.reqs[mine[self.reqs[:, 0]]]
         cov = self.cov
         before = _cover_cost(cov)
         cov[:, :, REQ] = req
@@ -1213,11 +1278,21 @@ def _anneal_chain(data, roster: np.ndarray, time_left: Callable[[], float] | Non
     compile_s = time.perf_counter() - t_compile
     moves = 0
     if time_left is None:
-        moves = run(0, max_moves, 0.0, 1.0 / max(1, max_moves))
+        while moves < max_moves:
+            st.request_share = request_share(st.request_cost(), int(ctl[COST]))
+            n = min(CHUNK * REQUEST_EVERY, max_moves - moves)
+            done = run(moves, n, moves / max_moves, 1.0 / max_moves)
+            moves += done
+            if done < n:
+                break
     else:
         t0, budget = clock if clock is not None else (time.perf_counter(), max(1e-9, time_left()))
         dfrac = 0.0
+        chunks = 0
         while (max_moves is None or moves < max_moves) and time_left() > 0:
+            if chunks % REQUEST_EVERY == 0:
+                st.request_share = request_share(st.request_cost(), int(ctl[COST]))
+            chunks += 1
             n = CHUNK if max_moves is None else min(CHUNK, max_moves - moves)
             t1 = time.perf_counter()
             done = run(moves, n, (t1 - t0) / budget, dfrac)
@@ -1231,6 +1306,15 @@ def _anneal_chain(data, roster: np.ndarray, time_left: Callable[[], float] | Non
     stats = {"ls_moves": moves, "ls_accepted": int(ctl[ACC:].sum()), "ls_compile_s": round(compile_s, 3)}
     stats.update({f"ls_{k}": int(c) for k, c in zip(KINDS, ctl[ACC:])})
     return best, int(ctl[BEST]), stats
+
+
+def request_share(request_cost: int, cost: int) -> float:
+    """The share of the ``change`` proposals that are request moves, for a roster of objective ``cost``
+    whose requests not granted cost ``request_cost``: ``REQUEST_GAIN`` × the requests' share of the
+    objective, at most ``REQUEST_SHARE``. Where the shortfall is most of the cost (a greedy start; Instance22
+    throughout, requests 4 % of it) the changes that fill cells keep their proposals; where requests are a
+    fifth of it (13, 23, 24 once the cover is mended) a third of those proposals go to them."""
+    return 0.0 if cost <= 0 else min(REQUEST_SHARE, REQUEST_GAIN * request_cost / cost)
 
 
 def split_cover(req: np.ndarray, counts: list[np.ndarray], turn: int = 0) -> list[np.ndarray]:
