@@ -76,8 +76,9 @@ def run(mode: str) -> dict:
         "time = wall clock of the whole solve: reading and the one-off compilation of the local search "
         "(before the first instance) excluded, model building, search and the final evaluation of the "
         "roster by the locked rule-engine model included",
-        "bound: the best proven lower bound (whole CP-SAT model, or column generation's Lagrangian bound, "
-        "rounded up); status OPTIMAL when the objective reaches it",
+        "bound: the best proven lower bound (whole CP-SAT model, column generation's Lagrangian bound, rounded "
+        "up, or the weekend pairs' bound on the shortfall: scheduler.optimize.curtois.weekend_cover_bound); "
+        "status OPTIMAL when the objective reaches it",
         "best known / LB: schedulingbenchmarks.org snapshot (~2022) reproduced in ../shared/benchmarks/"
         "curtois-qu-nrp-1-24/README.md",
     ]

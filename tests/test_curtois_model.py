@@ -342,3 +342,39 @@ def test_small_models_end_with_the_whole_model_from_the_best_roster(monkeypatch)
     monkeypatch.setattr(curtois, "WHOLE_POLISH_MAX_LITS", 0)
     off = solve_curtois(inst, time_limit_s=3, deterministic=True, workers=1)
     assert "whole_polish_status" not in off.stats and shares[-1] == curtois.LS_SHARE
+
+
+def test_weekend_cover_bound_counts_the_weekend_cells_no_roster_can_cover():
+    """Saturday wants two late shifts, Sunday two early ones, and an early shift may not follow a late one:
+    no weekend covers both days, so the two employees (one weekend each) cover at most two of the four
+    cells — the bound is two shortfalls, and the optimum CP-SAT proves is no lower. With the succession
+    allowed, two-day weekends cover all four: no bound; with one weekend between them, the bound again."""
+    from scheduler.optimize.curtois import weekend_cover_bound
+
+    def inst(shifts: list[str], weekends: tuple[int, int]) -> _Data:
+        staff = [f"{e},E=7|L=7,3360,0,7,1,1,{w}" for e, w in zip("AB", weekends)]
+        return _Data(parse_curtois(make(horizon=7, shifts=shifts, staff=staff,
+                                        cover=["5,L,2,100,1", "6,E,2,100,1"]), name="weekend"))
+
+    rotation = inst(["E,480,", "L,480,E"], (1, 1))
+    assert weekend_cover_bound(rotation) == 200
+    sol = solve_curtois(rotation.inst, time_limit_s=10, deterministic=True)
+    assert sol.objective == 200 and sol.bound == 200 and sol.status == "OPTIMAL"
+    assert weekend_cover_bound(inst(["E,480,", "L,480,"], (1, 1))) == 0
+    assert weekend_cover_bound(inst(["E,480,", "L,480,"], (1, 0))) == 200     # one weekend: two of four cells
+
+
+@pytest.mark.parametrize("which", [f"Instance{i}" for i in range(1, 25)])
+def test_weekend_cover_bound_stays_below_the_best_known_rosters(which):
+    """The bound is no higher than the best known objective of each of the 24 instances (a roster costs that
+    much), and positive where the weekend demand exceeds what the weekends can cover (13, 19-24, whose
+    other bounds are missing at 60 s)."""
+    from scheduler.bench import BEST_KNOWN
+    from scheduler.optimize.curtois import weekend_cover_bound
+
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", f"{which}.txt")))
+    bound = weekend_cover_bound(data)
+    assert 0 <= bound <= BEST_KNOWN[which][1]
+    if which in ("Instance13", "Instance19", "Instance20", "Instance21", "Instance22", "Instance23",
+                 "Instance24"):
+        assert bound > 0

@@ -48,6 +48,14 @@ only — no model is built. The moves:
   66,199 / 66,380 / 65,547 / 66,391 without, 63,731 / 62,826 / 62,087 / 62,024 with joins, ~200 of them
   taken). On 13 and 19-23 few are found (1-20 in 30 s: the other day's shift is mostly one the partner's
   succession forbids) and they stay within their spread (20: 5,621 / 5,589 → 5,491 / 5,500);
+* ``request``: an on-request not granted (employee a wants shift s on day d): a takes s and an employee
+  who works s that day takes a's old value (its shift, or the day off), so the cover is unchanged; when a
+  was off, half of these moves exchange a second day within a week that a works and the other has off,
+  so both keep their minutes. They take ``REQUEST_GAIN`` × the requests' share of the objective of the
+  ``change`` proposals (at most ``REQUEST_SHARE``; :func:`request_share`): on 13 and 23 the shortfall is at
+  its least and requests are what is left (30 s from the greedy start, seeds 0-2: 23 20,759 → 19,929
+  mean, 24 58,087 → 55,553, 13 1,646 → 1,534), while where shortfall is the cost (22) the fills keep
+  their proposals;
 * ``change``: any employee-day to any allowed value (incl. off);
 * ``swap``: two employees exchange their assignments on one day or a block of up to a week (cover
   unchanged: only the requests move);
