@@ -27,6 +27,14 @@ def _start(data: _Data) -> np.ndarray:
     return roster
 
 
+def _apply_changes(roster: np.ndarray, ch) -> np.ndarray:
+    """``roster`` with the changes ``ch`` ((employee, first day, new values), ...) made, as a copy."""
+    cand = roster.copy()
+    for a, lo, seg in ch:
+        cand[a, lo:lo + len(seg)] = seg
+    return cand
+
+
 def _random_change(st: RosterSearch, rng: random.Random) -> list[tuple[int, int, list[int]]]:
     """An arbitrary change of one or two employees on a block of days (most break a rule)."""
     out = []
@@ -82,9 +90,7 @@ def test_delta_and_rule_check_agree_with_the_scorer(which):
             continue
         tried += 1
         delta = st.delta(ch)
-        cand = st.roster()
-        for a, lo, seg in ch:
-            cand[a, lo:lo + len(seg)] = seg
+        cand = _apply_changes(st.roster(), ch)
         score = check_curtois(data.inst, _to_roster(data, cand))
         assert (delta is not None) == (score.violations == []), (ch, score.violations[:3])
         if delta is not None:
@@ -424,9 +430,7 @@ def test_join_makes_two_one_day_weekends_one_and_keeps_the_cover():
         ch = st.join(make_rng(seed))
         assert ch is not None and len(ch) == 2
         delta = st.delta(ch)
-        cand = st.roster()
-        for a, lo, seg in ch:
-            cand[a, lo:lo + len(seg)] = seg
+        cand = _apply_changes(st.roster(), ch)
         score = check_curtois(data.inst, _to_roster(data, cand))
         assert score.violations == [] and delta == 0 and score.objective == st.cost
         assert np.array_equal(data.counts(cand), data.counts(roster))
@@ -453,9 +457,7 @@ def test_join_through_a_third_employee_when_the_rotation_forbids_the_pair():
         if ch is None:
             continue
         assert len(ch) == 3
-        cand = st.roster()
-        for a, lo, seg in ch:
-            cand[a, lo:lo + len(seg)] = seg
+        cand = _apply_changes(st.roster(), ch)
         score = check_curtois(data.inst, _to_roster(data, cand))
         assert score.violations == [] and st.delta(ch) == 0 and score.objective == st.cost
         assert np.array_equal(data.counts(cand), data.counts(roster))
@@ -481,9 +483,7 @@ def test_joins_keep_the_rules_and_their_delta_agrees_with_the_scorer(which):
         if ch is None:
             continue
         (a, lo, seg), (b, lob, segb) = ch[:2]
-        cand = st.roster()
-        for e, first, values in ch:
-            cand[e, first:first + len(values)] = values
+        cand = _apply_changes(st.roster(), ch)
         x = next(x for x in range(lob, lob + len(segb)) if st.wk_of[x] >= 0 and st.rows[b, x] >= 0
                  and segb[x - lob] < 0)
         days = list(st.wk_days[st.wk_of[x]])
@@ -504,13 +504,6 @@ def test_joins_keep_the_rules_and_their_delta_agrees_with_the_scorer(which):
         if joined >= 15:
             break
     assert joined >= 5
-
-
-def _apply_changes(roster: np.ndarray, ch) -> np.ndarray:
-    cand = roster.copy()
-    for a, lo, seg in ch:
-        cand[a, lo:lo + len(seg)] = seg
-    return cand
 
 
 def test_request_move_swaps_the_requested_shift_with_the_employee_who_works_it():
