@@ -77,7 +77,8 @@ def run(mode: str) -> dict:
         "(before the first instance) excluded, model building, search and the final evaluation of the "
         "roster by the locked rule-engine model included",
         "bound: the best proven lower bound (whole CP-SAT model, column generation's Lagrangian bound, rounded "
-        "up, or the weekend pairs' bound on the shortfall: scheduler.optimize.curtois.weekend_cover_bound); "
+        "up, or the cover bound: the weekend pairs' least shortfall plus the surplus the employees' minimum "
+        "minutes force, scheduler.optimize.curtois.cover_bound); "
         "status OPTIMAL when the objective reaches it",
         "best known / LB: schedulingbenchmarks.org snapshot (~2022) reproduced in ../shared/benchmarks/"
         "curtois-qu-nrp-1-24/README.md",
