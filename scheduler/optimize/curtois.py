@@ -400,7 +400,6 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
     say = progress or (lambda _m: None)
     stats: dict[str, object] = {}
     best, best_cost, bound, first_s = None, None, -math.inf, None
-    stats["weekend_bound"] = weekend_cover_bound(data)
     stats["cover_bound"] = cover = cover_bound(data)
     if cover > 0:
         bound = float(cover)
