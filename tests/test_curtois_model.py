@@ -280,6 +280,28 @@ def test_batched_instances_skip_column_generation(monkeypatch):
     assert score.violations == [] and score.objective == sol.objective
 
 
+def test_batch_programs_split_between_threads_give_what_one_thread_gives(monkeypatch):
+    """With two threads each batch's employees are split between them (price_batches with the kept pool):
+    the batched greedy start and the best responses from it are the very rosters one thread gives."""
+    from scheduler.optimize import curtois_cg
+    from scheduler.optimize.curtois import Clock
+    from scheduler.optimize.curtois_cg import ColumnGeneration
+
+    monkeypatch.setattr(curtois_cg, "BATCH_DAYS", 28)
+    monkeypatch.setattr(curtois_cg, "BATCH_EMPLOYEE_DAYS", 0)
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt")))
+    out = []
+    for threads in (1, 2):
+        cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, True), threads=threads)
+        assert cg.batched and (cg.pool() is None) == (threads == 1)
+        greedy = cg.greedy(lambda: 1e9)
+        polished, changed = cg.polish(greedy, lambda: 1e9)
+        out.append((greedy, polished, changed))
+    (g1, p1, c1), (g2, p2, c2) = out
+    assert np.array_equal(g1, g2) and np.array_equal(p1, p2) and c1 == c2 > 0
+    assert data.cost(p1) < data.cost(g1)
+
+
 def test_batched_greedy_start_deals_both_days_of_a_weekend_to_the_same_employees():
     """In the batched greedy start each short (day, shift) is dealt to as many employees of the batch as
     it is short of; a weekend's Saturday and Sunday shifts go to the same employees (apart, they made

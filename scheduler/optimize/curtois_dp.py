@@ -53,6 +53,41 @@ def _buffer(n: int, dtype) -> np.ndarray:
 
 
 # -- compiled kernels -----------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _most_passes(n, start, day_key, ptr, t_i, t_j, t_dm):
+    """(most units the first ``t`` days can hold, most the days from ``t`` on can add), ``t`` = 0..h, over
+    the transitions of each day's key (``ptr[k]:ptr[k + 1]`` of ``t_i`` -> ``t_j`` adding ``t_dm``; the
+    first day's are the start's). (In numpy with ``np.maximum.at`` this took 1.4 s on Instance24's
+    employees.)"""
+    h = day_key.shape[0]
+    most_before = np.zeros(h + 1)
+    most_after = np.zeros(h + 1)
+    fwd = np.full(n, -np.inf)
+    fwd[start] = 0.0
+    nxt = np.empty(n)
+    for d in range(h):
+        nxt[:] = -np.inf
+        k = day_key[d]
+        for q in range(ptr[k], ptr[k + 1]):
+            v = fwd[t_i[q]] + t_dm[q]
+            if v > nxt[t_j[q]]:
+                nxt[t_j[q]] = v
+        fwd[:] = nxt
+        most_before[d + 1] = fwd.max()
+    back = np.zeros(n)
+    for d in range(h - 1, 0, -1):
+        nxt[:] = -np.inf
+        k = day_key[d]
+        for q in range(ptr[k], ptr[k + 1]):
+            v = back[t_j[q]] + t_dm[q]
+            if v > nxt[t_i[q]]:
+                nxt[t_i[q]] = v
+        back[:] = nxt
+        most_after[d] = back.max()
+    most_after[0] = most_before[h]
+    return most_before, most_after
+
 # A day's value array is flat: [state][employee][resources], the resources row-major over the day's
 # window (``lo[t]``..``hi[t]`` of each resource after ``t`` days). ``tab`` holds a day key's transitions
 # grouped (see :meth:`LinePricer._tables`).
@@ -393,7 +428,7 @@ class LinePricer:
         """Most minute units the first ``t`` days can hold and the days from ``t`` on can add (the run
         rules and the fixed days ``off`` kept), ``t`` = 0..h."""
         h, n = self.h, len(self.states)
-        arrays: dict[tuple, tuple] = {}
+        arrays = self.__dict__.setdefault("_unit_arrays", {})     # (shared by the batch's employees)
 
         def trans(d):
             key = self._key(d) + (d in off,)
@@ -402,25 +437,19 @@ class LinePricer:
                 arrays[key] = tuple(np.array([x[k] for x in t], dtype=np.int64) for k in range(3))
             return arrays[key]
 
-        fwd = np.full(n, -INF)
-        fwd[self.start] = 0.0
-        most_before = np.zeros(h + 1)
+        keys: dict[tuple, int] = {}
+        day_key = np.empty(h, dtype=np.int64)
+        parts = []
         for d in range(h):
-            i, j, dm = trans(d)
-            nxt = np.full(n, -INF)
-            np.maximum.at(nxt, j, fwd[i] + dm)
-            fwd = nxt
-            most_before[d + 1] = fwd.max()
-        back = np.zeros(n)
-        most_after = np.zeros(h + 1)
-        for d in range(h - 1, 0, -1):
-            i, j, dm = trans(d)
-            nxt = np.full(n, -INF)
-            np.maximum.at(nxt, i, back[j] + dm)
-            back = nxt
-            most_after[d] = back.max()
-        most_after[0] = most_before[h]
-        return most_before, most_after
+            key = self._key(d) + (d in off,)
+            if key not in keys:
+                keys[key] = len(keys)
+                parts.append(trans(d))
+            day_key[d] = keys[key]
+        ptr = np.zeros(len(parts) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(p[0]) for p in parts])
+        cat = [np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, dtype=np.int64) for k in range(3)]
+        return _most_passes(n, self.start, day_key, ptr, cat[0], cat[1], cat[2].astype(np.float64))
 
     def _key(self, d: int) -> tuple:
         wd = d % 7
