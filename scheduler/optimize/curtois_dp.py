@@ -325,6 +325,7 @@ class LinePricer:
         self._trans: dict[tuple, object] = {}
         self._tab: dict[str, np.ndarray] | None = None
         self._units: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._unit_arrays: dict[tuple, tuple[np.ndarray, ...]] = {}    # day key -> (from, to, units) of _most_units
         # resources of the value arrays: weekends, minute units, then (one employee) the counts of the
         # shift types whose maximum can bind (smallest first, while the arrays stay small); the other
         # maxima are relaxed and priced (Lagrangian rounds)
@@ -427,15 +428,7 @@ class LinePricer:
         """Most minute units the first ``t`` days can hold and the days from ``t`` on can add (the run
         rules and the fixed days ``off`` kept), ``t`` = 0..h."""
         h, n = self.h, len(self.states)
-        arrays = self.__dict__.setdefault("_unit_arrays", {})     # (shared by the batch's employees)
-
-        def trans(d):
-            key = self._key(d) + (d in off,)
-            if key not in arrays:
-                t = [(i, j, dm) for i, j, s, _dw, dm in self._transitions(d) if s < 0 or d not in off]
-                arrays[key] = tuple(np.array([x[k] for x in t], dtype=np.int64) for k in range(3))
-            return arrays[key]
-
+        arrays = self._unit_arrays          # (shared by the batch's employees)
         keys: dict[tuple, int] = {}
         day_key = np.empty(h, dtype=np.int64)
         parts = []
@@ -443,7 +436,10 @@ class LinePricer:
             key = self._key(d) + (d in off,)
             if key not in keys:
                 keys[key] = len(keys)
-                parts.append(trans(d))
+                if key not in arrays:
+                    t = [(i, j, dm) for i, j, s, _dw, dm in self._transitions(d) if s < 0 or d not in off]
+                    arrays[key] = tuple(np.array([x[k] for x in t], dtype=np.int64) for k in range(3))
+                parts.append(arrays[key])
             day_key[d] = keys[key]
         ptr = np.zeros(len(parts) + 1, dtype=np.int64)
         ptr[1:] = np.cumsum([len(p[0]) for p in parts])
