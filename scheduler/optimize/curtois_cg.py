@@ -398,55 +398,53 @@ class ColumnGeneration:
         # columns) simplex, whose exact duals let column generation prove convergence (with interior
         # duals, columns of reduced cost −1e-6 kept coming on Instance18 and it never converged)
         interior = self.interior and not self.fixed
-        pool = ThreadPoolExecutor(self.threads)
-        try:
-            for _ in range(max_iter):
+        pool = self.pool()
+        run = pool.map if pool is not None else map
+        for _ in range(max_iter):
+            self.solve_lp(interior=interior)
+            if not free or time_left() <= 0:
+                return not free
+            pi, mu = self.pi, self.mu
+            sep = pi if center is None or alpha == 0 else alpha * center + (1 - alpha) * pi
+            limit = min(price_limit_s, max(0.05, time_left() / max(1, len(free)) * self.threads))
+            if self.batched:        # the program alone (no CP-SAT fallback on these horizons)
+                res = self.price_batches(free, lambda a: sep, pool=pool)
+                results = {a: (v, pats[::-1]) for a, (v, pats, _) in res.items()}
+            else:
+                results = dict(zip(free, run(
+                    lambda a: self.price(a, sep, limit, mu=mu[a], early_stop_s=early_stop_s), free)))
+            self.iterations += 1
+            added = self._add(results, pi, mu)
+            unproven = [a for a in free if results[a][0] < mu[a] - 1e-6]
+            if added == 0 and sep is pi and unproven and time_left() > 0 and not self.batched:
+                longer = min(4 * price_limit_s, max(0.05, time_left() / len(unproven) * self.threads))
+                results.update(zip(unproven, run(
+                    lambda a: self.price(a, pi, longer, mu=mu[a], early_stop_s=None), unproven)))
+                added = self._add({a: results[a] for a in unproven}, pi, mu)
+            # Lagrangian bound at the pricing duals: Σ least reduced costs + Σ duals × requirements
+            # (valid for any duals within [-over weight, under weight]; at the LP's duals it is
+            # LP + Σ (least reduced cost − convexity dual))
+            lagr = sum(results[a][0] for a in free) + float((sep * cover_req).sum())
+            if lagr > center_value:
+                center, center_value = sep.copy(), lagr
+            if not self.fixed and not self.banded:
+                self.bound = max(self.bound, lagr)
+            if interior and (added < EXACT_ADDED * len(free)
+                             or self.lp_value - self.bound <= EXACT_GAP * abs(self.lp_value) + 1e-6):
+                interior = False
+            if progress is not None:
+                progress(f"column generation {self.iterations}: LP {self.lp_value:.1f}, bound {self.bound:.1f}, "
+                         f"{added} columns added")
+            if stall is not None and self.lp_stalled(rel=stall):
                 self.solve_lp(interior=interior)
-                if not free or time_left() <= 0:
-                    return not free
-                pi, mu = self.pi, self.mu
-                sep = pi if center is None or alpha == 0 else alpha * center + (1 - alpha) * pi
-                limit = min(price_limit_s, max(0.05, time_left() / max(1, len(free)) * self.threads))
-                if self.batched:        # the program alone (no CP-SAT fallback on these horizons)
-                    res = self.price_batches(free, lambda a: sep, pool=pool)
-                    results = {a: (v, pats[::-1]) for a, (v, pats, _) in res.items()}
-                else:
-                    results = dict(zip(free, pool.map(
-                        lambda a: self.price(a, sep, limit, mu=mu[a], early_stop_s=early_stop_s), free)))
-                self.iterations += 1
-                added = self._add(results, pi, mu)
-                unproven = [a for a in free if results[a][0] < mu[a] - 1e-6]
-                if added == 0 and sep is pi and unproven and time_left() > 0 and not self.batched:
-                    longer = min(4 * price_limit_s, max(0.05, time_left() / len(unproven) * self.threads))
-                    results.update(zip(unproven, pool.map(
-                        lambda a: self.price(a, pi, longer, mu=mu[a], early_stop_s=None), unproven)))
-                    added = self._add({a: results[a] for a in unproven}, pi, mu)
-                # Lagrangian bound at the pricing duals: Σ least reduced costs + Σ duals × requirements
-                # (valid for any duals within [-over weight, under weight]; at the LP's duals it is
-                # LP + Σ (least reduced cost − convexity dual))
-                lagr = sum(results[a][0] for a in free) + float((sep * cover_req).sum())
-                if lagr > center_value:
-                    center, center_value = sep.copy(), lagr
-                if not self.fixed and not self.banded:
-                    self.bound = max(self.bound, lagr)
-                if interior and (added < EXACT_ADDED * len(free)
-                                 or self.lp_value - self.bound <= EXACT_GAP * abs(self.lp_value) + 1e-6):
-                    interior = False
-                if progress is not None:
-                    progress(f"column generation {self.iterations}: LP {self.lp_value:.1f}, bound {self.bound:.1f}, "
-                             f"{added} columns added")
-                if stall is not None and self.lp_stalled(rel=stall):
-                    self.solve_lp(interior=interior)
-                    return False
-                if added == 0:
-                    if sep is not pi:
-                        alpha = 0.0                 # mispricing: the LP's own duals next
-                        continue
-                    self.solve_lp(interior=interior)
-                    return all(results[a][0] >= mu[a] - 1e-6 for a in free)
-                alpha = smooth
-        finally:
-            pool.shutdown(wait=True)
+                return False
+            if added == 0:
+                if sep is not pi:
+                    alpha = 0.0                 # mispricing: the LP's own duals next
+                    continue
+                self.solve_lp(interior=interior)
+                return all(results[a][0] >= mu[a] - 1e-6 for a in free)
+            alpha = smooth
         self.solve_lp(interior=interior)
         return False
 
@@ -598,14 +596,15 @@ class ColumnGeneration:
         return roster, changed
 
     def pool(self) -> ThreadPoolExecutor | None:
-        """The threads that run batch programs side by side (None with one thread), kept for the object's
+        """The threads that price employees side by side (batch programs, and each round of
+        :meth:`iterate`, which a dive calls once a step; None with one thread), kept for the object's
         life: each thread keeps its program's buffers (:func:`.curtois_dp._buffer`), and a new thread
         allocating them anew took longer than the program itself (Instance23's two largest batches: 2.2 s
         side by side in fresh threads, 0.7 s in threads used before, 1.1 s one after the other)."""
         if self.threads <= 1:
             return None
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="batch-dp")
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="cg-pricing")
         return self._pool
 
     def pool_move(self, roster: np.ndarray, agents: list[int], time_limit_s: float, seed: int
