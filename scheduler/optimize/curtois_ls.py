@@ -78,7 +78,8 @@ The state lives in numpy arrays (:class:`RosterSearch`) and the move loop is com
 change of this file compiles it). The kernels allocate nothing (scratch arrays come from
 :class:`RosterSearch`), so they run without numba's reference counting: with it, every array argument of
 a kernel call and every row view took an atomic increment and decrement, a third of the loop's time
-(perf on Instance24; 20 s from the greedy roster: 28.7 M → 47.6 M moves, the same moves, 2026-12-05). A move is a small array ``mv`` of at most three changes: row ``i`` holds the
+(perf on Instance24; 20 s from the greedy roster: 28.7 M → 47.6 M moves, the same moves, 2026-12-05).
+A move is a small array ``mv`` of at most three changes: row ``i`` holds the
 employee, the first day, the number of days and the new values. Random numbers come from a
 splitmix64 generator whose state is a one-element array, so a seed and a move budget give the same
 roster. The loop runs in chunks of ``CHUNK`` moves; between chunks Python checks the clock and sets the
@@ -341,8 +342,10 @@ def _apply(L, wk_of, wk_days, rows, cov, tcount, emp, mv, i):
 
 
 @njit(cache=True, _nrt=False)
-def _change(rows, cov, rc, dcov, cells, mv, nm):
-    """Objective change of the ``nm`` changes in ``mv`` (distinct employees), their hard rules unchecked."""
+def _change(rows, cov, rc, hasreq, dcov, cells, mv, nm):
+    """Objective change of the ``nm`` changes in ``mv`` (distinct employees), their hard rules unchecked.
+    ``hasreq`` (A × h): whether the employee-day has a request at all (a quarter of them on 13, 22-24), so
+    that most changes skip ``rc``, which on Instance24 (1.8 MB) lies outside the core's cache."""
     total = 0
     nc = 0
     for i in range(nm):
@@ -352,7 +355,8 @@ def _change(rows, cov, rc, dcov, cells, mv, nm):
             v, old = mv[i, 3 + j], rows[a, d]
             if v == old:
                 continue
-            total += np.int64(rc[a, d, v + 1]) - np.int64(rc[a, d, old + 1])
+            if hasreq[a, d]:
+                total += np.int64(rc[a, d, v + 1]) - np.int64(rc[a, d, old + 1])
             if old >= 0:
                 dcov[d, old] -= 1
                 cells[nc, 0], cells[nc, 1] = d, old
@@ -977,7 +981,7 @@ def _all_mine(mine, mv, nm):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, able, types, inc, dcov, cells, buf,
+def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, hasreq, able, types, inc, dcov, cells, buf,
          mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio, refresh, floor, mine, emps, pjoin,
          triple, reqs, preq, kind):
     """``n_moves`` annealing moves, the ``moves0``-th first; the temperature follows the share of the
@@ -999,7 +1003,7 @@ def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, able
         # move kind draws)
         if nm == 0 or (split and not _all_mine(mine, mv, nm)):
             continue
-        delta = _change(rows, cov, rc, dcov, cells, mv, nm)
+        delta = _change(rows, cov, rc, hasreq, dcov, cells, mv, nm)
         if delta > 0 and _rand(rng) >= math.exp(-delta / temp):
             continue                    # (the rules are checked only for a move the annealing would take)
         if not _all_feasible(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, inc, mv, nm):
@@ -1086,6 +1090,7 @@ class RosterSearch:
                 else:
                     self.rc[a, d, s + 1] += w
         self.rc = self.rc.astype(_small_int(self.rc))
+        self.hasreq = (self.rc != 0).any(axis=2)
         self.rows = np.array(roster, dtype=np.int64).reshape(A, h).astype(_small_int(np.array([-1, S])))
         cov = np.stack([data.req, data.w_under, data.w_over, data.counts(self.rows)], axis=-1)
         self.cov = cov.astype(_small_int(np.append(cov, [A + 1])))
@@ -1145,7 +1150,7 @@ class RosterSearch:
     def delta(self, changes: list[Change]) -> int | None:
         """Objective change of ``changes``, None when an employee would break a hard rule."""
         nm = self._load(changes)
-        d = _change(self.rows, self.cov, self.rc, self.dcov, self.cells, self.mv, nm)
+        d = _change(self.rows, self.cov, self.rc, self.hasreq, self.dcov, self.cells, self.mv, nm)
         return int(d) if _all_feasible(*self.rules, self.inc, self.mv, nm) else None
 
     def commit(self, changes: list[Change], delta: int) -> None:
@@ -1209,8 +1214,8 @@ class RosterSearch:
     def run(self, rng: np.ndarray, short: np.ndarray, best: np.ndarray, ctl: np.ndarray, moves0: int, n_moves: int,
             frac0: float, dfrac: float, t_start: float, ratio: float, refresh: int, floor: int) -> int:
         """``n_moves`` annealing moves (see :func:`_run`)."""
-        return int(_run(*self.rules, self.cov, self.rc, self.able, self.types, self.inc, self.dcov, self.cells,
-                        self.buf, self.mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio,
+        return int(_run(*self.rules, self.cov, self.rc, self.hasreq, self.able, self.types, self.inc, self.dcov,
+                        self.cells, self.buf, self.mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio,
                         refresh, floor, self.mine, self.emps, self.join_share, self.join_triple, self.reqs,
                         self.request_share, self.kind_buf))
 
