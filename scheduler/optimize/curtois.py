@@ -348,8 +348,9 @@ WHOLE_POLISH_WORKERS = 8        # hint, the rest (CP-SAT's own neighbourhoods, t
                                 # Instance8, 60 s, seeds 0-11: see _polish_whole)
 SPLIT_MIN_AGENTS = 100      # the local search's threads split the employees between them (instead of running
                              # chains side by side) from this many employees (Instances 13, 21, 23, 24)
-DET_MOVES_PER_S = 1_000_000  # local-search moves per second of the deterministic clock (the compiled loop
-                             # makes 1.0-2.7 M a second on Instances 7, 13, 22; was 50,000 in pure Python)
+DET_MOVES_PER_S = 2_000_000  # local-search moves per second of the deterministic clock (the compiled loop
+                             # makes 2.4-5.2 M a second on Instances 7, 13, 22, 24 since its kernels run
+                             # without reference counts; 1.0-2.7 M before, 50,000 in pure Python)
 CG_STALL = 0.005             # column generation stops when its LP improved less than this over 4 rounds
 SLOW_CG_SHARE = 0.4          # column generation up to this share when one pricing round is slow
 GREEDY_LS_LITS = 30_000      # no column generation (and no best responses) from this many Booleans when not
