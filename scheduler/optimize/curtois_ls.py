@@ -986,7 +986,8 @@ def _run(L, banned, offd, maxs, tcount, emp, wk_of, wk_days, rows, cov, rc, hasr
          triple, reqs, preq, kind):
     """``n_moves`` annealing moves, the ``moves0``-th first; the temperature follows the share of the
     time ``frac0 + dfrac × (moves since moves0)``. Only the employees ``mine`` allows change (``emps``:
-    their list). Returns the moves made (fewer when the cost reaches ``floor``)."""
+    their list); ``kind``: one-element scratch for the kind of the move proposed. Returns the moves made
+    (fewer when the cost reaches ``floor``)."""
     nemps = emps.shape[0]
     split = nemps < rows.shape[0]
     temp = t_start
@@ -1106,7 +1107,7 @@ class RosterSearch:
         self.cells = np.zeros((6 * SEG_MAX, 2), dtype=np.int64)     # (two cells a changed day, three changes)
         self.buf = np.zeros(max(A, 2 * HANDOFF_WINDOW + 1), dtype=np.int64)
         self.mv = np.zeros((3, 3 + SEG_MAX), dtype=np.int64)
-        self.kind_buf = np.zeros(1, dtype=np.int64)
+        self.kind_buf = np.zeros(1, dtype=np.int64)                   # the kind of the last move proposed
         self.mine = np.ones(A, dtype=np.bool_)                        # the employees moves may change
         self.emps = np.arange(A, dtype=np.int64)                       # ... listed
         # share of the proposals that are joins (none without two-day weekends)
@@ -1204,19 +1205,18 @@ class RosterSearch:
     def propose(self, rng: np.ndarray, short: list[tuple[int, int]]) -> list[Change] | None:
         """One random move (None when the draw gives nothing to do); ``rng`` from :func:`make_rng`."""
         arr = np.array(short, dtype=np.int64).reshape(-1, 2)
-        kind = np.zeros(1, dtype=np.int64)
         nm = _propose(*self.rules, self.cov, self.able, self.types, self.inc, self.buf, self.mv, rng, arr, len(arr),
-                      kind, self.emps, len(self.emps), self.join_share, self.join_triple, self.reqs,
+                      self.kind_buf, self.emps, len(self.emps), self.join_share, self.join_triple, self.reqs,
                       self.request_share)
-        self.kind = KINDS[kind[0]]
+        self.kind = KINDS[self.kind_buf[0]]
         return self._unload(nm)
 
     def run(self, rng: np.ndarray, short: np.ndarray, best: np.ndarray, ctl: np.ndarray, moves0: int, n_moves: int,
             frac0: float, dfrac: float, t_start: float, ratio: float, refresh: int, floor: int) -> int:
         """``n_moves`` annealing moves (see :func:`_run`)."""
         return int(_run(*self.rules, self.cov, self.rc, self.hasreq, self.able, self.types, self.inc, self.dcov,
-                        self.cells, self.buf, self.mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start, ratio,
-                        refresh, floor, self.mine, self.emps, self.join_share, self.join_triple, self.reqs,
+                        self.cells, self.buf, self.mv, rng, short, best, ctl, moves0, n_moves, frac0, dfrac, t_start,
+                        ratio, refresh, floor, self.mine, self.emps, self.join_share, self.join_triple, self.reqs,
                         self.request_share, self.kind_buf))
 
     def restrict(self, mine: np.ndarray, req: np.ndarray) -> None:
