@@ -13,7 +13,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.errors import InfeasibleError
 from scheduler.io.curtois import parse_curtois, read_curtois
-from scheduler.optimize.curtois import _Data, _evaluate, build_curtois_model, solve_curtois
+from scheduler.optimize.curtois import _Data, _evaluate, build_curtois_model, solve_curtois, split_search
 from scheduler.validate_curtois import check_curtois
 
 from conftest import shared_path
@@ -418,3 +418,14 @@ def test_weekend_cover_bound_stays_below_the_best_known_rosters(which):
     if which in ("Instance13", "Instance19", "Instance20", "Instance21", "Instance22", "Instance23",
                  "Instance24"):
         assert bound > 0
+
+
+@pytest.mark.parametrize("name,splits", [("Instance13", False), ("Instance21", True), ("Instance22", False),
+                                         ("Instance24", True)])
+def test_the_local_search_splits_only_large_long_searches(name, splits):
+    """Two threads split one search on the long horizons with many employees (21, 24: far from converged at
+    the deadline); Instance13 (120 employees, 28 days) and Instance22 (50 employees) run two chains."""
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", f"{name}.txt")))
+    assert split_search(data, 2) is splits
+    assert split_search(data, 1) is False
+

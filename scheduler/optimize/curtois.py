@@ -347,7 +347,8 @@ WHOLE_POLISH_LS_SHARE = 0.5     # the time left after rounding, and the whole mo
 WHOLE_POLISH_WORKERS = 8        # hint, the rest (CP-SAT's own neighbourhoods, this many portfolio workers;
                                 # Instance8, 60 s, seeds 0-11: see _polish_whole)
 SPLIT_MIN_AGENTS = 100      # the local search's threads split the employees between them (instead of running
-                             # chains side by side) from this many employees (Instances 13, 21, 23, 24)
+SPLIT_MIN_CELLS = 10_000     # chains side by side) from this many employees and employee-days (Instances 21, 23,
+                             # 24; 13, 120 employees over 28 days, runs two chains: see _anneal)
 DET_MOVES_PER_S = 2_000_000  # local-search moves per second of the deterministic clock (the compiled loop
                              # makes 2.4-5.2 M a second on Instances 7, 13, 22, 24 since its kernels run
                              # without reference counts; 1.0-2.7 M before, 50,000 in pure Python)
@@ -571,16 +572,28 @@ def _round(cg, data: _Data, clock: Clock, best: np.ndarray, best_cost: int, floo
     return best, best_cost
 
 
+def split_search(data: _Data, chains: int) -> bool:
+    """Whether the local search's ``chains`` threads split the employees of one search (:func:`_anneal`)
+    rather than run independent chains: with several threads, from ``SPLIT_MIN_AGENTS`` employees and
+    ``SPLIT_MIN_CELLS`` employee-days."""
+    return chains > 1 and data.n_agents >= SPLIT_MIN_AGENTS and data.n_agents * data.h >= SPLIT_MIN_CELLS
+
+
 def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: int, floor: int, stats: dict,
             say: Callable[[str], None], chains: int = 1, cg=None, share: float = LS_SHARE) -> tuple[np.ndarray, int]:
     """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``share`` of
     the time that is left, in ``LS_CYCLES`` runs each followed by best responses (``cg``) on its result
     when it improved; each run is the best of ``chains`` independent chains side by side (one per worker:
-    nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees, one search whose employees are split
-    between the workers (:func:`.curtois_ls._anneal_split`; 60 s, side by side, load 1.5-1.9: 24 71,482 /
-    67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 / 20,387, 21 22,394 / 22,211 -> 22,154 / 22,229,
-    13 1,567 / 1,658 / 1,628 / 1,643 -> 1,525 / 1,549 / 1,532 / 1,627; with 50 employees a half lacks
-    partners: 20 5,216 / 5,200 -> 5,410 / 5,343, 22 35,306 / 35,544 -> 35,192 / 35,674). In deterministic
+    nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees and ``SPLIT_MIN_CELLS`` employee-days, one
+    search whose employees are split between the workers (:func:`.curtois_ls._anneal_split`; 60 s, side by
+    side, load 1.5-1.9: 24 71,482 / 67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 / 20,387, 21
+    22,394 / 22,211 -> 22,154 / 22,229; with 50 employees a half lacks partners: 20 5,216 / 5,200 -> 5,410 /
+    5,343, 22 35,306 / 35,544 -> 35,192 / 35,674). The split pays where the search is far from converged at
+    the deadline; on Instance13 (28 days) the split also won while the loop was slow (1,567 / 1,658 / 1,628 /
+    1,643 -> 1,525 / 1,549 / 1,532 / 1,627), but with the loop 1.8 x faster (2026-12-05) a chain converges and
+    its end varies with the seed (11 or 12 short cells), so the best of two chains is safer: seeds 0-5, back to
+    back, quiet machine, split 1,449 / 1,545 / 1,458 / 1,444 / 1,547 / 1,521 against two chains 1,449 / 1,454 /
+    1,445 / 1,451 / 1,473 / 1,446 (target 1,483; 2026-12-06). In deterministic
     mode each run has a move budget (``DET_MOVES_PER_S`` per second of the deterministic clock), charged to
     that clock."""
     end = clock.elapsed() + share * clock.left()
@@ -595,7 +608,7 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
             clock.spend(budget)
         else:
             stop = clock.elapsed() + budget
-            split = chains > 1 and data.n_agents >= SPLIT_MIN_AGENTS
+            split = split_search(data, chains)
             roster, cost, st = anneal(data, best, time_left=lambda stop=stop: stop - clock.elapsed(), seed=seed + k,
                                       floor=floor, chains=chains, split=split)
         moves += st["ls_moves"]

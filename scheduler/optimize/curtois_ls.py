@@ -95,10 +95,11 @@ roster twice as fast instead of twice (30 s from the same greedy rosters, seeds 
 71,347 / 70,421 with two chains against 67,732 / 66,969 / 67,063 split, Instance23 22,097 / 22,067
 against 21,271 / 21,397); with few employees a part lacks partners for its chains and handoffs
 (Instance22, 50 employees: 38,968 / 38,629 against 39,120 / 39,880). :mod:`.curtois` splits from 100
-employees. Splitting the days instead (each
-thread a stretch of the horizon, margins kept fixed between them) had to split each employee's room under
-its minute, weekend and per-type maxima too; on Instance24, whose employees may vary their year's minutes
-by 720 (a shift and a half), that cost more than the speed gained (84,377 against 71,575).
+employees and 10,000 employee-days (not Instance13's 28 days: there two chains are safer). Splitting the
+days instead (each thread a stretch of the horizon, margins kept fixed between them) had to split each
+employee's room under its minute, weekend and per-type maxima too; on Instance24, whose employees may vary
+their year's minutes by 720 (a shift and a half), that cost more than the speed gained (84,377 against
+71,575).
 """
 
 from __future__ import annotations
