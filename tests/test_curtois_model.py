@@ -428,4 +428,3 @@ def test_the_local_search_splits_only_large_long_searches(name, splits):
     data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", f"{name}.txt")))
     assert split_search(data, 2) is splits
     assert split_search(data, 1) is False
-
