@@ -346,9 +346,11 @@ WHOLE_POLISH_MAX_LITS = 3_000   # up to this many Booleans the local search take
 WHOLE_POLISH_LS_SHARE = 0.5     # the time left after rounding, and the whole model, from the best roster as its
 WHOLE_POLISH_WORKERS = 8        # hint, the rest (CP-SAT's own neighbourhoods, this many portfolio workers;
                                 # Instance8, 60 s, seeds 0-11: see _polish_whole)
-SPLIT_MIN_AGENTS = 100      # the local search's threads split the employees between them (instead of running
-SPLIT_MIN_CELLS = 10_000     # chains side by side) from this many employees and employee-days (Instances 21, 23,
-                             # 24; 13, 120 employees over 28 days, runs two chains: see _anneal)
+# the local search's threads split the employees of one search between them (instead of running chains side
+# by side) from this many employees and employee-days (split_search: Instances 21, 23, 24; Instance13, 120
+# employees over 28 days, runs two chains: see _anneal)
+SPLIT_MIN_AGENTS = 100
+SPLIT_MIN_CELLS = 10_000
 DET_MOVES_PER_S = 2_000_000  # local-search moves per second of the deterministic clock (the compiled loop
                              # makes 2.4-5.2 M a second on Instances 7, 13, 22, 24 since its kernels run
                              # without reference counts; 1.0-2.7 M before, 50,000 in pure Python)
