@@ -73,3 +73,17 @@ def test_warm_up_local_search_runs_the_compiled_loop():
     from scheduler.bench import warm_up_local_search
 
     assert warm_up_local_search() >= 0.0
+
+
+def test_bench_curtois_json_is_the_only_output_on_stdout():
+    """HiGHS prints its banner from C++ on file descriptor 1 when a process first constructs a solver (column
+    generation does on Instance3); ``--json`` output must still parse. CliRunner only sees Python's
+    ``sys.stdout``, so this runs the command in a process of its own."""
+    path = shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance3.txt")
+    proc = subprocess.run([sys.executable, "-m", "scheduler", "-q", "bench", "curtois", str(path),
+                           "--time-limit", "3", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (run,) = json.loads(proc.stdout)
+    assert run["instance"] == "Instance3" and run["scorer_agrees"]
+    assert "HiGHS" not in proc.stdout

@@ -29,6 +29,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from scheduler.optimize.curtois_dp import MAX_CELLS, LinePricer
+from scheduler.optimize.highs import new_highs
 
 SMOOTHING = 0.0      # weight of the best-bound duals in the pricing duals (0: plain column generation;
                      # 0.5 on Instance8: 31 rounds instead of 33 but a smaller pool and a worse dive)
@@ -55,12 +56,8 @@ class MasterLP:
     ~56 s, against 38 rounds and 115 s with GLOP's warm simplex (docs/benchmarks.md)."""
 
     def __init__(self, n_conv: int, req: np.ndarray, w_under: np.ndarray, w_over: np.ndarray):
-        h = self.h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
-        h.setOptionValue("presolve", "off")
-        h.setOptionValue("simplex_strategy", 4)        # primal: added columns keep the basis primal feasible
-        h.setOptionValue("run_crossover", "off")
+        # primal simplex: added columns keep the basis primal feasible
+        h = self.h = new_highs(threads=1, presolve="off", simplex_strategy=4, run_crossover="off")
         n_cover = len(req)
         rhs = np.concatenate([np.ones(n_conv), np.asarray(req, dtype=float)])
         h.addRows(len(rhs), rhs, rhs, 0, np.zeros(len(rhs), dtype=np.int32), np.zeros(0, dtype=np.int32),

@@ -66,9 +66,9 @@ class _LP:
         between solves, it re-solves from its last basis after bounds change."""
         import highspy
 
-        h = highspy.Highs()
-        for name, value in (("output_flag", False), ("solver", "simplex"), ("threads", 1), ("random_seed", 0)):
-            h.setOptionValue(name, value)
+        from scheduler.optimize.highs import new_highs
+
+        h = new_highs(solver="simplex", threads=1, random_seed=0)
         model = highspy.HighsLp()
         model.num_col_, model.num_row_ = len(self.c), len(self.lo)
         model.col_cost_ = np.asarray(self.c, dtype=float)
