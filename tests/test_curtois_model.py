@@ -428,3 +428,36 @@ def test_the_local_search_splits_only_large_long_searches(name, splits):
     data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", f"{name}.txt")))
     assert split_search(data, 2) is splits
     assert split_search(data, 1) is False
+
+
+def test_annealing_legs_continue_one_cooling():
+    from scheduler.optimize.curtois import LS_T_END, LS_T_START, ls_temperatures
+
+    legs = [ls_temperatures(k, 3) for k in range(3)]
+    assert legs[0][0] == pytest.approx(LS_T_START) and legs[-1][1] == pytest.approx(LS_T_END)
+    assert all(legs[k][1] == pytest.approx(legs[k + 1][0]) for k in range(2))
+    assert all(hi > lo for hi, lo in legs)
+    assert ls_temperatures(0, 1) == pytest.approx((LS_T_START, LS_T_END))
+
+
+@pytest.mark.parametrize("min_days,legs", [(28, 3), (29, 1)])
+def test_long_horizons_alternate_annealing_legs_and_best_responses(monkeypatch, min_days, legs):
+    """From CYCLES_MIN_DAYS (lowered here to Instance4's 28 days, priced in batches as 19-24 are) the unsplit
+    local search runs LS_CYCLES legs, best responses after each that improved; below it one run. The roster
+    keeps every rule."""
+    from scheduler.optimize import curtois, curtois_cg
+
+    monkeypatch.setattr(curtois_cg, "BATCH_DAYS", 28)
+    monkeypatch.setattr(curtois_cg, "BATCH_EMPLOYEE_DAYS", 0)
+    monkeypatch.setattr(curtois, "CYCLES_MIN_DAYS", min_days)
+    monkeypatch.setattr(curtois, "WHOLE_MAX_LITS", 0)
+    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
+    said = []
+    temps = []
+    anneal = curtois.anneal
+    monkeypatch.setattr(curtois, "anneal", lambda *a, **kw: temps.append((kw["t_start"], kw["t_end"])) or anneal(*a, **kw))
+    sol = solve_curtois(inst, time_limit_s=2, deterministic=True, workers=1, progress=said.append)
+    assert len(temps) == legs and temps == [curtois.ls_temperatures(k, legs) for k in range(legs)]
+    assert sum("local search gives" in m for m in said) == legs
+    score = check_curtois(inst, sol.roster)
+    assert score.violations == [] and score.objective == sol.objective

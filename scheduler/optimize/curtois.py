@@ -339,8 +339,17 @@ DIVE_NOISE = 0.1             # perturbation of the repeated dives (added to LP v
 MAX_DIVES = 12
 POLISH_SHARE = 0.5           # batched best responses after rounding until this share of the time (Instance23
                              # 44279 -> 39713, 24 128501 -> 117510, 20 6589 -> 6646; load 2.7-4)
-LS_CYCLES = 1                # ... in this many annealing runs, each followed by best responses (2: Instance13
-                             # 3305 against 3682, 15 4890 against 4567, load 3.4-4.1: no clear gain)
+LS_CYCLES = 3                # ... in this many annealing runs (legs of one cooling, LS_T_START -> LS_T_END), each
+CYCLES_MIN_DAYS = 182        # followed by best responses, on horizons from CYCLES_MIN_DAYS when the search is
+                             # not split between the threads (Instances 20, 22): a best response re-plans an
+                             # employee's whole horizon (moves a weekend it works half a year away, say), which
+                             # the local search's moves cannot. 60 s, seeds 0-4, 2026-12-06: 22 one run 34,816 /
+                             # 34,335 / 34,848 / 34,726 / 34,600, three legs 34,225 / 34,426 / 34,315 / 34,369 /
+                             # 34,402 (five: 34,306 / 34,348 / 34,451 at seeds 2-4; each leg heating the roster
+                             # again from 3: 34,624 / 34,573); seeds 0-2: 20 5,150 / 5,149 / 5,155 -> 5,145 /
+                             # 5,152 / 5,100; on shorter horizons no gain: 19 3,403 / 3,413 / 3,409 -> 3,429 /
+                             # 3,422 / 3,425, 13 1,450 / 1,449 / 1,441 -> 1,452 / 1,459 / 1,439
+LS_T_START, LS_T_END = 3.0, 0.2   # the annealing's temperatures (docs/benchmarks.md, table of tries)
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
 WHOLE_POLISH_MAX_LITS = 3_000   # up to this many Booleans the local search takes only WHOLE_POLISH_LS_SHARE of
 WHOLE_POLISH_LS_SHARE = 0.5     # the time left after rounding, and the whole model, from the best roster as its
@@ -584,8 +593,9 @@ def split_search(data: _Data, chains: int) -> bool:
 def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: int, floor: int, stats: dict,
             say: Callable[[str], None], chains: int = 1, cg=None, share: float = LS_SHARE) -> tuple[np.ndarray, int]:
     """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``share`` of
-    the time that is left, in ``LS_CYCLES`` runs each followed by best responses (``cg``) on its result
-    when it improved; each run is the best of ``chains`` independent chains side by side (one per worker:
+    the time that is left, in one run followed by best responses (``cg``) on its result when it improved,
+    or, on horizons from ``CYCLES_MIN_DAYS`` when the search is not split, in ``LS_CYCLES`` such runs that
+    are consecutive legs of one cooling (:func:`ls_temperatures`); each run is the best of ``chains`` independent chains side by side (one per worker:
     nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees and ``SPLIT_MIN_CELLS`` employee-days, one
     search whose employees are split between the workers (:func:`.curtois_ls._anneal_split`; 60 s, side by
     side, load 1.5-1.9: 24 71,482 / 67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 / 20,387, 21
@@ -600,19 +610,21 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
     that clock."""
     end = clock.elapsed() + share * clock.left()
     moves = 0
-    for k in range(LS_CYCLES):
-        budget = (end - clock.elapsed()) / (LS_CYCLES - k)
+    split = not clock.deterministic and split_search(data, chains)
+    cycles = LS_CYCLES if not split and cg is not None and data.h >= CYCLES_MIN_DAYS else 1
+    for k in range(cycles):
+        budget = (end - clock.elapsed()) / (cycles - k)
         if budget <= 0 or best_cost <= floor:
             break
+        temps = ls_temperatures(k, cycles)
         if clock.deterministic:
             roster, cost, st = anneal(data, best, max_moves=int(DET_MOVES_PER_S * budget), seed=seed + k,
-                                      floor=floor, chains=chains)
+                                      floor=floor, chains=chains, t_start=temps[0], t_end=temps[1])
             clock.spend(budget)
         else:
             stop = clock.elapsed() + budget
-            split = split_search(data, chains)
             roster, cost, st = anneal(data, best, time_left=lambda stop=stop: stop - clock.elapsed(), seed=seed + k,
-                                      floor=floor, chains=chains, split=split)
+                                      floor=floor, chains=chains, split=split, t_start=temps[0], t_end=temps[1])
         moves += st["ls_moves"]
         stats["ls_compile_s"] = stats.get("ls_compile_s", 0.0) + st["ls_compile_s"]    # (0.2 s from the cache)
         of = (f", {chains} parts" if "ls_split_parts" in st else
@@ -627,6 +639,14 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
             best, best_cost = roster, cost
     stats.update(ls_moves=moves, ls_objective=best_cost)
     return best, best_cost
+
+
+def ls_temperatures(k: int, cycles: int) -> tuple[float, float]:
+    """Start and end temperature of the ``k``-th of ``cycles`` annealing runs: consecutive legs of one
+    geometric cooling from ``LS_T_START`` to ``LS_T_END`` (each run goes on from where the last one stopped
+    instead of heating the roster again)."""
+    ratio = LS_T_END / LS_T_START
+    return LS_T_START * ratio ** (k / cycles), LS_T_START * ratio ** ((k + 1) / cycles)
 
 
 def _polish_whole(data: _Data, best: np.ndarray, best_cost: int, bound: float, clock: Clock, seed: int, stats: dict,
