@@ -87,3 +87,12 @@ def test_bench_curtois_json_is_the_only_output_on_stdout():
     (run,) = json.loads(proc.stdout)
     assert run["instance"] == "Instance3" and run["scorer_agrees"]
     assert "HiGHS" not in proc.stdout
+
+
+def test_a_highs_solver_is_built_without_a_standard_output():
+    """A process without descriptor 1 (a daemon) still gets its solver: nothing to keep the banner from."""
+    code = ("import os, sys\nos.close(1)\nfrom scheduler.optimize.highs import new_highs\n"
+            "h = new_highs(threads=1)\nsys.stderr.write(str(h.getOptionValue('threads')[1]))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0 and proc.stderr.strip().endswith("1"), proc.stderr[-2000:]

@@ -26,7 +26,11 @@ def _construct() -> highspy.Highs:
         if _banner_shown:
             return highspy.Highs()
         sys.stdout.flush()
-        saved = os.dup(1)
+        try:
+            saved = os.dup(1)
+        except OSError:             # no descriptor 1 (a daemon): nothing to protect
+            _banner_shown = True
+            return highspy.Highs()
         try:
             with open(os.devnull, "w") as null:
                 os.dup2(null.fileno(), 1)
