@@ -431,13 +431,14 @@ def test_the_local_search_splits_only_large_long_searches(name, splits):
 
 
 def test_annealing_legs_continue_one_cooling():
-    from scheduler.optimize.curtois import LS_T_END, LS_T_START, ls_temperatures
+    from scheduler.optimize.curtois import ls_temperatures
+    from scheduler.optimize.curtois_ls import T_END, T_START
 
     legs = [ls_temperatures(k, 3) for k in range(3)]
-    assert legs[0][0] == pytest.approx(LS_T_START) and legs[-1][1] == pytest.approx(LS_T_END)
+    assert legs[0][0] == pytest.approx(T_START) and legs[-1][1] == pytest.approx(T_END)
     assert all(legs[k][1] == pytest.approx(legs[k + 1][0]) for k in range(2))
     assert all(hi > lo for hi, lo in legs)
-    assert ls_temperatures(0, 1) == pytest.approx((LS_T_START, LS_T_END))
+    assert ls_temperatures(0, 1) == pytest.approx((T_START, T_END))
 
 
 @pytest.mark.parametrize("min_days,legs", [(28, 3), (29, 1)])
@@ -455,7 +456,8 @@ def test_long_horizons_alternate_annealing_legs_and_best_responses(monkeypatch, 
     said = []
     temps = []
     anneal = curtois.anneal
-    monkeypatch.setattr(curtois, "anneal", lambda *a, **kw: temps.append((kw["t_start"], kw["t_end"])) or anneal(*a, **kw))
+    monkeypatch.setattr(curtois, "anneal",
+                        lambda *a, **kw: temps.append((kw["t_start"], kw["t_end"])) or anneal(*a, **kw))
     sol = solve_curtois(inst, time_limit_s=2, deterministic=True, workers=1, progress=said.append)
     assert len(temps) == legs and temps == [curtois.ls_temperatures(k, legs) for k in range(legs)]
     assert sum("local search gives" in m for m in said) == legs

@@ -46,7 +46,7 @@ from ortools.sat.python import cp_model
 from scheduler.errors import InfeasibleError, NoSolutionError
 from scheduler.io.curtois import CurtoisInstance, Roster
 from scheduler.optimize import rules as R
-from scheduler.optimize.curtois_ls import anneal
+from scheduler.optimize.curtois_ls import T_END, T_START, anneal
 
 log = logging.getLogger(__name__)
 
@@ -339,17 +339,16 @@ DIVE_NOISE = 0.1             # perturbation of the repeated dives (added to LP v
 MAX_DIVES = 12
 POLISH_SHARE = 0.5           # batched best responses after rounding until this share of the time (Instance23
                              # 44279 -> 39713, 24 128501 -> 117510, 20 6589 -> 6646; load 2.7-4)
-LS_CYCLES = 3                # ... in this many annealing runs (legs of one cooling, LS_T_START -> LS_T_END), each
-CYCLES_MIN_DAYS = 182        # followed by best responses, on horizons from CYCLES_MIN_DAYS when the search is
-                             # not split between the threads (Instances 20, 22): a best response re-plans an
-                             # employee's whole horizon (moves a weekend it works half a year away, say), which
-                             # the local search's moves cannot. 60 s, seeds 0-4, 2026-12-06: 22 one run 34,816 /
-                             # 34,335 / 34,848 / 34,726 / 34,600, three legs 34,225 / 34,426 / 34,315 / 34,369 /
-                             # 34,402 (five: 34,306 / 34,348 / 34,451 at seeds 2-4; each leg heating the roster
-                             # again from 3: 34,624 / 34,573); seeds 0-2: 20 5,150 / 5,149 / 5,155 -> 5,145 /
-                             # 5,152 / 5,100; on shorter horizons no gain: 19 3,403 / 3,413 / 3,409 -> 3,429 /
-                             # 3,422 / 3,425, 13 1,450 / 1,449 / 1,441 -> 1,452 / 1,459 / 1,439
-LS_T_START, LS_T_END = 3.0, 0.2   # the annealing's temperatures (docs/benchmarks.md, table of tries)
+# the local search in LS_CYCLES annealing runs (legs of one cooling, curtois_ls.T_START -> T_END), each
+# followed by best responses, on horizons from CYCLES_MIN_DAYS when the search is not split between the threads
+# (Instances 20, 22): a best response re-plans an employee's whole horizon (moves a weekend it works half a year
+# away, say), which the local search's moves cannot. 60 s, seeds 0-4, 2026-12-06: 22 one run 34,816 / 34,335 /
+# 34,848 / 34,726 / 34,600, three legs 34,225 / 34,426 / 34,315 / 34,369 / 34,402 (five: 34,306 / 34,348 / 34,451
+# at seeds 2-4; each leg heating the roster again from 3: 34,624 / 34,573); seeds 0-2: 20 5,150 / 5,149 / 5,155 ->
+# 5,145 / 5,152 / 5,100; on shorter horizons no gain: 19 3,403 / 3,413 / 3,409 -> 3,429 / 3,422 / 3,425, 13 1,450 /
+# 1,449 / 1,441 -> 1,452 / 1,459 / 1,439
+LS_CYCLES = 3
+CYCLES_MIN_DAYS = 182
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
 WHOLE_POLISH_MAX_LITS = 3_000   # up to this many Booleans the local search takes only WHOLE_POLISH_LS_SHARE of
 WHOLE_POLISH_LS_SHARE = 0.5     # the time left after rounding, and the whole model, from the best roster as its
@@ -595,8 +594,8 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
     """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``share`` of
     the time that is left, in one run followed by best responses (``cg``) on its result when it improved,
     or, on horizons from ``CYCLES_MIN_DAYS`` when the search is not split, in ``LS_CYCLES`` such runs that
-    are consecutive legs of one cooling (:func:`ls_temperatures`); each run is the best of ``chains`` independent chains side by side (one per worker:
-    nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees and ``SPLIT_MIN_CELLS`` employee-days, one
+    are consecutive legs of one cooling (:func:`ls_temperatures`); each run is the best of ``chains``
+    independent chains side by side (one per worker: nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees and ``SPLIT_MIN_CELLS`` employee-days, one
     search whose employees are split between the workers (:func:`.curtois_ls._anneal_split`; 60 s, side by
     side, load 1.5-1.9: 24 71,482 / 67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 / 20,387, 21
     22,394 / 22,211 -> 22,154 / 22,229; with 50 employees a half lacks partners: 20 5,216 / 5,200 -> 5,410 /
@@ -643,10 +642,10 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
 
 def ls_temperatures(k: int, cycles: int) -> tuple[float, float]:
     """Start and end temperature of the ``k``-th of ``cycles`` annealing runs: consecutive legs of one
-    geometric cooling from ``LS_T_START`` to ``LS_T_END`` (each run goes on from where the last one stopped
+    geometric cooling from ``curtois_ls.T_START`` to ``T_END`` (each run goes on from where the last one stopped
     instead of heating the roster again)."""
-    ratio = LS_T_END / LS_T_START
-    return LS_T_START * ratio ** (k / cycles), LS_T_START * ratio ** ((k + 1) / cycles)
+    ratio = T_END / T_START
+    return T_START * ratio ** (k / cycles), T_START * ratio ** ((k + 1) / cycles)
 
 
 def _polish_whole(data: _Data, best: np.ndarray, best_cost: int, bound: float, clock: Clock, seed: int, stats: dict,

@@ -115,6 +115,7 @@ from numba import njit
 SEG_MAX = 32          # longest change of one employee (a handoff's window of 14 days spans 29)
 HANDOFF_WINDOW = 14
 WEEKEND_SPAN = 4      # a weekend transfer gives up a weekend at most this many weekends away (29 days)
+T_START, T_END = 3.0, 0.2   # the annealing's temperatures (docs/benchmarks.md, table of tries)
 CHUNK = 8192          # moves between two looks at the clock (a few milliseconds)
 KINDS = ("fill", "chain", "handoff", "change", "swap", "move", "weekend", "complete", "retype", "join", "request")
 FILL, CHAIN, HANDOFF, CHANGE, SWAP, MOVE, WEEKEND, COMPLETE, RETYPE, JOIN, REQUEST = range(11)
@@ -1239,7 +1240,7 @@ class RosterSearch:
 
 
 def anneal(data, roster: np.ndarray, *, time_left: Callable[[], float] | None = None,
-           max_moves: int | None = None, seed: int = 0, t_start: float = 3.0, t_end: float = 0.2,
+           max_moves: int | None = None, seed: int = 0, t_start: float = T_START, t_end: float = T_END,
            floor: int = 0, chains: int = 1, split: bool = False) -> tuple[np.ndarray, int, dict]:
     """Simulated annealing from ``roster`` until ``time_left()`` ≤ 0 or ``max_moves`` proposals (one of
     them must be given; ``max_moves`` alone makes the search deterministic), stopping at ``floor``.
