@@ -591,22 +591,21 @@ def split_search(data: _Data, chains: int) -> bool:
 
 def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: int, floor: int, stats: dict,
             say: Callable[[str], None], chains: int = 1, cg=None, share: float = LS_SHARE) -> tuple[np.ndarray, int]:
-    """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``share`` of
-    the time that is left, in one run followed by best responses (``cg``) on its result when it improved,
-    or, on horizons from ``CYCLES_MIN_DAYS`` when the search is not split, in ``LS_CYCLES`` such runs that
-    are consecutive legs of one cooling (:func:`ls_temperatures`); each run is the best of ``chains``
-    independent chains side by side (one per worker: nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees and ``SPLIT_MIN_CELLS`` employee-days, one
-    search whose employees are split between the workers (:func:`.curtois_ls._anneal_split`; 60 s, side by
-    side, load 1.5-1.9: 24 71,482 / 67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 / 20,387, 21
-    22,394 / 22,211 -> 22,154 / 22,229; with 50 employees a half lacks partners: 20 5,216 / 5,200 -> 5,410 /
-    5,343, 22 35,306 / 35,544 -> 35,192 / 35,674). The split pays where the search is far from converged at
-    the deadline; on Instance13 (28 days) the split also won while the loop was slow (1,567 / 1,658 / 1,628 /
-    1,643 -> 1,525 / 1,549 / 1,532 / 1,627), but with the loop 1.8 x faster (2026-12-05) a chain converges and
-    its end varies with the seed (11 or 12 short cells), so the best of two chains is safer: seeds 0-5, back to
-    back, quiet machine, split 1,449 / 1,545 / 1,458 / 1,444 / 1,547 / 1,521 against two chains 1,449 / 1,454 /
-    1,445 / 1,451 / 1,473 / 1,446 (target 1,483; 2026-12-06). In deterministic
-    mode each run has a move budget (``DET_MOVES_PER_S`` per second of the deterministic clock), charged to
-    that clock."""
+    """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``share`` of the time
+    that is left, in one run followed by best responses (``cg``) on its result when it improved, or, on horizons
+    from ``CYCLES_MIN_DAYS`` when the search is not split, in ``LS_CYCLES`` such runs that are consecutive legs of
+    one cooling (:func:`ls_temperatures`); each run is the best of ``chains`` independent chains side by side (one
+    per worker: nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees and ``SPLIT_MIN_CELLS``
+    employee-days, one search whose employees are split between the workers (:func:`.curtois_ls._anneal_split`;
+    60 s, side by side, load 1.5-1.9: 24 71,482 / 67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 / 20,387, 21
+    22,394 / 22,211 -> 22,154 / 22,229; with 50 employees a half lacks partners: 20 5,216 / 5,200 -> 5,410 / 5,343,
+    22 35,306 / 35,544 -> 35,192 / 35,674). The split pays where the search is far from converged at the deadline;
+    on Instance13 (28 days) the split also won while the loop was slow (1,567 / 1,658 / 1,628 / 1,643 -> 1,525 /
+    1,549 / 1,532 / 1,627), but with the loop 1.8 x faster (2026-12-05) a chain converges and its end varies with
+    the seed (11 or 12 short cells), so the best of two chains is safer: seeds 0-5, back to back, quiet machine,
+    split 1,449 / 1,545 / 1,458 / 1,444 / 1,547 / 1,521 against two chains 1,449 / 1,454 / 1,445 / 1,451 / 1,473 /
+    1,446 (target 1,483; 2026-12-06). In deterministic mode each run has a move budget (``DET_MOVES_PER_S`` per
+    second of the deterministic clock), charged to that clock."""
     end = clock.elapsed() + share * clock.left()
     moves = 0
     split = not clock.deterministic and split_search(data, chains)
