@@ -142,8 +142,9 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
 
     named, asg, deviation, personal = assign_agents(prob, counts, spec, budget("assignment"), say, on_first=on_first)
     stages.append(_stage(asg))
-    if asg.status == "INFEASIBLE":
-        # the counts restrict each agent's choices; retry without that restriction before explaining
+    if asg.status == "INFEASIBLE" or named is None:
+        # the counts restrict each agent's choices; retry without that restriction before explaining (also
+        # when no roster was found in time: a constructive start that breaks a rule leaves CP-SAT no hint)
         named, asg, deviation, personal = assign_agents(prob, counts, spec, budget("assignment"), say, restrict=False,
                                                         on_first=on_first)
         stages.append(_stage(asg))

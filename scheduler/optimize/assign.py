@@ -77,13 +77,30 @@ def assign_greedy(prob: RosterProblem, counts: dict[tuple[int, int, int], int]) 
         if sh.is_night and st.nights[w] + 1 > lim.max_nights:
             return False
         # a short shift must leave the weekly minimum reachable with the days still free
-        short = lim.min_paid_min - st.mins[w] - sh.paid_min
+        free, locked_n, locked_min = ahead(a, d, w)
+        short = lim.min_paid_min - st.mins[w] - sh.paid_min - locked_min
         if short > 0:
-            free = sum(1 for e in lim.available if e > d and e not in st.worked)
-            free = min(free, len(lim.days) - lim.min_days_off - st.days[w] - 1)
+            free = min(free, len(lim.days) - lim.min_days_off - st.days[w] - 1 - locked_n)
             if short > free * longest_of[a]:
                 return False
         return True
+
+    def ahead(a: int, d: int, w: int) -> tuple[int, int, int]:
+        """The agent's days after ``d`` in week ``w``: (how many are free for a new shift — available, not
+        booked, not locked —, how many are locked to a shift, the paid minutes of those locked shifts). A day
+        locked OFF is neither: it is not free for the weekly minimum."""
+        info = prob.agents[a]
+        free = locked_n = locked_min = 0
+        for e in state[a].lim[w].available:
+            if e <= d or e in state[a].worked:
+                continue
+            if e in info.locked:
+                s = info.locked[e]
+                if s is not None:
+                    locked_n, locked_min = locked_n + 1, locked_min + prob.shifts[s].paid_min
+            else:
+                free += 1
+        return free, locked_n, locked_min
 
     def book(a: int, d: int, s_idx: int) -> None:
         st = state[a]
@@ -104,9 +121,9 @@ def assign_greedy(prob: RosterProblem, counts: dict[tuple[int, int, int], int]) 
         st = state[a]
         w = week_of[d]
         lim = st.lim[w]
-        left_days = sum(1 for e in lim.available if e >= d and e not in st.worked)
-        short = lim.min_paid_min - st.mins[w]
-        return short / max(left_days, 1)
+        free, _, locked_min = ahead(a, d - 1, w)
+        short = lim.min_paid_min - st.mins[w] - locked_min
+        return short / max(free, 1)
 
     for d in range(prob.n_days):
         # locked shifts first
@@ -149,14 +166,15 @@ def assign_greedy(prob: RosterProblem, counts: dict[tuple[int, int, int], int]) 
             lim = st.lim[w]
             if st.mins[w] >= lim.min_paid_min:
                 continue
-            left = [e for e in lim.available if e > d]
-            longest = max((prob.shifts[s].paid_min for s in a.shifts), default=0)
-            free_after = min(len(left), len(lim.days) - lim.min_days_off - st.days[w] - 1)
-            if st.mins[w] + free_after * longest >= lim.min_paid_min:
+            free, locked_n, locked_min = ahead(a.index, d, w)
+            free_after = min(free, len(lim.days) - lim.min_days_off - st.days[w] - 1 - locked_n)
+            if st.mins[w] + locked_min + free_after * longest_of[a.index] >= lim.min_paid_min:
                 continue
-            # the roster being re-optimised reaches it later this week: its days off stay off
-            planned = sum(prob.shifts[s].paid_min for e, s in a.reference.items() if e in left and s is not None)
-            if a.reference and st.mins[w] + planned >= lim.min_paid_min:
+            # the roster being re-optimised reaches it later this week (its shifts on days not locked): its
+            # days off stay off
+            planned = sum(prob.shifts[s].paid_min for e, s in a.reference.items()
+                          if e > d and e in lim.available and e not in a.locked and s is not None)
+            if a.reference and st.mins[w] + locked_min + planned >= lim.min_paid_min:
                 continue
             options = sorted((s for s in a.shifts if legal(a.index, d, s)),
                              key=lambda s: (-counts.get((a.pool, d, s), 0), -prob.shifts[s].paid_min))
