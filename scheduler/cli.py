@@ -393,7 +393,8 @@ def simulate(scenario_path, roster, forecast_path, reps, seed, overflow_mode, li
 
 @main.command()
 @click.argument("roster", type=click.Path(dir_okay=False))
-@click.option("-s", "--scenario", required=True, type=click.Path(dir_okay=False), help="The scenario the roster belongs to.")
+@click.option("-s", "--scenario", type=click.Path(dir_okay=False),
+              help="The scenario the roster belongs to (default: the run's scenario.yaml beside ROSTER).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a scenario key (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
@@ -401,9 +402,10 @@ def simulate(scenario_path, roster, forecast_path, reps, seed, overflow_mode, li
 @click.option("--fail-on-service", is_flag=True, help="Also exit 1 when a queue misses its service-level target on a day.")
 @click.option("--allocation", type=click.Path(dir_okay=False),
               help="The run's allocation.csv (how multi-skilled agents' time was split among queues); default: "
-                   "allocation.csv beside ROSTER if there is one. 'none': split in proportion to the requirement.")
+                   "allocation.csv beside ROSTER if there is one. 'none': each agent's time routed where it answers "
+                   "most.")
 @reports_errors
-def check(roster: str, scenario: str, overrides: tuple[str, ...], as_json: bool, output: str | None,
+def check(roster: str, scenario: str | None, overrides: tuple[str, ...], as_json: bool, output: str | None,
           fail_on_service: bool, allocation: str | None) -> None:
     """Check a (supervisor-edited) ROSTER.xlsx: every labour rule, breaks, coverage, service level.
 
@@ -413,9 +415,18 @@ def check(roster: str, scenario: str, overrides: tuple[str, ...], as_json: bool,
     from scheduler.check import check_workbook, load_agents, load_previous, report_json, report_lines, \
         write_annotated_workbook
 
+    from pathlib import Path
+
+    if scenario is None:
+        beside = Path(roster).parent / "scenario.yaml"
+        if not beside.is_file():
+            raise click.UsageError(f"no --scenario given and no scenario.yaml beside {roster} (a run writes one into "
+                                   "its folder): pass the scenario the roster belongs to with -s/--scenario")
+        scenario = str(beside)
     sc = _load_scenario(scenario, overrides)
     agents = load_agents(sc)
-    result = check_workbook(roster, sc, agents, previous=load_previous(sc), allocation=_allocation_for(roster, allocation))
+    result = check_workbook(roster, sc, agents, previous=load_previous(sc), allocation=_allocation_for(roster, allocation),
+                            allocation_looked_for=allocation is None)
     if output:
         write_annotated_workbook(result, output, sc, agents)
     click.echo(report_json(result) if as_json else "\n".join(report_lines(result)))

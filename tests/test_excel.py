@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -451,6 +452,21 @@ def test_cli_check_clean_and_not(cli_setup, tmp_path):
     assert {c["cell"] for c in doc["changes"]} == {f"Roster!G{r}", f"Roster!H{r}"}
 
 
+def test_cli_check_reads_the_runs_scenario_beside_the_workbook(cli_setup, tmp_path):
+    """Without --scenario, check uses the scenario.yaml a run writes beside its roster.xlsx; a workbook with
+    neither is a usage error that says what to pass."""
+    scenario, book = cli_setup
+    (tmp_path / "scenario.yaml").write_text(scenario.read_text(encoding="utf-8"), encoding="utf-8")
+    res = CliRunner().invoke(main, ["check", str(book)])
+    assert res.exit_code == 0, res.output
+    assert "clean: 0 hard and 0 soft rule violation(s)" in res.output
+    alone = tmp_path / "mailed" / "roster.xlsx"
+    alone.parent.mkdir()
+    alone.write_bytes(book.read_bytes())
+    res = CliRunner().invoke(main, ["check", str(alone)])
+    assert res.exit_code == 2 and "scenario.yaml" in res.output and "--scenario" in res.output
+
+
 def test_cli_check_hostile_file_one_line_exit_1(cli_setup, tmp_path):
     scenario, _ = cli_setup
     fake = tmp_path / "fake.xlsx"
@@ -655,3 +671,57 @@ def test_cli_check_reads_the_allocation_beside_the_workbook(cli_setup, full_book
     assert res.exit_code == 0, res.output
     res = runner.invoke(main, ["check", str(book), "--scenario", str(scenario), "--allocation", str(tmp_path / "nope.csv")])
     assert res.exit_code == 1 and "nope.csv" in res.output
+
+
+def _answered_in_time(sc, index, volume: pd.DataFrame, scheduled: np.ndarray) -> pd.Series:
+    """Contacts answered within the target per live queue (Erlang, as check computes service levels)."""
+    from scheduler.check import expected_service_level
+
+    live = [q for q in volume.columns if sc.queues[q].is_live]
+    long = pd.DataFrame({C.INTERVAL_START: np.repeat(index, len(live)), C.QUEUE_OR_GROUP: live * len(index),
+                         C.FORECAST_VOLUME: volume[live].to_numpy().ravel(),
+                         C.SCHEDULED: scheduled[:, [list(volume.columns).index(q) for q in live]].ravel()})
+    long["answered"] = long[C.FORECAST_VOLUME] * expected_service_level(sc, long)
+    return long.groupby(C.QUEUE_OR_GROUP)["answered"].sum()
+
+
+def test_check_routes_each_groups_time_where_it_answers_most(sc):
+    """Without the plan's allocation, check routes a multi-skilled group's time among its queues: live queues by
+    the contacts a step answers in time (on the concave envelope, so chat — nothing answered until its load is
+    covered — still gets the block it needs), then deferred work; capacity is conserved. Against the old split
+    in proportion to the requirement, it answers more contacts in time in total and on most intervals."""
+    from scheduler.check import _open_masks, _proportional_shares, need_split
+
+    rng = np.random.default_rng(11)
+    index = pd.date_range("2026-11-02 10:00", periods=48, freq=f"{sc.interval_min}min")
+    queues = list(sc.queues)
+    volume = pd.DataFrame(0.0, index=index, columns=queues)
+    volume["voice_presales"] = rng.uniform(5, 40, len(index))
+    volume["voice_aftersales"] = rng.uniform(5, 30, len(index))
+    volume["chat"] = rng.uniform(20, 120, len(index))
+    volume["email"] = rng.uniform(2, 15, len(index))
+    aht = pd.Series({q: sc.queues[q].aht_s for q in queues})
+    req = (volume * aht / (sc.interval_min * 60) * 1.3).round()
+    req["chat"] = (req["chat"] / 3).round()            # three chats at once
+    capacity = {("voice_presales", "voice_aftersales", "chat", "email"): rng.uniform(5, 25, len(index)),
+                ("chat", "email"): rng.uniform(0, 8, len(index)),
+                ("voice_aftersales",): rng.uniform(0, 6, len(index))}
+    open_mask = _open_masks(sc, index)
+    routed = need_split(sc, req, volume, open_mask, capacity)
+    assert routed.sum() == pytest.approx(sum(c.sum() for c in capacity.values()))
+    proportional = np.zeros_like(routed)
+    for eligible, cap in capacity.items():
+        proportional[:, [queues.index(q) for q in eligible]] += cap[:, None] * _proportional_shares(req, list(eligible),
+                                                                                                     open_mask)
+    got, old = _answered_in_time(sc, index, volume, routed), _answered_in_time(sc, index, volume, proportional)
+    assert got.sum() > 1.05 * old.sum(), (got, old)
+    # the deferred queue gets only what the live queues cannot use: less than in proportion
+    assert routed[:, queues.index("email")].sum() < proportional[:, queues.index("email")].sum()
+    # one interval where chat needs a block: 100 chats, 12 agents who may take chat or e-mail; voice none
+    one = pd.DatetimeIndex([index[0]])
+    vol = pd.DataFrame(0.0, index=one, columns=queues)
+    vol["chat"], vol["email"] = 100.0, 10.0
+    need = pd.DataFrame(0.0, index=one, columns=queues)
+    need["chat"], need["email"] = 11.0, 3.0
+    split = need_split(sc, need, vol, _open_masks(sc, one), {("chat", "email"): np.array([12.0])})
+    assert split[0, queues.index("chat")] >= 11.0 - 1e-9 and split[0].sum() == pytest.approx(12.0)
