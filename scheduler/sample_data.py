@@ -556,17 +556,27 @@ def generate_sample_data(outdir: str | Path, *, seed: int = 2026, end: date = da
 
 
 def ensure_sample_data(scenario) -> bool:
-    """Generate the sample files a scenario names when any is missing and it sets ``data.generate_sample``.
+    """Generate the sample files a scenario names when they are all missing and it sets ``data.generate_sample``.
 
-    Files are written into the folder of ``data.history`` (only the missing ones); the scenario must
-    name them history.csv, calendar.csv and agents.csv in that folder. Returns True when files were
-    written. Raises ScenarioError when the missing files are not ones the generator can write.
+    Files are written into the folder of ``data.history``; the scenario must name them history.csv,
+    calendar.csv and agents.csv in that folder. Returns True when files were written. Raises ScenarioError
+    when the missing files are not ones the generator can write, or when only some are missing: a scenario
+    that extends base.yaml inherits the key, and filling a planner's own folder (own history, agents.csv
+    deleted or misnamed) with the sample centre's agents would plan made-up people without a word.
     """
     spec = scenario.data.generate_sample
     paths = {key: scenario.data_path(key) for key in FILES}
     missing = {key: p for key, p in paths.items() if p is not None and not p.exists()}
     if spec is None or not missing:
         return False
+    present = [p for key, p in paths.items() if p is not None and key not in missing]
+    if present:
+        names = ", ".join(str(p) for p in missing.values())
+        raise ScenarioError(
+            f"{scenario.source or '<scenario>'}: {names} does not exist, beside {', '.join(p.name for p in present)}: "
+            "data.generate_sample writes the sample centre only where none of its files is (it would mix made-up data "
+            "with yours); restore the file, fix its path in data, or delete the folder to generate the sample again"
+        )
     folder = paths["history"].parent
     for key, p in missing.items():
         expected = folder / FILES[key]

@@ -233,17 +233,18 @@ def _scenario_in(tmp_path, *, sample_spec="{seed: 5, years: 1}", history_name="h
     return load_scenario(SCENARIOS / "baseline.yaml", overrides)
 
 
-def test_ensure_sample_data_writes_only_missing_files(tmp_path):
+def test_ensure_sample_data_writes_the_files_only_into_a_folder_without_them(tmp_path):
     scenario = _scenario_in(tmp_path)
     assert ensure_sample_data(scenario) is True
-    history = (tmp_path / "history.csv").read_bytes()
     assert read_history(tmp_path / "history.csv")["ds"].min() == pd.Timestamp("2025-11-01")
     assert ensure_sample_data(scenario) is False
+    # a planner's own history with agents.csv deleted: no made-up agents are written beside it
     (tmp_path / "agents.csv").unlink()
-    (tmp_path / "history.csv").write_text("ds,queue,volume\n2026-01-01 00:00,chat,1\n")  # a planner's own file
-    assert ensure_sample_data(scenario) is True
-    assert (tmp_path / "agents.csv").exists()
-    assert (tmp_path / "history.csv").read_bytes() != history  # left alone
+    own = "ds,queue,volume\n2026-01-01 00:00,chat,1\n"
+    (tmp_path / "history.csv").write_text(own)
+    with pytest.raises(ScenarioError, match=r"agents\.csv does not exist, beside history\.csv, calendar\.csv"):
+        ensure_sample_data(scenario)
+    assert not (tmp_path / "agents.csv").exists() and (tmp_path / "history.csv").read_text() == own
 
 
 def test_ensure_sample_data_without_the_key_does_nothing(tmp_path):
