@@ -34,6 +34,26 @@ def test_history_errors_name_file_row_column(write, text, needle):
     assert needle in str(exc.value)
 
 
+def _history_text(volumes, queue="chat"):
+    rows = [f"2026-01-{1 + i // 96:02d} {(i % 96) // 4:02d}:{15 * (i % 4):02d},{queue},{v}" for i, v in enumerate(volumes)]
+    return "ds,queue,volume\n" + "\n".join(rows) + "\n"
+
+
+def test_history_volume_far_above_the_rest_of_its_queue_is_an_error(write):
+    """A typo (25,000 chats in a quarter hour where the queue's 99th percentile is ~60) made the requirement
+    thousands of agents, the roster's cost NaN and the run end in a traceback; 1e12 broke the forecast. A
+    volume 50 times the queue's 99th percentile is named with its row; a tenfold spike is kept."""
+    volumes = [20 + (i * 7) % 41 for i in range(400)]         # 20..60 contacts an interval
+    volumes[123] = 25000
+    p = write("h.csv", _history_text(volumes))
+    with pytest.raises(InputFileError) as exc:
+        read_history(p)
+    msg = str(exc.value)
+    assert str(p) in msg and "row 125" in msg and "'volume'" in msg and "25000" in msg and "99th percentile" in msg
+    volumes[123] = 600                                          # 10x the percentile: a spike, kept
+    assert read_history(write("h2.csv", _history_text(volumes)))["volume"].max() == 600
+
+
 def test_all_problems_reported_together(write):
     p = write("h.csv", "ds,queue,volume\nbad,chat,1\n2026-01-01 00:00,chat,-5\n")
     with pytest.raises(InputFileError) as exc:
