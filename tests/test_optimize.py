@@ -1949,3 +1949,26 @@ def test_no_named_roster_in_time_is_explained_when_an_agent_alone_cannot_keep_it
     else:
         with pytest.raises(NoSolutionError, match="no named roster was found"):
             _solve(scenario)
+
+
+def test_queues_nobody_may_serve_are_warned_about(caplog):
+    """A queue with work and no agent who may serve it (no tier1 agents for e-mail), or whose agents are all on
+    leave on a day, is lost without a word in a FEASIBLE plan: the run warns, one line per queue."""
+    import logging
+
+    from scheduler.optimize.api import unserved_queues
+
+    scenario = make_scenario(solver={"deterministic": True, "time_limit_s": 3})
+    req = make_requirements(scenario, standard_volumes(scenario))
+    nobody = build_problem(scenario, make_agents(tier1=0), req)
+    lines = unserved_queues(nobody)
+    assert len(lines) == 1 and lines[0].startswith("email: ") and "no agent may serve it (teams tier1" in lines[0]
+    day = scenario.horizon.dates()[2]
+    agents = make_agents(tier1=3)
+    agents[C.UNAVAILABLE] = [frozenset({day}) if t == "tier1" else frozenset() for t in agents[C.TEAM]]
+    away = unserved_queues(build_problem(scenario, agents, req))
+    assert len(away) == 1 and "every agent who may serve it (3, teams tier1) is on leave on " + day.strftime("%m-%d") in away[0]
+    assert unserved_queues(build_problem(scenario, make_agents(), req)) == []
+    with caplog.at_level(logging.WARNING, logger="scheduler.optimize.api"):
+        solve_roster(scenario, make_agents(tier1=0), req)
+    assert any("email: " in r.getMessage() and "no agent may serve it" in r.getMessage() for r in caplog.records)

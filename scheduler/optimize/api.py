@@ -86,6 +86,8 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     conflicts = precheck(prob)
     if conflicts:
         raise InfeasibleError("The roster rules cannot all hold together:", conflicts)
+    for line in unserved_queues(prob):
+        log.warning("roster: %s", line)
 
     def budget(stage: str) -> float:
         """Deterministic mode: the stage's fixed share. Otherwise up to the stage's planned end, so time
@@ -242,7 +244,6 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     parts = extract(prob, plan, personal)
     boundary = horizon_start_gap(prob, plan, previous is not None and len(previous) > 0)
     if len(boundary):
-        say(f"roster: {boundary.iloc[0]['scope']}")
         log.warning("roster: %s", boundary.iloc[0]["scope"])
     parts["soft_violations"] = pd.concat([parts["soft_violations"], misses, boundary], ignore_index=True)
     roster = Roster(
@@ -372,6 +373,38 @@ def _service_misses(prob, plan) -> pd.DataFrame:
                                  "scope": f"{q} {prob.days[int(d)]}: {int(m.sum())} intervals below requirement",
                                  "amount": float(short[m].sum() / CAP_SCALE * prob.interval_h), "cost": 0.0})
     return pd.DataFrame(rows, columns=["rule", "name", "agent_id", "scope", "amount", "cost"])
+
+
+def unserved_queues(prob) -> list[str]:
+    """Queues with contacts (or deferred work) that no agent may serve at all, or on some days (everyone who
+    may is on leave): the roster cannot help there, so the plan would lose them without a word. One line per
+    queue, e.g. ``complaints_major: 412 contacts over the horizon and no agent may serve it (teams tier2)``."""
+    lines = []
+    per_day = prob.per_day
+    for q, spec in prob.scenario.queues.items():
+        if q in prob.live:
+            demand = prob.live[q]
+            by_day = np.bincount(demand.t // per_day, weights=demand.volume, minlength=prob.n_days)[:prob.n_days]
+            what = "contacts"
+        elif q in prob.deferred:
+            by_day = prob.deferred[q].work_h.reshape(-1)[:prob.n_days * per_day].reshape(prob.n_days, per_day).sum(axis=1)
+            what = "agent-hours of work"
+        else:
+            continue
+        if by_day.sum() <= 0:
+            continue
+        able = [a for a in prob.agents if q in a.queues]
+        teams = ", ".join(spec.teams)
+        if not able:
+            lines.append(f"{q}: {by_day.sum():,.0f} {what} over the horizon and no agent may serve it (teams {teams}; "
+                         "check the agents' teams and skills)")
+            continue
+        missed = [d for d in range(prob.n_days) if by_day[d] > 0 and all(d in a.unavailable for a in able)]
+        if missed:
+            days = ", ".join(prob.days[d].strftime("%m-%d") for d in missed[:7]) + (" ..." if len(missed) > 7 else "")
+            lines.append(f"{q}: every agent who may serve it ({len(able)}, teams {teams}) is on leave on {days}: "
+                         f"{by_day[missed].sum():,.0f} {what} there go unserved")
+    return lines
 
 
 def reference_counts(prob) -> dict[tuple[int, int, int], int]:
