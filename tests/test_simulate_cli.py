@@ -10,6 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from scheduler import columns as C
 from scheduler.cli import main
 from simulate_factories import BASE, deep_update, flat_forecast, make_agents
 
@@ -128,6 +129,38 @@ def test_simulate_a_supervisors_workbook(run_dir, tmp_path):
     a, b = json.loads(from_xlsx.stdout), json.loads(from_csv.stdout)
     a.pop("wall_time_s"), b.pop("wall_time_s")
     assert a == b
+
+
+def test_a_workbook_whose_breaks_left_their_shift_names_every_cell(run_dir, tmp_path):
+    """A supervisor sets a day to OFF and leaves its breaks on the Breaks sheet: simulate names each of those
+    breaks by its cell, as check does (before: the first one, as 'breaks, row 6' of an internal table)."""
+    import openpyxl
+
+    from scheduler.io.excel import read_run_outputs, write_roster_workbook
+    from scheduler.io.tables import read_agents
+    from scheduler.scenario import load_scenario
+
+    sc = load_scenario(run_dir / "s.yaml")
+    agents = read_agents(run_dir / "agents.csv")
+    run = read_run_outputs(run_dir / "run")
+    xlsx = write_roster_workbook(tmp_path / "roster.xlsx", scenario=sc, agents=agents, assignments=run["assignments"],
+                                 breaks=run["breaks"], coverage=None, summary={})
+    first = run["assignments"].iloc[0]
+    n_breaks = int(((run["breaks"][C.AGENT_ID] == first[C.AGENT_ID])
+                    & (pd.to_datetime(run["breaks"][C.SHIFT_START]) >= pd.Timestamp(first[C.SHIFT_START]))
+                    & (pd.to_datetime(run["breaks"][C.SHIFT_END]) <= pd.Timestamp(first[C.SHIFT_END]))).sum())
+    assert n_breaks >= 1
+    book = openpyxl.load_workbook(xlsx)
+    ws = book["Roster"]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == first[C.AGENT_ID])
+    col = next(c for c in range(1, ws.max_column + 1)
+               if hasattr(ws.cell(1, c).value, "date") and ws.cell(1, c).value.date() == pd.Timestamp(first[C.DATE]).date())
+    ws.cell(row, col).value = "OFF"
+    book.save(xlsx)
+    r = invoke("simulate", "--scenario", run_dir / "s.yaml", "--roster", xlsx, "--reps", 1)
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    lines = [x for x in r.output.splitlines() if "Breaks!" in x]
+    assert len(lines) == n_breaks and all("not inside any of the agent's shifts" in x for x in lines), r.output
 
 
 def test_unknown_agent_in_roster(run_dir):

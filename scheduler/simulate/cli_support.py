@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler import columns as C
-from scheduler.errors import InputFileError
+from scheduler.errors import InputFileError, Problem
 from scheduler.scenario import Scenario
 from scheduler.simulate import SimulationResult, simulate_roster
 from scheduler.simulate.inputs import ALLOCATION_COLUMNS
@@ -29,12 +29,30 @@ def load_roster(roster: Path, scenario: Scenario, agents: pd.DataFrame) -> tuple
 
     if roster.suffix.lower() in (".xlsx", ".xlsm"):
         wb = read_roster_workbook(roster, scenario, agents)
+        _simulatable(wb, roster, scenario, agents)
         return wb.assignments, wb.breaks
     if not roster.exists():
         raise InputFileError("roster not found; give a run's assignments.csv (breaks.csv beside it), its folder, "
                              "or a roster.xlsx", file=str(roster))
     outputs = read_run_outputs(roster if roster.is_dir() else roster.parent)
     return outputs["assignments"], outputs["breaks"]
+
+
+UNSIMULATABLE = ("break_outside_shift", "break_overlap")    # rules whose violation leaves no roster to simulate
+
+
+def _simulatable(wb, path: Path, scenario: Scenario, agents: pd.DataFrame) -> None:
+    """A workbook whose breaks lie outside their agent's shifts or overlap cannot be simulated: every such
+    break with its cell (``Breaks!F6 (A001, 2026-11-03): ...``, as ``scheduler check`` names it), not the first
+    one as a row of an internal table. Other rule violations (rest, hours) do not stop a simulation."""
+    from scheduler.check import place_violation
+    from scheduler.validate import check_roster
+
+    bad = [v for v in check_roster(scenario, agents, wb.assignments, wb.breaks) if v.rule in UNSIMULATABLE]
+    if bad:
+        raise InputFileError([Problem(v.message, file=str(path), cell=place_violation(wb, v),
+                                      expected="breaks inside the agent's shift, one at a time (scheduler check "
+                                               "lists every problem)") for v in bad])
 
 
 def read_allocation(path: Path) -> pd.DataFrame:
