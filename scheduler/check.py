@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler import columns as C
+from scheduler.errors import InputFileError, Problem
 from scheduler.carry import with_carry_in
 from scheduler.io.excel import (
     ROSTER,
@@ -502,12 +503,59 @@ def load_previous(scenario: Scenario) -> pd.DataFrame | None:
     return read_previous_assignments(scenario.data.previous_roster.path)
 
 
+def run_output_problems(outputs: dict, scenario: Scenario, agents: pd.DataFrame, outdir: Path) -> list[Problem]:
+    """What in a run's (hand-edited) assignments.csv / breaks.csv the workbook cannot show truthfully: an agent
+    not in the agents file, a shift code the scenario does not define, times that are not that code's on that
+    date, two shifts of one agent on one day, a break of an unknown kind. (Rule violations such as rest are for
+    ``check``; these would be dropped or written as they are.)"""
+    from scheduler.shifts import build_catalogue
+
+    catalogue = build_catalogue(scenario)
+    known = set(agents[C.AGENT_ID].astype(str))
+    problems: list[Problem] = []
+    a = outputs["assignments"]
+    file = str(outdir / "assignments.csv")
+    seen: dict[tuple[str, object], int] = {}
+    for i, r in enumerate(a.itertuples(index=False)):
+        row, agent, code = i + 2, str(r.agent_id), str(r.shift)
+        if agent not in known:
+            problems.append(Problem("agent not in the agents file", file=file, row=row, column=C.AGENT_ID, value=agent,
+                                    expected="an agent_id of the agents file"))
+        day = pd.Timestamp(r.date).date()
+        if (agent, day) in seen:
+            problems.append(Problem(f"a second shift of this agent on this day (the first on row {seen[(agent, day)]})",
+                                    file=file, row=row, column=C.DATE, value=str(day), expected="one shift per agent and day"))
+        seen.setdefault((agent, day), row)
+        shift = catalogue.get(code)
+        if shift is None:
+            problems.append(Problem("unknown shift code", file=file, row=row, column=C.SHIFT, value=code,
+                                    expected=f"a shift code of the scenario ({', '.join(list(catalogue)[:6])}, ...)"))
+        elif (pd.Timestamp(r.start) != pd.Timestamp(shift.start_on(day))
+              or pd.Timestamp(r.end) != pd.Timestamp(shift.end_on(day))):
+            problems.append(Problem(f"times are not those of {code} on {day}", file=file, row=row, column=C.SHIFT_START,
+                                    value=f"{r.start} - {r.end}",
+                                    expected=f"{shift.start_on(day):%Y-%m-%d %H:%M} - {shift.end_on(day):%Y-%m-%d %H:%M}"))
+    kinds = {rule.kind for shift in catalogue.values() for rule in shift.breaks}
+    file = str(outdir / "breaks.csv")
+    for i, r in enumerate(outputs["breaks"].itertuples(index=False)):
+        if str(r.agent_id) not in known:
+            problems.append(Problem("agent not in the agents file", file=file, row=i + 2, column=C.AGENT_ID,
+                                    value=str(r.agent_id), expected="an agent_id of the agents file"))
+        if str(r.kind) not in kinds:
+            problems.append(Problem("unknown break kind", file=file, row=i + 2, column=C.BREAK_KIND, value=str(r.kind),
+                                    expected=f"one of {', '.join(sorted(kinds))}"))
+    return problems
+
+
 def export_run(outdir: str | Path, scenario: Scenario, agents: pd.DataFrame, out_path: str | Path | None = None) -> Path:
     """Rebuild ``roster.xlsx`` from a run's CSV outputs (assignments, breaks, coverage, summary.json)."""
     from scheduler.io.excel import read_run_outputs
 
     outdir = Path(outdir)
     outputs = read_run_outputs(outdir)
+    problems = run_output_problems(outputs, scenario, agents, outdir)
+    if problems:
+        raise InputFileError(problems)
     return write_roster_workbook(
         out_path or outdir / "roster.xlsx", scenario=scenario, agents=agents, assignments=outputs["assignments"],
         breaks=outputs["breaks"], coverage=outputs["coverage"], summary=outputs["summary"],

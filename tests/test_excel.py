@@ -496,6 +496,33 @@ def test_cli_export_rebuilds_the_workbook_from_csv(cli_setup, tmp_path, sc, plan
     assert date(2026, 11, 2) == got.assignments[C.DATE].min().date()
 
 
+def test_cli_export_rejects_a_hand_edited_csv_the_workbook_cannot_show(cli_setup, tmp_path, sc, plan):
+    """An edited assignments.csv with an unknown shift code, an unknown agent, two shifts of one agent on one day,
+    and a breaks.csv with an unknown kind: each named with its file, row, column and value (before: written
+    into the workbook as they were, or silently dropped)."""
+    scenario, _ = cli_setup
+    agents, a, b, cov = plan
+    run = tmp_path / "run"
+    run.mkdir()
+    fmt = lambda f, cols: f.assign(**{c: pd.to_datetime(f[c]).dt.strftime("%Y-%m-%d %H:%M") for c in cols})  # noqa: E731
+    rows = fmt(a, (C.SHIFT_START, C.SHIFT_END)).assign(date=a[C.DATE].dt.strftime("%Y-%m-%d")).reset_index(drop=True)
+    rows.loc[0, C.SHIFT] = "X0800"
+    rows.loc[1, C.AGENT_ID] = "ZZZ9"
+    rows = pd.concat([rows, rows.iloc[[2]]], ignore_index=True)
+    rows.to_csv(run / "assignments.csv", index=False)
+    brk = fmt(b, (C.SHIFT_START, C.SHIFT_END)).reset_index(drop=True)
+    brk.loc[0, C.BREAK_KIND] = "lunch"
+    brk.to_csv(run / "breaks.csv", index=False)
+    res = CliRunner().invoke(main, ["export", str(run), "--scenario", str(scenario)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    out = res.output
+    assert "assignments.csv, row 2, column 'shift': unknown shift code (got 'X0800')" in out
+    assert "assignments.csv, row 3, column 'agent_id': agent not in the agents file (got 'ZZZ9')" in out
+    assert f"row {len(rows) + 1}, column 'date': a second shift of this agent on this day (the first on row 4)" in out
+    assert "breaks.csv, row 2, column 'kind': unknown break kind (got 'lunch')" in out
+    assert not (run / "roster.xlsx").exists()
+
+
 def test_check_recomputes_coverage_from_the_edited_roster(full_book, sc, plan):
     agents, a, b, cov = plan
     result = check_workbook(full_book, sc, agents)
