@@ -309,15 +309,17 @@ def _cell(v):
 
 
 def _peak_window(plans: list[PlanOutputs]) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The busiest week of the first plan (by forecast volume), for the required-vs-scheduled plot."""
+    """The peak week of the first plan, for the required-vs-scheduled plot: the same Monday-Sunday week the
+    workbook's Coverage sheet shows (:func:`scheduler.io.excel.peak_week`; before, the peak day ± 3 days, so
+    the plot and the workbook showed different weeks)."""
+    from scheduler.io.excel import peak_week
+
     cov = plans[0].coverage
-    daily = cov.groupby(cov[C.INTERVAL_START].dt.normalize())[C.FORECAST_VOLUME].sum()
-    if daily.empty:
+    days = peak_week(cov)
+    if not days:
         t = cov[C.INTERVAL_START].min()
         return t, t + pd.Timedelta(days=7)
-    peak = daily.idxmax()
-    start = max(daily.index.min(), peak - pd.Timedelta(days=3))
-    return start, start + pd.Timedelta(days=7)
+    return pd.Timestamp(days[0]), pd.Timestamp(days[-1]) + pd.Timedelta(days=1)
 
 
 def plot_required_vs_scheduled(plans: list[PlanOutputs], path: Path) -> None:

@@ -93,3 +93,25 @@ def test_deferred_queues_past_their_deadline_come_from_the_simulation(compared):
     assert metrics["email past 48 h deadline (simulated)"] is None
     assert "voice_presales past" not in " ".join(metrics)
     assert cmp._fmt(0.25, "complaints_major past 2 h deadline (simulated)") == "25.0 %"
+
+
+def test_the_plot_shows_the_same_peak_week_as_the_workbook():
+    """required_vs_scheduled.png covers the Monday-Sunday week the workbook's Coverage sheet calls the peak week
+    (before: the peak day ± 3 days, Sun 8 - Sat 14 Nov on the sample 11.11 plan against Mon 9 - Sun 15)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from scheduler import columns as C
+    from scheduler.compare import _peak_window
+    from scheduler.io.excel import peak_week
+
+    t = pd.date_range("2026-11-02", periods=28 * 24, freq="h")
+    volume = np.where(t.normalize() == pd.Timestamp("2026-11-11"), 50.0, 10.0)
+    volume[t.normalize() == pd.Timestamp("2026-11-08")] = 30.0       # a busy Sunday before the peak week
+    cov = pd.DataFrame({C.INTERVAL_START: t, C.FORECAST_VOLUME: volume})
+    start, end = _peak_window([SimpleNamespace(coverage=cov)])
+    week = peak_week(cov)
+    assert (start, end) == (pd.Timestamp(week[0]), pd.Timestamp(week[-1]) + pd.Timedelta(days=1))
+    assert start == pd.Timestamp("2026-11-09") and start.weekday() == 0
