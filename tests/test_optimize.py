@@ -1972,3 +1972,22 @@ def test_queues_nobody_may_serve_are_warned_about(caplog):
     with caplog.at_level(logging.WARNING, logger="scheduler.optimize.api"):
         solve_roster(scenario, make_agents(tier1=0), req)
     assert any("email: " in r.getMessage() and "no agent may serve it" in r.getMessage() for r in caplog.records)
+
+
+def test_one_weekly_minimum_conflict_shared_by_many_agents_is_one_line():
+    """Seven days off a week required of full-timers who must work 32 h: one line for all of them with the
+    count and the first few names, not one line per agent cut off at a limit without saying so."""
+    from scheduler.optimize.explain import precheck
+
+    scenario = make_scenario(rules={"min_days_off_per_week": 7},
+                             contracts={"full_time": {"min_hours_per_week": 32, "max_hours_per_week": 40}})
+    agents = make_agents(tier1=8, night=2, overflow=0)
+    lines = precheck(build_problem(scenario, agents, make_requirements(scenario, standard_volumes(scenario))))
+    grouped = [x for x in lines if x.startswith("min_hours_per_week: ")]
+    assert len(grouped) == 1 and grouped[0].startswith(
+        "min_hours_per_week: 10 agents (A01 (tier1, full_time), A02 (tier1, full_time), A03 (tier1, full_time) and 7 "
+        "more) each need at least 32.0 h"), lines
+    assert grouped[0].endswith("7 day(s) off required (min_days_off_per_week))")
+    with pytest.raises(InfeasibleError) as e:
+        solve_roster(scenario, agents, make_requirements(scenario, standard_volumes(scenario)))
+    assert "10 agents" in str(e.value)

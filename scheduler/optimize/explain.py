@@ -48,6 +48,7 @@ def _cell(info, d: int) -> str:
 
 def precheck(prob: RosterProblem) -> list[str]:
     out: list[str] = []
+    short_weeks: dict[tuple, list[str]] = {}     # the same weekly-minimum conflict: one line for all its agents
     sc = prob.scenario
     for info in prob.agents:
         for d, s in sorted(info.locked.items()):
@@ -87,16 +88,22 @@ def precheck(prob: RosterProblem) -> list[str]:
                     why.append(f"locked off {len(locked_off)} day(s)" + (f": {', '.join(cells)}" if cells else ""))
                 if lim.min_days_off:
                     why.append(f"{lim.min_days_off} day(s) off required (min_days_off_per_week)")
-                out.append(
-                    f"min_hours_per_week: {_agent_label(prob, info.index)} needs at least {lim.min_paid_min / 60:.1f} h in "
-                    f"the week of {w.monday} but can work at most {max_days} day(s) × {longest / 60:.1f} h = {can / 60:.1f} h"
-                    + (f" ({'; '.join(why)})" if why else "")
-                )
+                reason = (f"at least {lim.min_paid_min / 60:.1f} h in the week of {w.monday} but can work at most "
+                          f"{max_days} day(s) × {longest / 60:.1f} h = {can / 60:.1f} h" + (f" ({'; '.join(why)})" if why else ""))
+                short_weeks.setdefault((w.monday, reason), []).append(_agent_label(prob, info.index))
+    for (_monday, reason), labels in short_weeks.items():
+        if len(labels) == 1:
+            out.append(f"min_hours_per_week: {labels[0]} needs {reason}")
+        else:
+            shown = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
+            out.append(f"min_hours_per_week: {len(labels)} agents ({shown}) each need {reason}")
     if prob.per_interval_hard is True:
         out += _coverage_precheck(prob)
     if prob.service_goal and "daily_target" not in prob.soft:
         out += _daily_target_precheck(prob)
-    return out[: 4 * MAX_LISTED]
+    if len(out) > 4 * MAX_LISTED:
+        out = out[: 4 * MAX_LISTED] + [f"... and {len(out) - 4 * MAX_LISTED} more conflicts of the same kinds"]
+    return out
 
 
 def _max_capacity(prob: RosterProblem, queue: str) -> tuple[np.ndarray, np.ndarray]:
