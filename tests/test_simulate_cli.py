@@ -168,7 +168,7 @@ def test_unknown_agent_in_roster(run_dir):
     p.write_text(p.read_text().replace("tier1-003", "Z999", 1))
     r = invoke("simulate", "--scenario", run_dir / "s.yaml", "--roster", p)
     assert r.exit_code == 1
-    assert "assignments, row 5, column 'agent_id': agent not in the agents table (got 'Z999')" in r.output
+    assert f"{p}, row 5, column 'agent_id': agent not in the agents table (got 'Z999')" in r.output
 
 
 def test_bad_forecast_cell(run_dir):

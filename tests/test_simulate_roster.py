@@ -379,7 +379,8 @@ def test_break_outside_shift_and_overlapping_shifts_are_named():
         extra = f.iloc[[0]].copy()
         extra["start"] = extra["start"] + pd.Timedelta(hours=2)
         return pd.concat([f, extra], ignore_index=True)
-    assert "two shifts of one agent overlap" in error_text(assignments=overlap)
+    text = error_text(assignments=overlap)
+    assert "column 'start': this shift of tier1-000 overlaps the one on row 2" in text and "row " in text.split(",")[1]
 
 
 def test_bad_arguments_are_named():

@@ -1463,6 +1463,7 @@ def _read_csv_frame(path: Path, columns: tuple[str, ...], times: tuple[str, ...]
         for i in np.flatnonzero((frame[c].isna() & (text != "")).to_numpy())[:20]:
             out.add("not a number", row=raw.first_row + int(i), column=c, value=f[c].iat[i], expected="a number")
     out.raise_if_any()
+    frame.attrs["file"] = str(path)        # so a later check of its values can name the file
     return frame
 
 

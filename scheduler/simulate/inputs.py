@@ -282,7 +282,7 @@ def build_inputs(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd.Da
     _require(agents, (C.AGENT_ID, C.TEAM, C.SKILLS, C.SENIORITY), what)
     agent_rows = {str(a): i for i, a in enumerate(agents[C.AGENT_ID].astype(str))}
 
-    what = "assignments"
+    what = assignments.attrs.get("file", "assignments")        # the CSV's path when read from a run folder
     _require(assignments, (C.AGENT_ID, C.SHIFT_START, C.SHIFT_END), what)
     a_ids = assignments[C.AGENT_ID].astype(str).to_numpy()
     problems: list[Problem] = []
@@ -333,10 +333,10 @@ def build_inputs(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd.Da
         raise InputFileError(_problem(what, "shift ends before it starts", row=i + 2, column=C.SHIFT_END,
                                       value=str(ends.iat[i]), expected=f"after {starts.iat[i]}"))
     ag = np.array([agent_index[a] for a in a_ids], dtype=np.int64)
-    span_agent, span_start, span_end = _merge_spans(ag, s_s, e_s, used)
+    span_agent, span_start, span_end = _merge_spans(ag, s_s, e_s, used, assignments.attrs.get("file", "assignments"))
 
     # breaks -------------------------------------------------------------------------------------
-    what = "breaks"
+    what = breaks.attrs.get("file", "breaks") if breaks is not None else "breaks"
     if breaks is None or len(breaks) == 0:
         b_ag = np.zeros(0, np.int64)
         b_s = np.zeros(0)
@@ -390,22 +390,27 @@ def build_inputs(scenario: Scenario, agents: pd.DataFrame, forecast_frame: pd.Da
     )
 
 
-def _merge_spans(ag: np.ndarray, s: np.ndarray, e: np.ndarray, used: list[str]):
+def _merge_spans(ag: np.ndarray, s: np.ndarray, e: np.ndarray, used: list[str], what: str = "assignments"):
     """Merge each agent's shifts that touch or overlap into one span (an agent working 24 h a day in
-    back-to-back shifts is one span). Returned sorted by start."""
+    back-to-back shifts is one span). Returned sorted by start. ``s``, ``e``, ``ag``: per row of ``what``."""
     order = np.lexsort((s, ag))
     out_a, out_s, out_e = [], [], []
+    last = -1                       # the row of the shift that ends the current span last
     for k in order:
         a, st, en = int(ag[k]), float(s[k]), float(e[k])
         if out_a and out_a[-1] == a and st <= out_e[-1]:
             if st < out_e[-1] - 1e-9:
-                raise InputFileError(Problem("two shifts of one agent overlap", file="assignments", column=C.SHIFT_START,
-                                             value=used[a], expected="shifts of an agent that do not overlap"))
+                raise InputFileError(Problem(f"this shift of {used[a]} overlaps the one on row {last + 2}", file=what,
+                                             row=int(k) + 2, column=C.SHIFT_START, value=used[a],
+                                             expected="shifts of an agent that do not overlap"))
+            if en > out_e[-1]:
+                last = int(k)
             out_e[-1] = max(out_e[-1], en)
         else:
             out_a.append(a)
             out_s.append(st)
             out_e.append(en)
+            last = int(k)
     out_a, out_s, out_e = np.array(out_a, np.int64), np.array(out_s), np.array(out_e)
     o = np.argsort(out_s, kind="stable")
     return out_a[o], out_s[o], out_e[o]
