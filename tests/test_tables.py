@@ -120,3 +120,49 @@ def test_renamed_csv_is_not_a_workbook(write):
     p = write("h.xlsx", "ds,volume\n")
     with pytest.raises(InputFileError, match="not an .xlsx workbook"):
         read_history(p)
+
+
+def test_excel_datetime_cells_at_midnight_are_timestamps(tmp_path):
+    # a history whose ds cells are real Excel date-times: 00:00 is a time like any other
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["ds", "queue", "volume"])
+    for minute in (0, 15, 30):
+        ws.append([dt.datetime(2026, 6, 20, 0, minute), "chat", 1])
+    ws.append([dt.datetime(2026, 6, 21), "chat", 2])
+    ws["A5"].number_format = "yyyy-mm-dd hh:mm"      # as typed in Excel; openpyxl's own default is h:mm:ss
+    p = tmp_path / "h.xlsx"
+    wb.save(p)
+    h = read_history(p)
+    assert h["ds"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2026-06-20 00:00", "2026-06-20 00:15", "2026-06-20 00:30", "2026-06-21 00:00"]
+
+
+def test_excel_date_cells_in_date_columns(tmp_path):
+    # date-only cells (and date-times at midnight) in a calendar's date columns are dates
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["name", "kind", "start", "end", "peak"])
+    ws.append(["double11", "promotion", dt.date(2026, 10, 20), dt.date(2026, 11, 30), dt.date(2026, 11, 11)])
+    ws.append(["national_day", "holiday", dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 7), None])
+    p = tmp_path / "c.xlsx"
+    wb.save(p)
+    c = read_calendar(p)
+    assert [d.strftime("%Y-%m-%d") for d in c["start"]] == ["2026-10-20", "2026-10-01"]
+    assert c["end"].iloc[1].day == 7 and c["peak"].iloc[0].day == 11
+    # a date-only cell is not a timestamp in a history's ds column (which interval of the day?)
+    wb = openpyxl.Workbook()
+    wb.active.append(["ds", "volume"])
+    wb.active.append([dt.date(2026, 6, 20), 1])
+    p = tmp_path / "h.xlsx"
+    wb.save(p)
+    with pytest.raises(InputFileError, match=r"Sheet!A2, column 'ds': not a timestamp \(got '2026-06-20'\)"):
+        read_history(p)

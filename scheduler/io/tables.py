@@ -94,16 +94,17 @@ def _read_excel_table(path: Path, sheet: str | None, what: str) -> RawTable:
             raise InputFileError(
                 f"no sheet named {sheet!r}; sheets in this workbook: {', '.join(wb.sheetnames)}", file=str(path)
             )
-        rows = list(ws.iter_rows(values_only=True))
+        # a date-time cell's number format tells a date (a calendar's start) from a time of day at 00:00
+        rows = [[(c.value, getattr(c, "number_format", None)) for c in r] for r in ws.iter_rows()]
     finally:
         wb.close()
-    if not rows or all(v is None for v in rows[0]):
+    if not rows or all(v is None for v, _ in rows[0]):
         raise InputFileError(f"sheet {ws.title!r} is empty; expected a header row in row 1", file=str(path))
-    header = ["" if v is None else str(v).strip() for v in rows[0]]
+    header = ["" if v is None else str(v).strip() for v, _ in rows[0]]
     while header and header[-1] == "":
         header.pop()
     width = len(header)
-    body = [[_cell_text(v) for v in (list(r) + [None] * width)[:width]] for r in rows[1:]]
+    body = [[_cell_text(v, fmt) for v, fmt in (list(r) + [(None, None)] * width)[:width]] for r in rows[1:]]
     while body and all(c == "" for c in body[-1]):
         body.pop()
     frame = pd.DataFrame(body, columns=header, dtype=str) if body else pd.DataFrame(columns=header, dtype=str)
@@ -111,13 +112,18 @@ def _read_excel_table(path: Path, sheet: str | None, what: str) -> RawTable:
     return RawTable(frame=frame, file=str(path), sheet=ws.title, first_row=2, column_letters=letters)
 
 
-def _cell_text(v: object) -> str:
+def _cell_text(v: object, number_format: str | None = None) -> str:
+    """A cell as the text a CSV would hold. A date-time cell is a timestamp 'YYYY-MM-DD HH:MM' (00:00
+    included), unless its number format shows only a date and its time is 00:00: then 'YYYY-MM-DD'."""
     import datetime as dt
+
+    from openpyxl.styles.numbers import is_datetime
 
     if v is None:
         return ""
     if isinstance(v, dt.datetime):
-        return v.strftime(C.TIMESTAMP_FORMAT) if (v.hour or v.minute) else v.strftime(C.DATE_FORMAT)
+        date_only = v.time() == dt.time(0) and number_format is not None and is_datetime(number_format) == "date"
+        return v.strftime(C.DATE_FORMAT) if date_only else v.strftime(C.TIMESTAMP_FORMAT)
     if isinstance(v, dt.date):
         return v.strftime(C.DATE_FORMAT)
     if isinstance(v, float) and v.is_integer():
@@ -169,6 +175,9 @@ def _parse_timestamps(raw: RawTable, column: str, out: ProblemCollector) -> pd.S
 
 def _parse_dates(raw: RawTable, column: str, out: ProblemCollector, required: bool = True) -> pd.Series:
     text = raw.frame[column].str.strip()
+    if raw.sheet is not None:
+        # a workbook's date-time cell at midnight (formatted with a time) is that day
+        text = text.str.replace(r" 00:00(:00)?$", "", regex=True)
     d = pd.to_datetime(text, format=C.DATE_FORMAT, errors="coerce")
     bad = d.isna() & ((text != "") | required)
     _bad_rows(raw, bad.to_numpy(), column, "not a date" if required else "not a date", "a date 'YYYY-MM-DD'", out)
