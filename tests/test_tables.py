@@ -166,3 +166,26 @@ def test_excel_date_cells_in_date_columns(tmp_path):
     wb.save(p)
     with pytest.raises(InputFileError, match=r"Sheet!A2, column 'ds': not a timestamp \(got '2026-06-20'\)"):
         read_history(p)
+
+
+def test_calendar_repeated_or_overlapping_event_is_an_error(write):
+    # a row given twice would count its effect twice (the forecast nearly doubled on the sample data)
+    head = "name,kind,start,end,peak,uplift\n"
+    d11 = "double11,promotion,2026-10-20,2026-12-01,2026-11-11,\n"
+    p = write("c.csv", head + d11 + "national_day,holiday,2026-10-01,2026-10-07,,\n" + d11)
+    with pytest.raises(InputFileError) as exc:
+        read_calendar(p)
+    msg = str(exc.value)
+    assert len(exc.value.problems) == 1 and "\n" not in msg
+    assert f"{p}, row 4, column 'name': the same event as row 2 (double11 2026-10-20..2026-12-01)" in msg
+    assert "expected each event once" in msg
+    p = write("c2.csv", head + d11 + "Double11,promotion,2026-11-01,2026-11-20,2026-11-11,\n")
+    with pytest.raises(InputFileError) as exc:
+        read_calendar(p)
+    msg = str(exc.value)
+    assert f"{p}, row 3, column 'start': overlaps row 2 (double11 2026-10-20..2026-12-01) of the same name" in msg
+    assert "(got '2026-11-01')" in msg
+    # occurrences of one event in different years, and different events on the same days, are fine
+    ok = write("c3.csv", head + "double11,promotion,2025-10-21,2025-11-30,2025-11-11,\n" + d11
+               + "national_day,holiday,2026-10-20,2026-10-25,,\n")
+    assert len(read_calendar(ok)) == 3

@@ -322,8 +322,34 @@ def read_calendar(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     out.raise_if_any()
     outside = peak.notna() & ((peak < start) | (peak > end))
     _bad_rows(raw, outside.to_numpy(), C.PEAK, "peak day lies outside start..end", "a date between start and end", out)
+    _repeated_events(raw, name, start, end, out)
     out.raise_if_any()
     return pd.DataFrame({C.NAME: name, C.KIND: kind, C.START: start, C.END: end, C.PEAK: peak, C.UPLIFT: uplift})
+
+
+def _repeated_events(raw: RawTable, name: pd.Series, start: pd.Series, end: pd.Series, out: ProblemCollector) -> None:
+    """A row repeating an event (same name, case aside, and dates) or overlapping another occurrence of the
+    same name: each row's effect is added, so the event would count twice. Each later row is named with the
+    first earlier row it clashes with."""
+    rows: dict[str, list[int]] = {}
+    for i, n in enumerate(name.str.lower()):
+        rows.setdefault(n, []).append(i)
+    for n, idx in rows.items():
+        for k, j in enumerate(idx[1:], start=1):
+            for i in idx[:k]:
+                if start.iat[j] > end.iat[i] or start.iat[i] > end.iat[j]:
+                    continue
+                first = f"row {raw.first_row + i} ({name.iat[i]} {start.iat[i]:%Y-%m-%d}..{end.iat[i]:%Y-%m-%d})"
+                loc = {k2: v for k2, v in raw.where(j, C.NAME).items() if k2 != "file"}
+                if start.iat[j] == start.iat[i] and end.iat[j] == end.iat[i]:
+                    out.add(f"the same event as {first}", value=name.iat[j],
+                            expected="each event once (its effect would count twice); delete one of the rows", **loc)
+                else:
+                    loc = {k2: v for k2, v in raw.where(j, C.START).items() if k2 != "file"}
+                    out.add(f"overlaps {first} of the same name", value=raw.frame[C.START].iat[j].strip(),
+                            expected="occurrences of one event on days apart (its effect would count twice); "
+                                     "merge the rows or rename one", **loc)
+                break
 
 
 # ----------------------------------------------------------------------------------------------
