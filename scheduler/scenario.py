@@ -111,6 +111,8 @@ Clock = Annotated[int, BeforeValidator(_clock), PlainSerializer(format_clock, re
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
+# the forecaster's models (scheduler.forecast.models.MODEL_NAMES) and auto, the best backtest per queue
+ForecastModel = Literal["auto", "seasonal_naive", "ets", "calendar_regression", "combined"]
 
 
 class _Strict(BaseModel):
@@ -236,7 +238,7 @@ class Queue(_Strict):
     overflow_after_s: PositiveFloat | None = Field(
         default=None, description="a contact waiting this long may pass to the overflow team"
     )
-    forecast_model: str | None = None
+    forecast_model: ForecastModel | None = Field(default=None, description="this queue's model, overriding forecast.model")
     late_work_hour: NonNegFloat | None = Field(
         default=None, description="deferred queues: cost of one hour of this queue's work past its deadline, per "
         "hour late (default: weights.late_work_hour); raise it where the deadline is a promise (major complaints)",
@@ -455,7 +457,7 @@ class Solver(_Strict):
 
 
 class ForecastSettings(_Strict):
-    model: str = Field(default="auto", description="auto | seasonal_naive | ets | calendar_regression | combined")
+    model: ForecastModel = Field(default="auto", description="auto | seasonal_naive | ets | calendar_regression | combined")
     history_days: int | None = Field(default=None, ge=28, description="use at most this many days of history")
     uplift: dict[str, PositiveFloat] = Field(
         default_factory=dict, description="promotion name -> volume multiplier overriding the learned effect"
@@ -463,8 +465,15 @@ class ForecastSettings(_Strict):
     scale: dict[str, PositiveFloat] = Field(
         default_factory=dict, description="queue name -> multiplier on the whole forecast (what-if)"
     )
-    quantiles: tuple[float, float] = (0.1, 0.9)
+    quantiles: tuple[float, float] = Field(default=(0.1, 0.9), description="[low, high], 0 < low < high < 1")
     backtest_folds: int = Field(default=4, ge=1, le=20)
+
+    @field_validator("quantiles")
+    @classmethod
+    def _quantiles(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0.0 < v[0] < v[1] < 1.0:   # NaN fails too
+            raise ValueError(f"expected [low, high] with 0 < low < high < 1, e.g. [0.1, 0.9] (got {list(v)})")
+        return v
 
 
 class SimulationSettings(_Strict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from forecast_synth import make_history
 from scheduler.errors import ForecastError
@@ -259,8 +260,10 @@ def test_dst_days_in_a_dst_zone():
 
 def test_unknown_model_and_missing_queue_are_errors():
     hist, _, _ = make_history(start="2025-06-01", end="2025-10-31", interval_min=60, queues=("chat",))
+    with pytest.raises(ValidationError, match="prophet"):    # settings name a known model (checked as the scenario loads)
+        ForecastSettings(model="prophet")
     with pytest.raises(ForecastError, match="unknown forecast model 'prophet'"):
-        run_forecast(hist, None, start="2025-11-01", days=7, interval_min=60, settings=ForecastSettings(model="prophet"))
+        run_forecast(hist, None, start="2025-11-01", days=7, interval_min=60, settings=PINNED, pinned={"chat": "prophet"})
     with pytest.raises(ForecastError, match="no history for queue\\(s\\) 'email'"):
         run_forecast(hist, None, start="2025-11-01", days=7, interval_min=60, settings=PINNED,
                      open_hours={"chat": (0, 1440), "email": (0, 1440)})

@@ -145,3 +145,30 @@ def test_per_interval_mode_reads_yaml_booleans_and_names_the_choices(tmp_path):
     assert load_scenario(SCENARIOS / "double11.yaml", ["solver.per_interval=false"]).solver.per_interval == "curves"
     msg = _error(tmp_path, "solver: {per_interval: off}\n")
     assert "solver.per_interval" in msg and "'off'" in msg and "'curves', 'soft' or 'hard'" in msg
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("forecast: {quantiles: [0, 2]}\n", "forecast.quantiles: expected [low, high] with 0 < low < high < 1, e.g. [0.1, 0.9] (got [0.0, 2.0])"),
+    ("forecast: {quantiles: [0.9, 0.1]}\n", "forecast.quantiles: expected [low, high] with 0 < low < high < 1, e.g. [0.1, 0.9] (got [0.9, 0.1])"),
+    ("forecast: {quantiles: [0.1, 1]}\n", "(got [0.1, 1.0])"),
+    ("forecast: {model: arima}\n",
+     "forecast.model: 'arima' is not allowed; expected 'auto', 'seasonal_naive', 'ets', 'calendar_regression' or 'combined'"),
+    ("queues: {chat: {forecast_model: arima}}\n", "queues.chat.forecast_model: 'arima' is not allowed; expected 'auto', "),
+])
+def test_forecast_settings_are_checked_when_the_scenario_loads(tmp_path, text, needle):
+    # quantiles [0, 2] were a numpy traceback at forecast time, [0.9, 0.1] gave volume_lo > volume_hi, and an
+    # unknown model was rejected only after the data was read, without naming the key
+    msg = _error(tmp_path, text)
+    assert msg.startswith(f"{tmp_path / 's.yaml'}: ") and needle in msg
+    assert "\n" not in msg
+
+
+def test_forecast_model_names_match_the_forecaster():
+    import typing
+
+    from scheduler.forecast.models import MODEL_NAMES
+    from scheduler.scenario import ForecastSettings, Queue
+
+    assert typing.get_args(ForecastSettings.model_fields["model"].annotation) == ("auto", *MODEL_NAMES)
+    assert load_scenario(SCENARIOS / "double11.yaml", ["forecast.quantiles=[0.05, 0.95]"]).forecast.quantiles == (0.05, 0.95)
+    assert "auto" in repr(Queue.model_fields["forecast_model"].annotation)
