@@ -83,6 +83,8 @@ def load_yaml(path: Path) -> dict:
         raise ScenarioError(f"{path}: scenario file not found") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: {_not_utf8(exc)}; expected a YAML scenario saved as UTF-8") from None
     try:
         doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -95,6 +97,16 @@ def load_yaml(path: Path) -> dict:
     if not isinstance(doc, dict):
         raise ScenarioError(f"{path}: expected a mapping of keys at the top level, got {type(doc).__name__}")
     return doc
+
+
+def _not_utf8(exc: UnicodeDecodeError) -> str:
+    """Where a file stops being UTF-8: its line and column (1-based), the byte and its offset."""
+    data = bytes(exc.object)
+    if data[:4] == b"PK\x03\x04":
+        return "this is an Excel workbook (or another zip file), not a scenario"
+    line = data.count(b"\n", 0, exc.start) + 1
+    column = len(data[data.rfind(b"\n", 0, exc.start) + 1: exc.start].decode("utf-8", "replace")) + 1   # characters
+    return f"line {line}, column {column}: not UTF-8 text (byte 0x{data[exc.start]:02x}, byte position {exc.start})"
 
 
 # ----------------------------------------------------------------------------------------------

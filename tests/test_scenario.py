@@ -172,3 +172,25 @@ def test_forecast_model_names_match_the_forecaster():
     assert typing.get_args(ForecastSettings.model_fields["model"].annotation) == ("auto", *MODEL_NAMES)
     assert load_scenario(SCENARIOS / "double11.yaml", ["forecast.quantiles=[0.05, 0.95]"]).forecast.quantiles == (0.05, 0.95)
     assert "auto" in repr(Queue.model_fields["forecast_model"].annotation)
+
+
+def test_scenario_not_utf8_is_one_line_naming_the_file_and_the_byte(tmp_path):
+    # a Latin-1 scenario (or a workbook passed as the scenario) was a UnicodeDecodeError traceback
+    f = tmp_path / "latin1.yaml"
+    f.write_bytes(b"name: t\ndescription: caf\xe9 au lait\n")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(f)
+    assert str(exc.value) == (f"{f}: line 2, column 17: not UTF-8 text (byte 0xe9, byte position 24); "
+                              "expected a YAML scenario saved as UTF-8")
+    child = tmp_path / "child.yaml"     # the same through extends
+    child.write_text("extends: latin1.yaml\nname: c\n")
+    with pytest.raises(ScenarioError, match=r"latin1.yaml: line 2, column 17: not UTF-8 text"):
+        load_scenario(child)
+    import openpyxl
+
+    book = tmp_path / "book.xlsx"
+    openpyxl.Workbook().save(book)
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(book)
+    assert str(exc.value) == (f"{book}: this is an Excel workbook (or another zip file), not a scenario; "
+                              "expected a YAML scenario saved as UTF-8")
