@@ -63,7 +63,7 @@ def _is_fresh(outdir: Path, scenario_path: Path, scenario: Scenario) -> bool:
         return False
     try:
         stored = yaml.safe_load((outdir / "scenario.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return False
     if stored != scenario_to_dict(scenario):
         return False

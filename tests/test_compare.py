@@ -115,3 +115,14 @@ def test_the_plot_shows_the_same_peak_week_as_the_workbook():
     week = peak_week(cov)
     assert (start, end) == (pd.Timestamp(week[0]), pd.Timestamp(week[-1]) + pd.Timedelta(days=1))
     assert start == pd.Timestamp("2026-11-09") and start.weekday() == 0
+
+
+def test_a_stored_scenario_yaml_that_is_not_utf8_means_run_again(tmp_path):
+    # the reuse check read the plan folder's scenario.yaml as UTF-8 and let UnicodeDecodeError escape
+    from scheduler.compare import _is_fresh
+    from scheduler.scenario import load_scenario
+
+    for name in ("summary.json", "coverage.csv"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "scenario.yaml").write_bytes(b"name: caf\xe9\n")
+    assert _is_fresh(tmp_path, SCENARIOS / "double11.yaml", load_scenario(SCENARIOS / "double11.yaml")) is False
