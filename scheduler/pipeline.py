@@ -76,6 +76,7 @@ def load_inputs(scenario: Scenario, progress: Progress = _quiet) -> Inputs:
     d = scenario.data
     history = read_history(d.history.path, d.history.sheet)
     calendar = read_calendar(d.calendar.path, d.calendar.sheet) if d.calendar else None
+    check_uplift_names(scenario, calendar)
     agents = read_agents(
         d.agents.path, d.agents.sheet, teams=set(scenario.teams), contracts=set(scenario.contracts),
         queues=set(scenario.queues),
@@ -86,6 +87,20 @@ def load_inputs(scenario: Scenario, progress: Progress = _quiet) -> Inputs:
     if d.previous_roster is not None:
         previous = read_previous_assignments(d.previous_roster.path)
     return Inputs(history=history, calendar=calendar, agents=agents, previous=previous)
+
+
+def check_uplift_names(scenario: Scenario, calendar: pd.DataFrame | None) -> None:
+    """``forecast.uplift`` names calendar events (by name or key): a key naming none, a misspelt
+    promotion, would be ignored; it is a scenario error naming the key, its value and the calendar's events."""
+    from scheduler.errors import ScenarioError
+    from scheduler.forecast.calendar import read_events, uplift_problems
+
+    if not scenario.forecast.uplift:
+        return
+    bad = uplift_problems(dict(scenario.forecast.uplift), read_events(calendar),
+                          scenario.data.calendar.path if scenario.data.calendar else None)
+    if bad:
+        raise ScenarioError("\n".join(f"{scenario.source}: forecast.uplift.{key}: {why}" for key, why in bad.items()))
 
 
 def apply_workforce_levers(agents: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

@@ -124,3 +124,13 @@ def test_every_command_has_help_and_is_in_the_readme():
         r = _run(name, "--help")
         assert r.exit_code == 0 and "Usage:" in r.output, name
         assert re.search(rf"scheduler {re.escape(name)}\b", readme), f"'scheduler {name}' is not described in README.md"
+
+
+def test_misspelt_uplift_names_the_key_value_and_the_calendar_events(case):
+    sc, files = case
+    files["calendar"].write_text(CALENDAR + "national_day,holiday,2026-10-01,2026-10-07,,\n")
+    r = _run("run", sc, "--set", "forecast.uplift.doubel11=3.0")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.output == (f"Error: {sc}: forecast.uplift.doubel11: no event named 'doubel11' in the calendar "
+                        f"{files['calendar']} (got 3); did you mean 'double11'? expected an event's name: "
+                        "double11 (promotion), national_day (holiday)\n")

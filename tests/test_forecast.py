@@ -431,3 +431,31 @@ def test_a_few_days_of_history_give_a_flat_open_forecast():
     assert (d > 0).all()                                  # weekdays never seen are not taken as closed
     assert d.max() / d.min() < 1.05                       # no weekly pattern or slope invented from 3 days
     assert any("too short for a backtest" in w for w in res.warnings)
+
+
+def test_uplift_naming_no_calendar_event_is_an_error():
+    # forecast.uplift: {doubel11: 3.0} was silently ignored
+    hist, cal, _ = make_history(start="2025-06-01", end="2025-10-31", interval_min=60, queues=("chat",))
+    seasonal = ForecastSettings(model="seasonal_naive", backtest_folds=1, uplift={"doubel11": 3.0})
+    with pytest.raises(ForecastError) as exc:
+        run_forecast(hist, cal, start="2025-11-01", days=7, interval_min=60, settings=seasonal)
+    assert str(exc.value) == ("forecast.uplift: no event named 'doubel11' in the calendar (got 3); did you mean "
+                              "'double11'? expected an event's name: double11 (promotion), national_day (holiday)")
+    with pytest.raises(ForecastError, match="no calendar is given"):
+        run_forecast(hist, None, start="2025-11-01", days=7, interval_min=60, settings=seasonal)
+    with pytest.raises(ForecastError, match="no event named 'doubel11'"):
+        run_backtest(hist, cal, horizon_days=7, folds=1, models=["seasonal_naive"], settings=seasonal)
+
+
+def test_a_model_that_ignores_uplifts_says_so():
+    hist, cal, _ = make_history(start="2025-06-01", end="2025-10-31", interval_min=60, queues=("chat", "voice"))
+    up = {"double11": 3.0}
+    res = run_forecast(hist, cal, start="2025-11-01", days=7, interval_min=60,
+                       settings=ForecastSettings(model="seasonal_naive", backtest_folds=1, uplift=up))
+    assert ("queues 'chat', 'voice': model seasonal_naive ignores forecast.uplift (double11): the uplift is not "
+            "applied; use calendar_regression, ets or combined") in res.warnings
+    res = run_forecast(hist, cal, start="2025-11-01", days=7, interval_min=60, settings=PINNED.model_copy(update={"uplift": up}))
+    assert not any("ignores forecast.uplift" in w for w in res.warnings)
+    res = run_forecast(hist, cal, start="2025-11-01", days=7, interval_min=60,
+                       settings=ForecastSettings(model="seasonal_naive", backtest_folds=1))
+    assert not any("ignores forecast.uplift" in w for w in res.warnings)

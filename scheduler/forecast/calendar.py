@@ -110,6 +110,33 @@ def read_events(calendar: pd.DataFrame | None) -> list[Event]:
     return events
 
 
+def uplift_problems(uplift: dict[str, float], events: list[Event], calendar: str | None) -> dict[str, str]:
+    """Key -> why, for each key of ``forecast.uplift`` that names no calendar event. An override is
+    looked up by an event's name or key (``LevelFit._override``): any other key would change nothing.
+    ``calendar``: the calendar's file for the message ("" when unnamed, None when no calendar is given)."""
+    import difflib
+
+    known = {ev.name for ev in events} | {ev.key for ev in events}
+    kinds: dict[str, str] = {}
+    for ev in sorted(events, key=lambda e: not e.is_promotion):   # promotions first, each in calendar order
+        kinds.setdefault(ev.name, "promotion" if ev.is_promotion else ev.kind)
+    listed = ", ".join(f"{n} ({k})" for n, k in kinds.items())
+    the_calendar = f"the calendar {calendar}" if calendar else "the calendar"
+    out = {}
+    for key, value in uplift.items():
+        if key in known:
+            continue
+        if not events:
+            why = "no calendar is given" if calendar is None else f"{the_calendar} has no events"
+            out[key] = (f"no event named {key!r}: {why} (got {value:g}); expected a calendar (data.calendar) "
+                        "listing the event, or no uplift")
+            continue
+        near = difflib.get_close_matches(str(key), sorted(known), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ";"
+        out[key] = f"no event named {key!r} in {the_calendar} (got {value:g}){hint} expected an event's name: {listed}"
+    return out
+
+
 def _bin_label(r: int, bins: list[tuple[int, int]], prefix: str) -> str | None:
     for lo, hi in bins:
         if min(lo, hi) <= r <= max(lo, hi):

@@ -11,7 +11,7 @@ import pandas as pd
 from scheduler import columns as C
 from scheduler.errors import ForecastError
 from scheduler.forecast.backtest import Fold, metrics_table, naive_scales, origins
-from scheduler.forecast.calendar import Event, closed_days, day_types, read_events, weekday_map
+from scheduler.forecast.calendar import Event, closed_days, day_types, read_events, uplift_problems, weekday_map
 from scheduler.forecast.history import (
     QueueHistory, dst_interval_factor, open_interval_mask, prepare_history, to_timestamp,
 )
@@ -159,6 +159,9 @@ def _setup(history, calendar, start, interval_min, settings, timezone, warnings)
     settings = settings or ForecastSettings()
     start_ts = to_timestamp(start, "start")
     events = read_events(calendar)
+    bad = uplift_problems(dict(settings.uplift), events, None if calendar is None else "")
+    if bad:
+        raise ForecastError("\n".join(f"forecast.uplift: {why}" for why in bad.values()))
     queues, interval = prepare_history(
         history, start=start_ts, interval_min=interval_min, timezone=timezone,
         history_days=settings.history_days, warnings=warnings,
@@ -256,6 +259,9 @@ def run_forecast(
             warnings.append(f"queue {q!r}: too little history for ets; using calendar_regression")
             best = "calendar_regression"
         warnings.extend(notes)
+        if best == "seasonal_naive" and settings.uplift:
+            warnings.append(f"queue {q!r}: model seasonal_naive ignores forecast.uplift ({', '.join(settings.uplift)}): "
+                            "the uplift is not applied; use calendar_regression, ets or combined")
         mean = preds[best]
         phi = fold_dispersion(by_model.get(best, []))
         if phi is None:
