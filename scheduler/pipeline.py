@@ -287,6 +287,8 @@ def run_scenario(scenario: Scenario, *, locks: pd.DataFrame | None = None, simul
     t = time.perf_counter()
     progress(f"forecasting {len(scenario.queues)} queues for {scenario.horizon.days} days")
     forecast = run_forecast_stage(scenario, inputs)
+    for w in forecast.warnings:           # also in summary.json (forecast.warnings)
+        progress(f"warning: {w}")
     volume = net_volume(forecast.frame, scenario)
     timings["forecast"] = time.perf_counter() - t
 

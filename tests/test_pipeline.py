@@ -111,3 +111,27 @@ def test_per_interval_soft_mode_from_the_scenario_meets_every_interval_the_agent
     assert (short[C.INTERVAL_START].dt.date == date(2026, 11, 3)).all()
     found = roster.soft_violations
     assert set(found.loc[found["rule"] == "coverage", "scope"].str.split().str[0]) == set(short[C.QUEUE_OR_GROUP])
+
+
+def test_run_reports_the_forecast_warnings_as_they_come(double11, inputs, monkeypatch):
+    # they were only in summary.json: e.g. that seasonal_naive ignores forecast.uplift
+    import scheduler.staffing
+    from scheduler import pipeline
+    from scheduler.forecast import ForecastResult
+
+    frame = pd.DataFrame({"ds": pd.to_datetime(["2026-11-02 10:00"]), "queue": ["chat"], "volume": [1.0]})
+    warning = "queue 'chat': model seasonal_naive ignores forecast.uplift (double11): the uplift is not applied"
+    monkeypatch.setattr(pipeline, "run_forecast_stage", lambda sc, inp: ForecastResult(frame=frame, warnings=[warning]))
+
+    class Stop(Exception):
+        pass
+
+    def stop(*a, **k):
+        raise Stop
+
+    monkeypatch.setattr(scheduler.staffing, "build_requirements", stop)
+    said = []
+    with pytest.raises(Stop):
+        pipeline.run_scenario(double11, inputs=inputs, progress=said.append)
+    assert f"warning: {warning}" in said
+    assert said.index(f"warning: {warning}") == 1     # after "forecasting ...", before the requirements
