@@ -480,6 +480,14 @@ class ForecastSettings(_Strict):
     quantiles: tuple[float, float] = Field(default=(0.1, 0.9), description="[low, high], 0 < low < high < 1")
     backtest_folds: int = Field(default=4, ge=1, le=20)
 
+    @field_validator("uplift", mode="before")
+    @classmethod
+    def _number_names(cls, v: Any) -> Any:
+        # a promotion named by a number (618) is an integer key in YAML unless quoted
+        if isinstance(v, dict):
+            return {str(k) if isinstance(k, int) and not isinstance(k, bool) else k: x for k, x in v.items()}
+        return v
+
     @field_validator("quantiles")
     @classmethod
     def _quantiles(cls, v: tuple[float, float]) -> tuple[float, float]:

@@ -194,3 +194,10 @@ def test_scenario_not_utf8_is_one_line_naming_the_file_and_the_byte(tmp_path):
         load_scenario(book)
     assert str(exc.value) == (f"{book}: this is an Excel workbook (or another zip file), not a scenario; "
                               "expected a YAML scenario saved as UTF-8")
+
+
+def test_uplift_of_a_promotion_named_by_a_number(tmp_path):
+    # the sample's 618 promotion written unquoted is a YAML integer key: it was "Input should be a valid string"
+    f = tmp_path / "s.yaml"
+    f.write_text(f"extends: {SCENARIOS / 'double11.yaml'}\nname: t\nforecast: {{uplift: {{618: 2.5, double11: 3}}}}\n")
+    assert load_scenario(f).forecast.uplift == {"618": 2.5, "double11": 3.0}
