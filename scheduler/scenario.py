@@ -139,7 +139,7 @@ class Horizon(_Strict):
     """The planned period: whole days from ``start`` (local dates)."""
 
     start: date
-    days: int = Field(ge=1, le=366)
+    days: int = Field(ge=1, le=366, strict=True)    # strict: 'true' is not one day
 
     @property
     def end(self) -> date:
@@ -315,7 +315,8 @@ TEAM_NAMES = ("tier1", "tier2", "night", "overflow")
 
 class Team(_Strict):
     cost_per_hour: NonNegFloat
-    night_premium: NonNegFloat = Field(default=0.0, description="extra fraction of cost_per_hour in the night window")
+    night_premium: float = Field(default=0.0, ge=0.0, le=3.0,
+                                 description="extra fraction of cost_per_hour in the night window (0.3 = 30 %)")
     aht_multiplier: PositiveFloat = Field(default=1.0, description="handling time of this team relative to the queue's aht_s")
     min_block_h: PositiveFloat | None = Field(default=None, description="overflow: bought in blocks of at least this")
     max_agents: int | None = Field(default=None, ge=0, description="most agents of this team at once")
@@ -589,6 +590,9 @@ class Scenario(_Strict):
             if not q.is_live and q.channel in LIVE_CHANNELS:
                 problems.append(f"queues.{qname}.sla: channel {q.channel!r} is a live queue; give answer_within_s + target")
         for sname, s in self.shifts.items():
+            if not s.start_minutes():
+                problems.append(f"shifts.{sname}.starts: no start time; expected a list of times (e.g. [08:00, 09:00]) "
+                                "or {earliest, latest, every_min}")
             for t in s.teams:
                 if t not in teams:
                     problems.append(f"shifts.{sname}.teams: team {t!r} is not defined under 'teams' ({', '.join(sorted(teams))})")
@@ -615,6 +619,9 @@ class Scenario(_Strict):
             if team not in teams:
                 problems.append(f"shrinkage.by_team: team {team!r} is not defined under 'teams'")
         for i, h in enumerate(self.hiring):
+            if h.start > self.horizon.end:
+                problems.append(f"hiring[{i}].start: {h.start} is after the horizon's last day {self.horizon.end}: these "
+                                f"{h.count} agents would not work in this plan")
             if h.team not in teams:
                 problems.append(f"hiring[{i}].team: team {h.team!r} is not defined under 'teams'")
             if h.contract not in self.contracts:
@@ -831,7 +838,14 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     if overrides:
         doc = apply_overrides(doc, overrides)
         _absolutise_data_paths(doc, Path.cwd())
-    return scenario_from_dict(doc, source=str(path))
+    try:
+        return scenario_from_dict(doc, source=str(path))
+    except ScenarioError as exc:
+        # a value given with --set is named as such, not only as a key of the file
+        given = [o for o in overrides if o.split("=", 1)[0].strip() and o.split("=", 1)[0].strip() in str(exc)]
+        if given:
+            raise ScenarioError(f"{exc} (given on the command line: --set {', --set '.join(given)})") from None
+        raise
 
 
 def scenario_to_dict(scenario: Scenario) -> dict:

@@ -1991,3 +1991,14 @@ def test_one_weekly_minimum_conflict_shared_by_many_agents_is_one_line():
     with pytest.raises(InfeasibleError) as e:
         solve_roster(scenario, agents, make_requirements(scenario, standard_volumes(scenario)))
     assert "10 agents" in str(e.value)
+
+
+def test_daily_targets_for_days_outside_the_horizon_leave_the_plan_per_interval():
+    """A by-date table of daily targets for other months (reused with this horizon) switched the whole plan to
+    service-goal mode (the result changed, 203,553 -> 202,582 in a hostile-input review); only a target on a day
+    of the horizon does."""
+    scenario = make_scenario(queues={"voice": {"sla": {"daily_target_by_date": {"2025-01-01": 0.5}}}})
+    req = make_requirements(scenario, standard_volumes(scenario))
+    assert build_problem(scenario, make_agents(), req).service_goal is False
+    inside = make_scenario(queues={"voice": {"sla": {"daily_target_by_date": {"2026-11-04": 0.8}}}})
+    assert build_problem(inside, make_agents(), make_requirements(inside, standard_volumes(inside))).service_goal is True

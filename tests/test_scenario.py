@@ -99,6 +99,24 @@ def test_set_overrides_are_validated():
         load_scenario(SCENARIOS / "double11.yaml", ["solver.time_limit_s=-1"])
 
 
+@pytest.mark.parametrize("override, needle", [
+    ("horizon.days=true", "horizon.days: Input should be a valid integer (got True)"),
+    ("teams.tier1.night_premium=30", "teams.tier1.night_premium: Input should be less than or equal to 3 (got 30)"),
+    ("shifts.day.starts=[]", "shifts.day.starts: no start time"),
+    ("hiring=[{team: tier1, count: 3, start: 2027-05-01, contract: full_time, skills: [chat]}]",
+     "hiring[0].start: 2027-05-01 is after the horizon's last day 2026-11-29: these 3 agents would not work"),
+])
+def test_nonsense_a_hurried_planner_types_is_rejected(override, needle):
+    """Values the scenario used to accept and then ignore or misread (a hostile-input review): a Boolean as the
+    horizon's length (read as 1 day), a night premium of 30 meant as 30 %, a template without start times (the run
+    then failed with a line per agent), hiring after the horizon (did nothing). The value set on the command line
+    is named as such."""
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(SCENARIOS / "double11.yaml", [override])
+    assert needle in str(e.value)
+    assert f"(given on the command line: --set {override})" in str(e.value)
+
+
 def test_shift_catalogue():
     cat = build_catalogue(load_scenario(SCENARIOS / "double11.yaml"))
     assert cat["D0800"].length_min == 540 and cat["D0800"].paid_min == 480

@@ -74,6 +74,10 @@ def test_calendar(write):
         read_calendar(write("c2.csv", "name,kind,start,end\nx,party,2025-01-01,2025-01-02\n"))
     with pytest.raises(InputFileError, match="ends before it starts"):
         read_calendar(write("c3.csv", "name,kind,start,end\nx,holiday,2025-01-03,2025-01-02\n"))
+    # +50 % typed as 150: 150 times the volume (service-level curves of 161 M cells later)
+    with pytest.raises(InputFileError, match=r"row 2, column 'uplift': out of range \(got '150'\); expected a volume "
+                                             r"multiplier up to 20"):
+        read_calendar(write("c4.csv", "name,kind,start,end,peak,uplift\nx,promotion,2025-10-20,2025-11-30,2025-11-11,150\n"))
 
 
 AGENTS = "agent_id,name,team,skills,contract,seniority,unavailable,night_ok\n"

@@ -278,7 +278,9 @@ def build_problem(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
                 money = spec.cost_per_hour * (s.paid_min / 60.0 + spec.night_premium * s.night_min / 60.0)
                 shift_cost[(team, s.index)] = int(round(money * OBJ_SCALE))
     overtime = {name: c.overtime_cost_multiplier - 1.0 for name, c in scenario.contracts.items()}
-    service_goal = any(q.sla.daily_target is not None or q.sla.daily_target_by_date
+    # service-goal mode when a live queue has a daily target on a day of the horizon (a by-date table for other
+    # months, reused with this horizon, used to switch the whole plan to daily targets)
+    service_goal = any(q.sla.daily_target is not None or any(q.sla.daily_target_on(d) is not None for d in days)
                        for q in scenario.queues.values() if q.is_live)
     return RosterProblem(
         scenario=scenario, days=days, per_day=per_day, interval_min=scenario.interval_min, shifts=shifts,
