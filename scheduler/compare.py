@@ -212,7 +212,7 @@ def comparison_table(plans: list[PlanOutputs]) -> pd.DataFrame:
 
 def write_comparison(plans: list[PlanOutputs], outdir: Path) -> list[Path]:
     """Write comparison.xlsx, the plots and report.md into ``outdir`` (atomically); returns the paths."""
-    from scheduler.pipeline import AtomicWriter
+    from scheduler.io.atomic import AtomicWriter
 
     table = comparison_table(plans)
     daily = pd.concat([daily_service_levels(p) for p in plans], ignore_index=True)
@@ -227,6 +227,9 @@ def write_comparison(plans: list[PlanOutputs], outdir: Path) -> list[Path]:
         for name, fn in pngs.items():
             fn(plans, w.path_for(name))
         w.write_text("report.md", _report_markdown(table, plans, list(pngs)))
+    except OSError as exc:
+        w.abort()
+        raise w.write_error(exc) from None
     except BaseException:
         w.abort()
         raise

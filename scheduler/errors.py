@@ -98,6 +98,11 @@ class NoSolutionError(SchedulerError):
     """The solver found no roster within its time limit (not proven infeasible)."""
 
 
+class OutputError(SchedulerError):
+    """An output file or folder cannot be written (a file open in another program, a read-only folder);
+    what was there before is left as it was."""
+
+
 class WorkbookError(InputFileError):
     """A roster workbook cannot be read (not an xlsx, too large, wrong layout, bad cells)."""
 

@@ -2,15 +2,13 @@
 
 Returns a :class:`Plan` that the CLI, ``compare`` and the notebooks all use; :func:`write_plan`
 writes its files atomically (every file to a temporary name first, renamed into place only when all
-are written).
+are written, and all of them or none: see :class:`scheduler.io.atomic.AtomicWriter`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +22,7 @@ import pandas as pd
 from scheduler import columns as C
 from scheduler.carry import with_carry_in
 from scheduler.errors import InputFileError
-from scheduler.io.atomic import usual_file_mode
+from scheduler.io.atomic import AtomicWriter  # noqa: F401  (compare and the tests use it from here)
 from scheduler.scenario import Scenario, scenario_to_yaml
 
 Progress = Callable[[str], None]
@@ -499,41 +497,6 @@ def _fmt_times(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
     return out
 
 
-class AtomicWriter:
-    """Collect files as temporary files in the output folder; ``commit`` renames them all into place."""
-
-    def __init__(self, outdir: Path):
-        self.outdir = Path(outdir)
-        self.outdir.mkdir(parents=True, exist_ok=True)
-        self._pending: list[tuple[Path, Path]] = []
-
-    def path_for(self, name: str) -> Path:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.outdir)
-        os.close(fd)
-        tmp_path = Path(tmp)
-        usual_file_mode(tmp_path)
-        self._pending.append((tmp_path, self.outdir / name))
-        return tmp_path
-
-    def write_text(self, name: str, text: str) -> None:
-        self.path_for(name).write_text(text, encoding="utf-8")
-
-    def write_csv(self, name: str, frame: pd.DataFrame) -> None:
-        frame.to_csv(self.path_for(name), index=False)
-
-    def commit(self) -> list[Path]:
-        for tmp, final in self._pending:
-            os.replace(tmp, final)
-        done = [final for _, final in self._pending]
-        self._pending.clear()
-        return done
-
-    def abort(self) -> None:
-        for tmp, _ in self._pending:
-            tmp.unlink(missing_ok=True)
-        self._pending.clear()
-
-
 def write_plan(plan: Plan, outdir: str | Path) -> list[Path]:
     """Write the plan's files into ``outdir`` atomically; returns the paths written."""
     from scheduler.io.excel import write_roster_workbook
@@ -567,6 +530,9 @@ def write_plan(plan: Plan, outdir: str | Path) -> list[Path]:
             assignments=r.assignments, breaks=r.breaks, coverage=r.coverage, summary=plan.summary,
             locks=plan.locks, locked_agents=plan.locked_agents,
         )
+    except OSError as exc:
+        w.abort()
+        raise w.write_error(exc) from None
     except BaseException:
         w.abort()
         raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,17 @@ def write(tmp_path):
         return p
 
     return _write
+
+
+def refuse_replace(monkeypatch, name, *, only_new=False):
+    """os.replace fails with PermissionError whenever ``name`` is moved or replaced (as when Excel holds it open
+    on Windows); with ``only_new``, only when a temporary file is put in its place."""
+    real = os.replace
+
+    def replace(src, dst):
+        hit = Path(dst).name == name and (not only_new or Path(src).name.endswith(".tmp"))
+        if hit or (not only_new and Path(src).name == name):
+            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from scheduler.cli import main
 
-from conftest import ROOT, SCENARIOS
+from conftest import ROOT, SCENARIOS, refuse_replace
 
 HISTORY = "ds,queue,volume\n" + "".join(
     f"2026-10-{d:02d} {h:02d}:00,{q},{5 + h}\n" for d in range(1, 4) for h in range(8, 20)
@@ -112,6 +112,79 @@ def test_debug_shows_traceback(case):
     files["agents"].unlink()
     r = _run("--debug", "run", sc)
     assert r.exit_code != 0 and r.exception is not None
+
+
+# ---- writing a run's files over an earlier run -----------------------------------------------------
+
+TINY = ["horizon.start=2026-11-10", "horizon.days=1", "solver.time_limit_s=3", "solver.workers=2",
+        "forecast.model=seasonal_naive", "forecast.backtest_folds=1", "simulation.reps=1"]
+
+
+@pytest.fixture(scope="module")
+def tiny_plan():
+    """One day of the sample centre, planned once for the tests below."""
+    from scheduler.pipeline import run_scenario
+    from scheduler.scenario import load_scenario
+
+    return run_scenario(load_scenario(SCENARIOS / "double11.yaml", TINY))
+
+
+@pytest.fixture
+def planned(tiny_plan, monkeypatch):
+    """``scheduler run`` gets ``tiny_plan`` at once (without its simulation under --no-simulate)."""
+    import dataclasses
+
+    from scheduler import pipeline
+
+    monkeypatch.setattr(pipeline, "load_inputs", lambda sc, progress=None: tiny_plan.inputs)
+    monkeypatch.setattr(pipeline, "run_scenario", lambda sc, simulate=None, **kw: tiny_plan if simulate is not False
+                        else dataclasses.replace(tiny_plan, simulation=None))
+    return tiny_plan
+
+
+def _run_tiny(out, *args):
+    return _run("run", SCENARIOS / "double11.yaml", *[a for key in TINY for a in ("--set", key)], "-o", out, *args)
+
+
+def _contents(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def _error_line(result):
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+def test_run_over_a_roster_open_in_excel_leaves_the_earlier_run_as_it_was(planned, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert _run_tiny(out).exit_code == 0
+    before = _contents(out)
+    assert "roster.xlsx" in before and "summary.json" in before
+    refuse_replace(monkeypatch, "roster.xlsx")
+    line = _error_line(_run_tiny(out, "--no-simulate"))
+    for needle in (str(out / "roster.xlsx"), "Permission denied", "Excel", "left as it was"):
+        assert needle in line, line
+    assert _contents(out) == before
+
+
+def test_export_and_check_over_a_workbook_open_in_excel_keep_it(planned, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert _run_tiny(out).exit_code == 0
+    before = _contents(out)
+    annotated = tmp_path / "annotated.xlsx"
+    annotated.write_bytes(b"previous copy")
+    refuse_replace(monkeypatch, "roster.xlsx")
+    line = _error_line(_run("export", out))
+    assert str(out / "roster.xlsx") in line and "Excel" in line and "left as it was" in line
+    assert _contents(out) == before
+    refuse_replace(monkeypatch, "annotated.xlsx")
+    line = _error_line(_run("check", out / "roster.xlsx", "-s", out / "scenario.yaml", "-o", annotated))
+    assert str(annotated) in line and "Excel" in line
+    assert annotated.read_bytes() == b"previous copy" and _contents(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["annotated.xlsx", "out"]
 
 
 def _commands():

@@ -9,7 +9,7 @@ from scheduler.pipeline import (AtomicWriter, add_hired_agents, history_before_h
                                 run_forecast_stage)
 from scheduler.scenario import load_scenario
 
-from conftest import SCENARIOS
+from conftest import SCENARIOS, refuse_replace
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +135,57 @@ def test_run_reports_the_forecast_warnings_as_they_come(double11, inputs, monkey
         pipeline.run_scenario(double11, inputs=inputs, progress=said.append)
     assert f"warning: {warning}" in said
     assert said.index(f"warning: {warning}") == 1     # after "forecasting ...", before the requirements
+
+
+def _files(folder):
+    return {p.name: p.read_text() for p in sorted(folder.iterdir())}
+
+
+def test_a_commit_that_cannot_replace_one_file_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    from scheduler.errors import SchedulerError
+
+    for name in ("a.csv", "b.xlsx", "c.csv"):
+        (tmp_path / name).write_text(f"old {name}")
+    w = AtomicWriter(tmp_path)
+    for name in ("a.csv", "b.xlsx", "c.csv"):
+        w.write_text(name, f"new {name}")
+    refuse_replace(monkeypatch, "b.xlsx")
+    with pytest.raises(SchedulerError) as err:
+        w.commit()
+    message = str(err.value)
+    assert "\n" not in message
+    for needle in (str(tmp_path / "b.xlsx"), "Permission denied", "Excel", "left as it was"):
+        assert needle in message, message
+    assert _files(tmp_path) == {n: f"old {n}" for n in ("a.csv", "b.xlsx", "c.csv")}
+
+
+def test_a_commit_that_fails_after_placing_files_takes_them_back(tmp_path, monkeypatch):
+    """a.csv and b.csv are replaced, c.csv (new) cannot be put in place: a.csv and b.csv get their old
+    contents back and no new file stays."""
+    from scheduler.errors import SchedulerError
+
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text(f"old {name}")
+    w = AtomicWriter(tmp_path)
+    for name in ("a.csv", "b.csv", "c.csv"):
+        w.write_text(name, f"new {name}")
+    refuse_replace(monkeypatch, "c.csv", only_new=True)
+    with pytest.raises(SchedulerError, match="c.csv"):
+        w.commit()
+    assert _files(tmp_path) == {"a.csv": "old a.csv", "b.csv": "old b.csv"}
+
+
+def test_a_single_file_that_cannot_be_replaced_is_one_line_and_kept(tmp_path, monkeypatch):
+    """check -o and export write roster.xlsx through atomic_path."""
+    from scheduler.errors import SchedulerError
+    from scheduler.io.atomic import atomic_path
+
+    path = tmp_path / "roster.xlsx"
+    path.write_text("old")
+    refuse_replace(monkeypatch, "roster.xlsx")
+    with pytest.raises(SchedulerError) as err:
+        with atomic_path(path) as tmp:
+            tmp.write_text("new")
+    message = str(err.value)
+    assert "\n" not in message and str(path) in message and "Permission denied" in message and "Excel" in message
+    assert _files(tmp_path) == {"roster.xlsx": "old"}
