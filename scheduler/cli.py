@@ -97,9 +97,10 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
     """
     from pathlib import Path
 
-    from scheduler.pipeline import default_outdir, load_inputs, run_scenario, write_plan
+    from scheduler.pipeline import check_outdir, default_outdir, load_inputs, run_scenario, write_plan
 
     sc = _load_scenario(scenario, overrides)
+    out = Path(outdir) if outdir else default_outdir(sc)
     inputs = load_inputs(sc, progress_echo)
     lock_args: dict = {}
     if lock_path:
@@ -116,9 +117,10 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
         if book.locked_agents:
             progress_echo(f"  keeping every day of {len(book.locked_agents)} locked agent(s): "
                           f"{', '.join(sorted(book.locked_agents))}")
+    for w in check_outdir(out):             # before the forecast and solve, so that no plan is lost
+        click.echo(f"warning: {w}", err=True)
     plan = run_scenario(sc, simulate=False if no_simulate else None, progress=progress_echo, inputs=inputs,
                         **lock_args)
-    out = Path(outdir) if outdir else default_outdir(sc)
     written = write_plan(plan, out)
     s = plan.summary
     solver = s["solver"]

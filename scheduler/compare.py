@@ -76,6 +76,9 @@ def _is_fresh(outdir: Path, scenario_path: Path, scenario: Scenario) -> bool:
 def run_plans(scenario_paths: list[str], outdir: Path, *, overrides: tuple[str, ...] = (), reuse: bool = True,
               jobs: int | None = None, simulate: bool | None = None, progress: Progress = lambda _: None) -> list[PlanOutputs]:
     """Run (or reuse) each scenario into ``outdir/<name>/`` and read the outputs back, in input order."""
+    from scheduler.io.atomic import check_output_folder
+    from scheduler.pipeline import check_outdir
+
     scenarios = [load_scenario(p, overrides) for p in scenario_paths]
     names = [s.name for s in scenarios]
     dupes = {n for n in names if names.count(n) > 1}
@@ -88,6 +91,11 @@ def run_plans(scenario_paths: list[str], outdir: Path, *, overrides: tuple[str, 
             progress(f"{sc.name}: reusing {plan_dir}/")
         else:
             todo.append((path, sc, plan_dir))
+    # before any plan is run: the comparison's folder and each plan's folder can be written
+    check_output_folder(outdir)
+    for _, _, plan_dir in todo:
+        for warning in check_outdir(plan_dir):
+            progress(f"warning: {warning}")
     if todo:
         # each CP-SAT solve already uses several threads; run as many plans at once as there are cores
         jobs = jobs or max(1, min(len(todo), os.cpu_count() or 1))

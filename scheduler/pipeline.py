@@ -497,6 +497,19 @@ def _fmt_times(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
     return out
 
 
+# every file write_plan may write (allocation.csv and simulation_daily.csv only when the plan has them)
+RUN_FILES = frozenset({"roster.xlsx", "assignments.csv", "breaks.csv", "coverage.csv", "allocation.csv",
+                       "forecast.csv", "requirements.csv", "simulation_daily.csv", "summary.json", "scenario.yaml"})
+
+
+def check_outdir(outdir: str | Path) -> list[str]:
+    """Before the forecast and solve: the run's files can be written into ``outdir`` (created if missing), else
+    :class:`OutputError`; returns warnings about an earlier run's files that cannot be opened for writing now."""
+    from scheduler.io.atomic import check_output_folder
+
+    return check_output_folder(outdir, RUN_FILES)
+
+
 def write_plan(plan: Plan, outdir: str | Path) -> list[Path]:
     """Write the plan's files into ``outdir`` atomically; returns the paths written."""
     from scheduler.io.excel import write_roster_workbook

@@ -187,6 +187,69 @@ def test_export_and_check_over_a_workbook_open_in_excel_keep_it(planned, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["annotated.xlsx", "out"]
 
 
+def _refuse_temp_files_in(monkeypatch, folder):
+    """No file can be created in ``folder`` (a read-only folder)."""
+    import errno
+    import tempfile
+    from pathlib import Path
+
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir) == folder:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+
+
+def _no_solve(monkeypatch):
+    from scheduler import compare, pipeline
+
+    def solve(*args, **kwargs):
+        raise AssertionError("the forecast and solve started")
+
+    monkeypatch.setattr(pipeline, "run_scenario", solve)
+    monkeypatch.setattr(compare, "_run_one", solve)
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line_before_the_solve(planned, tmp_path, monkeypatch):
+    _no_solve(monkeypatch)
+    (tmp_path / "a-file").write_text("x")
+    line = _error_line(_run_tiny(tmp_path / "a-file" / "out"))
+    assert str(tmp_path / "a-file" / "out") in line and "cannot write" in line
+    out = tmp_path / "read-only"
+    _refuse_temp_files_in(monkeypatch, out)
+    line = _error_line(_run_tiny(out))
+    assert str(out) in line and "Permission denied" in line
+    line = _error_line(_run("compare", SCENARIOS / "double11.yaml", "-o", out, "--no-simulate"))
+    assert str(out) in line and "Permission denied" in line
+    _refuse_temp_files_in(monkeypatch, tmp_path / "cmp" / "double11")
+    line = _error_line(_run("compare", SCENARIOS / "double11.yaml", "-o", tmp_path / "cmp", "--no-simulate"))
+    assert str(tmp_path / "cmp" / "double11") in line and "Permission denied" in line
+
+
+def test_a_roster_open_in_excel_is_named_before_the_solve(planned, tmp_path, monkeypatch):
+    import errno
+    import os
+    from pathlib import Path
+
+    out = tmp_path / "out"
+    assert _run_tiny(out).exit_code == 0
+    real = os.open
+
+    def open_(path, flags, *args, **kwargs):
+        if Path(path).name == "roster.xlsx" and flags & (os.O_WRONLY | os.O_RDWR):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    r = _run_tiny(out)
+    assert r.exit_code == 0, r.output
+    assert f"warning: {out / 'roster.xlsx'} cannot be opened for writing now (Permission denied)" in r.output
+    assert "Excel" in r.output
+
+
 def _commands():
     return sorted(main.commands)
 

@@ -189,3 +189,26 @@ def test_a_single_file_that_cannot_be_replaced_is_one_line_and_kept(tmp_path, mo
     message = str(err.value)
     assert "\n" not in message and str(path) in message and "Permission denied" in message and "Excel" in message
     assert _files(tmp_path) == {"roster.xlsx": "old"}
+
+
+def test_an_output_folder_is_checked_by_creating_and_removing_a_probe(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    from scheduler.errors import SchedulerError
+    from scheduler.io.atomic import check_output_folder
+
+    check_output_folder(tmp_path / "new" / "run")
+    assert list((tmp_path / "new" / "run").iterdir()) == []
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SchedulerError, match="file"):
+        check_output_folder(tmp_path / "file" / "run")
+
+    def refuse(*a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(SchedulerError) as err:
+        check_output_folder(tmp_path / "new")
+    assert "\n" not in str(err.value) and str(tmp_path / "new") in str(err.value)
+    assert "Permission denied" in str(err.value)

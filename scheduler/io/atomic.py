@@ -45,6 +45,35 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+def check_output_folder(folder: str | Path, names: tuple[str, ...] | frozenset[str] = ()) -> list[str]:
+    """Before long work (a forecast and solve): make sure files can be written into ``folder`` — it is created if
+    missing and a probe file is created and removed there — or raise :class:`OutputError`.
+
+    Returns a warning for each of ``names`` already in the folder that cannot be opened for writing now (held
+    open in Excel on Windows, or read-only): the new files may not be able to replace it at the end.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-check.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot write into this output folder ({reason(exc)}); make it writable or "
+                          f"choose another output folder (nothing was planned yet)") from None
+    warnings = []
+    for name in sorted(names):
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            os.close(os.open(path, os.O_WRONLY))        # opened without truncating: nothing is changed
+        except OSError as exc:
+            warnings.append(f"{path} cannot be opened for writing now ({reason(exc)}): if it is open in Excel or "
+                            f"another program, close it before the run ends, or the new files cannot replace it")
+    return warnings
+
+
 def usual_file_mode(path: Path) -> None:
     """mkstemp creates files readable by the owner only; give them the mode a plain open() would."""
     umask = os.umask(0)
