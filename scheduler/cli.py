@@ -121,7 +121,7 @@ def run(scenario: str, outdir: str | None, overrides: tuple[str, ...], lock_path
         click.echo(f"warning: {w}", err=True)
     plan = run_scenario(sc, simulate=False if no_simulate else None, progress=progress_echo, inputs=inputs,
                         **lock_args)
-    written = write_plan(plan, out)
+    written = write_plan(plan, out, progress_echo)
     s = plan.summary
     solver = s["solver"]
     gap = solver.get("gap")

@@ -40,14 +40,16 @@ class PlanOutputs:
 # running
 
 
-def _run_one(path: str, overrides: tuple[str, ...], outdir: str, simulate: bool | None) -> str:
-    """Worker: run one scenario and write its files. Returns the output folder."""
+def _run_one(path: str, overrides: tuple[str, ...], outdir: str, simulate: bool | None) -> list[str]:
+    """Worker: run one scenario and write its files. Returns what writing them said (files of an earlier run
+    removed)."""
     from scheduler.pipeline import run_scenario, write_plan
 
     sc = load_scenario(path, overrides)
     plan = run_scenario(sc, simulate=simulate)
-    write_plan(plan, outdir)
-    return outdir
+    said: list[str] = []
+    write_plan(plan, outdir, said.append)
+    return said
 
 
 def _is_fresh(outdir: Path, scenario_path: Path, scenario: Scenario) -> bool:
@@ -102,7 +104,8 @@ def run_plans(scenario_paths: list[str], outdir: Path, *, overrides: tuple[str, 
         if jobs == 1 or len(todo) == 1:
             for path, sc, plan_dir in todo:
                 progress(f"{sc.name}: running")
-                _run_one(path, overrides, str(plan_dir), simulate)
+                for line in _run_one(path, overrides, str(plan_dir), simulate):
+                    progress(f"{sc.name}: {line}")
                 progress(f"{sc.name}: done")
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -110,7 +113,8 @@ def run_plans(scenario_paths: list[str], outdir: Path, *, overrides: tuple[str, 
                            for path, sc, plan_dir in todo}
                 progress(f"running {len(todo)} plans in {jobs} processes: {', '.join(futures.values())}")
                 for fut in as_completed(futures):
-                    fut.result()
+                    for line in fut.result():
+                        progress(f"{futures[fut]}: {line}")
                     progress(f"{futures[fut]}: done")
     return [read_plan_outputs(outdir / sc.name, sc) for sc in scenarios]
 

@@ -510,12 +510,15 @@ def check_outdir(outdir: str | Path) -> list[str]:
     return check_output_folder(outdir, RUN_FILES)
 
 
-def write_plan(plan: Plan, outdir: str | Path) -> list[Path]:
-    """Write the plan's files into ``outdir`` atomically; returns the paths written."""
+def write_plan(plan: Plan, outdir: str | Path, progress: Progress = _quiet) -> list[Path]:
+    """Write the plan's files into ``outdir`` atomically; returns the paths written.
+
+    The files of an earlier run there that this plan does not write (simulation_daily.csv after a run without
+    simulation) are removed in the same commit, said in one progress line."""
     from scheduler.io.excel import write_roster_workbook
 
     r = plan.roster
-    w = AtomicWriter(Path(outdir))
+    w = AtomicWriter(Path(outdir), known_names=RUN_FILES)
     try:
         assignments = _fmt_times(r.assignments, (C.SHIFT_START, C.SHIFT_END))
         if len(assignments):
@@ -549,7 +552,11 @@ def write_plan(plan: Plan, outdir: str | Path) -> list[Path]:
     except BaseException:
         w.abort()
         raise
-    return w.commit()
+    written = w.commit()
+    if w.removed:
+        progress(f"removed {', '.join(p.name for p in w.removed)} of an earlier run from {w.outdir}/ "
+                 f"(not written by this one)")
+    return written
 
 
 def default_outdir(scenario: Scenario) -> Path:

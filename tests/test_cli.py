@@ -187,6 +187,30 @@ def test_export_and_check_over_a_workbook_open_in_excel_keep_it(planned, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["annotated.xlsx", "out"]
 
 
+def test_a_run_removes_the_files_of_an_earlier_run_it_does_not_write_and_says_so(planned, tmp_path):
+    out = tmp_path / "out"
+    assert _run_tiny(out).exit_code == 0
+    assert (out / "simulation_daily.csv").exists()
+    (out / "notes.txt").write_text("mine")
+    (out / "simulation_daily_old.csv").write_text("mine too")
+    r = _run_tiny(out, "--no-simulate")
+    assert r.exit_code == 0, r.output
+    assert f"removed simulation_daily.csv of an earlier run from {out}/" in r.output
+    assert not (out / "simulation_daily.csv").exists()
+    assert (out / "notes.txt").read_text() == "mine" and (out / "simulation_daily_old.csv").read_text() == "mine too"
+    from scheduler.compare import run_plans
+
+    cmp = tmp_path / "cmp"
+    run_plans([str(SCENARIOS / "double11.yaml")], cmp, overrides=tuple(TINY), jobs=1)
+    assert (cmp / "double11" / "simulation_daily.csv").exists()
+    said = []
+    run_plans([str(SCENARIOS / "double11.yaml")], cmp, overrides=tuple(TINY), jobs=1, reuse=False, simulate=False,
+              progress=said.append)
+    assert f"double11: removed simulation_daily.csv of an earlier run from {cmp / 'double11'}/ (not written by this one)" \
+        in said, said
+    assert not (cmp / "double11" / "simulation_daily.csv").exists()
+
+
 def _refuse_temp_files_in(monkeypatch, folder):
     """No file can be created in ``folder`` (a read-only folder)."""
     import errno

@@ -71,7 +71,7 @@ def test_compare_reuses_a_plan_only_when_made_from_the_same_scenario(compared, m
 
     out, _ = compared
     ran = []
-    monkeypatch.setattr(cmp, "_run_one", lambda path, overrides, outdir, simulate: ran.append(outdir) or outdir)
+    monkeypatch.setattr(cmp, "_run_one", lambda path, overrides, outdir, simulate: ran.append(outdir) or [])
     cmp.run_plans([str(SCENARIOS / "double11.yaml")], out, overrides=tuple(SHORT[1::2]), simulate=False)
     assert ran == []  # same overrides: the 3-day plan is reused
     cmp.run_plans([str(SCENARIOS / "double11.yaml")], out, simulate=False)

@@ -175,6 +175,26 @@ def test_a_commit_that_fails_after_placing_files_takes_them_back(tmp_path, monke
     assert _files(tmp_path) == {"a.csv": "old a.csv", "b.csv": "old b.csv"}
 
 
+def test_a_commit_removes_the_known_outputs_it_did_not_write_and_nothing_else(tmp_path, monkeypatch):
+    from scheduler.errors import SchedulerError
+
+    for name in ("a.csv", "stale.csv", "notes.txt"):
+        (tmp_path / name).write_text(f"old {name}")
+    known = {"a.csv", "stale.csv", "never.csv"}
+    w = AtomicWriter(tmp_path, known_names=known)
+    w.write_text("a.csv", "new a.csv")
+    refuse_replace(monkeypatch, "a.csv")
+    with pytest.raises(SchedulerError):
+        w.commit()
+    assert _files(tmp_path) == {n: f"old {n}" for n in ("a.csv", "notes.txt", "stale.csv")}
+    monkeypatch.undo()
+    w = AtomicWriter(tmp_path, known_names=known)
+    w.write_text("a.csv", "new a.csv")
+    assert [p.name for p in w.commit()] == ["a.csv"]
+    assert [p.name for p in w.removed] == ["stale.csv"]
+    assert _files(tmp_path) == {"a.csv": "new a.csv", "notes.txt": "old notes.txt"}
+
+
 def test_a_single_file_that_cannot_be_replaced_is_one_line_and_kept(tmp_path, monkeypatch):
     """check -o and export write roster.xlsx through atomic_path."""
     from scheduler.errors import SchedulerError

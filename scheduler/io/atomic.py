@@ -88,15 +88,21 @@ class AtomicWriter:
     new files into place, then deletes the old ones. When a step fails (a file open in Excel on Windows cannot
     be moved, a read-only file, ...) the files already placed are taken back, the old ones restored and the
     temporary files removed, and :class:`OutputError` names the file, the reason and what to do.
+
+    ``known_names`` are the files this kind of folder holds (a run's outputs): those there that were not written
+    this time are left from an earlier run and are removed in the same commit (listed in ``removed``), so the
+    folder never mixes two plans. Other files are never touched.
     """
 
-    def __init__(self, outdir: str | Path):
+    def __init__(self, outdir: str | Path, known_names: frozenset[str] | set[str] = frozenset()):
         self.outdir = Path(outdir)
         try:
             self.outdir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{self.outdir}: cannot create the output folder ({reason(exc)})") from None
         self._pending: list[tuple[Path, Path]] = []
+        self.known_names = frozenset(known_names)
+        self.removed: list[Path] = []
 
     def path_for(self, name: str) -> Path:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.outdir)
@@ -118,11 +124,13 @@ class AtomicWriter:
 
     def commit(self) -> list[Path]:
         finals = [final for _, final in self._pending]
+        written = {final.name for final in finals}
+        stale = [self.outdir / name for name in sorted(self.known_names - written) if (self.outdir / name).is_file()]
         aside: list[tuple[Path, Path]] = []        # (file, where its previous version waits)
         placed: list[Path] = []
         current = self.outdir
         try:
-            for final in finals:
+            for final in finals + stale:
                 current = final
                 if os.path.lexists(final):
                     fd, backup = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".old", dir=self.outdir)
@@ -149,6 +157,7 @@ class AtomicWriter:
             except OSError:
                 pass            # the new files are in place; an old copy left under a hidden name is harmless
         self._pending.clear()
+        self.removed = stale
         return finals
 
     def _roll_back(self, placed: list[Path], aside: list[tuple[Path, Path]]) -> list[tuple[Path, Path | None]]:
