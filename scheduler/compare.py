@@ -395,6 +395,9 @@ def plot_daily_service_level(plans: list[PlanOutputs], path: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, ncol=3)
     ndays = max((d["date"].nunique() for d in daily), default=1)
+    days = pd.to_datetime(pd.concat([d["date"] for d in daily])) if daily else pd.Series(dtype="datetime64[ns]")
+    if len(days):   # explicit limits: one day alone autoscaled to a span whose day ticks took ~27 s to lay out
+        axes[-1, 0].set_xlim(days.min() - pd.Timedelta(hours=12), days.max() + pd.Timedelta(hours=12))
     axes[-1, 0].xaxis.set_major_locator(mdates.DayLocator(interval=max(1, -(-ndays // 14))))
     axes[-1, 0].xaxis.set_minor_locator(mdates.DayLocator())
     axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a\n%d %b"))
