@@ -318,7 +318,10 @@ def erlang(volume, interval_min, aht_s, answer_within_s, target_sl, patience_s, 
 def requirements(scenario_path: str, forecast_path: str | None, output: str, overrides: tuple[str, ...]) -> None:
     """Required effective agents per queue and interval (live queues: Erlang C/A; deferred queues:
     deadline capacity and backlog), written as CSV."""
+    import pandas as pd
+
     from scheduler import columns as C
+    from scheduler.errors import StaffingError
     from scheduler.io.atomic import atomic_path
     from scheduler.pipeline import net_volume
     from scheduler.staffing import build_requirements
@@ -333,7 +336,19 @@ def requirements(scenario_path: str, forecast_path: str | None, output: str, ove
 
         forecast = run_forecast_stage(sc, load_inputs(sc, progress_echo)).frame
     progress_echo(f"computing requirements for {len(sc.queues)} queues")
-    req = build_requirements(net_volume(forecast, sc), sc)
+    if forecast_path:
+        have = set(pd.DatetimeIndex(forecast[C.DS]).normalize().date)
+        missing = [d for d in sc.horizon.dates() if d not in have]
+        if missing:
+            progress_echo(f"warning: {forecast_path} has no rows on {len(missing)} of the scenario's {sc.horizon.days} "
+                          f"horizon days ({', '.join(map(str, missing[:5]))}{' ...' if len(missing) > 5 else ''}): "
+                          "no requirement is written for them")
+    try:
+        req = build_requirements(net_volume(forecast, sc), sc)
+    except StaffingError as exc:
+        if forecast_path:               # name the file the problem is in
+            raise StaffingError(f"{forecast_path}: {exc}") from None
+        raise
     table = req.table.copy()
     table[C.INTERVAL_START] = table[C.INTERVAL_START].dt.strftime(C.TIMESTAMP_FORMAT)
     with atomic_path(output) as tmp:

@@ -75,6 +75,20 @@ def test_requirements_bad_forecast_file_is_one_clear_line(tmp_path):
     assert f"Error: {fc}, row 2, column 'volume'" in r.output
 
 
+def test_requirements_name_the_forecast_file_and_the_horizon_days_it_misses(tmp_path):
+    """A forecast file without a queue of the scenario is named in the error (it named no file); one that covers
+    one day of the 28-day horizon gets a warning saying which days have no requirement (it was silent)."""
+    fc = _forecast_csv(tmp_path / "forecast.csv")
+    frame = pd.read_csv(fc)
+    frame[frame["queue"] != "email"].to_csv(tmp_path / "no_email.csv", index=False)
+    r = _run("requirements", "--scenario", str(SCENARIOS / "double11.yaml"), "--forecast", str(tmp_path / "no_email.csv"),
+             "-o", str(tmp_path / "o.csv"))
+    assert r.exit_code == 1 and f"{tmp_path / 'no_email.csv'}: forecast has no rows for queue(s) 'email'" in r.output
+    r = _run("requirements", "--scenario", str(SCENARIOS / "double11.yaml"), "--forecast", str(fc), "-o",
+             str(tmp_path / "o.csv"))
+    assert r.exit_code == 0 and f"warning: {fc} has no rows on 27 of the scenario's 28 horizon days" in r.output
+
+
 @pytest.mark.slow
 def test_requirements_without_forecast_runs_the_forecast_stage(tmp_path):
     out = tmp_path / "req.csv"

@@ -193,3 +193,24 @@ def test_calendar_repeated_or_overlapping_event_is_an_error(write):
     ok = write("c3.csv", head + "double11,promotion,2025-10-21,2025-11-30,2025-11-11,\n" + d11
                + "national_day,holiday,2026-10-20,2026-10-25,,\n")
     assert len(read_calendar(ok)) == 3
+
+
+def test_csv_saved_by_excel_the_usual_wrong_ways(tmp_path):
+    """A GBK / Latin-1 CSV names the line of its first non-UTF-8 byte; a ';'-separated one says so; the ',,,' rows
+    Excel leaves at the end are skipped as they are in a workbook (they were 'empty cell' errors)."""
+    latin = tmp_path / "l.csv"
+    latin.write_bytes(b"ds,queue,volume\n2026-01-01 00:00,chat,1\n2026-01-01 00:15,caf\xe9,2\n")
+    with pytest.raises(InputFileError) as e:
+        read_history(latin)
+    assert f"{latin}, row 3: not UTF-8 text (got 'byte 0xe9')" in str(e.value)
+    semi = tmp_path / "s.csv"
+    semi.write_text("ds;queue;volume\n2026-01-01 00:00;chat;1\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="separates its values with ';'"):
+        read_history(semi)
+    trail = tmp_path / "t.csv"
+    trail.write_text("ds,queue,volume\n2026-01-01 00:00,chat,1\n,,\n , ,\n", encoding="utf-8")
+    assert len(read_history(trail)) == 1
+    inner = tmp_path / "i.csv"
+    inner.write_text("ds,queue,volume\n,,\n2026-01-01 00:00,chat,1\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="row 2"):
+        read_history(inner)                 # an empty row inside the data is still named

@@ -67,8 +67,8 @@ def read_raw_table(path: str | Path, sheet: str | None = None, what: str = "data
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
     except InputFileError:
         raise
-    except UnicodeDecodeError:
-        raise InputFileError("not UTF-8 text; save the CSV as UTF-8", file=name) from None
+    except UnicodeDecodeError as exc:
+        raise InputFileError(_not_utf8(path, exc)) from None
     except pd.errors.EmptyDataError:
         raise InputFileError(f"the {what} file is empty; expected a header row and data rows", file=name) from None
     except pd.errors.ParserError as exc:
@@ -76,7 +76,29 @@ def read_raw_table(path: str | Path, sheet: str | None = None, what: str = "data
     except csv.Error as exc:
         raise InputFileError(f"not a well-formed CSV: {exc}", file=name) from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    return RawTable(frame=frame, file=name, sheet=None, first_row=2, column_letters={})
+    if len(frame.columns) == 1 and ";" in frame.columns[0]:
+        raise InputFileError(Problem("the header is one column: this file separates its values with ';'", file=name,
+                                     row=1, value=frame.columns[0],
+                                     expected="values separated by commas (save as 'CSV UTF-8 (comma delimited)' or as .xlsx)"))
+    # rows of empty cells at the end (Excel's ',,,' lines) are skipped, as they are in a workbook
+    blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy() if len(frame.columns) else []
+    end = len(frame)
+    while end and blank[end - 1]:
+        end -= 1
+    return RawTable(frame=frame.iloc[:end], file=name, sheet=None, first_row=2, column_letters={})
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> Problem:
+    """Where a CSV stops being UTF-8: its line and the byte (GBK and Latin-1 files from Excel are common)."""
+    data = path.read_bytes()
+    start = exc.start           # (pandas decodes in chunks: find the byte in the whole file)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as whole:
+        start = whole.start
+    line = data[:start].count(b"\n") + 1
+    return Problem("not UTF-8 text", file=str(path), row=line, value=f"byte 0x{data[start]:02x}",
+                   expected="a CSV saved as UTF-8 (Excel: 'CSV UTF-8'; this one may be GBK or Latin-1)")
 
 
 def _read_excel_table(path: Path, sheet: str | None, what: str) -> RawTable:
