@@ -814,7 +814,8 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
             msg = f"{value!r} is not allowed; expected {err['ctx']['expected']}"
         else:
             msg = err["msg"].removeprefix("Value error, ")
-            if value is not None and not isinstance(value, (dict, list)) and repr(value) not in msg:
+            # (the value is named even where the bound looks like it: 'greater than 0' for a 0)
+            if value is not None and not isinstance(value, (dict, list)) and f"got {value!r}" not in msg:
                 msg += f" (got {value!r})"
         lines.append(f"{source}: {path or '(top level)'}: {msg}")
     # de-duplicate while keeping order

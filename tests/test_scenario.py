@@ -103,6 +103,7 @@ def test_set_overrides_are_validated():
     ("horizon.days=true", "horizon.days: Input should be a valid integer (got True)"),
     ("teams.tier1.night_premium=30", "teams.tier1.night_premium: Input should be less than or equal to 3 (got 30)"),
     ("shifts.day.starts=[]", "shifts.day.starts: no start time"),
+    ("shifts.day.length_h=0", "shifts.day.length_h: Input should be greater than 0 (got 0)"),
     ("hiring=[{team: tier1, count: 3, start: 2027-05-01, contract: full_time, skills: [chat]}]",
      "hiring[0].start: 2027-05-01 is after the horizon's last day 2026-11-29: these 3 agents would not work"),
 ])
