@@ -269,6 +269,11 @@ def test_unknown_model_and_missing_queue_are_errors():
                      open_hours={"chat": (0, 1440), "email": (0, 1440)})
     with pytest.raises(ForecastError, match="no rows before the forecast start"):
         run_forecast(hist, None, start="2020-01-01", days=7, interval_min=60, settings=PINNED)
+    # a horizon years after the history: its window of history_days is empty, not the history before it
+    with pytest.raises(ForecastError, match=r"no rows in the 70 days before the forecast start 2030-01-07 "
+                                            r"\(forecast.history_days\); it ends on 2025-10-31"):
+        run_forecast(hist, None, start="2030-01-07", days=7, interval_min=60,
+                     settings=PINNED.model_copy(update={"history_days": 70}))
 
 
 def test_backtest_metrics_and_calibration():

@@ -198,10 +198,16 @@ def prepare_history(
     """
     frame = check_history_frame(history)
     frame = frame[frame[C.DS] < start]
+    if frame.empty:
+        raise ForecastError(f"history has no rows before the forecast start {start.date()}")
+    last = frame[C.DS].max()
     if history_days is not None:
         frame = frame[frame[C.DS] >= start - pd.Timedelta(days=int(history_days))]
     if frame.empty:
-        raise ForecastError(f"history has no rows before the forecast start {start.date()}")
+        raise ForecastError(
+            f"history has no rows in the {int(history_days)} days before the forecast start {start.date()} "
+            f"(forecast.history_days); it ends on {last.date()}: move the horizon, give more recent history, or "
+            "raise forecast.history_days")
     native = native_interval_min(frame[C.DS], frame[C.QUEUE])
     interval = choose_interval(native, interval_min, warnings)
     minute = (frame[C.DS].dt.hour * 60 + frame[C.DS].dt.minute).to_numpy()
