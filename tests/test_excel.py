@@ -294,6 +294,12 @@ def test_break_typed_as_a_time_of_day(book, sc, plan):
     got = read_roster_workbook(book, sc, agents)
     n1 = got.breaks[got.breaks[C.AGENT_ID] == "N1"].sort_values(C.SHIFT_START)
     assert pd.Timestamp("2026-11-03 02:30") in set(n1[C.SHIFT_START])
+    # in a day shift a time before its start is a typo on the shift's own day, not the next day's time
+    ra = _row_of(book, "A1", "Breaks")
+    assert openpyxl.load_workbook(book)["Breaks"].cell(ra, 6).value.date() == date(2026, 11, 2)     # A1's D0900
+    _edit(book, "Breaks", {f"F{ra}": "08:30", f"G{ra}": "08:45"})
+    a1 = read_roster_workbook(book, sc, agents).breaks
+    assert pd.Timestamp("2026-11-02 08:30") in set(a1.loc[a1[C.AGENT_ID] == "A1", C.SHIFT_START])
 
 
 def test_an_edited_name_or_weekly_total_is_not_read_and_says_so(book, sc, plan):

@@ -1329,10 +1329,13 @@ def _read_breaks_sheet(ws, catalogue: dict[str, Shift], agent_rows: dict, grid: 
                 continue
             code = grid.get((agent_id, shift_day), OFF)
             shift_start = catalogue[code].start_on(shift_day) if code in catalogue else datetime.combine(shift_day, time())
+            # a time before the start is the next morning only in a shift past midnight (in a day shift it is a
+            # typo, named on the shift's own day: '12:30 on 11-02' for a D1300, not '12:30 on 11-03')
+            past_midnight = code in catalogue and catalogue[code].crosses_midnight
 
             def place(t: time) -> datetime:
                 moment = datetime.combine(shift_day, t)
-                return moment + timedelta(days=1) if moment < shift_start else moment
+                return moment + timedelta(days=1) if moment < shift_start and past_midnight else moment
 
             start = place(start) if isinstance(start, time) else start
             end = place(end) if isinstance(end, time) else end
