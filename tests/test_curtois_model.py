@@ -463,3 +463,18 @@ def test_long_horizons_alternate_annealing_legs_and_best_responses(monkeypatch, 
     assert sum("local search gives" in m for m in said) == legs
     score = check_curtois(inst, sol.roster)
     assert score.violations == [] and score.objective == sol.objective
+
+
+def test_a_split_local_search_takes_all_the_time_left(monkeypatch):
+    """A search split between the threads (far from converged at the deadline on 21, 23, 24) gets all the time
+    left after the start, not LS_SHARE of it with large-neighbourhood moves after: no LNS move is made. The
+    roster keeps every rule."""
+    from scheduler.optimize import curtois
+
+    monkeypatch.setattr(curtois, "SPLIT_MIN_CELLS", 0)          # Instance13 (120 employees, 28 days) split
+    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance13.txt"))
+    assert split_search(curtois._Data(inst), 2)
+    sol = solve_curtois(inst, time_limit_s=8, workers=2)
+    assert sol.stats["lns_moves"] == 0 and sol.stats["ls_moves"] > 0
+    score = check_curtois(inst, sol.roster)
+    assert score.violations == [] and score.objective == sol.objective

@@ -349,7 +349,11 @@ POLISH_SHARE = 0.5           # batched best responses after rounding until this 
 # 1,449 / 1,441 -> 1,452 / 1,459 / 1,439
 LS_CYCLES = 3
 CYCLES_MIN_DAYS = 182
-LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS)
+LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS) ...
+LS_SPLIT_SHARE = 1.0         # ... all of it when split between the threads (21, 23, 24: far from converged at the
+                             # deadline, where the LNS found 1-4 cells in 17-28 moves): 60 s, seeds 0-2, quiet machine,
+                             # 2026-12-06: 24 50,242 / 51,109 / 50,359 -> 49,718 / 50,200 / 50,187, 23 19,164 / 19,249 /
+                             # 19,312 -> 19,040 / 19,178 / 19,183
 WHOLE_POLISH_MAX_LITS = 3_000   # up to this many Booleans the local search takes only WHOLE_POLISH_LS_SHARE of
 WHOLE_POLISH_LS_SHARE = 0.5     # the time left after rounding, and the whole model, from the best roster as its
 WHOLE_POLISH_WORKERS = 8        # hint, the rest (CP-SAT's own neighbourhoods, this many portfolio workers;
@@ -387,7 +391,8 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
        dives until 80 % when the LP is near its bound or stalls), each improved by best responses;
     3. the local search (:mod:`scheduler.optimize.curtois_ls`), then on small models (``WHOLE_POLISH_MAX_LITS``)
        the whole model from the best roster (:func:`_polish_whole`), then large-neighbourhood search around
-       the best roster until the time is up (CP-SAT moves alternating with pool moves).
+       the best roster until the time is up (CP-SAT moves alternating with pool moves); a search split between
+       the threads takes all the time (``LS_SPLIT_SHARE``).
 
     The search stops early enough for the final evaluation of the roster by the whole model
     (``EVAL_S_PER_CELL`` per employee-day, at most a quarter of the time).
@@ -514,9 +519,10 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
     polish_whole = column_generation and lits <= WHOLE_POLISH_MAX_LITS
     if best_cost > _floor(bound) and clock.left() > 0:
         chains = 1 if deterministic else max(1, min(workers, os.cpu_count() or 1))
+        split = not deterministic and split_search(data, chains)
         best, best_cost = _anneal(data, best, best_cost, clock, seed, _floor(bound), stats, say, chains,
                                   cg=cg if column_generation else None,
-                                  share=WHOLE_POLISH_LS_SHARE if polish_whole else LS_SHARE)
+                                  share=WHOLE_POLISH_LS_SHARE if polish_whole else LS_SPLIT_SHARE if split else LS_SHARE)
     if polish_whole and best_cost > _floor(bound) and clock.left() > 0:
         best, best_cost, bound = _polish_whole(data, best, best_cost, bound, clock, seed, stats, say)
     if best_cost > _floor(bound):
