@@ -76,12 +76,13 @@ def assign_greedy(prob: RosterProblem, counts: dict[tuple[int, int, int], int]) 
             return False
         if sh.is_night and st.nights[w] + 1 > lim.max_nights:
             return False
-        # a short shift must leave the weekly minimum reachable with the days still free
-        free, locked_n, locked_min = ahead(a, d, w)
-        short = lim.min_paid_min - st.mins[w] - sh.paid_min - locked_min
-        if short > 0:
+        # a short shift must leave the weekly minimum reachable with the days still free (the days ahead are
+        # looked at only when the week is not yet at its minimum with this shift: the common case skips them)
+        if lim.min_paid_min - st.mins[w] - sh.paid_min > 0:
+            free, locked_n, locked_min = ahead(a, d, w)
+            short = lim.min_paid_min - st.mins[w] - sh.paid_min - locked_min
             free = min(free, len(lim.days) - lim.min_days_off - st.days[w] - 1 - locked_n)
-            if short > free * longest_of[a]:
+            if short > 0 and short > free * longest_of[a]:
                 return False
         return True
 
