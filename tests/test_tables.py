@@ -214,3 +214,26 @@ def test_csv_saved_by_excel_the_usual_wrong_ways(tmp_path):
     inner.write_text("ds,queue,volume\n,,\n2026-01-01 00:00,chat,1\n", encoding="utf-8")
     with pytest.raises(InputFileError, match="row 2"):
         read_history(inner)                 # an empty row inside the data is still named
+
+
+def test_excel_input_with_merged_cells_is_an_error(tmp_path):
+    # a team merged over its agents' rows shows one value but leaves the other cells empty: name the range
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "hist"
+    ws.append(["ds", "queue", "volume"])
+    ws.append(["2026-01-01 00:00", "chat", 4])
+    ws.append(["2026-01-01 00:15", None, 2])
+    ws.merge_cells("B2:B3")
+    p = tmp_path / "h.xlsx"
+    wb.save(p)
+    with pytest.raises(InputFileError) as exc:
+        read_history(p)
+    msg = str(exc.value)
+    assert "hist!B2:B3" in msg and "merged" in msg and "unmerge" in msg
+    ws.unmerge_cells("B2:B3")
+    ws["B3"] = "chat"
+    wb.save(p)
+    assert read_history(p)["volume"].sum() == 6

@@ -14,7 +14,6 @@ cells read back are reported as errors and never evaluated.
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -34,6 +33,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from scheduler import columns as C
 from scheduler.io.atomic import atomic_path
+from scheduler.io.workbook_safety import merged_ranges
 from scheduler.errors import Problem, ProblemCollector, WorkbookError
 from scheduler.scenario import Scenario
 from scheduler.shifts import LEAVE, NON_WORKING_CODES, OFF, Shift, build_catalogue
@@ -872,9 +872,6 @@ class RosterWorkbook:
     warnings: list[Problem] = field(default_factory=list)
 
 
-_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([^"]+)"')
-
-
 class _Blank:
     value = None
     data_type = "n"
@@ -887,7 +884,7 @@ class _Sheet:
     """The cells of one sheet read once in openpyxl's read-only (streaming) mode, addressable by
     (row, column); merged ranges are read from the sheet's XML part (not parsed: a byte search)."""
 
-    def __init__(self, ws, archive):
+    def __init__(self, ws, wb):
         self.title = ws.title
         self._rows: dict[int, dict[int, Any]] = {}
         self.max_row = self.max_column = 0
@@ -898,8 +895,7 @@ class _Sheet:
                 self._rows.setdefault(cell.row, {})[cell.column] = cell
                 self.max_row = max(self.max_row, cell.row)
                 self.max_column = max(self.max_column, cell.column)
-        with archive.open(ws._worksheet_path) as fh:
-            self.merged = [m.decode("ascii", "replace") for m in _MERGE_RE.findall(fh.read())]
+        self.merged = merged_ranges(wb, ws)
 
     def cell(self, row: int, column: int):
         return self._rows.get(row, {}).get(column) or _Blank(row, column)
@@ -947,7 +943,7 @@ def read_roster_workbook(path: str | Path, scenario: Scenario, agents: pd.DataFr
     out = ProblemCollector(name, error_class=WorkbookError)
     notes = ProblemCollector(name)        # edits not read, reported as warnings
     try:
-        sheets = {n: _Sheet(wb[n], wb._archive) for n in (ROSTER, BREAKS, ORIGINAL) if n in wb.sheetnames}
+        sheets = {n: _Sheet(wb[n], wb) for n in (ROSTER, BREAKS, ORIGINAL) if n in wb.sheetnames}
         _check_sheets(wb.sheetnames, sheets, out)
         out.raise_if_any()
         catalogue = build_catalogue(scenario)

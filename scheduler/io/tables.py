@@ -104,7 +104,7 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError) -> Problem:
 def _read_excel_table(path: Path, sheet: str | None, what: str) -> RawTable:
     from openpyxl.utils import get_column_letter
 
-    from scheduler.io.workbook_safety import open_workbook_safely
+    from scheduler.io.workbook_safety import merged_ranges, open_workbook_safely
 
     wb = open_workbook_safely(path)
     try:
@@ -116,6 +116,13 @@ def _read_excel_table(path: Path, sheet: str | None, what: str) -> RawTable:
             raise InputFileError(
                 f"no sheet named {sheet!r}; sheets in this workbook: {', '.join(wb.sheetnames)}", file=str(path)
             )
+        merged = merged_ranges(wb, ws)
+        if merged:
+            # only a merged range's first cell holds its value: the rest would read as empty cells
+            raise InputFileError([Problem(f"merged cells {ref}; unmerge them and fill each cell (every row of a table "
+                                          "needs its own value; only a merged range's first cell holds one)",
+                                          file=str(path), sheet=ws.title, cell=f"{ws.title}!{ref}") for ref in merged],
+                                 file=str(path))
         # a date-time cell's number format tells a date (a calendar's start) from a time of day at 00:00
         rows = [[(c.value, getattr(c, "number_format", None)) for c in r] for r in ws.iter_rows()]
     finally:

@@ -13,6 +13,7 @@ openpyxl is not using defusedxml.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -23,6 +24,15 @@ MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
 MAX_RATIO = 200
 MAX_MEMBERS = 10_000
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([^"]+)"')
+
+
+def merged_ranges(wb, ws) -> list[str]:
+    """The merged ranges ('B2:B7') of a sheet opened in openpyxl's read-only mode (which keeps no merge list):
+    read from the sheet's XML part by a byte search (the part has passed :func:`check_workbook_file`). Only the
+    first cell of a merged range holds its value; the others read as empty."""
+    with wb._archive.open(ws._worksheet_path) as fh:
+        return [m.decode("ascii", "replace") for m in _MERGE_RE.findall(fh.read())]
 
 
 def check_workbook_file(path: str | Path) -> None:
