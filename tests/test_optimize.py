@@ -2002,3 +2002,35 @@ def test_daily_targets_for_days_outside_the_horizon_leave_the_plan_per_interval(
     assert build_problem(scenario, make_agents(), req).service_goal is False
     inside = make_scenario(queues={"voice": {"sla": {"daily_target_by_date": {"2026-11-04": 0.8}}}})
     assert build_problem(inside, make_agents(), make_requirements(inside, standard_volumes(inside))).service_goal is True
+
+
+def test_lp_dual_bound_is_a_lower_bound_for_any_duals():
+    # the bound the week LPs report comes from the interior point's duals: any dual point must give a value at
+    # most the LP's optimum (weak duality), the optimum's own duals the optimum, a loose interior point close to it
+    import numpy as np
+
+    from scheduler.optimize.lpbound import _LP
+
+    rng = np.random.default_rng(3)
+    lp = _LP()
+    n = 30
+    xs = [lp.var(cost=float(rng.uniform(0.5, 3.0)), ub=float(rng.uniform(2, 6)) if j % 3 else np.inf)
+          for j in range(n)]
+    for _ in range(25):                          # covering rows, a few ranged, a few capped
+        cols = rng.choice(n, size=6, replace=False)
+        terms = [(xs[j], float(rng.uniform(0.5, 2.0))) for j in cols]
+        kind = rng.integers(3)
+        if kind == 0:
+            lp.row(terms, lo=float(rng.uniform(1, 5)))
+        elif kind == 1:
+            lp.row(terms, lo=float(rng.uniform(1, 3)), hi=float(rng.uniform(8, 12)))
+        else:
+            lp.row(terms, hi=float(rng.uniform(8, 12)))
+    lp.row([(xs[0], 1.0), (xs[1], 1.0)], lo=2.0, hi=2.0)
+    optimum, _, y = lp.solve(60, duals=True, method="highs-ds")
+    assert lp.dual_bound(y) == pytest.approx(optimum, rel=1e-7)
+    for _ in range(200):
+        assert lp.dual_bound(y + rng.normal(0, 0.5, size=len(y))) <= optimum + 1e-9
+    loose = lp._ipm_bound(60, values=False, tolerance=1e-3)
+    assert loose <= optimum + 1e-9 and loose == pytest.approx(optimum, rel=2e-3)
+    assert lp.solve(60, method="ipm-bound") == pytest.approx(optimum, rel=1e-3)
