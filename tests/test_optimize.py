@@ -2034,3 +2034,26 @@ def test_lp_dual_bound_is_a_lower_bound_for_any_duals():
     loose = lp._ipm_bound(60, values=False, tolerance=1e-3)
     assert loose <= optimum + 1e-9 and loose == pytest.approx(optimum, rel=2e-3)
     assert lp.solve(60, method="ipm-bound") == pytest.approx(optimum, rel=1e-3)
+
+
+def test_week_lps_are_joined_where_pricing_the_boundary_loses_most_and_the_time_fits():
+    # the in-run bound joins adjacent weeks into one LP: of the cuts that fit the time left, the one leaving the
+    # least mismatched backlog priced (11.11: weeks 1-3 + week 4, 984 k, against the two pairs' 980 k)
+    from scheduler.optimize.problem import Week
+    from scheduler.optimize.weeklp import JOIN_EXPONENT, JOIN_SAFETY, JOIN_TIME, _join_plan
+
+    weeks = [Week(i, date(2026, 11, 2), tuple(range(7 * i, 7 * i + 7))) for i in range(4)]
+    mismatch = {7: 6.0, 14: 16.5, 21: 0.3}
+
+    def plan(time_s, mm=mismatch):
+        return [len(b) for b in _join_plan(weeks, mm, 1.0, time_s)]
+
+    def needs(*sizes):
+        return JOIN_SAFETY * JOIN_TIME * sum(n ** JOIN_EXPONENT for n in sizes)
+
+    assert plan(needs(4)) == [4]                       # the whole horizon when it fits
+    assert plan(needs(3, 1)) == [3, 1]                 # else the cut at the best balanced boundary
+    assert plan(needs(2, 2)) == [1, 2, 1]              # two weeks' time: the worst boundary joined first
+    assert plan(needs(1, 1, 1, 1) - 1e-9) == [1, 1, 1, 1]    # no time even for the single weeks: each alone
+    assert plan(needs(3, 1), {7: 0.1, 14: 6.0, 21: 16.5}) == [1, 3]
+    assert plan(needs(3, 1), {7: 6.0, 14: 0.1, 21: 16.5}) == [2, 2]     # (the least mismatch left priced)

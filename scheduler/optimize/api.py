@@ -228,7 +228,7 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
         if lp.bound is not None:
             bound = max(bound, lp.bound)
         joined = (", the whole horizon as one LP" if lp.whole else
-                  f", {lp.weeks_joined} in LPs of two weeks" if lp.weeks_joined else "")
+                  "".join(f", weeks {a}–{b} as one LP" for a, b in lp.joined_weeks))
         stages.append(StageReport(f"lower bound (LP per day, {lp.weeks_by_week_lp} of {len(prob.weeks)} weeks by week LP"
                                   f"{joined})",
                                   "OPTIMAL" if lp.bound is not None else "UNKNOWN", None,

@@ -130,7 +130,7 @@ class _LP:
 
         h = self.highs()
         for name, value in (("solver", "ipm"), ("run_crossover", "off"), ("time_limit", max(1.0, time_limit_s)),
-                            ("ipm_optimality_tolerance", tolerance or IPM_BOUND_TOLERANCE)):
+                            ("ipm_optimality_tolerance", tolerance or self.bound_tolerance())):
             h.setOptionValue(name, value)
         h.run()
         solution = h.getSolution()
@@ -143,6 +143,12 @@ class _LP:
         if not np.isfinite(value):
             return None
         return (value, np.asarray(solution.col_value)) if values else value
+
+    def bound_tolerance(self) -> float:
+        """The interior point's relative gap for a bound: loose (:data:`IPM_BOUND_TOLERANCE`) on an LP of at least
+        :data:`IPM_LOOSE_NONZEROS` nonzeros, where the time goes; HiGHS's default 1e-8 on smaller ones (they solve in
+        about a second either way, and their bound is then the optimum to a few digits more)."""
+        return IPM_BOUND_TOLERANCE if len(self.vals) >= IPM_LOOSE_NONZEROS else 1e-8
 
     def dual_bound(self, y: np.ndarray) -> float:
         """A lower bound of the LP's optimum from any row duals ``y`` (weak duality, the Lagrangian relaxation of the
@@ -162,8 +168,11 @@ class _LP:
         return value - BOUND_ROUNDING * max(1.0, abs(value))
 
 
-IPM_BOUND_TOLERANCE = 1e-4  # the interior point's relative gap for a bound (11.11's whole-horizon LP: 1e-8 130 s,
-#                             1e-4 101 s and 68 below the optimum, 1e-3 83 s and 612 below, of 989 k; quiet machine)
+IPM_BOUND_TOLERANCE = 1e-3  # the interior point's relative gap for a bound on a large LP (11.11's whole-horizon LP:
+#                             1e-8 130 s, 1e-4 101 s and 68 below the optimum, 1e-3 83 s and 612 below, of 989 k;
+#                             quiet machine)
+IPM_LOOSE_NONZEROS = 100_000  # ... from this many nonzeros (11.11, week 2: 235 k with the break budget, 363 k with
+#                               break positions; a day 36 k / 59 k)
 IMPLIED_BOUND = 1e9         # an infinite column bound in :meth:`_LP.dual_bound`
 BOUND_ROUNDING = 1e-9       # the share of a dual bound taken off for rounding in its sums
 

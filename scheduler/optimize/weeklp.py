@@ -50,8 +50,9 @@ class LPBound:
     bound: float | None          # objective units; None when not every day's LP was solved in time
     weeks_by_week_lp: int        # weeks whose part came from the week LP (the others: per-day LPs)
     wall_s: float
-    weeks_joined: int = 0        # weeks solved in one LP with a neighbouring week (pairs)
+    weeks_joined: int = 0        # weeks solved in one LP with a neighbouring week
     whole: bool = False          # the whole horizon solved as one LP
+    joined_weeks: tuple[tuple[int, int], ...] = ()   # (first, last) week (1-based) of each LP of several weeks
 
 
 def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
@@ -76,11 +77,12 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     take the breaks as a per-day budget (:data:`BUDGET`, fast); time still left goes, week by week in the same
     order, to the week LP with each break inside its window (:data:`POSITIONS`, tighter, about twice as slow),
     and a week counts the larger of its parts (both relax the same weekly subproblem at the same prices) —
-    two adjacent weeks as one such LP where the time left allows (:data:`PAIR_LP_FACTOR`; the pair's LP is
-    at least the sum of its two weeks' LPs at any price of the boundary between them, and enters and leaves
-    at its neighbours' prices), and after every pair, with time still left, the whole horizon as one LP (no
-    priced boundary: 11.11 989 k against 968 k for the four weeks apart and 974 k for the best prices the dual
-    ascent found in 17 min; 2 min). The
+    adjacent weeks joined into one such LP where the time left allows (:func:`_join_plan`: the cut of the horizon
+    whose predicted time fits, leaving priced the boundaries the budget week LPs balance best; a block's LP is at
+    least the sum of its weeks' LPs at any price of the boundaries inside it, and enters and leaves at its
+    neighbours' prices), the whole horizon when it fits (no priced boundary: 11.11 989 k against 968 k for the
+    four weeks apart and 974 k for the best prices the dual ascent found in 17 min). On 11.11 at 106 s, quiet
+    machine: weeks 1-3 as one LP and week 4 alone, 984,295 in 84.6 s (before, the two pairs: 980,258). The
     per-day LPs here (timing and fallback) take the break budget too (with break positions a day LP took
     2.5-3.7 s instead of 1.5-1.9 s on 11.11 under load 4, so the reserve for the per-day LPs held back the week
     LPs)."""
@@ -116,6 +118,7 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
 
     week_lp: dict[int, tuple[float, dict]] = {}      # week -> (its week LP, its backlog flows)
     week_s = 0.0
+    budget_s: list[float] = []         # the break-budget week LPs' times (per 7 days)
 
     def week(w: Week, time_s: float, breaks: str = BUDGET) -> float | None:
         nonlocal week_s
@@ -123,19 +126,27 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
         flows: dict = {}
         t = time.perf_counter()
         out = _week(prob, fluid, alpha, week_of_day, w, time_s, price(first, True), price(end, False), flows, breaks)
+        log.info("LP bound: week %d (%s) %.1f s, %s", w.index + 1, breaks, time.perf_counter() - t,
+                 "not solved" if out is None else f"{out / OBJ_SCALE:,.0f}")
         if out is not None:
             fixed.setdefault(first, True)
             fixed.setdefault(end, False)
             if breaks == POSITIONS or w.index not in week_lp:
                 week_lp[w.index] = (out, flows)
             week_s = max(week_s, len(prob.weeks) * (time.perf_counter() - t))
+            if breaks == BUDGET:
+                budget_s.append((time.perf_counter() - t) * 7 / len(w.days))
         return out
 
     def block(ws, time_s: float) -> float | None:
         """Adjacent weeks ``ws`` as one LP with the breaks inside their windows, entered and left at the prices
         their neighbours were solved at (every boundary is fixed by then)."""
-        return _week(prob, fluid, alpha, week_of_day, list(ws), time_s, price(ws[0].days[0], True),
-                     price(ws[-1].days[-1] + 1, False), None, POSITIONS)
+        t = time.perf_counter()
+        out = _week(prob, fluid, alpha, week_of_day, list(ws), time_s, price(ws[0].days[0], True),
+                    price(ws[-1].days[-1] + 1, False), None, POSITIONS)
+        log.info("LP bound: weeks %d-%d as one LP %.1f s, %s", ws[0].index + 1, ws[-1].index + 1,
+                 time.perf_counter() - t, "not solved" if out is None else f"{out / OBJ_SCALE:,.0f}")
+        return out
 
     t = time.perf_counter()
     if day(order[-1].days[0]) is None:
@@ -167,26 +178,32 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             break
         part[w.index] = max(part[w.index], out)
         by_week.add(w.index)
-    # time left: the LPs with each break inside its window (tighter, about twice as slow as the budget), two
-    # adjacent weeks as one LP where the time allows (the backlog and the shifts crossing the boundary between
-    # them exact instead of priced: on 11.11 weeks 2+3 give 566.3 k against 557.4 k apart), else week by week
-    positioned, joined, pair_s, whole = 0, 0, 0.0, False
-    for ws in _pairs(prob.weeks)[::-1]:
+    # time left: the LPs with each break inside its window (tighter, about twice as slow as the budget), adjacent
+    # weeks joined into one LP where the time allows (the backlog and the shifts crossing the boundaries between
+    # them exact instead of priced): the boundaries whose priced backlog the week LPs balance worst are joined
+    # first (:func:`_join_plan`), the single weeks solved first and the joined blocks last
+    mismatch = {}
+    for w in prob.weeks[1:]:
+        before, after = week_lp.get(w.index - 1), week_lp.get(w.index)
+        d = w.days[0]
+        if before is None or after is None:
+            mismatch[d] = np.inf
+            continue
+        rho = price(d, True)
+        mismatch[d] = sum(rho(q) * abs(before[1].get(q, (0.0, 0.0))[1] - after[1].get(q, (0.0, 0.0))[0])
+                          for q in prob.deferred)
+    # the median budget week predicts the joined LPs' time (on 11.11 in-run one of four took 8.5 s against 4.8-5.5
+    # s, the roster's CP-SAT stage still running beside it)
+    budget_lp_s = float(np.median(budget_s)) if budget_s else np.inf
+    blocks = _join_plan(prob.weeks, mismatch, budget_lp_s, t_end - time.perf_counter())
+    log.info("LP bound: %.1f s left, a break-budget week LP %.1f s, boundary mismatch %s: weeks %s", t_end - time.perf_counter(),
+             budget_lp_s, ", ".join(f"{v / OBJ_SCALE:,.0f}" for v in mismatch.values()),
+             " | ".join("-".join(str(w.index + 1) for w in b) for b in blocks))
+    positioned, joined, whole, ranges = 0, 0, False, []
+    for ws in sorted(blocks, key=len):
         remaining = t_end - time.perf_counter()
-        if len(ws) == 2 and week_s > 0 and remaining >= PAIR_LP_FACTOR * week_s / nw:
-            t = time.perf_counter()
-            out = block(ws, remaining)
-            if out is not None:
-                pair_s = max(pair_s, time.perf_counter() - t)
-                a, b = ws[0].index, ws[1].index
-                if out > part[a] + part[b]:
-                    part[a], part[b] = out, 0.0
-                by_week.update((a, b))
-                positioned += 2
-                joined += 2
-                continue
-        for w in ws:
-            remaining = t_end - time.perf_counter()
+        if len(ws) == 1:
+            w = ws[0]
             if remaining < WEEK_LP_MIN_S * len(w.days) / 7:
                 break
             out = week(w, remaining, POSITIONS)
@@ -195,13 +212,17 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             part[w.index] = max(part[w.index], out)
             by_week.add(w.index)
             positioned += 1
-    # time still left after every pair: the whole horizon as one LP (no priced boundary left; 11.11: 989 k
-    # against 968 k for the four weeks apart, ~2 min)
-    if joined == nw and nw > 2 and t_end - time.perf_counter() >= pair_s * (nw / 2) ** WHOLE_LP_EXPONENT:
-        out = block(prob.weeks, t_end - time.perf_counter())
-        if out is not None and out > sum(part.values()):
-            part = {w.index: 0.0 for w in prob.weeks} | {prob.weeks[0].index: out}
-            whole = True
+            continue
+        out = block(ws, remaining)
+        if out is None:
+            break
+        if out > sum(part[w.index] for w in ws):
+            part.update({w.index: 0.0 for w in ws[1:]} | {ws[0].index: out})
+        by_week.update(w.index for w in ws)
+        positioned += len(ws)
+        joined += len(ws)
+        whole = len(ws) == nw
+        ranges.append((ws[0].index + 1, ws[-1].index + 1))
     upgraded = len(by_week)
     total = sum(part.values())
     if upgraded == nw and prob.deferred and nw > 1 and not joined:
@@ -215,15 +236,53 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             log.info("LP bound: %d rounds of boundary prices, %s", tried, f"{best / OBJ_SCALE:,.0f}")
         total = max(total, best)
     wall = time.perf_counter() - t_start
-    log.info("LP bound: %d of %d weeks by the week LP (%d with break positions, %d in LPs of two weeks%s), %.1f s, "
-             "bound %s", upgraded, nw, positioned, joined, ", then the whole horizon" if whole else "",
-             wall, f"{total / OBJ_SCALE:,.0f}")
-    return LPBound(float(total), upgraded, wall, joined, whole)
+    log.info("LP bound: %d of %d weeks by the week LP (%d with break positions%s), %.1f s, bound %s", upgraded, nw,
+             positioned, "".join(f", weeks {a}-{b} as one LP" for a, b in sorted(ranges)), wall,
+             f"{total / OBJ_SCALE:,.0f}")
+    return LPBound(float(total), upgraded, wall, joined, whole, tuple(sorted(ranges)))
 
 
-def _pairs(weeks: list[Week]) -> list[tuple[Week, ...]]:
-    """The horizon's weeks two by two from the first (the last one alone when their number is odd)."""
-    return [tuple(weeks[i:i + 2]) for i in range(0, len(weeks), 2)]
+def _join_plan(weeks: list[Week], mismatch: dict[int, float], week_lp_s: float, time_s: float) -> list[tuple[Week, ...]]:
+    """The horizon's weeks as blocks of adjacent weeks, one LP each with the breaks inside their windows: of the
+    ways to cut the horizon at week boundaries whose blocks' predicted time fits in ``time_s``, the one whose
+    boundaries left priced have the least ``mismatch`` in all (first day of a week -> the priced backlog the week
+    before leaves less what the week after takes in, in the break-budget week LPs: where the price balances them
+    worst, pricing loses most), then the fastest. A block of ``n`` days is predicted to take :data:`JOIN_TIME` ×
+    ``week_lp_s`` (the median break-budget week LP) × (n / 7) ** :data:`JOIN_EXPONENT`, × :data:`JOIN_SAFETY` in
+    all. Past :data:`JOIN_ENUMERATE` boundaries the boundaries are joined one by one instead, the largest mismatch
+    first, while the time fits.
+
+    11.11, quiet machine, interior point to 1e-3: a budget week 4.9-5.6 s, positioned 9.2-12.2 s, two weeks
+    24.6-27.7 s, three 55 s, four 83 s. Its boundaries' mismatch 6.0 k / 16.5 k / 0.3 k (weeks 2, 3, 4 start) and
+    what each cut costs against the whole horizon's 988.5 k (1e-3): 7.2 k / 8.7 k / 4.2 k, about additive (weeks
+    1+2 and 3+4 979,761; week 1 alone and weeks 2-4 981,324; weeks 1-3 and week 4 alone 984,295; weeks 1, 2-3, 4
+    976,547)."""
+    boundaries = [w.days[0] for w in weeks[1:]]
+
+    def blocks(cuts) -> list[tuple[Week, ...]]:
+        out: list[list[Week]] = []
+        for w in weeks:
+            if not out or w.days[0] in cuts:
+                out.append([])
+            out[-1].append(w)
+        return [tuple(b) for b in out]
+
+    def predicted(cuts) -> float:
+        return JOIN_SAFETY * sum(JOIN_TIME * week_lp_s * (sum(len(w.days) for w in b) / 7) ** JOIN_EXPONENT
+                                 for b in blocks(cuts))
+
+    def loss(cuts) -> float:
+        return sum(min(mismatch.get(d, np.inf), 1e18) for d in cuts)
+
+    if len(boundaries) <= JOIN_ENUMERATE:
+        plans = [frozenset(d for k, d in enumerate(boundaries) if mask >> k & 1) for mask in range(1 << len(boundaries))]
+        fitting = [c for c in plans if predicted(c) <= time_s]
+        return blocks(min(fitting, key=lambda c: (loss(c), predicted(c)))) if fitting else blocks(boundaries)
+    cuts = set(boundaries)
+    for d in sorted(boundaries, key=lambda d: (-mismatch.get(d, np.inf), d)):
+        if predicted(cuts - {d}) <= time_s:
+            cuts.discard(d)
+    return blocks(cuts)
 
 
 def _setup(prob: RosterProblem) -> tuple[_Fluid, np.ndarray, dict[int, int]]:
@@ -346,10 +405,10 @@ def _ascend(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: 
 POSITIONS, BUDGET = "positions", "budget"     # the week LP's break relaxations (:func:`_week`)
 MIN_STEP = 1 / 16        # the dual ascent stops once its step (× the full-cost price) is below this
 DAY_LP_RESERVE = 1.5     # the time kept for a week's per-day LPs: this many times the timed day LP per day
-PAIR_LP_FACTOR = 5.0     # two weeks as one LP are tried with this many times a week's break-budget LP left
-#                          (11.11: 6-9 s a budget week, 32-40 s a positioned pair)
-WHOLE_LP_EXPONENT = 1.8  # the whole horizon's LP is tried with (weeks / 2) ** this × the slowest pair's time left
-#                          (11.11: 36 s a pair, 124 s the four weeks, load 2.5)
+JOIN_TIME = 1.9          # a positioned LP of n days takes this × a budget week LP's time × (n / 7) ** JOIN_EXPONENT
+JOIN_EXPONENT = 1.5      # (11.11 at 1e-3: 1.7 / 1.56 / 1.89 / 1.85 × for 1 / 2 / 3 / 4 weeks; see _join_plan)
+JOIN_SAFETY = 1.15       # the joins planned leave this share of their predicted time spare
+JOIN_ENUMERATE = 10      # up to this many week boundaries every way of cutting the horizon is weighed
 WEEK_LP_MIN_S = 8.0      # a whole week's LP is tried only with at least this much time left (11.11: 10-20 s)
 
 
