@@ -85,20 +85,21 @@ class _LP:
         h.passModel(model)
         return h
 
-    def solve(self, time_limit_s: float, values: bool = False, method: str = "highs-ipm", duals: bool = False):
+    def solve(self, time_limit_s: float, values: bool = False, method: str = "highs-ipm", duals: bool = False,
+              tolerance: float | None = None):
         """The optimum (objective units), or None when not solved in time; with ``values`` also the
         solution vector: ``(optimum, x)``; with ``duals`` also each row's dual value (the optimum's change
         per unit more of the row's bound): ``(optimum, x, y)``. ``method="ipm-bound"``: HiGHS's interior point
-        without crossover, stopped at a relative gap of :data:`IPM_BOUND_TOLERANCE`, for a lower bound: the
-        dual objective of its row duals (:meth:`dual_bound`, valid for any duals; crossover to a vertex took half
-        the time of the 11.11 week LPs: 34.6 -> 18.2 s)."""
+        without crossover, stopped at a relative gap of ``tolerance`` (default :meth:`bound_tolerance`), for a
+        lower bound: the dual objective of its row duals (:meth:`dual_bound`, valid for any duals; crossover to a
+        vertex took half the time of the 11.11 week LPs: 34.6 -> 18.2 s)."""
         n, m = len(self.c), len(self.lo)
         if n == 0:
             if duals:
                 return 0.0, np.zeros(0), np.zeros(m)
             return (0.0, np.zeros(0)) if values else 0.0
         if method == "ipm-bound":
-            return self._ipm_bound(time_limit_s, values)
+            return self._ipm_bound(time_limit_s, values, tolerance)
         A = coo_matrix((self.vals, (self.rows, self.cols)), shape=(m, n)).tocsr()
         lo, hi = np.array(self.lo), np.array(self.hi)
         eq = lo == hi

@@ -337,7 +337,8 @@ def horizon_bound(prob: RosterProblem, time_limit_s: float = 1800.0) -> float | 
     for the ascent's best prices after 17 min (the benchmark's best known bound)."""
     fluid, alpha, week_of_day = _setup(prob)
     return _week(prob, fluid, alpha, week_of_day, list(prob.weeks), time_limit_s,
-                 _rho(prob, fluid, alpha, week_of_day, None, 0), _rho(prob, fluid, alpha, week_of_day, None, prob.n_days))
+                 _rho(prob, fluid, alpha, week_of_day, None, 0), _rho(prob, fluid, alpha, week_of_day, None, prob.n_days),
+                 tolerance=HORIZON_TOLERANCE)
 
 
 def _gradient(prob: RosterProblem, flows: dict[int, dict]) -> dict[tuple[str, int], float]:
@@ -405,6 +406,7 @@ def _ascend(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: 
 POSITIONS, BUDGET = "positions", "budget"     # the week LP's break relaxations (:func:`_week`)
 MIN_STEP = 1 / 16        # the dual ascent stops once its step (× the full-cost price) is below this
 DAY_LP_RESERVE = 1.5     # the time kept for a week's per-day LPs: this many times the timed day LP per day
+HORIZON_TOLERANCE = 1e-6  # :func:`horizon_bound` has no time pressure: its interior point stops closer to the optimum
 JOIN_TIME = 1.9          # a positioned LP of n days takes this × a budget week LP's time × (n / 7) ** JOIN_EXPONENT
 JOIN_EXPONENT = 1.5      # (11.11 at 1e-3: 1.7 / 1.56 / 1.89 / 1.85 × for 1 / 2 / 3 / 4 weeks; see _join_plan)
 JOIN_SAFETY = 1.15       # the joins planned leave this share of their predicted time spare
@@ -413,7 +415,8 @@ WEEK_LP_MIN_S = 8.0      # a whole week's LP is tried only with at least this mu
 
 
 def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, week: Week,
-          time_s: float, rho_in=None, rho_out=None, flows: dict | None = None, breaks: str = POSITIONS) -> float | None:
+          time_s: float, rho_in=None, rho_out=None, flows: dict | None = None, breaks: str = POSITIONS,
+          tolerance: float | None = None) -> float | None:
     """The week's LP optimum plus its constant terms (objective units), or None when not solved in time.
     ``rho_in`` / ``rho_out``: the prices of a unit of backlog carried into the week and out of it (queue ->
     objective units per capacity unit; default :func:`.lpbound.full_rho`); ``flows``: filled with each deferred
@@ -520,9 +523,9 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
     const += add_service_terms(lp, prob, served, t0, t1, rho_in or (lambda q: full_rho(fluid, q)),
                                rho_out or (lambda q: full_rho(fluid, q)), carried)
     if flows is None:
-        value = lp.solve(time_s, method="ipm-bound")
+        value = lp.solve(time_s, method="ipm-bound", tolerance=tolerance)
         return None if value is None else value + const
-    out = lp.solve(time_s, values=True, method="ipm-bound")
+    out = lp.solve(time_s, values=True, method="ipm-bound", tolerance=tolerance)
     if out is None:
         return None
     value, x = out
