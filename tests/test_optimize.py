@@ -2049,11 +2049,11 @@ def test_week_lps_are_joined_where_pricing_the_boundary_loses_most_and_the_time_
         return [len(b) for b in _join_plan(weeks, mm, 1.0, time_s)]
 
     def needs(*sizes):
-        return JOIN_SAFETY * JOIN_TIME * sum(n ** JOIN_EXPONENT for n in sizes)
+        return JOIN_SAFETY * JOIN_TIME * sum(n ** JOIN_EXPONENT for n in sizes) * (1 + 1e-9)
 
     assert plan(needs(4)) == [4]                       # the whole horizon when it fits
     assert plan(needs(3, 1)) == [3, 1]                 # else the cut at the best balanced boundary
     assert plan(needs(2, 2)) == [1, 2, 1]              # two weeks' time: the worst boundary joined first
-    assert plan(needs(1, 1, 1, 1) - 1e-9) == [1, 1, 1, 1]    # no time even for the single weeks: each alone
+    assert plan(needs(1, 1, 1, 1) * (1 - 1e-6)) == [1, 1, 1, 1]    # no time even for the single weeks: each alone
     assert plan(needs(3, 1), {7: 0.1, 14: 6.0, 21: 16.5}) == [1, 3]
     assert plan(needs(3, 1), {7: 6.0, 14: 0.1, 21: 16.5}) == [2, 2]     # (the least mismatch left priced)
