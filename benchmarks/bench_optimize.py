@@ -401,9 +401,10 @@ def _notes(results: dict, per_interval: dict, service_goal: dict, pyw: dict | No
                  f"({min(first):.0f}–{max(first):.0f} s); gap ≤ 2 % at 120 s — "
                  f"{'met' if all(v['gap'] <= 0.02 for k, v in main.items() if '120 s' in k) else 'NOT met'}. "
                  f"Objective / best valid bound = gap: {gaps}. The bound is the fluid relaxation, then per-day LPs, "
-                 "then week LPs with the pools' weekly rules, then pairs of weeks and the whole horizon as one LP, as "
-                 "the time limit allows (stage table: how many weeks got their week LP, how many were joined); with "
-                 "more time the bound's LPs get larger, so the gap shrinks mostly from the bound side")
+                 "then week LPs with the pools' weekly rules, then adjacent weeks joined into one LP — of the cuts of the "
+                 "horizon whose predicted time fits, the one leaving the best balanced boundaries priced, the whole "
+                 "horizon when it fits (stage table: how many weeks got their week LP, which were joined); with more "
+                 "time the bound's LPs get larger, so the gap shrinks mostly from the bound side")
     best = best_known("double11")
     if best is not None and main:
         gaps = ", ".join(f"{k.split(', ')[1]}: {100 * (1 - best['bound'] / v['objective']):.1f} %" for k, v in main.items())
