@@ -2037,8 +2037,8 @@ def test_lp_dual_bound_is_a_lower_bound_for_any_duals():
 
 
 def test_week_lps_are_joined_where_pricing_the_boundary_loses_most_and_the_time_fits():
-    # the in-run bound joins adjacent weeks into one LP: of the cuts that fit the time left, the one leaving the
-    # least mismatched backlog priced (11.11: weeks 1-3 + week 4, 984 k, against the two pairs' 980 k)
+    # the in-run bound joins adjacent weeks into one LP: of the cuts that fit the time left, the fewest boundaries
+    # left priced, then the least mismatched backlog there (11.11: weeks 1-3 + week 4, 984 k, against the two pairs' 980 k)
     from scheduler.optimize.problem import Week
     from scheduler.optimize.weeklp import JOIN_EXPONENT, JOIN_SAFETY, JOIN_TIME, _join_plan
 
@@ -2053,7 +2053,8 @@ def test_week_lps_are_joined_where_pricing_the_boundary_loses_most_and_the_time_
 
     assert plan(needs(4)) == [4]                       # the whole horizon when it fits
     assert plan(needs(3, 1)) == [3, 1]                 # else the cut at the best balanced boundary
-    assert plan(needs(2, 2)) == [1, 2, 1]              # two weeks' time: the worst boundary joined first
+    assert plan(needs(2, 2)) == [2, 2]                 # one cut left priced, the worst balanced if it must be
+    assert plan(needs(1, 2, 1)) == [1, 2, 1]           # else the worst boundary joined first
     assert plan(needs(1, 1, 1, 1) * (1 - 1e-6)) == [1, 1, 1, 1]    # no time even for the single weeks: each alone
     assert plan(needs(3, 1), {7: 0.1, 14: 6.0, 21: 16.5}) == [1, 3]
     assert plan(needs(3, 1), {7: 6.0, 14: 0.1, 21: 16.5}) == [2, 2]     # (the least mismatch left priced)

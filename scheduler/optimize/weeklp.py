@@ -244,10 +244,11 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
 
 def _join_plan(weeks: list[Week], mismatch: dict[int, float], week_lp_s: float, time_s: float) -> list[tuple[Week, ...]]:
     """The horizon's weeks as blocks of adjacent weeks, one LP each with the breaks inside their windows: of the
-    ways to cut the horizon at week boundaries whose blocks' predicted time fits in ``time_s``, the one whose
-    boundaries left priced have the least ``mismatch`` in all (first day of a week -> the priced backlog the week
-    before leaves less what the week after takes in, in the break-budget week LPs: where the price balances them
-    worst, pricing loses most), then the fastest. A block of ``n`` days is predicted to take :data:`JOIN_TIME` ×
+    ways to cut the horizon at week boundaries whose blocks' predicted time fits in ``time_s``, the one with the
+    fewest boundaries left priced (each costs the night shifts crossing it too, whatever its backlog), then the
+    least ``mismatch`` at them (first day of a week -> the priced backlog the week before leaves less what the
+    week after takes in, in the break-budget week LPs: where the price balances them worst, pricing loses most),
+    then the fastest. A block of ``n`` days is predicted to take :data:`JOIN_TIME` ×
     ``week_lp_s`` (the median break-budget week LP) × (n / 7) ** :data:`JOIN_EXPONENT`, × :data:`JOIN_SAFETY` in
     all. Past :data:`JOIN_ENUMERATE` boundaries the boundaries are joined one by one instead, the largest mismatch
     first, while the time fits.
@@ -256,7 +257,9 @@ def _join_plan(weeks: list[Week], mismatch: dict[int, float], week_lp_s: float, 
     24.6-27.7 s, three 55 s, four 83 s. Its boundaries' mismatch 6.0 k / 16.5 k / 0.3 k (weeks 2, 3, 4 start) and
     what each cut costs against the whole horizon's 988.5 k (1e-3): 7.2 k / 8.7 k / 4.2 k, about additive (weeks
     1+2 and 3+4 979,761; week 1 alone and weeks 2-4 981,324; weeks 1-3 and week 4 alone 984,295; weeks 1, 2-3, 4
-    976,547)."""
+    976,547): the mismatch ranks the cuts but a cut of little backlog still costs ~4 k, so one cut at the worst
+    boundary beats two at the best (the 950-agent case chose weeks 1, 2-3, 4 by the mismatch alone: 3,928 k
+    against 3,972 k for the two pairs)."""
     boundaries = [w.days[0] for w in weeks[1:]]
 
     def blocks(cuts) -> list[tuple[Week, ...]]:
@@ -277,7 +280,7 @@ def _join_plan(weeks: list[Week], mismatch: dict[int, float], week_lp_s: float, 
     if len(boundaries) <= JOIN_ENUMERATE:
         plans = [frozenset(d for k, d in enumerate(boundaries) if mask >> k & 1) for mask in range(1 << len(boundaries))]
         fitting = [c for c in plans if predicted(c) <= time_s]
-        return blocks(min(fitting, key=lambda c: (loss(c), predicted(c)))) if fitting else blocks(boundaries)
+        return blocks(min(fitting, key=lambda c: (len(c), loss(c), predicted(c)))) if fitting else blocks(boundaries)
     cuts = set(boundaries)
     for d in sorted(boundaries, key=lambda d: (-mismatch.get(d, np.inf), d)):
         if predicted(cuts - {d}) <= time_s:
