@@ -100,7 +100,8 @@ def test_agents_unknown_team_and_contract(write):
     assert "column 'contract': unknown contract (got 'ft')" in msg
 
 
-def test_excel_input_names_the_cell(tmp_path):
+def _history_sheet(second_queue, second_volume):
+    """A two-row history workbook on a sheet named 'hist' (workbook, sheet)."""
     import openpyxl
 
     wb = openpyxl.Workbook()
@@ -108,7 +109,12 @@ def test_excel_input_names_the_cell(tmp_path):
     ws.title = "hist"
     ws.append(["ds", "queue", "volume"])
     ws.append(["2026-01-01 00:00", "chat", 4])
-    ws.append(["2026-01-01 00:15", "chat", -2])
+    ws.append(["2026-01-01 00:15", second_queue, second_volume])
+    return wb, ws
+
+
+def test_excel_input_names_the_cell(tmp_path):
+    wb, ws = _history_sheet("chat", -2)
     p = tmp_path / "h.xlsx"
     wb.save(p)
     with pytest.raises(InputFileError) as exc:
@@ -218,14 +224,7 @@ def test_csv_saved_by_excel_the_usual_wrong_ways(tmp_path):
 
 def test_excel_input_with_merged_cells_is_an_error(tmp_path):
     # a team merged over its agents' rows shows one value but leaves the other cells empty: name the range
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "hist"
-    ws.append(["ds", "queue", "volume"])
-    ws.append(["2026-01-01 00:00", "chat", 4])
-    ws.append(["2026-01-01 00:15", None, 2])
+    wb, ws = _history_sheet(None, 2)
     ws.merge_cells("B2:B3")
     p = tmp_path / "h.xlsx"
     wb.save(p)
