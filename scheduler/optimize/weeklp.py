@@ -180,8 +180,8 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
         by_week.add(w.index)
     # time left: the LPs with each break inside its window (tighter, about twice as slow as the budget), adjacent
     # weeks joined into one LP where the time allows (the backlog and the shifts crossing the boundaries between
-    # them exact instead of priced): the boundaries whose priced backlog the week LPs balance worst are joined
-    # first (:func:`_join_plan`), the single weeks solved first and the joined blocks last
+    # them exact instead of priced): the fewest boundaries left priced that the time allows, those whose priced
+    # backlog the week LPs balance best (:func:`_join_plan`); the single weeks solved first, the joined blocks last
     mismatch = {}
     for w in prob.weeks[1:]:
         before, after = week_lp.get(w.index - 1), week_lp.get(w.index)
