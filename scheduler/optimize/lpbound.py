@@ -62,6 +62,10 @@ class _LP:
         self.lo.append(lo)
         self.hi.append(hi)
 
+    def matrix(self) -> coo_matrix:
+        """The constraint matrix ``A`` (rows × columns) as built so far."""
+        return coo_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.lo), len(self.c)))
+
     def highs(self):
         """The LP as a ``highspy.Highs`` instance (dual simplex, quiet, one thread), ready to ``run()``: kept
         between solves, it re-solves from its last basis after bounds change."""
@@ -77,7 +81,7 @@ class _LP:
         model.col_upper_ = np.asarray(self.ub, dtype=float)
         model.row_lower_ = np.asarray(self.lo, dtype=float)
         model.row_upper_ = np.asarray(self.hi, dtype=float)
-        A = coo_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.lo), len(self.c))).tocsc()
+        A = self.matrix().tocsc()
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         model.a_matrix_.start_ = A.indptr
         model.a_matrix_.index_ = A.indices
@@ -100,7 +104,7 @@ class _LP:
             return (0.0, np.zeros(0)) if values else 0.0
         if method == "ipm-bound":
             return self._ipm_bound(time_limit_s, values, tolerance)
-        A = coo_matrix((self.vals, (self.rows, self.cols)), shape=(m, n)).tocsr()
+        A = self.matrix().tocsr()
         lo, hi = np.array(self.lo), np.array(self.hi)
         eq = lo == hi
         ub_rows = ~eq & np.isfinite(hi)
@@ -161,7 +165,7 @@ class _LP:
         lo, hi = np.asarray(self.lo, dtype=float), np.asarray(self.hi, dtype=float)
         y = np.where(((y > 0) & ~np.isfinite(lo)) | ((y < 0) & ~np.isfinite(hi)), 0.0, np.asarray(y, dtype=float))
         rows = np.where(y > 0, y * np.where(np.isfinite(lo), lo, 0.0), y * np.where(np.isfinite(hi), hi, 0.0))
-        A = coo_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.lo), len(self.c))).tocsr()
+        A = self.matrix().tocsr()
         d = np.asarray(self.c, dtype=float) - A.T @ y
         lb = np.clip(np.asarray(self.lb, dtype=float), -IMPLIED_BOUND, IMPLIED_BOUND)
         ub = np.clip(np.asarray(self.ub, dtype=float), -IMPLIED_BOUND, IMPLIED_BOUND)
