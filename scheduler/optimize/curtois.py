@@ -699,14 +699,14 @@ def _weekend_short(data: _Data) -> tuple[int, int]:
     bound on the objective from the weekends alone: each weekend an employee works covers at
     most two weekend cells, and two only as a pair of shifts the succession rules allow (Saturday's shift
     followed by Sunday's). Per weekend at most ``M_w`` such pairs fit the demand (a maximum matching of the
-    Saturday demand to the Sunday demand over the allowed successions, by LP: a transportation problem, so
-    its optimum is integral); with ``W`` the weekends all employees may work (each its maximum, less the
+    Saturday demand to the Sunday demand over the allowed successions, by a maximum flow:
+    :func:`.curtois_cg.weekend_pairs`); with ``W`` the weekends all employees may work (each its maximum, less the
     weekends it has fixed off) the cells covered are at most ``min(Σ M_w, W) + W``, so at least
     ``D − min(Σ M_w, W) − W`` of the weekend demand ``D`` stay short, each costing at least the least
     under-cover weight. Per-employee shift types and single fixed days off only lower what can be covered,
     so the bound stays valid without them. On Instances 13, 19-24: 11, 28, 39, 194, 249, 141, 174 short
     cells at least (docs/benchmarks.md, *Weekend pairs*); 0 where the weekends can be covered."""
-    from scipy.optimize import linprog
+    from scheduler.optimize.curtois_cg import weekend_pairs
 
     weekends = [w for w in data.weekends if w]
     if not weekends:
@@ -720,18 +720,7 @@ def _weekend_short(data: _Data) -> tuple[int, int]:
         demand += int(data.req[list(w)].sum())
         if len(w) < 2:
             continue
-        sat, sun = data.req[w[0]], data.req[w[1]]
-        arcs = [(x, y) for x in range(S) for y in range(S) if allowed[x, y] and sat[x] > 0 and sun[y] > 0]
-        if not arcs:
-            continue
-        rows = np.zeros((2 * S, len(arcs)))
-        for k, (x, y) in enumerate(arcs):
-            rows[x, k] = rows[S + y, k] = 1.0
-        res = linprog(-np.ones(len(arcs)), A_ub=rows, b_ub=np.concatenate([sat, sun]).astype(float),
-                      bounds=(0, None), method="highs")
-        if res.status != 0:
-            raise RuntimeError(f"{data.inst.name}: weekend matching LP failed: {res.message}")
-        pairs += int(round(-res.fun))
+        pairs += int(weekend_pairs(data.req[w[0]], data.req[w[1]], allowed).sum())
     most = 0
     for e in data.inst.employees:
         open_weekends = sum(1 for w in weekends if not set(w) <= set(e.days_off))

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import highspy
 import numpy as np
+from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
 from scheduler.optimize.curtois_dp import MAX_CELLS, LinePricer
@@ -111,6 +112,33 @@ class MasterLP:
         return self.solve(self.interior)
 
 
+def weekend_pairs(sat: np.ndarray, sun: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """A maximum matching of the Saturday cells (``sat[x]`` of shift ``x``) to the Sunday cells (``sun[y]``)
+    over the successions ``allowed[x, y]``, with as many pairs of the same shift as a maximum allows (an
+    employee allowed one type need not be allowed another): how many (Saturday ``x``, Sunday ``y``) pairs
+    (shift × shift integer counts), by a maximum flow of least cost (source → Saturday shifts → allowed
+    Sunday shifts, a pair of two shifts costing 1 → sink)."""
+    S = len(sat)
+    xs, ys = np.nonzero(allowed & (sat[:, None] > 0) & (sun[None, :] > 0))
+    out = np.zeros((S, S), dtype=np.int64)
+    if not len(xs):
+        return out
+    src, snk = 2 * S, 2 * S + 1
+    big = int(sat.sum() + sun.sum())
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([np.full(S, src), xs, S + np.arange(S)]),
+        np.concatenate([np.arange(S), S + ys, np.full(S, snk)]),
+        np.concatenate([sat, np.full(len(xs), big), sun]).astype(np.int64),
+        np.concatenate([np.zeros(S), (xs != ys).astype(np.int64), np.zeros(S)]).astype(np.int64))
+    flow.set_node_supply(src, int(sat.sum()))
+    flow.set_node_supply(snk, -int(sun.sum()))
+    if flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:
+        raise RuntimeError("weekend matching: the flow problem failed")
+    out[xs, ys] = flow.flows(arcs[S:S + len(xs)])
+    return out
+
+
 class ColumnGeneration:
     """Master LP, pricing models and column pool of one instance (``data`` is ``curtois._Data``)."""
 
@@ -149,7 +177,8 @@ class ColumnGeneration:
         self.batched = use_dp and self.h >= BATCH_DAYS and self.h * self.A >= BATCH_EMPLOYEE_DAYS
         self.banded = False                      # some batch prices in a corridor: no bound from pricing
         self._batch: dict[int, tuple[LinePricer, int]] = {}
-        self._slot: np.ndarray | None = None       # the greedy start's dealing offsets (dealt)
+        self._slot: np.ndarray | None = None       # the greedy start's dealing offsets (deal)
+        self._allowed: np.ndarray | None = None    # ... and the successions allowed (Saturday x, Sunday y)
         if self.batched:
             self._build_batches()
 
@@ -502,19 +531,58 @@ class ColumnGeneration:
                     return pats
         return []
 
-    def dealt(self, rank: int, size: int, left: np.ndarray) -> np.ndarray:
-        """The (day, shift) cells dealt to the ``rank``-th of ``size`` employees of a batch in the greedy
-        start: a cell short of ``left`` employees goes to ``left`` of them in turn, from an offset that
-        varies with the day and the shift. A weekend's days share the offset of its first day, so the
-        employees dealt a Saturday shift are dealt the same shift on the Sunday: apart, a batch's
-        weekend shifts went to different employees, each of whom then worked a one-day weekend
-        (Instance24's greedy roster: 1,002 one-day weekends and 154,045 against 795 and 136,750)."""
+    def deal(self, size: int, left: np.ndarray) -> np.ndarray:
+        """The (day, shift) cells dealt to each of the ``size`` employees of a batch in the greedy start
+        (``size`` × day × shift): a cell short of ``left`` employees goes to ``min(left, size)`` of them in
+        turn, from an offset that varies with the day and the shift. On a weekend the Saturday and Sunday
+        shifts go out in *units*: the pairs of a maximum matching of the Saturday's to the Sunday's
+        shortfall over the allowed successions (:func:`weekend_pairs`), each dealt whole to one employee,
+        then the cells left single, the j-th unit of a Saturday shift from that cell's offset plus j (so that
+        where every pair is of one shift, this deals a Sunday as its Saturday). Dealt apart, the two days'
+        shifts went to different employees, each of whom then worked a one-day weekend (Instance24's greedy
+        roster: 1,002 one-day weekends, 154,045); dealt as the same shift on both days, the pairs the
+        successions forbid (a 12-hour shift after itself, on 24) still split (795, 136,750); as matched
+        pairs, 724 and 129,415 (23: 84,544 -> 73,215)."""
         if self._slot is None:
-            day = np.arange(self.h)
-            for wd in self.data.weekends:
-                day[list(wd)] = wd[0]
-            self._slot = day[:, None] * 7 + np.arange(self.S)[None, :] * 3
-        return (rank - self._slot) % size < left
+            self._slot = np.arange(self.h)[:, None] * 7 + np.arange(self.S)[None, :] * 3
+            self._allowed = np.ones((self.S, self.S), dtype=bool)
+            for x, y in self.data.pairs:
+                self._allowed[x, y] = False
+        out = (np.arange(size)[:, None, None] - self._slot[None]) % size < left[None]
+        for wd in self.data.weekends:
+            if len(wd) != 2:
+                continue
+            sat, sun = wd
+            out[:, sat] = out[:, sun] = False
+            n_sat, n_sun = np.minimum(left[sat], size), np.minimum(left[sun], size)
+            flow = weekend_pairs(n_sat, n_sun, self._allowed)
+            # each Saturday shift's pairs (its own shift on Sunday first) and singles, then the Sunday singles;
+            # the j-th unit of a shift from the offset of its cell plus j, as on a weekday: where every pair
+            # is of one shift this is the old dealing of a Sunday as its Saturday
+            units = []
+            for x in range(self.S):
+                ys = [x] + [y for y in range(self.S) if y != x]
+                units += [(x, y) for y in ys for _ in range(flow[x, y])] + [(x, -1)] * (n_sat[x] - flow[x].sum())
+            units += [(-1, y) for y in range(self.S) for _ in range(n_sun[y] - flow[:, y].sum())]
+            j_sat, j_sun = np.zeros(self.S, dtype=np.int64), np.zeros(self.S, dtype=np.int64)
+            for x, y in units:
+                start = self._slot[sat, x] + j_sat[x] if x >= 0 else self._slot[sat, y] + j_sun[y]
+                # the first employee from the unit's turn that has neither of its cells yet (each cell is
+                # short of at most ``size``, so each side alone always finds one)
+                turn = [int(start + i) % size for i in range(size)]
+                both = [r for r in turn if (x < 0 or not out[r, sat, x]) and (y < 0 or not out[r, sun, y])]
+                if both:
+                    r_sat = r_sun = both[0]
+                else:
+                    r_sat = next(r for r in turn if not out[r, sat, x])
+                    r_sun = next(r for r in turn if not out[r, sun, y])
+                if x >= 0:
+                    out[r_sat, sat, x] = True
+                    j_sat[x] += 1
+                if y >= 0:
+                    out[r_sun, sun, y] = True
+                    j_sun[y] += 1
+        return out
 
     def _greedy_batched(self, time_left: Callable[[], float]) -> np.ndarray | None:
         """The greedy start, a batch at a time: the employees of a batch are priced together against
@@ -528,11 +596,11 @@ class ColumnGeneration:
             if time_left() <= 0:
                 return None
             left = np.maximum(0, data.req - n) * data.has_cover
-            size = len(ags)
             rank = {a: k for k, a in enumerate(ags)}
+            dealt = self.deal(len(ags), left)
 
             def pi_of(a: int) -> np.ndarray:
-                mine = self.dealt(rank[a], size, left)
+                mine = dealt[rank[a]]
                 pi = np.where(left > 0, np.where(mine, 1.0, 0.2) * data.w_under, -data.w_over)
                 return pi.astype(float) * data.has_cover
 
