@@ -130,6 +130,54 @@ def test_corridor_keeps_every_rule_and_never_beats_the_exact_program():
                 assert _rc(cg, a, pat, pi) >= exact_value - 1e-6
 
 
+def test_follow_fills_in_proportion_under_the_caps():
+    from scheduler.optimize.curtois_dp import _follow
+
+    out = _follow(np.array([1.0, 1.0, 4.0, 0.0]), 4.0, np.array([5.0, 5.0, 2.0, 5.0]))
+    assert out.sum() == pytest.approx(4.0) and out[2] == pytest.approx(2.0)       # the big one at its cap
+    assert out[0] == pytest.approx(1.0) and out[1] == pytest.approx(1.0) and out[3] == 0.0
+    assert _follow(np.ones(3), 10.0, np.array([1.0, 2.0, 3.0])).tolist() == [1.0, 2.0, 3.0]   # caps too small
+
+
+def test_corridor_follows_the_demands_pace_as_far_as_the_run_rules_allow(monkeypatch):
+    """Instance24's demand grows from ~3,000 hours a week to 9,126 in the last: the corridor's centre puts
+    more of an employee's minutes and weekends late in the year than a steady pace, never faster a day than
+    PACE_RATE of the densest run nor more than one weekend a weekend, and ends at the same totals; its
+    schedules keep every rule. Instance23's demand is even: its pace stays steady."""
+    from scheduler.optimize import curtois_dp
+
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance24.txt")))
+    a = 0
+    off = set(data.inst.employees[a].days_off)
+    out = {}
+    for on in (False, True):
+        monkeypatch.setattr(curtois_dp, "PACE_DEMAND", on)
+        line = LinePricer(data, a, band=2.0, track=False)
+        units = 0.5 * (line.mins[0] + line.Ms[0])
+        out[on] = line._paces(off, units, line.Ws[0], 2.0 * max(line.dm.values()))
+    (mid0, w0), (mid1, w1) = out[False], out[True]
+    assert mid0[-1] == pytest.approx(units) and mid1[-1] == pytest.approx(units)
+    assert w0[-1] == pytest.approx(line.Ws[0]) and w1[-1] == pytest.approx(line.Ws[0])
+    q = 3 * data.h // 4
+    assert mid1[q] < mid0[q] - 5 * max(line.dm.values()) and w1[q] < w0[q] - 2
+    rate = curtois_dp.PACE_RATE * line.cmax * max(line.dm.values()) / (line.cmax + line.omin)
+    assert (np.diff(mid1) <= rate + 1e-6).all() and (np.diff(mid1) >= -1e-9).all()
+    assert (np.diff(w1) <= 1 + 1e-9).all() and w1[-1] - w1[-3] > w1[14] - w1[12]
+    pi = np.random.default_rng(5).uniform(-5, 80, size=(data.h, data.n_shifts)) * data.has_cover
+    _, pats, _ = line.price(pi)
+    assert pats and all(_keeps_rules(data, a, pat) for pat in pats)
+    # Instance23's even demand leaves the pace steady
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance23.txt")))
+    line = LinePricer(data, a, band=2.0, track=False)
+    units = 0.5 * (line.mins[0] + line.Ms[0])
+    width = 2.0 * max(line.dm.values())
+    mid, w = line._paces(set(data.inst.employees[a].days_off), units, line.Ws[0], width)
+    monkeypatch.setattr(curtois_dp, "PACE_MIN_DEV", 0.0)
+    mid_any, w_any = line._paces(set(data.inst.employees[a].days_off), units, line.Ws[0], width)
+    workable = np.cumsum([0] + [d not in data.inst.employees[a].days_off for d in range(data.h)])
+    assert np.allclose(mid, units * workable / workable[-1]) and not np.allclose(mid_any, mid)
+
+
 def test_repair_moves_shifts_over_a_maximum_to_other_types_of_the_same_length():
     # E and L of 480 min, at most 2 L; the duals pay L on every day: the program without the maximum
     # works L throughout, the repair turns the surplus into E where the succession allows it
