@@ -34,7 +34,7 @@ from numba import njit
 
 INF = math.inf
 PACE_DEMAND = True          # a corridor (band) follows the demand's pace rather than a steady one (_paces) ...
-PACE_RATE = 0.8             # ... at most this share of the run rules' densest run a day ...
+PACE_RATE = 0.9             # ... at most this share of the run rules' densest run a day ...
 PACE_MIN_DEV = 2.0          # ... where it leaves the steady pace by more than this many corridor widths
 MAX_CELLS = 100_000_000     # days × states × resource cells above which the program is not used
 F64_CELLS = 40_000_000      # above this the value arrays are float32 (memory: 4 bytes a cell)
@@ -453,8 +453,11 @@ class LinePricer:
         corridor ``width``\ s of the steady one (a year of even demand, Instance23: 0.9-1.1 widths; its rosters
         were worse at the demand's pace, 19,126 / 19,242 against 19,034 / 19,026 at 60 s, seeds 0 / 1).
         Instance24's demand grows from ~3,000 hours a week to 9,126 in the last (4.5-5 widths): at a steady
-        pace its last weekends were ~100 workers short each; the greedy start 129,415 -> 93,117, the 60 s
-        pipeline (seeds 0-2) 49,416 / 49,386 / 49,637 -> 47,155 / 46,594 / 47,191."""
+        pace its last weekends were ~100 workers short each; the greedy start 129,415 -> 88,780, the 60 s
+        pipeline (seeds 0-2) 49,416 / 49,386 / 49,637 -> 46,653 / 47,375 / 46,680 (``PACE_RATE`` 0.6 / 0.7 /
+        0.8 / 1.0: greedy 112,421 / 93,889 / 93,117 / 88,930; at 0.8 the pipeline 47,155 / 46,594 / 47,191).
+        Tried: the weekends at each employee's share of the workers each weekend needs (the pairs the weekend
+        pairs' bound counts, dealt over the employees in proportion under one weekend each): greedy 94,233."""
         h = self.h
         workable = np.array([d not in off for d in range(h)], dtype=float)
         before = np.concatenate([[0.0], np.cumsum(workable)])
