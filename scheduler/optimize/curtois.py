@@ -98,6 +98,9 @@ class _Data:
         self.n_agents = len(inst.employees)
         self.n_shifts = len(self.shifts)
         self.pairs = [(sidx[s.id], sidx[b]) for s in inst.shifts for b in s.cannot_follow]
+        self.follows = np.ones((len(inst.shifts), len(inst.shifts)), dtype=bool)   # [x, y]: y may follow x
+        for x, y in self.pairs:
+            self.follows[x, y] = False
         # allowed shift types per employee (a maximum of 0 forbids the type)
         self.types = [[i for i, s in enumerate(inst.shifts) if e.max_shifts.get(s.id, self.h) > 0] for e in inst.employees]
         self.req = np.zeros((self.h, self.n_shifts), dtype=np.int64)
@@ -711,16 +714,12 @@ def _weekend_short(data: _Data) -> tuple[int, int]:
     weekends = [w for w in data.weekends if w]
     if not weekends:
         return 0, 0
-    S = data.n_shifts
-    allowed = np.ones((S, S), dtype=bool)
-    for a, b in data.pairs:
-        allowed[a, b] = False
     demand = pairs = 0
     for w in weekends:
         demand += int(data.req[list(w)].sum())
         if len(w) < 2:
             continue
-        pairs += int(weekend_pairs(data.req[w[0]], data.req[w[1]], allowed).sum())
+        pairs += int(weekend_pairs(data.req[w[0]], data.req[w[1]], data.follows).sum())
     most = 0
     for e in data.inst.employees:
         open_weekends = sum(1 for w in weekends if not set(w) <= set(e.days_off))
@@ -728,7 +727,7 @@ def _weekend_short(data: _Data) -> tuple[int, int]:
     short = demand - min(pairs, most) - most
     if short <= 0:
         return 0, 0
-    cells = np.zeros((data.h, S), dtype=bool)
+    cells = np.zeros((data.h, data.n_shifts), dtype=bool)
     for w in weekends:
         cells[list(w)] = True
     return short, int(data.w_under[cells & (data.req > 0)].min())

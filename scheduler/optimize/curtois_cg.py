@@ -178,7 +178,6 @@ class ColumnGeneration:
         self.banded = False                      # some batch prices in a corridor: no bound from pricing
         self._batch: dict[int, tuple[LinePricer, int]] = {}
         self._slot: np.ndarray | None = None       # the greedy start's dealing offsets (deal)
-        self._allowed: np.ndarray | None = None    # ... and the successions allowed (Saturday x, Sunday y)
         if self.batched:
             self._build_batches()
 
@@ -545,9 +544,6 @@ class ColumnGeneration:
         pairs, 724 and 129,415 (23: 84,544 -> 73,215)."""
         if self._slot is None:
             self._slot = np.arange(self.h)[:, None] * 7 + np.arange(self.S)[None, :] * 3
-            self._allowed = np.ones((self.S, self.S), dtype=bool)
-            for x, y in self.data.pairs:
-                self._allowed[x, y] = False
         out = (np.arange(size)[:, None, None] - self._slot[None]) % size < left[None]
         for wd in self.data.weekends:
             if len(wd) != 2:
@@ -555,7 +551,7 @@ class ColumnGeneration:
             sat, sun = wd
             out[:, sat] = out[:, sun] = False
             n_sat, n_sun = np.minimum(left[sat], size), np.minimum(left[sun], size)
-            flow = weekend_pairs(n_sat, n_sun, self._allowed)
+            flow = weekend_pairs(n_sat, n_sun, self.data.follows)
             # each Saturday shift's pairs (its own shift on Sunday first) and singles, then the Sunday singles;
             # the j-th unit of a shift from the offset of its cell plus j, as on a weekday: where every pair
             # is of one shift this is the old dealing of a Sunday as its Saturday

@@ -367,6 +367,7 @@ class LinePricer:
             if s in self.tracked:
                 inc[self.tracked[s]] = 1
             self._inc[s] = tuple(inc)
+        self._sat_before = np.array([len(range(5, t, 7)) for t in range(h + 1)])      # weekends begun before t
         self.lo, self.hi = self._windows()
         self.cells = n * int(np.prod(self.hi - self.lo + 1, axis=1).sum()) if (self.hi >= self.lo).all() else 0
         if band is not None:
@@ -411,7 +412,7 @@ class LinePricer:
         h, R = self.h, len(self.caps)
         lo = np.full((h + 1, R), np.iinfo(np.int64).max, dtype=np.int64)
         hi = np.full((h + 1, R), -1, dtype=np.int64)
-        sat_before = np.array([len(range(5, t, 7)) for t in range(h + 1)])      # weekends begun
+        sat_before = self._sat_before
         for b in range(self.B):
             off = self.days_off[b]
             if b not in self._units:
@@ -449,8 +450,8 @@ class LinePricer:
         most ``PACE_RATE`` of the densest run a day (``max_consecutive_shifts`` of the longest shift, then
         ``min_consecutive_days_off``), at most one weekend a weekend. With ``PACE_DEMAND`` off (or no room to
         follow the demand) the pace is steady: minutes in proportion to the days not fixed off, weekends to
-        the weekends begun; so it is too where the demand's pace of minutes stays within ``PACE_MIN_DEV``
-        corridor ``width``\ s of the steady one (a year of even demand, Instance23: 0.9-1.1 widths; its rosters
+        the weekends begun; so it is too where the demand's pace of minutes stays within ``PACE_MIN_DEV`` times
+        the corridor's ``width`` of the steady one (a year of even demand, Instance23: 0.9-1.1 widths; its rosters
         were worse at the demand's pace, 19,126 / 19,242 against 19,034 / 19,026 at 60 s, seeds 0 / 1).
         Instance24's demand grows from ~3,000 hours a week to 9,126 in the last (4.5-5 widths): at a steady
         pace its last weekends were ~100 workers short each; the greedy start 129,415 -> 88,780, the 60 s
@@ -461,9 +462,8 @@ class LinePricer:
         h = self.h
         workable = np.array([d not in off for d in range(h)], dtype=float)
         before = np.concatenate([[0.0], np.cumsum(workable)])
-        sat_before = np.array([len(range(5, t, 7)) for t in range(h + 1)])      # weekends begun
         mid = units * (before / max(1.0, before[-1]))
-        wmid = weekends * sat_before / max(1, sat_before[-1])
+        wmid = weekends * self._sat_before / max(1, self._sat_before[-1])
         rate = PACE_RATE * self.cmax * max(self.dm.values(), default=1) / (self.cmax + self.omin)
         if not PACE_DEMAND or rate * workable.sum() <= units:
             return mid, wmid
