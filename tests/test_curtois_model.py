@@ -302,6 +302,46 @@ def test_batch_programs_split_between_threads_give_what_one_thread_gives(monkeyp
     assert data.cost(p1) < data.cost(g1)
 
 
+def test_batched_best_responses_price_a_batch_only_when_its_last_program_fits(monkeypatch):
+    """Best responses in batches price a batch only when the time left holds its last program, and before its
+    first one the greedy start's: with less time left than any batch took in the greedy start nothing is
+    priced (and nothing changes), with time they change the roster."""
+    from scheduler.optimize import curtois_cg
+    from scheduler.optimize.curtois import Clock
+    from scheduler.optimize.curtois_cg import ColumnGeneration
+
+    monkeypatch.setattr(curtois_cg, "BATCH_DAYS", 28)
+    monkeypatch.setattr(curtois_cg, "BATCH_EMPLOYEE_DAYS", 0)
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt")))
+    cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, True), threads=1)
+    greedy = cg.greedy(lambda: 1e9)
+    first = min(cg._batch_s.values())
+    assert len(cg._batch_s) == len(cg.batches(range(data.n_agents))) and first > 0
+    same, changed = cg.polish(greedy, lambda: 0.5 * first)
+    assert changed == 0 and np.array_equal(same, greedy)
+    better, changed = cg.polish(greedy, lambda: 1e9)
+    assert changed > 0 and data.cost(better) < data.cost(greedy)
+
+
+def test_a_split_local_search_is_followed_by_best_responses(monkeypatch):
+    """A local search split between the threads takes LS_SPLIT_SHARE of the time, best responses the rest
+    (before, they were left no time after a split search)."""
+    from scheduler.optimize import curtois, curtois_cg
+
+    monkeypatch.setattr(curtois_cg, "BATCH_DAYS", 28)
+    monkeypatch.setattr(curtois_cg, "BATCH_EMPLOYEE_DAYS", 0)
+    monkeypatch.setattr(curtois, "WHOLE_MAX_LITS", 0)
+    monkeypatch.setattr(curtois, "SPLIT_MIN_AGENTS", 2)
+    monkeypatch.setattr(curtois, "SPLIT_MIN_CELLS", 0)
+    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
+    said: list[str] = []
+    sol = solve_curtois(inst, time_limit_s=3, workers=2, progress=said.append)
+    ls = [k for k, m in enumerate(said) if "local search gives" in m and "parts" in m]
+    assert ls and any("best responses give" in m for m in said[ls[-1] + 1:])
+    score = check_curtois(inst, sol.roster)
+    assert score.violations == [] and score.objective == sol.objective
+
+
 def _max_pairs_brute(sat: list[int], sun: list[int], allowed: np.ndarray) -> int:
     """The most (Saturday, Sunday) pairs over the allowed successions, by trying every assignment of the
     Saturday cells to a Sunday cell or to none (small cases only)."""
@@ -504,20 +544,5 @@ def test_long_horizons_alternate_annealing_legs_and_best_responses(monkeypatch, 
     sol = solve_curtois(inst, time_limit_s=2, deterministic=True, workers=1, progress=said.append)
     assert len(temps) == legs and temps == [curtois.ls_temperatures(k, legs) for k in range(legs)]
     assert sum("local search gives" in m for m in said) == legs
-    score = check_curtois(inst, sol.roster)
-    assert score.violations == [] and score.objective == sol.objective
-
-
-def test_a_split_local_search_takes_all_the_time_left(monkeypatch):
-    """A search split between the threads (far from converged at the deadline on 21, 23, 24) gets all the time
-    left after the start, not LS_SHARE of it with large-neighbourhood moves after: no LNS move is made. The
-    roster keeps every rule."""
-    from scheduler.optimize import curtois
-
-    monkeypatch.setattr(curtois, "SPLIT_MIN_CELLS", 0)          # Instance13 (120 employees, 28 days) split
-    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance13.txt"))
-    assert split_search(curtois._Data(inst), 2)
-    sol = solve_curtois(inst, time_limit_s=8, workers=2)
-    assert sol.stats["lns_moves"] == 0 and sol.stats["ls_moves"] > 0
     score = check_curtois(inst, sol.roster)
     assert score.violations == [] and score.objective == sol.objective

@@ -353,10 +353,13 @@ POLISH_SHARE = 0.5           # batched best responses after rounding until this 
 LS_CYCLES = 3
 CYCLES_MIN_DAYS = 182
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS) ...
-LS_SPLIT_SHARE = 1.0         # ... all of it when split between the threads (21, 23, 24: far from converged at the
-                             # deadline, where the LNS found 1-4 cells in 17-28 moves): 60 s, seeds 0-2, quiet machine,
-                             # 2026-12-06: 24 50,242 / 51,109 / 50,359 -> 49,718 / 50,200 / 50,187, 23 19,164 / 19,249 /
-                             # 19,312 -> 19,040 / 19,178 / 19,183
+LS_SPLIT_SHARE = 0.85        # ... this share when split between the threads (21, 23, 24), best responses the rest
+                             # (before, all of it, no LNS: there it found 1-4 cells in 17-28 moves). A best response
+                             # re-plans an employee's year, which the split search (far from converged) does not; 60 s,
+                             # 2026-12-06 (load 1.6-1.8), share 1.0 (no best responses) -> 0.85: 24 seeds 0-2 47,187 /
+                             # 47,163 / 47,112 -> 46,910 / 46,476 / 46,716 (seeds 3-4 46,377 / 46,523; 0.9: 46,785 /
+                             # 46,635 / 47,182, 0.8: 46,932 / 46,620 / 46,763, 0.7: 47,644 / 46,990 / 46,382), 23
+                             # 19,205 / 19,092 / 19,062 -> 18,862 / 18,776 / 18,876, 21 21,844 / 21,996 -> 21,710 / 21,863
 WHOLE_POLISH_MAX_LITS = 3_000   # up to this many Booleans the local search takes only WHOLE_POLISH_LS_SHARE of
 WHOLE_POLISH_LS_SHARE = 0.5     # the time left after rounding, and the whole model, from the best roster as its
 WHOLE_POLISH_WORKERS = 8        # hint, the rest (CP-SAT's own neighbourhoods, this many portfolio workers;
@@ -395,7 +398,7 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
     3. the local search (:mod:`scheduler.optimize.curtois_ls`), then on small models (``WHOLE_POLISH_MAX_LITS``)
        the whole model from the best roster (:func:`_polish_whole`), then large-neighbourhood search around
        the best roster until the time is up (CP-SAT moves alternating with pool moves); a search split between
-       the threads takes all the time (``LS_SPLIT_SHARE``).
+       the threads takes ``LS_SPLIT_SHARE`` of the time and best responses the rest.
 
     The search stops early enough for the final evaluation of the roster by the whole model
     (``EVAL_S_PER_CELL`` per employee-day, at most a quarter of the time).
@@ -638,7 +641,9 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
               f", best of {chains} chains: {', '.join(map(str, st['ls_chain_costs']))}" if chains > 1 else "")
         say(f"{data.inst.name}: local search gives {cost} ({st['ls_moves']} moves{of}) at {clock.elapsed():.1f} s")
         if cg is not None and cost < best_cost and clock.left() > 0:
-            last = k == LS_CYCLES - 1
+            # after the last of several legs, or after a split search, best responses take the time left; after
+            # the other legs they may take the phase's (a single unsplit run leaves them none: the LNS gets it)
+            last = (k == cycles - 1 and cycles > 1) or split
             roster, _ = cg.polish(roster, clock.left if last else (lambda: end - clock.elapsed()))
             cost = data.cost(roster)
             say(f"{data.inst.name}: best responses give {cost} at {clock.elapsed():.1f} s")

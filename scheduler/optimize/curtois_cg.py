@@ -178,6 +178,7 @@ class ColumnGeneration:
         self.banded = False                      # some batch prices in a corridor: no bound from pricing
         self._batch: dict[int, tuple[LinePricer, int]] = {}
         self._slot: np.ndarray | None = None       # the greedy start's dealing offsets (deal)
+        self._batch_s: dict[int, float] = {}        # seconds of each batch's last program (greedy, best responses)
         if self.batched:
             self._build_batches()
 
@@ -600,7 +601,9 @@ class ColumnGeneration:
                 pi = np.where(left > 0, np.where(mine, 1.0, 0.2) * data.w_under, -data.w_over)
                 return pi.astype(float) * data.has_cover
 
+            t0 = time.perf_counter()
             res = self.price_batches(ags, pi_of, n_best=1, warm=True, pool=self.pool())
+            self._batch_s[id(p)] = time.perf_counter() - t0
             for a in ags:
                 pats = res[a][1] or self._rescue(a, self._marginal(n))
                 if not pats:
@@ -618,7 +621,9 @@ class ColumnGeneration:
         n = self.data.counts(roster)
         days = np.arange(self.h)
         changed = 0
-        last: dict[int, float] = {}          # seconds of each batch's last program
+        # seconds of each batch's last program (from the greedy start before its first here), so that a batch
+        # is priced only when it can finish in the time left (a batch of Instance23 or 24 takes 0.3-1 s)
+        last = self._batch_s
         pool = self.pool()
         while time_left() > 0:
             before = changed
@@ -652,7 +657,8 @@ class ColumnGeneration:
                         self.add_column(a, new)
                     w = roster[a] >= 0
                     n[days[w], roster[a][w]] += 1
-            if changed == before or all(time_left() <= t for t in last.values()):
+            if changed == before or all(time_left() <= last.get(id(p), 0.0)
+                                        for p, _, _ in self.batches(range(self.A))):
                 break
         return roster, changed
 
