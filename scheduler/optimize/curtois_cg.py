@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import highspy
 import numpy as np
+from numba import njit
 from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
@@ -110,6 +111,52 @@ class MasterLP:
         """Solve again from no basis (after a failed warm solve)."""
         self.h.clearSolver()
         return self.solve(self.interior)
+
+
+@njit(cache=True)
+def _deal_weekend(out, sat, sun, flow, n_sat, n_sun, slot_sat, size):
+    """Deal one weekend's units into ``out`` (employee × day × shift; see :meth:`ColumnGeneration.deal`): each
+    Saturday shift ``x``'s pairs (its own shift on Sunday first, then the others in order) and singles, then
+    the Sunday singles; the j-th unit of a shift from the offset of its cell (``slot_sat``) plus j, to the
+    first employee from that turn that has neither of its cells yet (each cell is short of at most ``size``,
+    so each side alone always finds one)."""
+    S = flow.shape[0]
+    j_sat = np.zeros(S, dtype=np.int64)
+    j_sun = np.zeros(S, dtype=np.int64)
+    for xi in range(S + 1):
+        x = xi if xi < S else -1
+        for q in range(S + 1):
+            if x >= 0:                  # Saturday x with Sunday y (x itself first), then x alone (q == S)
+                if q == S:
+                    y, k = -1, n_sat[x] - flow[x].sum()
+                else:
+                    y = x if q == 0 else (q - 1 if q - 1 < x else q)
+                    k = flow[x, y]
+            else:                       # the Sunday singles
+                if q == S:
+                    continue
+                y, k = q, n_sun[q] - flow[:, q].sum()
+            for _ in range(k):
+                start = slot_sat[x] + j_sat[x] if x >= 0 else slot_sat[y] + j_sun[y]
+                r_sat = r_sun = -1
+                for i in range(size):
+                    r = (start + i) % size
+                    if (x < 0 or not out[r, sat, x]) and (y < 0 or not out[r, sun, y]):
+                        r_sat = r_sun = r
+                        break
+                if r_sat < 0:
+                    for i in range(size):
+                        r = (start + i) % size
+                        if r_sat < 0 and not out[r, sat, x]:
+                            r_sat = r
+                        if r_sun < 0 and not out[r, sun, y]:
+                            r_sun = r
+                if x >= 0:
+                    out[r_sat, sat, x] = True
+                    j_sat[x] += 1
+                if y >= 0:
+                    out[r_sun, sun, y] = True
+                    j_sun[y] += 1
 
 
 def weekend_pairs(sat: np.ndarray, sun: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -553,32 +600,7 @@ class ColumnGeneration:
             out[:, sat] = out[:, sun] = False
             n_sat, n_sun = np.minimum(left[sat], size), np.minimum(left[sun], size)
             flow = weekend_pairs(n_sat, n_sun, self.data.follows)
-            # each Saturday shift's pairs (its own shift on Sunday first) and singles, then the Sunday singles;
-            # the j-th unit of a shift from the offset of its cell plus j, as on a weekday: where every pair
-            # is of one shift this is the old dealing of a Sunday as its Saturday
-            units = []
-            for x in range(self.S):
-                ys = [x] + [y for y in range(self.S) if y != x]
-                units += [(x, y) for y in ys for _ in range(flow[x, y])] + [(x, -1)] * (n_sat[x] - flow[x].sum())
-            units += [(-1, y) for y in range(self.S) for _ in range(n_sun[y] - flow[:, y].sum())]
-            j_sat, j_sun = np.zeros(self.S, dtype=np.int64), np.zeros(self.S, dtype=np.int64)
-            for x, y in units:
-                start = self._slot[sat, x] + j_sat[x] if x >= 0 else self._slot[sat, y] + j_sun[y]
-                # the first employee from the unit's turn that has neither of its cells yet (each cell is
-                # short of at most ``size``, so each side alone always finds one)
-                turn = [int(start + i) % size for i in range(size)]
-                both = [r for r in turn if (x < 0 or not out[r, sat, x]) and (y < 0 or not out[r, sun, y])]
-                if both:
-                    r_sat = r_sun = both[0]
-                else:
-                    r_sat = next(r for r in turn if not out[r, sat, x])
-                    r_sun = next(r for r in turn if not out[r, sun, y])
-                if x >= 0:
-                    out[r_sat, sat, x] = True
-                    j_sat[x] += 1
-                if y >= 0:
-                    out[r_sun, sun, y] = True
-                    j_sun[y] += 1
+            _deal_weekend(out, sat, sun, flow, n_sat, n_sun, self._slot[sat], size)
         return out
 
     def _greedy_batched(self, time_left: Callable[[], float]) -> np.ndarray | None:
