@@ -159,6 +159,14 @@ def _deal_weekend(out, sat, sun, flow, n_sat, n_sun, slot_sat, size):
                     j_sun[y] += 1
 
 
+def compile_kernels() -> None:
+    """Compile the greedy start's dealing kernel (or load it from numba's on-disk cache) with the argument
+    types :meth:`ColumnGeneration.deal` passes, so that a timed run does not pay for it."""
+    one = np.ones(1, dtype=np.int64)
+    _deal_weekend(np.zeros((1, 2, 1), dtype=np.bool_), 0, 1, np.ones((1, 1), dtype=np.int64), one, one.copy(),
+                  np.zeros(1, dtype=np.int64), 1)
+
+
 def weekend_pairs(sat: np.ndarray, sun: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """A maximum matching of the Saturday cells (``sat[x]`` of shift ``x``) to the Sunday cells (``sun[y]``)
     over the successions ``allowed[x, y]``, with as many pairs of the same shift as a maximum allows (an
