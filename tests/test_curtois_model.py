@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import types
 
 import numpy as np
 import pytest
@@ -546,3 +547,19 @@ def test_long_horizons_alternate_annealing_legs_and_best_responses(monkeypatch, 
     assert sum("local search gives" in m for m in said) == legs
     score = check_curtois(inst, sol.roster)
     assert score.violations == [] and score.objective == sol.objective
+
+
+def test_the_evaluation_reserve_scales_the_least_of_its_timings(monkeypatch):
+    """The seconds kept for the final evaluation scale the quickest of EVAL_TIMINGS builds of the sample
+    (one slow timing no longer takes search time: Instance24's scaled 4.1-10.7 s for an evaluation of 3 s).
+    The clock is scripted: the first build takes 0.5 s, the second 0.2 s."""
+    from scheduler.optimize import curtois
+
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance24.txt")))
+    ticks = iter([0.0, 0.5, 10.0, 10.2])
+    monkeypatch.setattr(curtois, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    monkeypatch.setattr(curtois, "build_curtois_model", lambda *a, **k: None)
+    monkeypatch.setattr(curtois, "EVAL_TIMINGS", 2)
+    roster = np.full((data.n_agents, data.h), -1, dtype=np.int64)
+    scale = curtois.EVAL_SAFETY * data.n_agents / curtois.EVAL_SAMPLE
+    assert curtois._eval_reserve(data, roster) == pytest.approx(0.2 * scale)

@@ -335,6 +335,7 @@ def _to_roster(data: _Data, arr: np.ndarray) -> Roster:
 
 EVAL_S_PER_CELL = 2.0e-4    # seconds of the final evaluation per employee-day (8.4 s on Instance24 at load 3) ...
 EVAL_SAMPLE, EVAL_SAFETY, EVAL_MIN_S = 10, 1.5, 0.5    # ... or, after a greedy start, measured (_eval_reserve)
+EVAL_TIMINGS = 2             # ... the least of this many timings of the sample
 WHOLE_MAX_LITS = 60_000      # above this the whole model is not solved (building and presolve alone eat the budget)
 DIVE_SHARE, DIVE_ITERS = 0.25, 3
 DIVES_SHARE = 0.8            # repeated dives until this share of the time (then LNS)
@@ -695,11 +696,16 @@ def _eval_reserve(data: _Data, roster: np.ndarray) -> float:
     (The fixed ``EVAL_S_PER_CELL`` kept 10.9 s on Instance24, whose evaluation takes 2.5 s at load 1.2;
     the sample gives 2.6-3.0 s, so 5.2-6.1 s were kept at a safety of 2; Instance22 0.85 s against 0.80 s.
     On 2026-12-05 the sample still over-estimated — 23 1.75 s for 1.6 s, 24 2.95 s for 2.5 s — and the
-    runs ended 1.8 / 3.4 s before their 60 s: a safety of 1.5 gives the search that time.)"""
+    runs ended 1.8 / 3.4 s before their 60 s: a safety of 1.5 gives the search that time. One timing varies:
+    Instance24's sample scaled 4.1-10.7 s (evaluation 2.8-3.0 s; 6.67 s in the 2026-12-06 table run, which ended
+    at 56.1 s), so the least of ``EVAL_TIMINGS``.)"""
     agents = list(range(min(EVAL_SAMPLE, data.n_agents)))
-    t0 = time.perf_counter()
-    build_curtois_model(data, agents=agents, base=roster, lock=True)
-    return max(EVAL_MIN_S, EVAL_SAFETY * (time.perf_counter() - t0) * data.n_agents / len(agents))
+    took = []
+    for _ in range(EVAL_TIMINGS):
+        t0 = time.perf_counter()
+        build_curtois_model(data, agents=agents, base=roster, lock=True)
+        took.append(time.perf_counter() - t0)
+    return max(EVAL_MIN_S, EVAL_SAFETY * min(took) * data.n_agents / len(agents))
 
 
 def _weekend_short(data: _Data) -> tuple[int, int]:
