@@ -655,9 +655,10 @@ class ColumnGeneration:
         # is priced only when it can finish in the time left (a batch of Instance23 or 24 takes 0.3-1 s)
         last = self._batch_s
         pool = self.pool()
+        batches = self.batches(range(self.A))
         while time_left() > 0:
             before = changed
-            for p, rows, ags in self.batches(range(self.A)):
+            for p, rows, ags in batches:
                 if time_left() <= last.get(id(p), 0.0):
                     continue
                 t0 = time.perf_counter()
@@ -687,8 +688,7 @@ class ColumnGeneration:
                         self.add_column(a, new)
                     w = roster[a] >= 0
                     n[days[w], roster[a][w]] += 1
-            if changed == before or all(time_left() <= last.get(id(p), 0.0)
-                                        for p, _, _ in self.batches(range(self.A))):
+            if changed == before or all(time_left() <= last.get(id(p), 0.0) for p, _, _ in batches):
                 break
         return roster, changed
 
