@@ -325,8 +325,8 @@ def test_batched_best_responses_price_a_batch_only_when_its_last_program_fits(mo
 
 
 def test_a_split_local_search_is_followed_by_best_responses(monkeypatch):
-    """A local search split between the threads takes LS_SPLIT_SHARE of the time, best responses the rest
-    (before, they were left no time after a split search)."""
+    """A local search split between the threads takes LS_SPLIT_SHARE of the time in SPLIT_LEGS legs, best
+    responses after each leg that improved (before, they were left no time after a split search)."""
     from scheduler.optimize import curtois, curtois_cg
 
     monkeypatch.setattr(curtois_cg, "BATCH_DAYS", 28)
@@ -338,7 +338,8 @@ def test_a_split_local_search_is_followed_by_best_responses(monkeypatch):
     said: list[str] = []
     sol = solve_curtois(inst, time_limit_s=3, workers=2, progress=said.append)
     ls = [k for k, m in enumerate(said) if "local search gives" in m and "parts" in m]
-    assert ls and any("best responses give" in m for m in said[ls[-1] + 1:])
+    # (its first leg starts from the greedy roster and improves it; the next may not, and then has none)
+    assert 1 <= len(ls) <= curtois.SPLIT_LEGS and "best responses give" in said[ls[0] + 1]
     score = check_curtois(inst, sol.roster)
     assert score.violations == [] and score.objective == sol.objective
 

@@ -361,6 +361,12 @@ LS_SPLIT_SHARE = 0.85        # ... this share when split between the threads (21
                              # 47,163 / 47,112 -> 46,910 / 46,476 / 46,716 (seeds 3-4 46,377 / 46,523; 0.9: 46,785 /
                              # 46,635 / 47,182, 0.8: 46,932 / 46,620 / 46,763, 0.7: 47,644 / 46,990 / 46,382), 23
                              # 19,205 / 19,092 / 19,062 -> 18,862 / 18,776 / 18,876, 21 21,844 / 21,996 -> 21,710 / 21,863
+SPLIT_LEGS = 2               # a split search with best responses runs in this many legs of one cooling, best
+SPLIT_MID_POLISH = 0.1       # responses after each (this share of the phase left between legs): 60 s, 2026-12-06,
+                             # 24 seeds 0-2 / 5-7 back to back 46,648 / 46,451 / 46,894 / 46,520 / 46,737 / 46,553 ->
+                             # 46,913 / 45,782 / 46,460 / 46,391 / 46,587 / 46,563 (seeds 3-4 46,415 / 46,261; 7 of 8
+                             # under the target 46,709 against 8 of 16 in one leg; three legs 46,778 / 46,892 / 46,181),
+                             # 23 18,910 / 18,841 / 18,903 (one leg 18,862 / 18,776 / 18,876), 21 21,703 / 21,720
 WHOLE_POLISH_MAX_LITS = 3_000   # up to this many Booleans the local search takes only WHOLE_POLISH_LS_SHARE of
 WHOLE_POLISH_LS_SHARE = 0.5     # the time left after rounding, and the whole model, from the best roster as its
 WHOLE_POLISH_WORKERS = 8        # hint, the rest (CP-SAT's own neighbourhoods, this many portfolio workers;
@@ -607,7 +613,7 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
     """Simulated annealing (:mod:`scheduler.optimize.curtois_ls`) on the best roster until ``share`` of the time
     that is left, in one run followed by best responses (``cg``) on its result when it improved, or, on horizons
     from ``CYCLES_MIN_DAYS`` when the search is not split, in ``LS_CYCLES`` such runs that are consecutive legs of
-    one cooling (:func:`ls_temperatures`); each run is the best of ``chains`` independent chains side by side (one
+    one cooling (:func:`ls_temperatures`), or, split, in ``SPLIT_LEGS`` legs; each run is the best of ``chains`` independent chains side by side (one
     per worker: nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees and ``SPLIT_MIN_CELLS``
     employee-days, one search whose employees are split between the workers (:func:`.curtois_ls._anneal_split`;
     60 s, side by side, load 1.5-1.9: 24 71,482 / 67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 / 20,387, 21
@@ -622,7 +628,7 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
     end = clock.elapsed() + share * clock.left()
     moves = 0
     split = not clock.deterministic and split_search(data, chains)
-    cycles = LS_CYCLES if not split and cg is not None and data.h >= CYCLES_MIN_DAYS else 1
+    cycles = 1 if cg is None else SPLIT_LEGS if split else LS_CYCLES if data.h >= CYCLES_MIN_DAYS else 1
     for k in range(cycles):
         budget = (end - clock.elapsed()) / (cycles - k)
         if budget <= 0 or best_cost <= floor:
@@ -643,9 +649,11 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
         say(f"{data.inst.name}: local search gives {cost} ({st['ls_moves']} moves{of}) at {clock.elapsed():.1f} s")
         if cg is not None and cost < best_cost and clock.left() > 0:
             # after the last of several legs, or after a split search, best responses take the time left; after
-            # the other legs they may take the phase's (a single unsplit run leaves them none: the LNS gets it)
-            last = (k == cycles - 1 and cycles > 1) or split
-            roster, _ = cg.polish(roster, clock.left if last else (lambda: end - clock.elapsed()))
+            # the other legs of a split search SPLIT_MID_POLISH of the phase's, of an unsplit one the phase's (a
+            # single unsplit run leaves them none: the LNS gets it)
+            last = k == cycles - 1 and (cycles > 1 or split)
+            until = clock.elapsed() + (SPLIT_MID_POLISH if split else 1.0) * (end - clock.elapsed())
+            roster, _ = cg.polish(roster, clock.left if last else (lambda: until - clock.elapsed()))
             cost = data.cost(roster)
             say(f"{data.inst.name}: best responses give {cost} at {clock.elapsed():.1f} s")
         if cost < best_cost:
