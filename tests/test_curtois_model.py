@@ -410,6 +410,45 @@ def test_batched_greedy_start_deals_a_weekends_matched_pairs_to_the_same_employe
                 list(left[sat]), list(left[sun]), allowed)
 
 
+def test_the_greedy_start_prices_weekdays_lower_when_the_weekends_are_short(monkeypatch):
+    """Where the weekends are short in every roster (Instance20: at least 39 weekend cells) a weekday's
+    shortfall pays the greedy start only
+    GREEDY_WEEKDAY_W of its weight: weekday cells can be covered by anyone later, weekend cells only by
+    employees with a weekend to spare, so the employees spend their weekends where they cover most.
+    Fewer one-day weekends and less weekend shortfall than at full weight, and every rule kept."""
+    from scheduler.optimize import curtois_cg
+    from scheduler.optimize.curtois import Clock, _to_roster, _weekend_short
+    from scheduler.optimize.curtois_cg import ColumnGeneration
+
+    default = curtois_cg.GREEDY_WEEKDAY_W
+    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance20.txt"))
+    data = _Data(inst)
+    assert _weekend_short(data)[0] > 0
+    weekend = np.zeros(data.h, dtype=bool)
+    weekend[[d for w in data.weekends for d in w]] = True
+
+    def greedy(weight: float) -> tuple[int, int]:
+        monkeypatch.setattr(curtois_cg, "GREEDY_WEEKDAY_W", weight)
+        cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, False), threads=1)
+        assert (cg.day_weights()[weekend] == 1).all() and (cg.day_weights()[~weekend] == weight).all()
+        roster = cg.greedy(lambda: 1e9)
+        assert check_curtois(inst, _to_roster(data, roster)).violations == []
+        one_day = sum(int(((roster[:, list(w)] >= 0).sum(axis=1) == 1).sum()) for w in data.weekends if len(w) == 2)
+        short = np.maximum(0, data.req - data.counts(roster))[weekend].sum()
+        return one_day, int(short)
+
+    full, low = greedy(1.0), greedy(default)
+    assert low[0] < full[0] and low[1] < full[1]
+    # in a corridor the weekends already follow the demand's pace: full weight
+    banded = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, False), threads=1)
+    banded.banded = True
+    assert (banded.day_weights() == 1).all()
+    # where the weekends can be covered the weekdays keep their full weight
+    small = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance9.txt")))
+    assert _weekend_short(small)[0] == 0
+    assert (ColumnGeneration(small, build_curtois_model, clock=Clock(1e9, True), threads=1).day_weights() == 1).all()
+
+
 def test_small_models_end_with_the_whole_model_from_the_best_roster(monkeypatch):
     """Up to WHOLE_POLISH_MAX_LITS Booleans the local search takes part of the time and CP-SAT the whole model,
     hinted with the best roster, the rest: its roster is kept only when better, its bound only when higher,
