@@ -92,3 +92,38 @@ def test_write_then_read_is_lossless(roster):
     assert got.locks.empty
     for r in agents.itertuples(index=False):
         assert text[r.agent_id].value == r.name and text[r.agent_id].data_type == "s"
+
+
+def test_a_break_where_two_shifts_overlap_keeps_the_shift_it_was_written_with():
+    """Found by the property above: a night shift (N2300, until 09:00) and the next day's D0700 overlap from
+    07:00; a break at 07:00 belongs to either, and the Breaks row's Date says which. The writer names the
+    earlier shift; the reader used to prefer the later one and rejected its own workbook."""
+    d0, d1 = DAYS[0], DAYS[1]
+    agents = make_agents([("A1", "Ann", TEAMS[0], ("chat",), list(SC.contracts)[0], "senior", frozenset(), True)])
+    rows = []
+    for d, code in ((d0, "N2300"), (d1, "D0700")):
+        s = CATALOGUE[code]
+        rows.append({C.AGENT_ID: "A1", C.TEAM: TEAMS[0], C.DATE: pd.Timestamp(d), C.SHIFT: code,
+                     C.SHIFT_START: pd.Timestamp(s.start_on(d)), C.SHIFT_END: pd.Timestamp(s.end_on(d)),
+                     C.PAID_H: s.paid_h})
+    assignments = pd.DataFrame(rows, columns=list(C.ASSIGNMENT_COLUMNS))
+    at = datetime.combine(d1, datetime.min.time()) + timedelta(hours=7)
+    breaks = pd.DataFrame([{C.AGENT_ID: "A1", C.SHIFT_START: pd.Timestamp(at),
+                            C.SHIFT_END: pd.Timestamp(at + timedelta(minutes=15)), C.BREAK_KIND: "break"}],
+                          columns=list(C.BREAK_COLUMNS))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "roster.xlsx"
+        write_roster_workbook(path, scenario=SC, agents=agents, assignments=assignments, breaks=breaks,
+                              coverage=None, summary={})
+        ws = openpyxl.load_workbook(path)["Breaks"]
+        assert ws["C2"].value.date() == d0 and ws["D2"].value == "N2300"
+        got = read_roster_workbook(path, SC, agents)
+        keys = [C.AGENT_ID, C.SHIFT_START, C.SHIFT_END, C.BREAK_KIND]
+        pd.testing.assert_frame_equal(_norm(got.breaks, keys), _norm(breaks, keys))
+        # the supervisor gives the break to the morning shift: its Date and Shift say so, and are read so
+        book = openpyxl.load_workbook(path)
+        book["Breaks"]["C2"].value = datetime.combine(d1, datetime.min.time())
+        book["Breaks"]["D2"].value = "D0700"
+        book.save(path)
+        got = read_roster_workbook(path, SC, agents)
+        pd.testing.assert_frame_equal(_norm(got.breaks, keys), _norm(breaks, keys))

@@ -385,8 +385,9 @@ def _break_rows(scenario: Scenario, catalogue: dict[str, Shift], assignments: pd
     for r in breaks.itertuples(index=False):
         agent_id = str(getattr(r, C.AGENT_ID))
         s, e = _ts(getattr(r, C.SHIFT_START)), _ts(getattr(r, C.SHIFT_END))
-        home = next(((d, code) for a, b, d, code in shifts.get(agent_id, []) if a <= s < b), (None, ""))
-        rows.append((agent_id, home[0], home[1], str(getattr(r, C.BREAK_KIND)), s, e))
+        # the earliest shift that holds it (a night shift overlapping the next morning's: the night's)
+        home = min(((a, d, code) for a, b, d, code in shifts.get(agent_id, []) if a <= s < b), default=(None, None, ""))
+        rows.append((agent_id, home[1], home[2], str(getattr(r, C.BREAK_KIND)), s, e))
     rows.sort(key=lambda x: (x[0], x[4]))
     return rows
 
@@ -1351,13 +1352,16 @@ def _read_breaks_sheet(ws, catalogue: dict[str, Shift], agent_rows: dict, grid: 
 
 
 def _home_shift(catalogue: dict[str, Shift], grid: dict[tuple[str, date], str], agent_id: str,
-                moment: datetime) -> tuple[date, str] | None:
-    """The day and code of the agent's Roster shift that ``moment`` falls in (that day's or the day before's)."""
-    for d in (moment.date(), moment.date() - timedelta(days=1)):
+                moment: datetime, day: date | None = None) -> tuple[date, str] | None:
+    """The day and code of the agent's Roster shift that ``moment`` falls in (the day before's or that day's).
+    Where both shifts hold it (a night shift overlapping the next morning's) the row's ``day`` chooses, else
+    the earlier shift, as the writer does (:func:`_break_rows`)."""
+    found = []
+    for d in (moment.date() - timedelta(days=1), moment.date()):
         s = catalogue.get(grid.get((agent_id, d), OFF))
         if s is not None and s.start_on(d) <= moment < s.end_on(d):
-            return d, s.code
-    return None
+            found.append((d, s.code))
+    return next((f for f in found if f[0] == day), found[0] if found else None)
 
 
 def _check_break_row(values, agent, shift_day: date | None, start: datetime, catalogue: dict[str, Shift],
@@ -1373,7 +1377,7 @@ def _check_break_row(values, agent, shift_day: date | None, start: datetime, cat
         notes.add(f"the name differs from {agent_id}'s ({want!r}); names are not read: the break is {agent_id}'s "
                   f"(Agent ID, {_ref(sheet, row, 1)})", sheet=sheet, cell=_ref(sheet, row, 2), value=name,
                   expected=f"{want!r}, or another agent's id in {_ref(sheet, row, 1)} to give the break to that agent")
-    home = _home_shift(catalogue, grid, agent_id, start)
+    home = _home_shift(catalogue, grid, agent_id, start, shift_day)
     at = f"the break starting {start:%Y-%m-%d %H:%M} ({_ref(sheet, row, 6)})"
     if home is None:
         if shift_day is not None and shift_day not in (start.date(), start.date() - timedelta(days=1)):
