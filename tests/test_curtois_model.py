@@ -412,10 +412,10 @@ def test_batched_greedy_start_deals_a_weekends_matched_pairs_to_the_same_employe
 
 def test_the_greedy_start_prices_weekdays_lower_when_the_weekends_are_short(monkeypatch):
     """Where the weekends are short in every roster (Instance20: at least 39 weekend cells) a weekday's
-    shortfall pays the greedy start only
-    GREEDY_WEEKDAY_W of its weight: weekday cells can be covered by anyone later, weekend cells only by
-    employees with a weekend to spare, so the employees spend their weekends where they cover most.
-    Fewer one-day weekends and less weekend shortfall than at full weight, and every rule kept."""
+    shortfall pays the greedy start only GREEDY_WEEKDAY_W of its weight: weekday cells can be covered by
+    anyone later, weekend cells only by employees with a weekend to spare, so the employees spend their
+    weekends where they cover most. Fewer one-day weekends and less weekend shortfall than at full weight,
+    every rule kept; full weight in a corridor and where the weekends can be covered."""
     from scheduler.optimize import curtois_cg
     from scheduler.optimize.curtois import Clock, _to_roster, _weekend_short
     from scheduler.optimize.curtois_cg import ColumnGeneration
