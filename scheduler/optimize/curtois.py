@@ -614,8 +614,8 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
     that is left, in one run followed by best responses (``cg``) on its result when it improved, or, on horizons
     from ``CYCLES_MIN_DAYS`` when the search is not split, in ``LS_CYCLES`` such runs that are consecutive legs of
     one cooling (:func:`ls_temperatures`), or, split, in ``SPLIT_LEGS`` legs; each run is the best of ``chains``
-    independent chains side by side (one per worker: nothing else runs then), or, from ``SPLIT_MIN_AGENTS`` employees and ``SPLIT_MIN_CELLS``
-    employee-days, one search whose employees are split between the workers (:func:`.curtois_ls._anneal_split`;
+    independent chains side by side (one per worker: nothing else runs then), or, from ``SPLIT_MIN_AGENTS``
+    employees and ``SPLIT_MIN_CELLS`` employee-days, one search whose employees are split between the workers (:func:`.curtois_ls._anneal_split`;
     60 s, side by side, load 1.5-1.9: 24 71,482 / 67,278 -> 61,760 / 63,374, 23 21,004 / 21,232 -> 20,318 / 20,387, 21
     22,394 / 22,211 -> 22,154 / 22,229; with 50 employees a half lacks partners: 20 5,216 / 5,200 -> 5,410 / 5,343,
     22 35,306 / 35,544 -> 35,192 / 35,674). The split pays where the search is far from converged at the deadline;
