@@ -263,11 +263,13 @@ def _chat_service(roster, start) -> dict:
             "paid_h": float(roster.assignments["paid_h"].sum()), "shifts": len(roster.assignments)}
 
 
-def pyworkforce_with_breaks(time_s: float) -> dict:
+def pyworkforce_with_breaks(time_s: float, ours_s: float | None = None) -> dict:
     """Paid hours for the chat week's Erlang service level when agents take breaks: pyworkforce's covering plan
     (it cannot place breaks) with the breaks the shifts must have placed afterwards, the same with the
     requirement grossed up for breaks (shrinkage 1/6, the 9 h shift's 90 min), against this project placing the
-    breaks inside the model on the same shift set and on a richer one (8 h and 6 h shifts too)."""
+    breaks inside the model on the same shift set and on a richer one (8 h and 6 h shifts too). ``ours_s``: this
+    project's limit (default 4 × ``time_s``: the day MIPs that place the breaks, ~20 s a day with 200
+    interchangeable agents, need longer than a covering model without breaks)."""
     import pandas as pd
 
     from scheduler.optimize import solve_roster
@@ -276,9 +278,7 @@ def pyworkforce_with_breaks(time_s: float) -> dict:
 
     base = load_scenario(ROOT / "scenarios" / "double11.yaml", ["horizon.days=7"])
     chat, curves, required = _chat_week(base)
-    # the day MIPs that place the breaks (~20 s a day with 200 interchangeable agents) need longer than a covering
-    # model without breaks
-    ours_s = 4 * time_s
+    ours_s = 4 * time_s if ours_s is None else ours_s
     shifts = _day_and_part_shifts()
     same = {
         "day": {"code": "D", "teams": ["tier1"], "starts": {"earliest": "07:00", "latest": "15:00", "every_min": 30},
@@ -558,7 +558,8 @@ def run(mode: str) -> dict:
     try:
         pyw = pyworkforce_side_by_side(10 if mode == "quick" else 60)
         tables.append(pyw)
-        brk = pyworkforce_with_breaks(10 if mode == "quick" else 60)
+        # quick mode (CI) checks that the rosters are valid, not the figures: this project's solves get 10 s, not 40
+        brk = pyworkforce_with_breaks(10, ours_s=10) if mode == "quick" else pyworkforce_with_breaks(60)
         tables.append(brk)
         notes.append(_breaks_note(brk))
         failures += [f"{r[0]}: {r[6]} hard violations" for r in brk["rows"] if r[6]]
