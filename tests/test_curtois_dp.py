@@ -93,16 +93,22 @@ def _rc(cg: ColumnGeneration, a: int, pat: np.ndarray, pi: np.ndarray) -> float:
     return cg.pattern_cost(a, pat) - float(pi[days[pat >= 0], pat[pat >= 0]].sum())
 
 
+def _same_rules_batch(k: int, seed: int):
+    """Instance8's first ``k`` employees with the run rules of its first, column generation's pool (for
+    reduced costs) and random duals per (employee, day, shift)."""
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance8.txt")))
+    rules = [(e.max_consecutive_shifts, e.min_consecutive_shifts, e.min_consecutive_days_off) for e in data.inst.employees]
+    agents = [a for a in range(data.n_agents) if rules[a] == rules[0]][:k]
+    cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, True), threads=1, use_dp=False)
+    pis = np.random.default_rng(seed).uniform(-5, 80, size=(len(agents), data.h, data.n_shifts)) * data.has_cover
+    return data, agents, cg, pis
+
+
 def test_batch_program_prices_each_employee_as_its_own_program():
     """Employees sharing their run rules priced together (an employee axis, days off and forbidden types
     as infinite costs, each one's own minutes and weekends on the last day) get the value of their own
     program with the same relaxed maxima, and schedules that keep every rule."""
-    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance8.txt")))
-    rules = [(e.max_consecutive_shifts, e.min_consecutive_shifts, e.min_consecutive_days_off) for e in data.inst.employees]
-    agents = [a for a in range(data.n_agents) if rules[a] == rules[0]][:6]
-    cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, True), threads=1, use_dp=False)
-    rng = np.random.default_rng(3)
-    pis = rng.uniform(-5, 80, size=(len(agents), data.h, data.n_shifts)) * data.has_cover
+    data, agents, cg, pis = _same_rules_batch(6, seed=3)
     batch = LinePricer(data, agents, track=False).price_all(pis)
     for b, a in enumerate(agents):
         value, pats, exact = LinePricer(data, a, track=False).price(pis[b])
@@ -128,6 +134,33 @@ def test_corridor_keeps_every_rule_and_never_beats_the_exact_program():
             assert _keeps_rules(data, a, pat)
             if exact:
                 assert _rc(cg, a, pat, pi) >= exact_value - 1e-6
+
+
+def test_a_corridor_around_schedules_holds_them_so_a_best_response_there_is_no_worse():
+    """Best responses on a roster price a batch in a corridor around its employees' current schedules
+    (``corridor_around``), not at the demand's pace, which a local search's schedules leave: each schedule's
+    running minutes and weekends lie inside it, so the program's value there is at most the schedule's own
+    reduced cost, and what it returns keeps every rule."""
+    data, agents, cg, pis = _same_rules_batch(3, seed=6)
+    pis[:, data.h // 2:] -= 60          # work pays in the first half only: schedules far ahead of a steady pace
+    rows = np.array([LinePricer(data, a).price(pis[b])[1][0] for b, a in enumerate(agents)])
+    line = LinePricer(data, agents, band=0.5, track=False)
+    lo, hi = line.corridor_around(rows, 0.5)
+    units = np.zeros((len(agents), data.h + 1), dtype=np.int64)
+    units[:, 1:] = np.cumsum(np.where(rows >= 0, data.lengths[rows] // line.unit, 0), axis=1)
+    weekends = np.zeros_like(units)
+    for sat in range(5, data.h, 7):
+        first = np.where(rows[:, sat] >= 0, sat + 1, np.where(rows[:, sat + 1] >= 0, sat + 2, data.h + 1))
+        for b in range(len(agents)):
+            weekends[b, first[b]:] += 1
+    assert ((lo[:, 1] <= units) & (units <= hi[:, 1])).all() and ((lo[:, 0] <= weekends) & (weekends <= hi[:, 0])).all()
+    paced = (line.lo[:, 1] <= units) & (units <= line.hi[:, 1])
+    assert not paced.all()              # (the pace's corridor does not hold them: the point of this one)
+    res = line.price_all(pis, windows=(lo, hi))
+    for b, a in enumerate(agents):
+        value, pats, _ = res[b]
+        assert value <= _rc(cg, a, rows[b], pis[b]) + 1e-6
+        assert pats and all(_keeps_rules(data, a, pat) for pat in pats)
 
 
 def test_follow_fills_in_proportion_under_the_caps():
