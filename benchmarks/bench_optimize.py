@@ -565,7 +565,9 @@ def run(mode: str) -> dict:
         failures += [f"{r[0]}: {r[6]} hard violations" for r in brk["rows"] if r[6]]
     except (RuntimeError, FileNotFoundError, subprocess.SubprocessError) as exc:
         why = str(exc).splitlines()[0]
-        kept = _carried_over(mode)
+        # (a table this run did measure, the side by side before the breaks comparison failed, is not carried)
+        present = tuple(c for c in PYWORKFORCE_CAPTIONS if any(t.get("caption", "").startswith(c) for t in tables))
+        kept = [t for t in _carried_over(mode) if not t["caption"].startswith(present)]
         tables += kept
         for table in kept:
             if table["caption"].startswith(PYWORKFORCE_CAPTIONS[0]):
