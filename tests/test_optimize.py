@@ -883,15 +883,16 @@ def test_lp_bound_falls_back_to_day_lps_for_weeks_whose_week_lp_is_not_solved(mo
     solve_week = weeklp._week
     tried = []
 
-    def first_week_out_of_time(prob_, fluid, alpha, week_of_day, week, time_s, *prices):
+    def first_week_out_of_time(prob_, fluid, alpha, week_of_day, week, time_s, *prices, **kw):
         weeks = week if isinstance(week, list) else [week]        # (a list: weeks as one LP)
         tried.extend(w.index for w in weeks)
-        return None if 0 in tried[-len(weeks):] else solve_week(prob_, fluid, alpha, week_of_day, week, time_s, *prices)
+        return (None if 0 in tried[-len(weeks):] else
+                solve_week(prob_, fluid, alpha, week_of_day, week, time_s, *prices, **kw))
 
     monkeypatch.setattr(weeklp, "_week", first_week_out_of_time)
     mixed = weeklp.lp_bound(prob, 120)
     assert set(tried) == {0, 1} and mixed.weeks_by_week_lp == 1    # (week 0 retried with the time left)
-    monkeypatch.setattr(weeklp, "_week", lambda *a: None)
+    monkeypatch.setattr(weeklp, "_week", lambda *a, **kw: None)
     none = weeklp.lp_bound(prob, 120)
     assert none.weeks_by_week_lp == 0 and none.bound == pytest.approx(days, rel=1e-6)
     roster = solve_roster(scenario, agents, req)
@@ -1479,7 +1480,8 @@ def test_week_lps_stay_a_bound_at_any_price_of_the_backlog_carried_between_weeks
     for factor in (0.0, 1.0, 50.0):
         def price(q, f=factor):
             return f * full_rho(fluid, q)
-        sums[factor] = sum(weeklp._week(prob, fluid, alpha, week_of_day, w, 120, price, price) for w in prob.weeks)
+        sums[factor] = sum(weeklp._week(prob, fluid, alpha, week_of_day, w, 120, price, price, plain_before=w.index > 0)
+                           for w in prob.weeks)
         assert sums[factor] <= cost + 1e-6
     assert sums[50.0] != pytest.approx(sums[1.0], rel=1e-9)       # the price matters here
     priced = weeklp.priced_week_bound(prob, 300, rounds=6)
@@ -1493,6 +1495,33 @@ def test_week_lps_stay_a_bound_at_any_price_of_the_backlog_carried_between_weeks
     plain = weeklp.lp_bound(prob, 120)
     assert plain.weeks_by_week_lp == 2 and plain.weeks_joined == 2
     assert joint - 1e-6 * abs(joint) <= plain.bound <= cost + 1e-6
+
+
+def test_shifts_crossing_into_a_week_pay_their_plain_share_there_when_the_week_before_is_a_week_lp():
+    """A night shift of a week's last day counts in that week's rows (working days, paid minutes, nights) and
+    pays the share of its intervals there; the week after pays the rest. Beside per-day LPs (the weekly
+    minimum as a Lagrangian price on paid minutes) the rest is priced less that price; beside a week LP (the
+    minimum a row) the plain share: a tighter bound where the minimum binds, still below the joint LP."""
+    from scheduler.optimize import weeklp
+    from scheduler.optimize.lpbound import _rho, full_rho
+
+    scenario = make_scenario(horizon={"days": 14}, contracts={"full_time": {"min_hours_per_week": 32}})
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=2.0, email_per_day=20.0))
+    prob = build_problem(scenario, make_agents(), req)
+    fluid, alpha, week_of_day = weeklp._setup(prob)
+    assert alpha[0] < 1                       # quiet: the weekly minimum is what the fluid bound prices
+    first, second = prob.weeks
+
+    def full(q):
+        return full_rho(fluid, q)
+
+    enter, leave = (_rho(prob, fluid, alpha, week_of_day, None, d) for d in (0, prob.n_days))
+    week1 = weeklp._week(prob, fluid, alpha, week_of_day, first, 120, enter, full)
+    priced, plain = (weeklp._week(prob, fluid, alpha, week_of_day, second, 120, full, leave, plain_before=p)
+                     for p in (False, True))
+    joint = weeklp.horizon_bound(prob, 120)
+    assert priced + 1e-3 * abs(priced) < plain
+    assert week1 + plain <= joint + 1e-6 * abs(joint)
 
 
 def test_lp_bounds_keep_each_break_inside_its_window():

@@ -13,7 +13,8 @@ one LP, so the weekly pool rules bind (a relaxation of the per-agent rules, summ
 - allocation of each capacity group over its queues, the convex lost-contact segments and the
   over-staffing price (as in the roster's cost), deferred work with its backlog and deadlines.
 Night shifts of the day before the week cover the week's first intervals and pay the share of their
-intervals inside it (the week before pays the rest); the backlog carried between weeks is priced with
+intervals inside it (the week before pays the rest; less the weekly minimum's price on their paid minutes
+when the week before is counted by its per-day LPs); the backlog carried between weeks is priced with
 the per-day LP's Lagrangian price, so weeks separate; two adjacent weeks, or the whole horizon, may be one LP
 (``_week`` takes a list of weeks: each week keeps its own weekly rows, the backlog and the shifts crossing
 between them are exact). Any such price gives a valid bound, so the sum of
@@ -117,6 +118,9 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
         return days_done[d]
 
     week_lp: dict[int, tuple[float, dict]] = {}      # week -> (its week LP, its backlog flows)
+    # weeks whose part is a week LP's (or a block's), never to become a per-day LPs' sum: the shifts crossing
+    # from such a week into the next are paid there at their plain share (see _week's ``plain_before``)
+    by_lp: set[int] = set()
     week_s = 0.0
     budget_s: list[float] = []         # the break-budget week LPs' times (per 7 days)
 
@@ -125,7 +129,8 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
         first, end = w.days[0], w.days[-1] + 1
         flows: dict = {}
         t = time.perf_counter()
-        out = _week(prob, fluid, alpha, week_of_day, w, time_s, price(first, True), price(end, False), flows, breaks)
+        out = _week(prob, fluid, alpha, week_of_day, w, time_s, price(first, True), price(end, False), flows, breaks,
+                    plain_before=w.index - 1 in by_lp)
         log.info("LP bound: week %d (%s) %.1f s, %s", w.index + 1, breaks, time.perf_counter() - t,
                  "not solved" if out is None else f"{out / OBJ_SCALE:,.0f}")
         if out is not None:
@@ -143,7 +148,7 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
         their neighbours were solved at (every boundary is fixed by then)."""
         t = time.perf_counter()
         out = _week(prob, fluid, alpha, week_of_day, list(ws), time_s, price(ws[0].days[0], True),
-                    price(ws[-1].days[-1] + 1, False), None, POSITIONS)
+                    price(ws[-1].days[-1] + 1, False), None, POSITIONS, plain_before=ws[0].index - 1 in by_lp)
         log.info("LP bound: weeks %d-%d as one LP %.1f s, %s", ws[0].index + 1, ws[-1].index + 1,
                  time.perf_counter() - t, "not solved" if out is None else f"{out / OBJ_SCALE:,.0f}")
         return out
@@ -162,6 +167,7 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             if out is not None:
                 part[w.index] = out
                 by_week.add(w.index)
+                by_lp.add(w.index)
                 continue
         values = [day(d) for d in w.days]
         if any(v is None for v in values):
@@ -176,6 +182,8 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
         out = week(w, remaining)
         if out is None:
             break
+        if out >= part[w.index]:
+            by_lp.add(w.index)
         part[w.index] = max(part[w.index], out)
         by_week.add(w.index)
     # time left: the LPs with each break inside its window (tighter, about twice as slow as the budget), adjacent
@@ -209,6 +217,8 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             out = week(w, remaining, POSITIONS)
             if out is None:
                 break
+            if out >= part[w.index]:
+                by_lp.add(w.index)
             part[w.index] = max(part[w.index], out)
             by_week.add(w.index)
             positioned += 1
@@ -218,6 +228,7 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
             break
         if out > sum(part[w.index] for w in ws):
             part.update({w.index: 0.0 for w in ws[1:]} | {ws[0].index: out})
+            by_lp.update(w.index for w in ws)
         by_week.update(w.index for w in ws)
         positioned += len(ws)
         joined += len(ws)
@@ -369,7 +380,8 @@ def _priced_sum(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_d
         flows[w.index] = {}
         v = _week(prob, fluid, alpha, week_of_day, w, t_end - time.perf_counter(),
                   lambda q, d=w.days[0]: prices.get((q, d), 0.0),
-                  lambda q, d=w.days[-1] + 1: prices.get((q, d), 0.0), flows[w.index])
+                  lambda q, d=w.days[-1] + 1: prices.get((q, d), 0.0), flows[w.index],
+                  plain_before=True)      # (every week's part is its week LP)
         if v is None:
             return None
         value += v
@@ -420,14 +432,19 @@ WEEK_LP_MIN_S = 8.0      # a whole week's LP is tried only with at least this mu
 
 def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, week: Week,
           time_s: float, rho_in=None, rho_out=None, flows: dict | None = None, breaks: str = POSITIONS,
-          tolerance: float | None = None) -> float | None:
+          tolerance: float | None = None, plain_before: bool = False) -> float | None:
     """The week's LP optimum plus its constant terms (objective units), or None when not solved in time.
     ``rho_in`` / ``rho_out``: the prices of a unit of backlog carried into the week and out of it (queue ->
     objective units per capacity unit; default :func:`.lpbound.full_rho`); ``flows``: filled with each deferred
     queue's ``(backlog entering, backlog leaving)`` in the LP's optimum (capacity units). ``breaks``:
     :data:`POSITIONS` (each break inside its window, :func:`.lpbound.break_positions`) or :data:`BUDGET`
     (faster and looser: per group-day the capacity at most the shifts' capacity less the break time that must
-    fall inside the day, at the day's lowest efficiency; 11.11: 6-9 s and 938 k against 13-18 s and 968 k)."""
+    fall inside the day, at the day's lowest efficiency; 11.11: 6-9 s and 938 k against 13-18 s and 968 k).
+    ``plain_before``: the week before is (or will be) counted by its week LP, so a shift crossing from its last
+    day into this week pays here its plain share of the cost (the rest is paid there, where its paid minutes,
+    day and night count in that week's rows); otherwise here the share of its cost less the fluid bound's price
+    on its paid minutes (:func:`.lpbound.reduced_cost`), which the per-day LPs' Lagrangian weekly minimum
+    credits to the week before. 11.11 week 4 after weeks 1-3: 202,054 -> 204,936."""
     sc = prob.scenario
     per_day = prob.per_day
     T = prob.horizon_intervals
@@ -461,7 +478,8 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
                     continue
                 cost = prob.shift_cost[(p.team, s_idx)]
                 if start_day < first:                     # the week before pays the rest
-                    cost = min(cost, reduced_cost(prob, fluid, alpha, p, s_idx, week_of_day[start_day]))
+                    if not plain_before:
+                        cost = min(cost, reduced_cost(prob, fluid, alpha, p, s_idx, week_of_day[start_day]))
                     cost *= len(inside) / s.length
                 elif not (start_day == prob.n_days - 1 or a + s.length <= (last + 1) * per_day):
                     cost *= len(inside) / s.length        # the next week pays the part inside it
