@@ -1967,6 +1967,8 @@ def test_no_named_roster_in_time_is_explained_when_an_agent_alone_cannot_keep_it
         return None, SolveOutcome("assignment", "UNKNOWN", None, 0.0, budget_s, None, 0, None), {}, []
 
     monkeypatch.setattr(api, "assign_agents", timed_out)
+    # (and the constructive roster the week LPs' start is tried after breaks a rule: no roster to fall back on)
+    monkeypatch.setattr(api, "constructive_roster", lambda *a, **kw: ({}, {}, None))
     scenario = make_scenario(rules={"min_rest_h": 30},
                              contracts={"full_time": {"min_hours_per_week": min_hours}})
     if conflict:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.errors import InfeasibleError, NoSolutionError
-from scheduler.optimize.assign import NamedScorer, assign_agents
+from scheduler.optimize.assign import NamedScorer, assign_agents, constructive_roster
 from scheduler.optimize.bound import fluid_bound
 from scheduler.optimize.explain import explain_agents, explain_infeasible, precheck
 from scheduler.optimize.extract import extract
@@ -20,7 +20,7 @@ from scheduler.optimize.greedy import greedy_counts, service_goal_counts
 from scheduler.optimize.improve import prune
 from scheduler.optimize.lns import improve_days
 from scheduler.optimize.placement import AllocationLP, evaluate, kept_breaks, place_breaks
-from scheduler.optimize.weeklp import LPBound, lp_bound
+from scheduler.optimize.weeklp import LPBound, lp_bound, lp_counts
 from scheduler.optimize.problem import CAP_SCALE, OBJ_SCALE, build_problem, daily_service_levels, interp_rows
 from scheduler.optimize.roster import Roster, StageReport
 from scheduler.scenario import Scenario
@@ -40,6 +40,7 @@ PRUNE_ROUNDS_TIMED = 1000    # ... otherwise the time limit ends them (PRUNE_END
 PRUNE_END = 0.95             # ... started only while they end before this share of the time limit (rounds of 1-4 s)
 DAY_MIP_S = 20.0             # time limit of one day's MIP (lns.py) once the improvement rounds stop paying
 DAY_PASSES = 2               # passes of day re-optimisation (each over all days, most at stake first) and rounds
+LP_COUNTS_SHARE = 0.45       # the week LPs' shift counts (the start instead of the greedy's) get up to this share
 BOUND_RETURN_S = 2.0         # the LP bound's child process stops this long before the time limit
 
 
@@ -89,14 +90,14 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     for line in unserved_queues(prob):
         log.warning("roster: %s", line)
 
-    def budget(stage: str) -> float:
+    def budget(stage: str, floor: float = MIN_ASSIGNMENT_S) -> float:
         """Deterministic mode: the stage's fixed share. Otherwise up to the stage's planned end, so time
-        an earlier stage left unused passes on."""
+        an earlier stage left unused passes on, and at least ``floor``."""
         if spec.deterministic:
             return STAGE_SHARE[stage] * limit
         names = list(STAGE_SHARE)
         planned_end = limit * sum(STAGE_SHARE[k] for k in names[: names.index(stage) + 1])
-        return max(min(MIN_ASSIGNMENT_S, limit), planned_end - (time.perf_counter() - t0))
+        return max(min(floor, limit), planned_end - (time.perf_counter() - t0))
 
     stages: list[StageReport] = []
     say(f"roster: {len(prob.agents)} agents in {len(prob.pools)} pools, {prob.n_days} days, {len(prob.shifts)} shift types")
@@ -142,16 +143,40 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
         say(f"roster: first named roster after {first['at']:.1f} s, cost {plan.objective / OBJ_SCALE:,.0f}")
         start_bound()
 
-    named, asg, deviation, personal = assign_agents(prob, counts, spec, budget("assignment"), say, on_first=on_first)
+    # the named roster starts from the week LPs' rounded counts (weeklp.lp_counts: the rounds end lower from
+    # them) after the greedy's constructive roster is out (the first roster, which also starts the bound's
+    # child); not in deterministic mode (clock-limited LPs), with daily targets or per-interval requirements
+    # (the counts have their own stage there) or when re-optimising a roster (its shifts are the start)
+    start_counts = counts
+    if not (spec.deterministic or prob.service_goal or prob.per_interval_hard or any(a.reference for a in prob.agents)):
+        hint, hint_dev, hint_personal = constructive_roster(prob, counts, spec, budget("assignment"))
+        if hint_personal is not None:
+            on_first(hint, hint_dev, hint_personal)
+            t = time.perf_counter()
+            from_lp = lp_counts(prob, min(LP_COUNTS_SHARE * limit, limit - (time.perf_counter() - t0)))
+            if from_lp:
+                start_counts = from_lp
+                stages.append(StageReport("shift counts (week LPs, rounded)", "FEASIBLE", None, bound / OBJ_SCALE,
+                                          time.perf_counter() - t))
+                say(f"roster: {sum(from_lp.values())} shifts from the week LPs in {time.perf_counter() - t:.1f} s")
+    if first:
+        on_first = None
+    # (past the stage's planned end, CP-SAT gets MIN_ASSIGNMENT_S only when the constructive roster breaks a hard
+    # rule: 11.11 from the LP's counts at ~45 s, it found none in 5 s, which the rounds then lacked)
+    named, asg, deviation, personal = assign_agents(prob, start_counts, spec, budget("assignment"), say,
+                                                    on_first=on_first,
+                                                    hinted_s=None if start_counts is counts else budget("assignment", 0.5))
     stages.append(_stage(asg))
     if asg.status == "INFEASIBLE" or named is None:
         # the counts restrict each agent's choices; retry without that restriction before explaining (also
         # when no roster was found in time: a constructive start that breaks a rule leaves CP-SAT no hint)
-        named, asg, deviation, personal = assign_agents(prob, counts, spec, budget("assignment"), say, restrict=False,
-                                                        on_first=on_first)
+        named, asg, deviation, personal = assign_agents(prob, start_counts, spec, budget("assignment"), say,
+                                                        restrict=False, on_first=on_first)
         stages.append(_stage(asg))
         if asg.status == "INFEASIBLE":
             raise explain_infeasible(prob, spec, stage="agents")
+    if named is None and start_counts is not counts:     # the LP's counts gave no roster: the greedy's first one
+        named, personal, deviation = first["named"], first["personal"], first["deviation"]
     if named is None:
         # not proven infeasible, but an agent whose own rules conflict (a rest longer than the weekly minimum
         # hours allow, say) leaves the full model nothing to find: each agent is checked alone first
@@ -169,7 +194,8 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     plan = min(exact_plan, water, key=lambda p: p.objective)
     exact_s = time.perf_counter() - t_exact
     # the first roster again only when the water-filling rates it cheaper (the exact allocation costs seconds)
-    if first and first["named"] != named and first["plan"].objective < water.objective:
+    # (not when the LP's counts are the start: their roster ends lower after the rounds, not at once)
+    if first and first["named"] != named and first["plan"].objective < water.objective and start_counts is counts:
         kept = evaluate_roster(first["named"], first["personal"])
         if kept.objective < plan.objective:
             plan, personal, deviation = kept, first["personal"], first["deviation"]

@@ -184,12 +184,35 @@ def assign_greedy(prob: RosterProblem, counts: dict[tuple[int, int, int], int]) 
     return {a: dict(days) for a, days in named.items()}
 
 
+def constructive_roster(prob: RosterProblem, counts: dict[tuple[int, int, int], int], spec: SolverSpec,
+                        budget_s: float) -> tuple[Named, dict, list | None]:
+    """The constructive named roster for the pool counts (:func:`assign_greedy`), checked and scored with every
+    agent-day fixed (a small model: one literal per agent-day): (roster, its deviations from the counts per
+    (pool, day, shift) as (short, extra), its personal terms — None when it breaks a hard personal rule)."""
+    hint = assign_greedy(prob, counts)
+    personal = score_named(prob, hint, spec, budget_s=max(1.0, budget_s))
+    dev: dict[tuple[int, int, int], tuple[int, int]] = {}
+    if personal is not None:
+        given: dict[tuple[int, int, int], int] = defaultdict(int)
+        for a, days in hint.items():
+            for d, s_idx in days.items():
+                given[(prob.agents[a].pool, d, s_idx)] += 1
+        for key in set(given) | {k for k, n in counts.items() if n > 0}:
+            n, got = counts.get(key, 0), given.get(key, 0)
+            if n != got:
+                dev[key] = (max(0, n - got), max(0, got - n))
+    return hint, dev, personal
+
+
 def assign_agents(prob: RosterProblem, counts: dict[tuple[int, int, int], int], spec: SolverSpec, budget_s: float,
-                  progress=None, *, restrict: bool = True, on_first=None) -> tuple[Named | None, SolveOutcome, dict, list]:
+                  progress=None, *, restrict: bool = True, on_first=None, hinted_s: float | None = None
+                  ) -> tuple[Named | None, SolveOutcome, dict, list]:
     """Named agents for the pool counts under every personal rule.
 
     ``on_first(named, deviations, personal)`` is called with the constructive roster as soon as it is
-    complete. With ``restrict`` an agent may only take shift types its pool uses that week. Shortfalls and
+    complete. ``hinted_s``: CP-SAT's time instead of ``budget_s`` when that constructive roster keeps every hard
+    rule (it is then the answer if CP-SAT finds nothing better). With ``restrict`` an agent may only take shift
+    types its pool uses that week. Shortfalls and
     surpluses against the counts are allowed at a high price, so the model is infeasible only when the
     personal rules themselves conflict (leave, locks, weekly minimum hours, ...)."""
     model = cp_model.CpModel()
@@ -201,24 +224,11 @@ def assign_agents(prob: RosterProblem, counts: dict[tuple[int, int, int], int], 
         if n > 0:
             used.setdefault((p, week_of[d]), set()).add(s)
 
-    hint = assign_greedy(prob, counts)
-    # the constructive roster checked and scored with every agent-day fixed (a small model: one literal per
-    # agent-day), and handed out before the full model is built (~15 s at 950 agents)
     t_first = time.perf_counter()
-    first_personal = score_named(prob, hint, spec, budget_s=max(1.0, budget_s))
+    hint, first_dev, first_personal = constructive_roster(prob, counts, spec, budget_s)
     first_s = time.perf_counter() - t_first
-    first_dev: dict[tuple[int, int, int], tuple[int, int]] = {}
-    if first_personal is not None:
-        given: dict[tuple[int, int, int], int] = defaultdict(int)
-        for a, days in hint.items():
-            for d, s_idx in days.items():
-                given[(prob.agents[a].pool, d, s_idx)] += 1
-        for key in set(given) | {k for k, n in counts.items() if n > 0}:
-            n, got = counts.get(key, 0), given.get(key, 0)
-            if n != got:
-                first_dev[key] = (max(0, n - got), max(0, got - n))
-        if on_first is not None:
-            on_first(hint, first_dev, first_personal)
+    if first_personal is not None and on_first is not None:
+        on_first(hint, first_dev, first_personal)
 
     def allowed(a: int, d: int) -> list[int]:
         """The shift types the agent's pool uses that week (so each agent can reach its weekly hours),
@@ -270,6 +280,8 @@ def assign_agents(prob: RosterProblem, counts: dict[tuple[int, int, int], int], 
                     for p in penalties if p.rule not in ("count_short", "count_extra")]
         return named, dev, personal
 
+    if first_personal is not None and hinted_s is not None:
+        budget_s = hinted_s
     out = run(model, spec, max(0.5, budget_s - first_s), label="assignment", scale=OBJ_SCALE, progress=progress,
               params={"relative_gap_limit": 0.01})
     if not out.has_solution:

@@ -355,6 +355,55 @@ def horizon_bound(prob: RosterProblem, time_limit_s: float = 1800.0) -> float | 
                  tolerance=HORIZON_TOLERANCE)
 
 
+def lp_counts(prob: RosterProblem, time_limit_s: float) -> dict[tuple[int, int, int], int] | None:
+    """Shift counts per (pool, day, shift type) from the week LPs with each break inside its window (plain
+    crossing shares, the backlog at the full-cost price: :func:`_week`), rounded per pool and day: the day's
+    fractional total rounded, handed out by largest remainder. The named roster starts from them instead of the
+    greedy's counts (:mod:`.api`): fewer shifts, at starts and lengths whose breaks fit the troughs, from which
+    the improvement rounds end lower. None when a week's LP is not solved in time; the weeks are solved in
+    order, and the rest are not started once the time per week so far says they do not fit in what is left
+    (the first week may take :data:`COUNTS_FIRST_WEEK` × its share).
+
+    11.11 (2026-12-06, quiet machine, 120 s): the four weeks at 8.4-8.9 s each (interior point to
+    :data:`COUNTS_TOLERANCE`); the roster from these counts (the LPs not counted) 1,007,924 against 1,012,825
+    from the greedy's, in 70 s 1,010,216; with the faster break-budget LPs 1,013,178 (95 s): the budget lets
+    a break fall anywhere in the day, so its starts and lengths are not where the troughs are."""
+    t_end = time.perf_counter() + time_limit_s
+    fluid, alpha, week_of_day = _setup(prob)
+    nw = len(prob.weeks)
+    frac: dict[tuple[int, int, int], float] = {}
+    spent = 0.0
+    for k, w in enumerate(prob.weeks):
+        left = t_end - time.perf_counter()
+        per_week = spent / k if k else 0.0
+        if k and per_week * (nw - k) > left:
+            log.info("week LP counts: %d of %d weeks in %.1f s, the rest would not fit in %.1f s", k, nw, spent, left)
+            return None
+        limit = left if k else min(left, COUNTS_FIRST_WEEK * time_limit_s * len(w.days) / prob.n_days)
+        t = time.perf_counter()
+        enter = (_rho(prob, fluid, alpha, week_of_day, None, 0) if k == 0 else
+                 (lambda q: full_rho(fluid, q)))
+        leave = (_rho(prob, fluid, alpha, week_of_day, None, prob.n_days) if k == nw - 1 else
+                 (lambda q: full_rho(fluid, q)))
+        if _week(prob, fluid, alpha, week_of_day, w, limit, enter, leave, None, POSITIONS,
+                 tolerance=COUNTS_TOLERANCE, plain_before=k > 0, counts=frac) is None:
+            log.info("week LP counts: week %d not solved in %.1f s", w.index + 1, limit)
+            return None
+        spent += time.perf_counter() - t
+    by_day: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
+    for (p, d, s_idx), v in frac.items():
+        by_day[(p, d)].append((s_idx, max(0.0, v)))
+    counts: dict[tuple[int, int, int], int] = {}
+    for (p, d), values in by_day.items():
+        whole = {s_idx: int(np.floor(v + ROUND_EPS)) for s_idx, v in values}
+        rest = int(round(sum(v for _, v in values))) - sum(whole.values())
+        for s_idx, v in sorted(values, key=lambda sv: (-(sv[1] - np.floor(sv[1] + ROUND_EPS)), sv[0]))[:max(0, rest)]:
+            whole[s_idx] += 1
+        counts.update({(p, d, s_idx): n for s_idx, n in whole.items() if n > 0})
+    log.info("week LP counts: %d shifts (%.1f fractional) in %.1f s", sum(counts.values()), sum(frac.values()), spent)
+    return counts
+
+
 def _gradient(prob: RosterProblem, flows: dict[int, dict]) -> dict[tuple[str, int], float]:
     """The subgradient of the week LPs' sum in the boundary prices: per (queue, first day of a week) the backlog
     the week before leaves less what the week starting there takes in (``flows[week]``: the week LP's
@@ -427,12 +476,16 @@ JOIN_EXPONENT = 1.5      # (11.11 at 1e-3: 1.7 / 1.56 / 1.89 / 1.85 × for 1 / 2
 JOIN_SAFETY = 1.3        # the joins planned leave this share of their predicted time spare (a block not solved in
 #                          time is lost whole: the benchmark's 120 s case with a test run started beside it, 1.15)
 JOIN_ENUMERATE = 10      # up to this many week boundaries every way of cutting the horizon is weighed
+COUNTS_TOLERANCE = 1e-2  # :func:`lp_counts`' interior point stops here (11.11: 8.5 s a week against 10.5 s at 1e-3, the
+#                          rosters from either the same: 1,007,924 / 1,007,990)
+COUNTS_FIRST_WEEK = 1.5  # :func:`lp_counts`' first week may take this × its share of the time (else no counts)
+ROUND_EPS = 1e-6         # a fractional count this close below an integer counts as that integer
 WEEK_LP_MIN_S = 8.0      # a whole week's LP is tried only with at least this much time left (11.11: 10-20 s)
 
 
 def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: dict, week: Week,
           time_s: float, rho_in=None, rho_out=None, flows: dict | None = None, breaks: str = POSITIONS,
-          tolerance: float | None = None, plain_before: bool = False) -> float | None:
+          tolerance: float | None = None, plain_before: bool = False, counts: dict | None = None) -> float | None:
     """The week's LP optimum plus its constant terms (objective units), or None when not solved in time.
     ``rho_in`` / ``rho_out``: the prices of a unit of backlog carried into the week and out of it (queue ->
     objective units per capacity unit; default :func:`.lpbound.full_rho`); ``flows``: filled with each deferred
@@ -454,6 +507,7 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
     t0, t1 = first * per_day, min((last + 1) * per_day, T)
     lp = _LP()
     const = 0.0
+    count_vars: list[tuple[tuple[int, int, int], int]] = []
     # capacity is pooled per capacity group (servable queue set): the per-pool limits summed
     cover: dict[tuple, list] = defaultdict(list)          # (group, t) -> [(x, eff)], breaks (y, -eff)
     on_shift: dict[tuple, list] = defaultdict(list)       # (group, efficiency, day, shift) -> [(efficiency, x)]
@@ -485,6 +539,8 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
                     cost *= len(inside) / s.length        # the next week pays the part inside it
                 x = lp.var(cost=float(cost), ub=float(avail))
                 day_terms.append((x, 1.0))
+                if counts is not None and start_day >= first:
+                    count_vars.append(((p.index, start_day, s_idx), x))
                 if start_day >= first:
                     wk = week_at[start_day].index
                     week_terms[wk].append((x, 1.0))
@@ -544,7 +600,7 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
     carried: dict[str, tuple] = {}
     const += add_service_terms(lp, prob, served, t0, t1, rho_in or (lambda q: full_rho(fluid, q)),
                                rho_out or (lambda q: full_rho(fluid, q)), carried)
-    if flows is None:
+    if flows is None and counts is None:
         value = lp.solve(time_s, method="ipm-bound", tolerance=tolerance)
         return None if value is None else value + const
     out = lp.solve(time_s, values=True, method="ipm-bound", tolerance=tolerance)
@@ -552,5 +608,8 @@ def _week(prob: RosterProblem, fluid: _Fluid, alpha: np.ndarray, week_of_day: di
         return None
     value, x = out
     for q, (cin, cout) in carried.items():
-        flows[q] = (0.0 if cin is None else float(x[cin]), 0.0 if cout is None else float(x[cout]))
+        if flows is not None:
+            flows[q] = (0.0 if cin is None else float(x[cin]), 0.0 if cout is None else float(x[cout]))
+    for key, var in count_vars:
+        counts[key] = float(x[var])
     return value + const
