@@ -1524,6 +1524,48 @@ def test_shifts_crossing_into_a_week_pay_their_plain_share_there_when_the_week_b
     assert week1 + plain <= joint + 1e-6 * abs(joint)
 
 
+def test_week_lp_counts_are_the_lps_rounded_per_pool_day_and_the_rosters_start(monkeypatch):
+    """The named roster starts from the week LPs' counts: per pool and day the LP's fractional total rounded,
+    never more than the pool's members free that day; out of time (a week LP not solved) there are none, and the
+    roster comes from the greedy's counts as before — valid either way."""
+    from scheduler.optimize import api, weeklp
+    from scheduler.optimize.lpbound import fluid_avail
+
+    scenario = make_scenario(horizon={"days": 14}, contracts={"full_time": {"min_hours_per_week": 24}})
+    agents = make_agents()
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0, email_per_day=120.0))
+    prob = build_problem(scenario, agents, req)
+    fluid, alpha, week_of_day = weeklp._setup(prob)
+    frac: dict = {}
+    solve_week = weeklp._week
+
+    def recorded(*args, counts=None, **kw):
+        out = solve_week(*args, counts=counts, **kw)
+        frac.update(counts or {})
+        return out
+
+    monkeypatch.setattr(weeklp, "_week", recorded)
+    counts = weeklp.lp_counts(prob, 60)
+    assert counts and all(isinstance(n, int) and n > 0 for n in counts.values())
+    totals: dict = {}
+    for (p, d, s), v in frac.items():
+        totals[(p, d)] = totals.get((p, d), 0.0) + v
+    for (p, d), total in totals.items():
+        given = sum(n for (pp, dd, _), n in counts.items() if (pp, dd) == (p, d))
+        assert given == round(total) and given <= fluid_avail(prob, prob.pools[p], d)
+    # the pipeline (not deterministic) starts from them; without them from the greedy's counts
+    monkeypatch.setattr(weeklp, "_week", solve_week)
+    for lp_ok in (True, False):
+        if not lp_ok:
+            monkeypatch.setattr(api, "lp_counts", lambda *a, **kw: None)
+        roster = solve_roster(scenario, agents, req)
+        names = [s.name for s in roster.stages]
+        assert ("shift counts (week LPs, rounded)" in names) is lp_ok
+        assert not _hard(check_roster(scenario, agents, roster.assignments, roster.breaks))
+    det = solve_roster(make_scenario(horizon={"days": 14}, solver={"deterministic": True}), agents, req)
+    assert "shift counts (week LPs, rounded)" not in [s.name for s in det.stages]
+
+
 def test_lp_bounds_keep_each_break_inside_its_window():
     """Breaks are LP columns per allowed start offset, so a break counts where its window lets it fall: with
     every break rule's window widened to the whole stretch up to its neighbours (a relaxation of the same
