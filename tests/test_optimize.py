@@ -1566,6 +1566,29 @@ def test_week_lp_counts_are_the_lps_rounded_per_pool_day_and_the_rosters_start(m
     assert "shift counts (week LPs, rounded)" not in [s.name for s in det.stages]
 
 
+def test_lp_bound_takes_the_single_weeks_the_roster_solved_for_its_counts(monkeypatch, caplog):
+    """The roster's week LPs (lp_counts' values) are the bound's single weeks with break positions at the same
+    prices: handed to lp_bound they stand in for its own solves, the joined blocks are solved first, and the bound
+    is the same as when it solves them itself (or when none are handed over)."""
+    import logging
+
+    from scheduler.optimize import weeklp
+
+    scenario = make_scenario(horizon={"days": 21}, contracts={"full_time": {"min_hours_per_week": 24}})
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0, email_per_day=120.0))
+    prob = build_problem(scenario, make_agents(), req)
+    values: dict = {}
+    assert weeklp.lp_counts(prob, 60, values) and set(values) == {0, 1, 2}
+    monkeypatch.setattr(weeklp, "_join_plan", lambda weeks, *a, **kw: [tuple(weeks[:2]), (weeks[2],)])
+    own = weeklp.lp_bound(prob, 120)
+    with caplog.at_level(logging.INFO, logger="scheduler.optimize.weeklp"):
+        handed = weeklp.lp_bound(prob, 120, given=lambda: values)
+    assert "week 3 (positions) from the roster's week LPs" in caplog.text
+    none = weeklp.lp_bound(prob, 120, given=dict)
+    assert own.weeks_joined == handed.weeks_joined == 2
+    assert handed.bound == pytest.approx(own.bound, rel=1e-9) and none.bound == pytest.approx(own.bound, rel=1e-9)
+
+
 def test_lp_bounds_keep_each_break_inside_its_window():
     """Breaks are LP columns per allowed start offset, so a break counts where its window lets it fall: with
     every break rule's window widened to the whole stretch up to its neighbours (a relaxation of the same

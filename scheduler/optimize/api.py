@@ -40,7 +40,7 @@ PRUNE_ROUNDS_TIMED = 1000    # ... otherwise the time limit ends them (PRUNE_END
 PRUNE_END = 0.95             # ... started only while they end before this share of the time limit (rounds of 1-4 s)
 DAY_MIP_S = 20.0             # time limit of one day's MIP (lns.py) once the improvement rounds stop paying
 DAY_PASSES = 2               # passes of day re-optimisation (each over all days, most at stake first) and rounds
-LP_COUNTS_SHARE = 0.45       # the week LPs' shift counts (the start instead of the greedy's) get up to this share
+LP_COUNTS_SHARE = 0.5        # the week LPs' shift counts (the start instead of the greedy's) get up to this share
 BOUND_RETURN_S = 2.0         # the LP bound's child process stops this long before the time limit
 
 
@@ -114,12 +114,18 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     say(f"roster: {sum(counts.values())} shifts planned in {time.perf_counter() - t:.1f} s")
 
     first: dict = {}
+    # the named roster starts from the week LPs' rounded counts (weeklp.lp_counts: the rounds end lower from
+    # them) after the greedy's constructive roster is out (the first roster, which also starts the bound's
+    # child); not in deterministic mode (clock-limited LPs), with daily targets or per-interval requirements
+    # (the counts have their own stage there) or when re-optimising a roster (its shifts are the start)
+    lp_start = not (spec.deterministic or prob.service_goal or prob.per_interval_hard
+                    or any(a.reference for a in prob.agents))
 
     def start_bound() -> None:
         """The LP bound runs in a child process while the roster is improved (it needs no roster)."""
         left = limit - (time.perf_counter() - t0) - BOUND_RETURN_S
         if not job and not spec.deterministic and left >= LP_BOUND_MIN_S and _BoundJob.available():
-            job.append(_BoundJob(prob, left))
+            job.append(_BoundJob(prob, left, given=lp_start))    # (the week LPs of lp_counts handed to it)
 
     # the exact allocation LP, kept between evaluations: later rosters re-solve it from the last basis
     allocation_lp = AllocationLP(prob, weight)
@@ -143,22 +149,23 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
         say(f"roster: first named roster after {first['at']:.1f} s, cost {plan.objective / OBJ_SCALE:,.0f}")
         start_bound()
 
-    # the named roster starts from the week LPs' rounded counts (weeklp.lp_counts: the rounds end lower from
-    # them) after the greedy's constructive roster is out (the first roster, which also starts the bound's
-    # child); not in deterministic mode (clock-limited LPs), with daily targets or per-interval requirements
-    # (the counts have their own stage there) or when re-optimising a roster (its shifts are the start)
     start_counts = counts
-    if not (spec.deterministic or prob.service_goal or prob.per_interval_hard or any(a.reference for a in prob.agents)):
+    if lp_start:
         hint, hint_dev, hint_personal = constructive_roster(prob, counts, spec, budget("assignment"))
         if hint_personal is not None:
             on_first(hint, hint_dev, hint_personal)
             t = time.perf_counter()
-            from_lp = lp_counts(prob, min(LP_COUNTS_SHARE * limit, limit - (time.perf_counter() - t0)))
+            week_values: dict[int, float] = {}
+            from_lp = lp_counts(prob, min(LP_COUNTS_SHARE * limit, limit - (time.perf_counter() - t0)), week_values)
+            if job:
+                job[0].give(week_values)
             if from_lp:
                 start_counts = from_lp
                 stages.append(StageReport("shift counts (week LPs, rounded)", "FEASIBLE", None, bound / OBJ_SCALE,
                                           time.perf_counter() - t))
                 say(f"roster: {sum(from_lp.values())} shifts from the week LPs in {time.perf_counter() - t:.1f} s")
+        else:
+            lp_start = False            # (the bound's child, started later, then solves its single weeks itself)
     if first:
         on_first = None
     # (past the stage's planned end, CP-SAT gets MIN_ASSIGNMENT_S only when the constructive roster breaks a hard
@@ -294,12 +301,23 @@ class _BoundJob:
     def available() -> bool:
         return "fork" in multiprocessing.get_all_start_methods()
 
-    def __init__(self, prob, time_s: float):
+    def __init__(self, prob, time_s: float, given: bool = False):
         ctx = multiprocessing.get_context("fork")
         self.conn, send = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_bound_child, args=(prob, time_s, send), daemon=True)
+        receive, self.to_child = ctx.Pipe(duplex=False) if given else (None, None)
+        self.proc = ctx.Process(target=_bound_child, args=(prob, time_s, send, receive), daemon=True)
         self.proc.start()
         send.close()
+        if receive is not None:
+            receive.close()
+
+    def give(self, values: dict[int, float]) -> None:
+        """Hand the child week LPs the roster solved (:func:`.weeklp.lp_counts`' ``values``)."""
+        if self.to_child is not None:
+            try:
+                self.to_child.send(dict(values))
+            except (BrokenPipeError, OSError):     # the child has already returned
+                pass
 
     def result(self, wait_s: float) -> LPBound | None:
         """The child's bound, waiting at most ``wait_s`` (+ a moment to return) for it; None if none came."""
@@ -316,13 +334,25 @@ class _BoundJob:
         if self.proc.is_alive():
             self.proc.terminate()
         self.proc.join(5.0)
-        if not self.conn.closed:
-            self.conn.close()
+        for conn in (self.conn, self.to_child):
+            if conn is not None and not conn.closed:
+                conn.close()
 
 
-def _bound_child(prob, time_s: float, conn) -> None:
+def _bound_child(prob, time_s: float, conn, receive=None) -> None:
+    known: dict[int, float] = {}
+
+    def given() -> dict[int, float]:
+        """The week LPs the parent has sent so far."""
+        try:
+            while receive.poll():
+                known.update(receive.recv())
+        except (EOFError, OSError):
+            pass
+        return known
+
     try:
-        conn.send(lp_bound(prob, time_s))
+        conn.send(lp_bound(prob, time_s, given=given if receive is not None else None))
     except Exception:                    # the parent keeps its fluid bound
         log.exception("LP bound failed")
         conn.send(None)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,8 @@ class LPBound:
     joined_weeks: tuple[tuple[int, int], ...] = ()   # (first, last) week (1-based) of each LP of several weeks
 
 
-def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
+def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0,
+             given: Callable[[], dict[int, float]] | None = None) -> LPBound:
     """The best valid LP bound within ``time_limit_s`` (wall clock): each week's part is its week LP when that
     is solved, else the sum of its per-day LPs (:mod:`.lpbound`, fast). Both relax the same weekly subproblem;
     the backlog carried across a boundary between two parts is priced, paid by the part before and earned back
@@ -86,7 +88,13 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     machine: weeks 1-3 as one LP and week 4 alone, 984,295 in 84.6 s (before, the two pairs: 980,258). The
     per-day LPs here (timing and fallback) take the break budget too (with break positions a day LP took
     2.5-3.7 s instead of 1.5-1.9 s on 11.11 under load 4, so the reserve for the per-day LPs held back the week
-    LPs)."""
+    LPs).
+
+    ``given``: called for the single weeks' LPs with break positions that another process solved at the same
+    prices (:func:`lp_counts`' ``values``: the roster's start): the plan then counts no time for single weeks and
+    solves the joined blocks first; a single week's given value is taken when every boundary of its week is
+    priced at the full cost here (else, or when none came, it is solved with the time left). 11.11: the roster's
+    week LPs arrive ~45 s in, and weeks 1-3 as one LP then fit beside them."""
     t_start = time.perf_counter()
     t_end = t_start + time_limit_s
     fluid, alpha, week_of_day = _setup(prob)
@@ -203,29 +211,44 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     # the median budget week predicts the joined LPs' time (on 11.11 in-run one of four took 8.5 s against 4.8-5.5
     # s, the roster's CP-SAT stage still running beside it)
     budget_lp_s = float(np.median(budget_s)) if budget_s else np.inf
-    blocks = _join_plan(prob.weeks, mismatch, budget_lp_s, t_end - time.perf_counter())
+    blocks = _join_plan(prob.weeks, mismatch, budget_lp_s, t_end - time.perf_counter(), singles_given=given is not None)
     log.info("LP bound: %.1f s left, a break-budget week LP %.1f s, boundary mismatch %s: weeks %s", t_end - time.perf_counter(),
              budget_lp_s, ", ".join(f"{v / OBJ_SCALE:,.0f}" for v in mismatch.values()),
              " | ".join("-".join(str(w.index + 1) for w in b) for b in blocks))
     positioned, joined, whole, ranges = 0, 0, False, []
-    for ws in sorted(blocks, key=len):
+
+    def full_at(d: int) -> bool:
+        return d not in starts or fixed.get(d) is True
+
+    for ws in sorted(blocks, key=lambda b: -len(b) if given is not None else len(b)):
         remaining = t_end - time.perf_counter()
         if len(ws) == 1:
             w = ws[0]
-            if remaining < WEEK_LP_MIN_S * len(w.days) / 7:
-                break
-            out = week(w, remaining, POSITIONS)
+            known = given() if given is not None else {}
+            out = None
+            if (w.index in known and full_at(w.days[0]) and full_at(w.days[-1] + 1)
+                    and (w.index == 0 or w.index - 1 in by_lp)):
+                out = known[w.index]
+                log.info("LP bound: week %d (positions) from the roster's week LPs, %s", w.index + 1,
+                         f"{out / OBJ_SCALE:,.0f}")
+            # solved here too where the time left fits it (the roster's stop at a looser tolerance)
+            if remaining >= max(WEEK_LP_MIN_S * len(w.days) / 7,
+                                0.0 if out is None else JOIN_SAFETY * JOIN_TIME * budget_lp_s * len(w.days) / 7):
+                own = week(w, remaining, POSITIONS)
+                out = own if out is None else max(out, own or out)
             if out is None:
-                break
+                continue
             if out >= part[w.index]:
                 by_lp.add(w.index)
             part[w.index] = max(part[w.index], out)
             by_week.add(w.index)
             positioned += 1
             continue
+        if remaining < WEEK_LP_MIN_S * sum(len(w.days) for w in ws) / 7:
+            continue
         out = block(ws, remaining)
         if out is None:
-            break
+            continue
         if out > sum(part[w.index] for w in ws):
             part.update({w.index: 0.0 for w in ws[1:]} | {ws[0].index: out})
             by_lp.update(w.index for w in ws)
@@ -253,7 +276,8 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0) -> LPBound:
     return LPBound(float(total), upgraded, wall, joined, whole, tuple(sorted(ranges)))
 
 
-def _join_plan(weeks: list[Week], mismatch: dict[int, float], week_lp_s: float, time_s: float) -> list[tuple[Week, ...]]:
+def _join_plan(weeks: list[Week], mismatch: dict[int, float], week_lp_s: float, time_s: float,
+               singles_given: bool = False) -> list[tuple[Week, ...]]:
     """The horizon's weeks as blocks of adjacent weeks, one LP each with the breaks inside their windows: of the
     ways to cut the horizon at week boundaries whose blocks' predicted time fits in ``time_s``, the one with the
     fewest boundaries left priced (each costs the night shifts crossing it too, whatever its backlog), then the
@@ -270,7 +294,8 @@ def _join_plan(weeks: list[Week], mismatch: dict[int, float], week_lp_s: float, 
     1+2 and 3+4 979,761; week 1 alone and weeks 2-4 981,324; weeks 1-3 and week 4 alone 984,295; weeks 1, 2-3, 4
     976,547): the mismatch ranks the cuts but a cut of little backlog still costs ~4 k, so one cut at the worst
     boundary beats two at the best (the 950-agent case chose weeks 1, 2-3, 4 by the mismatch alone: 3,928 k
-    against 3,972 k for the two pairs)."""
+    against 3,972 k for the two pairs). ``singles_given``: single weeks cost no time (another process solves
+    them: :func:`lp_bound`'s ``given``)."""
     boundaries = [w.days[0] for w in weeks[1:]]
 
     def blocks(cuts) -> list[tuple[Week, ...]]:
@@ -283,7 +308,7 @@ def _join_plan(weeks: list[Week], mismatch: dict[int, float], week_lp_s: float, 
 
     def predicted(cuts) -> float:
         return JOIN_SAFETY * sum(JOIN_TIME * week_lp_s * (sum(len(w.days) for w in b) / 7) ** JOIN_EXPONENT
-                                 for b in blocks(cuts))
+                                 for b in blocks(cuts) if len(b) > 1 or not singles_given)
 
     def loss(cuts) -> float:
         return sum(min(mismatch.get(d, np.inf), 1e18) for d in cuts)
@@ -355,19 +380,22 @@ def horizon_bound(prob: RosterProblem, time_limit_s: float = 1800.0) -> float | 
                  tolerance=HORIZON_TOLERANCE)
 
 
-def lp_counts(prob: RosterProblem, time_limit_s: float) -> dict[tuple[int, int, int], int] | None:
+def lp_counts(prob: RosterProblem, time_limit_s: float, values: dict[int, float] | None = None
+              ) -> dict[tuple[int, int, int], int] | None:
     """Shift counts per (pool, day, shift type) from the week LPs with each break inside its window (plain
     crossing shares, the backlog at the full-cost price: :func:`_week`), rounded per pool and day: the day's
     fractional total rounded, handed out by largest remainder. The named roster starts from them instead of the
     greedy's counts (:mod:`.api`): fewer shifts, at starts and lengths whose breaks fit the troughs, from which
     the improvement rounds end lower. None when a week's LP is not solved in time; the weeks are solved in
     order, and the rest are not started once the time per week so far says they do not fit in what is left
-    (the first week may take :data:`COUNTS_FIRST_WEEK` × its share).
+    (the first week may take :data:`COUNTS_FIRST_WEEK` × its share). ``values``: filled with each week's LP value,
+    a valid bound part for :func:`lp_bound` (the same LP as its single week with break positions once every week
+    boundary is priced at the full cost: ``given``).
 
     11.11 (2026-12-06, quiet machine, 120 s): the four weeks at 8.4-8.9 s each (interior point to
-    :data:`COUNTS_TOLERANCE`); the roster from these counts (the LPs not counted) 1,007,924 against 1,012,825
-    from the greedy's, in 70 s 1,010,216; with the faster break-budget LPs 1,013,178 (95 s): the budget lets
-    a break fall anywhere in the day, so its starts and lengths are not where the troughs are."""
+    :data:`COUNTS_TOLERANCE`; 10-11 s at 1e-3, the rosters from either the same: 1,007,924 / 1,007,990 with the
+    LPs not counted, against 1,012,825 from the greedy's counts; in 70 s 1,010,216); with the faster break-budget LPs 1,013,178 (95 s): the budget lets a
+    break fall anywhere in the day, so its starts and lengths are not where the troughs are."""
     t_end = time.perf_counter() + time_limit_s
     fluid, alpha, week_of_day = _setup(prob)
     nw = len(prob.weeks)
@@ -385,10 +413,13 @@ def lp_counts(prob: RosterProblem, time_limit_s: float) -> dict[tuple[int, int, 
                  (lambda q: full_rho(fluid, q)))
         leave = (_rho(prob, fluid, alpha, week_of_day, None, prob.n_days) if k == nw - 1 else
                  (lambda q: full_rho(fluid, q)))
-        if _week(prob, fluid, alpha, week_of_day, w, limit, enter, leave, None, POSITIONS,
-                 tolerance=COUNTS_TOLERANCE, plain_before=k > 0, counts=frac) is None:
+        value = _week(prob, fluid, alpha, week_of_day, w, limit, enter, leave, None, POSITIONS, plain_before=k > 0,
+                      counts=frac, tolerance=COUNTS_TOLERANCE)
+        if value is None:
             log.info("week LP counts: week %d not solved in %.1f s", w.index + 1, limit)
             return None
+        if values is not None:
+            values[w.index] = value
         spent += time.perf_counter() - t
     by_day: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
     for (p, d, s_idx), v in frac.items():
@@ -476,8 +507,8 @@ JOIN_EXPONENT = 1.5      # (11.11 at 1e-3: 1.7 / 1.56 / 1.89 / 1.85 × for 1 / 2
 JOIN_SAFETY = 1.3        # the joins planned leave this share of their predicted time spare (a block not solved in
 #                          time is lost whole: the benchmark's 120 s case with a test run started beside it, 1.15)
 JOIN_ENUMERATE = 10      # up to this many week boundaries every way of cutting the horizon is weighed
-COUNTS_TOLERANCE = 1e-2  # :func:`lp_counts`' interior point stops here (11.11: 8.5 s a week against 10.5 s at 1e-3, the
-#                          rosters from either the same: 1,007,924 / 1,007,990)
+COUNTS_TOLERANCE = 1e-2  # :func:`lp_counts`' interior point stops at this relative gap (its values, handed to lp_bound,
+#                          are then ~0.7 % below the optimum: 11.11 week 4 203,383 against 204,936 at 1e-3)
 COUNTS_FIRST_WEEK = 1.5  # :func:`lp_counts`' first week may take this × its share of the time (else no counts)
 ROUND_EPS = 1e-6         # a fractional count this close below an integer counts as that integer
 WEEK_LP_MIN_S = 8.0      # a whole week's LP is tried only with at least this much time left (11.11: 10-20 s)
