@@ -1553,8 +1553,12 @@ def test_week_lp_counts_are_the_lps_rounded_per_pool_day_and_the_rosters_start(m
     for (p, d), total in totals.items():
         given = sum(n for (pp, dd, _), n in counts.items() if (pp, dd) == (p, d))
         assert given == round(total) and given <= fluid_avail(prob, prob.pools[p], d)
-    # the pipeline (not deterministic) starts from them; without them from the greedy's counts
+    # the pipeline (not deterministic, time limit and size within LP_START_*) starts from them; without them from
+    # the greedy's counts
     monkeypatch.setattr(weeklp, "_week", solve_week)
+    short = solve_roster(scenario, agents, req)             # a 10 s limit: below LP_START_MIN_S
+    assert "shift counts (week LPs, rounded)" not in [s.name for s in short.stages]
+    monkeypatch.setattr(api, "LP_START_MIN_S", 5.0)
     for lp_ok in (True, False):
         if not lp_ok:
             monkeypatch.setattr(api, "lp_counts", lambda *a, **kw: None)

@@ -40,6 +40,10 @@ PRUNE_ROUNDS_TIMED = 1000    # ... otherwise the time limit ends them (PRUNE_END
 PRUNE_END = 0.95             # ... started only while they end before this share of the time limit (rounds of 1-4 s)
 DAY_MIP_S = 20.0             # time limit of one day's MIP (lns.py) once the improvement rounds stop paying
 DAY_PASSES = 2               # passes of day re-optimisation (each over all days, most at stake first) and rounds
+LP_START_MIN_S = 90.0        # the week LPs' counts are the start only with at least this time limit and at most
+LP_START_MAX_AGENTS = 300    # this many agents: the rounds after them need the time (BENCHMARKS.md, b1901a7: 11.11
+#                              at 120 / 300 s 3.0 -> 2.2 / 2.4 -> 1.8 %, but at 30 s 9.6 -> 29.9 %, no round left,
+#                              and with 570 / 950 agents 4.5 -> 10.8 / 10.1 -> 20.0 %: half the rounds' time gone)
 LP_COUNTS_SHARE = 0.5        # the week LPs' shift counts (the start instead of the greedy's) get up to this share
 BOUND_RETURN_S = 2.0         # the LP bound's child process stops this long before the time limit
 
@@ -117,9 +121,11 @@ def _solve_roster(scenario: Scenario, agents: pd.DataFrame, requirements: Requir
     # the named roster starts from the week LPs' rounded counts (weeklp.lp_counts: the rounds end lower from
     # them) after the greedy's constructive roster is out (the first roster, which also starts the bound's
     # child); not in deterministic mode (clock-limited LPs), with daily targets or per-interval requirements
-    # (the counts have their own stage there) or when re-optimising a roster (its shifts are the start)
+    # (the counts have their own stage there) or when re-optimising a roster (its shifts are the start); only
+    # with a time limit and a size that leave the rounds after them their time (LP_START_MIN_S, _MAX_AGENTS)
     lp_start = not (spec.deterministic or prob.service_goal or prob.per_interval_hard
-                    or any(a.reference for a in prob.agents))
+                    or any(a.reference for a in prob.agents)) and limit >= LP_START_MIN_S \
+        and len(prob.agents) <= LP_START_MAX_AGENTS
 
     def start_bound() -> None:
         """The LP bound runs in a child process while the roster is improved (it needs no roster)."""
