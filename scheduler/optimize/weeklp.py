@@ -235,7 +235,7 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0,
             if remaining >= max(WEEK_LP_MIN_S * len(w.days) / 7,
                                 0.0 if out is None else JOIN_SAFETY * JOIN_TIME * budget_lp_s * len(w.days) / 7):
                 own = week(w, remaining, POSITIONS)
-                out = own if out is None else max(out, own or out)
+                out = own if out is None else out if own is None else max(out, own)
             if out is None:
                 continue
             if out >= part[w.index]:
@@ -394,8 +394,9 @@ def lp_counts(prob: RosterProblem, time_limit_s: float, values: dict[int, float]
 
     11.11 (2026-12-06, quiet machine, 120 s): the four weeks at 8.4-8.9 s each (interior point to
     :data:`COUNTS_TOLERANCE`; 10-11 s at 1e-3, the rosters from either the same: 1,007,924 / 1,007,990 with the
-    LPs not counted, against 1,012,825 from the greedy's counts; in 70 s 1,010,216); with the faster break-budget LPs 1,013,178 (95 s): the budget lets a
-    break fall anywhere in the day, so its starts and lengths are not where the troughs are."""
+    LPs not counted, against 1,012,825 from the greedy's counts; in 70 s 1,010,216); with the faster break-budget
+    LPs 1,013,178 (95 s): the budget lets a break fall anywhere in the day, so its starts and lengths are not where
+    the troughs are."""
     t_end = time.perf_counter() + time_limit_s
     fluid, alpha, week_of_day = _setup(prob)
     nw = len(prob.weeks)
