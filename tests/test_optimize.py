@@ -1593,6 +1593,27 @@ def test_lp_bound_takes_the_single_weeks_the_roster_solved_for_its_counts(monkey
     assert handed.bound == pytest.approx(own.bound, rel=1e-9) and none.bound == pytest.approx(own.bound, rel=1e-9)
 
 
+def test_time_left_after_the_join_plan_joins_adjacent_single_weeks_in_pairs(monkeypatch):
+    """A plan of single weeks only (its predictions from slow budget weeks) leaves the child's time unused: the
+    time left joins the worst balanced pair of single weeks into one LP, and the bound stays between the single
+    weeks' and the whole horizon's."""
+    from scheduler.optimize import weeklp
+
+    scenario = make_scenario(horizon={"days": 21}, contracts={"full_time": {"min_hours_per_week": 24}})
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0, email_per_day=120.0))
+    prob = build_problem(scenario, make_agents(), req)
+    monkeypatch.setattr(weeklp, "_join_plan", lambda weeks, *a, **kw: [(w,) for w in weeks])
+    monkeypatch.setattr(weeklp, "JOIN_LEFT_TIME", False)
+    apart = weeklp.lp_bound(prob, 120)
+    monkeypatch.setattr(weeklp, "JOIN_LEFT_TIME", True)
+    paired = weeklp.lp_bound(prob, 120)
+    monkeypatch.setattr(weeklp, "_join_plan", lambda weeks, *a, **kw: [tuple(weeks)])
+    whole = weeklp.lp_bound(prob, 120)
+    assert apart.weeks_joined == 0 and paired.weeks_joined == 2 and len(paired.joined_weeks) == 1
+    assert whole.whole and not paired.whole
+    assert apart.bound * (1 - 1e-9) <= paired.bound <= whole.bound * (1 + 1e-9)
+
+
 def test_lp_bounds_keep_each_break_inside_its_window():
     """Breaks are LP columns per allowed start offset, so a break counts where its window lets it fall: with
     every break rule's window widened to the whole stretch up to its neighbours (a relaxation of the same

@@ -131,6 +131,7 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0,
     by_lp: set[int] = set()
     week_s = 0.0
     budget_s: list[float] = []         # the break-budget week LPs' times (per 7 days)
+    positioned_s: dict[int, float] = {}  # week -> its own LP's time with break positions
 
     def week(w: Week, time_s: float, breaks: str = BUDGET) -> float | None:
         nonlocal week_s
@@ -149,6 +150,8 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0,
             week_s = max(week_s, len(prob.weeks) * (time.perf_counter() - t))
             if breaks == BUDGET:
                 budget_s.append((time.perf_counter() - t) * 7 / len(w.days))
+            else:
+                positioned_s[w.index] = time.perf_counter() - t
         return out
 
     def block(ws, time_s: float) -> float | None:
@@ -257,11 +260,37 @@ def lp_bound(prob: RosterProblem, time_limit_s: float = 120.0,
         joined += len(ws)
         whole = len(ws) == nw
         ranges.append((ws[0].index + 1, ws[-1].index + 1))
+    # time still left after the plan (planned from the budget weeks' times: a busy machine or a larger centre can
+    # leave it single weeks only): adjacent single weeks joined in pairs, the worst balanced boundary first, where
+    # their own positioned LPs' times say the pair fits (n ** JOIN_EXPONENT: a pair takes 2 ** (JOIN_EXPONENT - 1)
+    # × its two weeks' times, × JOIN_SAFETY). 11.11 × 3 (570 agents) at 120 s: 2,485,735 with single weeks only
+    # and ~38 s of the child's time left unused (BENCHMARKS.md on 92ac308), 2,499,649 with weeks 2-3 joined
+    planned_joined = joined
+    apart = {w.index for w in prob.weeks} - {i for a, b in ranges for i in range(a - 1, b)}
+    for w in sorted(prob.weeks[1:], key=lambda w: (-mismatch.get(w.days[0], np.inf), w.index)):
+        i = w.index
+        if not JOIN_LEFT_TIME or not {i - 1, i} <= apart or not {i - 1, i} <= set(positioned_s):
+            continue
+        remaining = t_end - time.perf_counter()
+        if remaining < JOIN_SAFETY * 2 ** (JOIN_EXPONENT - 1) * (positioned_s[i - 1] + positioned_s[i]):
+            continue
+        ws = (prob.weeks[i - 1], w)
+        out = block(ws, remaining)
+        if out is None:
+            continue
+        if out > part[i - 1] + part[i]:
+            part.update({i - 1: out, i: 0.0})
+            by_lp.update((i - 1, i))
+        apart -= {i - 1, i}
+        joined += 2
+        whole = nw == 2
+        ranges.append((i, i + 1))
     upgraded = len(by_week)
     total = sum(part.values())
-    if upgraded == nw and prob.deferred and nw > 1 and not joined:
+    if upgraded == nw and prob.deferred and nw > 1 and not planned_joined and not whole:
         # time still left: the dual ascent over the week boundaries' prices (:func:`priced_week_bound`) from
-        # the prices the week LPs were solved at, kept where it beats the sum of the weeks' parts
+        # the prices the week LPs were solved at, kept where it beats the sum of the weeks' parts (also after
+        # pairs joined from the time left: on a small centre its rounds beat them)
         prices = {(q, b): price(b, True)(q) for b in starts for q in prob.deferred}
         value = sum(v for v, _ in week_lp.values())
         grad = _gradient(prob, {w: f for w, (_, f) in week_lp.items()})
@@ -507,6 +536,7 @@ JOIN_TIME = 1.9          # a positioned LP of n days takes this × a budget week
 JOIN_EXPONENT = 1.5      # (11.11 at 1e-3: 1.7 / 1.56 / 1.89 / 1.85 × for 1 / 2 / 3 / 4 weeks; see _join_plan)
 JOIN_SAFETY = 1.3        # the joins planned leave this share of their predicted time spare (a block not solved in
 #                          time is lost whole: the benchmark's 120 s case with a test run started beside it, 1.15)
+JOIN_LEFT_TIME = True    # time left after the plan joins adjacent single weeks in pairs (see lp_bound)
 JOIN_ENUMERATE = 10      # up to this many week boundaries every way of cutting the horizon is weighed
 COUNTS_TOLERANCE = 1e-2  # :func:`lp_counts`' interior point stops at this relative gap (its values, handed to lp_bound,
 #                          are then ~0.7 % below the optimum: 11.11 week 4 203,383 against 204,936 at 1e-3)
