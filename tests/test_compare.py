@@ -12,7 +12,7 @@ from scheduler.cli import main
 
 from conftest import SCENARIOS
 
-SHORT = ["--set", "horizon.start=2026-11-10", "--set", "horizon.days=3", "--set", "solver.time_limit_s=10",
+SHORT = ["--set", "horizon.start=2026-11-10", "--set", "horizon.days=3", "--set", "solver.time_limit_s=5",
          "--set", "solver.workers=2"]
 
 
