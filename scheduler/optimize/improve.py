@@ -312,7 +312,7 @@ class _Worth:
         self._limits: dict[tuple[int, int], object] = {}
         self._spans: dict[tuple[int, int], range] = {}
         self._arrays: dict[tuple, _OptionArrays | None] = {}
-        self._mine: dict[tuple[int, bool], tuple[object, np.ndarray]] = {}
+        self._mine: dict[tuple[int, bool], tuple[object, _OptionArrays | None]] = {}
 
     def limits(self, info, w):
         """``week_limits(prob, info, w)``, computed once a round per agent and week."""
@@ -342,17 +342,13 @@ class _Worth:
             opts = [(n, prob.shifts[n], prob.shift_cost[(info.team, n)], *self.best(info.pool, n))
                     for n in every if prob.shifts[n].is_night == night]
             self._arrays[key] = _OptionArrays(opts, rest) if opts else None
-        full = self._arrays[key]
-        if full is None:
-            return None
         mine = self._mine.get((id(info), night))
         if mine is None or mine[0] is not info:
-            rows = np.flatnonzero(np.isin(full.n, np.asarray(info.shifts, dtype=np.int64)))
-            mine = self._mine[(id(info), night)] = (info, rows)
-        rows = mine[1]
-        if len(rows) == len(full.n):
-            return full
-        return full.subset(rows) if len(rows) else None
+            full = self._arrays[key]
+            rows = None if full is None else np.flatnonzero(np.isin(full.n, np.asarray(info.shifts, dtype=np.int64)))
+            mine = self._mine[(id(info), night)] = (
+                info, None if rows is None or not len(rows) else full if len(rows) == len(full.n) else full.subset(rows))
+        return mine[1]
 
     def placed(self, pool: int, d: int, s_idx: int, brk: list[tuple[int, int]]) -> float:
         """:meth:`shift`, computed once a round per pool, day, shift and breaks."""
@@ -506,8 +502,9 @@ def _options(prob: RosterProblem, info, choices: dict[int, list[int]], worth: _W
 
 
 class _OptionArrays:
-    """An agent's options (:func:`_options`) for one shift as arrays over the options: shift index, paid
-    minutes, start and end minutes, rest needed after it (minutes), cost, and worth (option × day)."""
+    """Shifts an agent may take instead (:meth:`_Worth.option_arrays`: a pool's, or an agent's rows of them) as
+    arrays over the shifts: shift index, paid minutes, start and end minutes, rest needed after it (minutes),
+    cost, worth with the best breaks (shift × day) and those breaks (:class:`_DayBreaks` per shift)."""
 
     def __init__(self, opts: list, rest: dict[bool, int]):
         self.n = np.array([n for n, *_ in opts], dtype=np.int64)
@@ -560,10 +557,8 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
     week_of = {d: w.index for w in prob.weeks for d in w.days}
     scored = []
     of_spreads = spread_cost.of_spreads
-    arrays: dict[bool, _OptionArrays | None] = {}
     for a, days in plan.named.items():
         info = prob.agents[a]
-        arrays.clear()
         for d, s_idx in days.items():
             if d in info.locked or (a, d) in dropped:
                 continue
@@ -581,10 +576,7 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
                 prev_end, prev_night = prob.shifts[prev_s].end_min - 1440, prob.shifts[prev_s].is_night
             else:
                 prev_end, prev_night = None, False
-            night = prob.shifts[s_idx].is_night
-            if night not in arrays:
-                arrays[night] = worth.option_arrays(info, night, rest)
-            o = arrays[night]
+            o = worth.option_arrays(info, prob.shifts[s_idx].is_night, rest)
             if o is None:
                 continue
             # every other shift of its night status at once: the week's paid minutes (a changed length), rest
@@ -671,19 +663,15 @@ def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Change
     if value is None:
         return []
     rest = {False: rest_min(prob, False), True: rest_min(prob, True)}
-    same = _same_kind(prob)
     caps, team_on = _team_load(prob, plan.named)
     worth = _worth(prob, value)
     spread_cost = start_spread_cost(prob)
     week_of = {d: w.index for w in prob.weeks for d in w.days}
     of_spreads = spread_cost.of_spreads
     scored = []
-    arrays: dict[tuple[int, bool], _OptionArrays | None] = {}
     for a, info, e, s_idx, here, others, without, free in _shifts_to_move(prob, plan, busy, worth, spread_cost):
         sh = prob.shifts[s_idx]
-        if (a, sh.is_night) not in arrays:
-            arrays[(a, sh.is_night)] = worth.option_arrays(info, sh.is_night, rest)
-        o = arrays[(a, sh.is_night)]
+        o = worth.option_arrays(info, sh.is_night, rest)
         if o is None:
             continue
         same_kind = o.paid == sh.paid_min         # (the night status is the arrays')
