@@ -703,6 +703,71 @@ def test_pruning_shifts_worth_less_than_their_cost_lowers_the_cost_and_keeps_the
     assert _hard(violations) == []
 
 
+def _overstaffed_start(scenario, agents):
+    """A roster with one more agent on every shift the count stage plans, its exact plan and rescorer."""
+    from scheduler.optimize.assign import assign_greedy, score_named
+    from scheduler.optimize.greedy import greedy_counts
+    from scheduler.optimize.placement import place_breaks
+
+    req = make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0))
+    prob = build_problem(scenario, agents, req)
+    named = assign_greedy(prob, {k: n + 1 for k, n in greedy_counts(prob).items()})
+    personal = score_named(prob, named, scenario.solver)
+    rescore = _rescorer(scenario, prob)
+    start, _ = rescore(named, place_breaks(prob, named))
+    return prob, start, personal, rescore
+
+
+def test_single_changes_found_not_to_pay_take_no_room_from_the_next_ones():
+    """At most ``overlap`` changes per queue-interval: a drop already tried alone and found not to pay (``skip``)
+    must not hold its intervals, or the next drops over them are never offered (a shift wholly in surplus stayed
+    in a per-interval roster that way)."""
+    from scheduler.optimize.improve import drop_candidates
+
+    scenario = make_scenario()
+    prob, start, _, _ = _overstaffed_start(scenario, make_agents())
+    first = drop_candidates(prob, start, overlap=1)
+    assert first
+    skip = {("drop", a, d) for a, d in first}
+    after = drop_candidates(prob, start, overlap=1, skip=skip)
+    assert after and not set(after) & set(first)
+    # every candidate offered once the first ones are skipped was held back by their room alone
+    unlimited = drop_candidates(prob, start, overlap=10 ** 6)
+    assert set(after) <= set(unlimited)
+
+
+def test_rounds_try_more_single_changes_before_they_stop():
+    """Every kind rests after SINGLE_TRIES single changes that do not pay; before the rounds stop, the next
+    ranked ones are still tried (up to LAST_TRIES a kind): a drop ranked below SINGLE_TRIES that pays is found."""
+    from scheduler.optimize.improve import SINGLE_TRIES, LAST_TRIES, drop_candidates, prune
+
+    scenario = make_scenario()
+    prob, start, personal, rescore = _overstaffed_start(scenario, make_agents())
+    ranked = drop_candidates(prob, start, overlap=10 ** 6)
+    assert len(ranked) > SINGLE_TRIES + 2
+    target = None
+    for a, d in ranked[SINGLE_TRIES + 1: LAST_TRIES]:
+        named = {x: {e: s for e, s in days.items() if (x, e) != (a, d)} for x, days in start.named.items()}
+        out = rescore({x: days for x, days in named.items() if days},
+                      {k: v for k, v in start.breaks.items() if k != (a, d)})
+        if out is not None and out[0].objective < start.objective:
+            target = (a, d)
+            break
+    assert target is not None
+
+    def only_target(named, breaks):
+        # every roster but the start less the target's shift is refused: each other change "does not pay"
+        mine = {(a, d, s) for a, days in named.items() for d, s in days.items()}
+        if mine != {(a, d, s) for a, days in start.named.items() for d, s in days.items() if (a, d) != target}:
+            return None
+        return rescore(named, breaks)
+
+    plan, _, dropped, moved, added = prune(prob, start, personal, only_target, rounds=400)
+    assert (dropped, moved, added) == (1, 0, 0)
+    assert target[1] not in plan.named.get(target[0], {})
+    assert plan.objective < start.objective
+
+
 def test_shifts_at_a_poor_start_time_move_where_their_capacity_is_worth_more():
     """Every shift planned at its template's earliest start: moves to later starts lower the cost and keep
     every rule (rest between days checked against the neighbours' shifts)."""

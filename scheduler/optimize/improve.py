@@ -35,7 +35,7 @@ import gc
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -227,11 +227,13 @@ class Changes:
 
 
 def drop_candidates(prob: RosterProblem, plan: Plan, overlap: int = OVERLAP,
-                    used: "Changes | None" = None, slack: TargetSlack | None = None) -> list[tuple[int, int]]:
+                    used: "Changes | None" = None, slack: TargetSlack | None = None,
+                    skip: Collection[tuple] = frozenset()) -> list[tuple[int, int]]:
     """Agent-days whose shift is worth less than it costs at the plan's capacity values, most harmful
     first, keeping each agent's weekly minimum hours, locks, and at most ``overlap`` changes per
     queue-interval (``used`` counts them, shared with :func:`move_candidates`); with daily targets
-    (``slack``), only while each queue-day keeps its target."""
+    (``slack``), only while each queue-day keeps its target. Changes in ``skip`` (:func:`_key`: tried alone
+    and found not to pay) are left out before they take room, in every kind's candidates."""
     # with daily targets, at the scenario's own prices: a shift that only lifts days above their target saves
     # its cost when dropped (the slack keeps each day at its target)
     value = plan.scenario_value if slack is not None and plan.scenario_value is not None else plan.capacity_value
@@ -262,7 +264,7 @@ def drop_candidates(prob: RosterProblem, plan: Plan, overlap: int = OVERLAP,
         info = prob.agents[a]
         if (a, w) not in minimum:
             minimum[(a, w)] = worth.limits(info, prob.weeks[w]).min_paid_min
-        if paid[(a, w)] - prob.shifts[s_idx].paid_min < minimum[(a, w)]:
+        if paid[(a, w)] - prob.shifts[s_idx].paid_min < minimum[(a, w)] or ("drop", a, d) in skip:
             continue
         t0, cap = shift_capacity(prob, a, d, s_idx, plan.breaks)
         span = range(t0, t0 + len(cap))
@@ -538,7 +540,7 @@ def _capacity_lost(prob: RosterProblem, a: int, d: int, plan: Plan, n_idx: int, 
 
 
 def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes, overlap: int = OVERLAP,
-                    slack: TargetSlack | None = None) -> list[tuple[int, int, int, list]]:
+                    slack: TargetSlack | None = None, skip: Collection[tuple] = frozenset()) -> list[tuple[int, int, int, list]]:
     """Agent-days whose shift is worth more as another shift type of the same night status the agent may work
     (another start, or another length: a full-timer's 8 h day as a 4 h part shift where the rest is worth
     less than it costs, and back): ``(agent, day, new shift, its breaks)``, best gain first, with the rest
@@ -601,7 +603,8 @@ def move_candidates(prob: RosterProblem, plan: Plan, dropped: set, used: Changes
     weeks_moving: set[tuple[int, int]] = set()
     for _, a, d, n_idx, brk in scored:
         # rest was checked against the neighbours' old shifts; the start spread against the week's other shifts
-        if (a, d - 1) in moving or (a, d + 1) in moving or (a, week_of[d]) in weeks_moving:
+        if ((a, d - 1) in moving or (a, d + 1) in moving or (a, week_of[d]) in weeks_moving
+                or ("move", a, d, n_idx) in skip):
             continue
         info = prob.agents[a]
         old = worth.span(d, plan.named[a][d])
@@ -648,7 +651,7 @@ def _same_kind(prob: RosterProblem) -> dict[int, list[int]]:
 
 
 def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Changes, overlap: int = OVERLAP,
-                        slack: TargetSlack | None = None) -> list[tuple[int, int, int, int, list]]:
+                        slack: TargetSlack | None = None, skip: Collection[tuple] = frozenset()) -> list[tuple[int, int, int, int, list]]:
     """Shifts worth more on a day off of the same week: ``(agent, from day, to day, new shift, its breaks)``,
     best gain first. The new shift has the old one's paid length and night status (another start allowed), so
     the week's paid minutes, working days and nights stay as they were; rest to the new day's neighbours,
@@ -691,7 +694,7 @@ def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Change
     out = []
     taken: set[int] = set()
     for _, a, e, d, n_idx, brk in scored:
-        if a in taken:
+        if a in taken or ("transfer", a, e, d, n_idx) in skip:
             continue
         info = prob.agents[a]
         old = worth.span(e, plan.named[a][e])
@@ -705,7 +708,7 @@ def transfer_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Change
 
 
 def replace_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Changes, overlap: int = OVERLAP,
-                       slack: TargetSlack | None = None) -> list[tuple[int, int, int, int, list, int]]:
+                       slack: TargetSlack | None = None, skip: Collection[tuple] = frozenset()) -> list[tuple[int, int, int, int, list, int]]:
     """A costlier agent's shift replaced by a cheaper agent's shift moved to that day from a day of its week:
     ``(agent, from day, to day, new shift, its breaks, replaced agent)``, best gain first. Neither half pays
     alone where it is needed most: the transfer lands where the costlier shift's capacity already is (worth
@@ -787,7 +790,7 @@ def replace_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Changes
     taken: set[int] = set()
     replaced: set[tuple[int, int]] = set()
     for _, a, e, d, n_idx, brk, o in scored:
-        if a in taken or o in taken or (o, d) in replaced:
+        if a in taken or o in taken or (o, d) in replaced or ("replace", a, e, d, n_idx, o) in skip:
             continue
         info, o_info = prob.agents[a], prob.agents[o]
         gone = prob.shift_intervals(d, prob.shifts[plan.named[o][d]])
@@ -822,7 +825,7 @@ REPATTERN_MIN_GAIN = OBJ_SCALE     # a week re-arranged for less than one curren
 
 
 def repattern_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Changes, overlap: int = OVERLAP,
-                         slack: TargetSlack | None = None) -> list[tuple[int, int, tuple, list]]:
+                         slack: TargetSlack | None = None, skip: Collection[tuple] = frozenset()) -> list[tuple[int, int, tuple, list]]:
     """Agents' weeks worth more with their shifts on other days: ``(agent, week, ((day, shift), ...), breaks
     [(day, [(k, offset)])])`` with the week's new days and shifts, best gain first. The week keeps its
     multiset of shift types (the same paid minutes, working days, nights and start spread); which day takes
@@ -854,7 +857,7 @@ def repattern_candidates(prob: RosterProblem, plan: Plan, busy: set, used: Chang
     out = []
     taken: set[int] = set()
     for _, a, wi, pattern, brks in scored:
-        if a in taken:
+        if a in taken or ("repattern", a, wi, pattern) in skip:
             continue
         info = prob.agents[a]
         days = plan.named[a]
@@ -1081,7 +1084,7 @@ def _legal_addition(prob: RosterProblem, a: int, days: dict[int, int], d: int, s
 
 
 def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: Changes, touched: set,
-                   overlap: int = OVERLAP) -> list[tuple[int, int, int, list]]:
+                   overlap: int = OVERLAP, skip: Collection[tuple] = frozenset()) -> list[tuple[int, int, int, list]]:
     """Shifts worth more than they cost at the plan's capacity values, on days an agent of the right pool is
     free: ``(agent, day, shift, its breaks)``, best gain first. ``named`` is the roster after this round's
     drops and moves (the rules are checked against it, see :func:`_legal_addition`); agents with a change
@@ -1136,7 +1139,7 @@ def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: Changes,
             ranked[(p, wi)] = sorted(pool.members, key=lambda a: (
                 sum(prob.shifts[s].paid_min for e, s in named.get(a, {}).items() if e in w.days), a))
         for a in ranked[(p, wi)]:
-            if (a, d - 1) in touched or (a, d) in touched or (a, d + 1) in touched:
+            if (a, d - 1) in touched or (a, d) in touched or (a, d + 1) in touched or ("add", a, d, s_idx) in skip:
                 continue
             # (most members fail on the day itself, whatever the shift: that verdict is kept until a changes)
             days = named.get(a, {})
@@ -1157,6 +1160,7 @@ def add_candidates(prob: RosterProblem, plan: Plan, named: Named, used: Changes,
 
 
 SINGLE_TRIES = 6     # single changes of a kind tried one after another (each alone) before the kind rests
+LAST_TRIES = 24      # ... and in all since a round last paid, once every kind rests (the rounds would stop)
 
 
 def _key(kind: str, change: tuple) -> tuple:
@@ -1203,6 +1207,7 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
     resting: set[str] = set()              # kinds whose best change alone did not pay
     failed: set[tuple] = set()             # single changes that did not pay when tried alone
     strikes = {k: 0 for k in every}        # ... tried since the kind last paid
+    dry: set[str] = set()                  # kinds with no candidate left (since a round last paid)
     queue: list[tuple[str, ...]] = []      # the kinds of the next rounds
     for r in range(rounds):
         if deadline is not None and time.perf_counter() + last_round_s > deadline:
@@ -1216,8 +1221,17 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
                 if not live and alone in every and alone not in resting:
                     live = (alone,)
             if not live:
-                break
-            queue = [live]
+                # before stopping, the next single changes of the kinds that rested after SINGLE_TRIES misjudged
+                # ones (in per-interval mode a drop at an interval exactly at its requirement is priced at the
+                # LP's cheap side of the kink: the first few drops tried alone may all fall short, and a shift
+                # wholly in surplus ranked below them was never tried)
+                more = [k for k in every if SINGLE_TRIES <= strikes[k] < LAST_TRIES and k not in dry]
+                if not more:
+                    break
+                resting.difference_update(more)
+                queue = [(k,) for k in more]
+            else:
+                queue = [live]
         kinds = queue.pop(0)
         t = time.perf_counter()
         used = Changes(prob)
@@ -1229,8 +1243,8 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
         drops = []
         slack = TargetSlack(prob, plan) if prob.service_goal else None     # shared by drops and moves
         if "drop" in kinds:
-            drops = best("drop", drop_candidates(prob, plan, overlap, used=used, slack=slack))
-        moves = best("move", move_candidates(prob, plan, set(drops), used, overlap, slack)) if "move" in kinds else []
+            drops = best("drop", drop_candidates(prob, plan, overlap, used=used, slack=slack, skip=failed))
+        moves = best("move", move_candidates(prob, plan, set(drops), used, overlap, slack, failed)) if "move" in kinds else []
         named: Named = {a: dict(days) for a, days in plan.named.items()}
         breaks = dict(plan.breaks)
         for a, d in drops:
@@ -1242,7 +1256,7 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
         transfers = []
         if "transfer" in kinds:
             busy = {a for a, _ in drops} | {a for a, *_ in moves}
-            transfers = best("transfer", transfer_candidates(prob, plan, busy, used, overlap, slack))
+            transfers = best("transfer", transfer_candidates(prob, plan, busy, used, overlap, slack, failed))
         for a, e, d, n_idx, brk in transfers:
             del named[a][e]
             del breaks[(a, e)]
@@ -1251,14 +1265,14 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
         replaces = []
         if "replace" in kinds:
             busy = {a for a, _ in drops} | {a for a, *_ in moves} | {a for a, *_ in transfers}
-            replaces = best("replace", replace_candidates(prob, plan, busy, used, overlap, slack))
+            replaces = best("replace", replace_candidates(prob, plan, busy, used, overlap, slack, failed))
         for change in replaces:
             apply_replacement(named, breaks, change)
         repatterns = []
         if "repattern" in kinds:
             busy = ({a for a, _ in drops} | {a for a, *_ in moves} | {a for a, *_ in transfers}
                     | {x for a, *_, o in replaces for x in (a, o)})
-            repatterns = best("repattern", repattern_candidates(prob, plan, busy, used, overlap, slack))
+            repatterns = best("repattern", repattern_candidates(prob, plan, busy, used, overlap, slack, failed))
         rearranged = 0                             # shifts of the re-arranged weeks on another day or type
         for a, wi, pattern, brks in repatterns:
             rearranged += len(brks)
@@ -1274,7 +1288,7 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
         touched = (set(drops) | {(a, d) for a, d, _, _ in moves} | {(a, x) for a, e, d, *_ in transfers for x in (e, d)}
                    | {p for a, e, d, *_, o in replaces for p in ((a, e), (a, d), (o, d))}
                    | {(a, d) for a, wi, *_ in repatterns for d in prob.weeks[wi].days})
-        adds = add_candidates(prob, plan, named, used, touched, overlap) if "add" in kinds else []
+        adds = add_candidates(prob, plan, named, used, touched, overlap, failed) if "add" in kinds else []
         taken = best("add", adds)
         kept = {(a, d) for a, d, _, _ in taken}
         for a, d, _, _ in adds:                    # booked into ``named`` by add_candidates: those not taken
@@ -1286,6 +1300,8 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
         n_changes = len(drops) + len(moves) + len(transfers) + len(replaces) + len(repatterns) + len(adds)
         if not n_changes:
             resting.update(kinds)
+            if len(kinds) == 1:
+                dry.add(kinds[0])
             continue
         named = {a: days for a, days in named.items() if days}
         out = evaluate_named(named, breaks)
@@ -1321,6 +1337,7 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
             share[k] = min(1.0, 2 * share[k])
             strikes[k] = 0
         resting.clear()
+        dry.clear()
         say(f"roster: {len(drops)} shifts worth less than their cost dropped, {len(moves)} moved, {len(transfers)} "
             f"moved to another day, {len(adds)} added, cost {plan.objective / OBJ_SCALE:,.0f}")
         log.info("improve round %d (%s): %d dropped, %d moved, %d to other days, %d replaced, %d weeks re-arranged, "
