@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scheduler.optimize.limits import week_limits
 from scheduler.optimize.lpbound import _LP
 from scheduler.optimize.problem import (CAP_SCALE, OBJ_SCALE, RosterProblem, daily_service_levels, deferred_value,
                                         interp_rows, marginal_values)
@@ -287,16 +286,14 @@ def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: 
         for d, s_idx in days.items():
             terms["labour_cost"] += prob.shift_cost[(team, s_idx)]
     # overtime per agent-week
+    overtime = prob.overtime_limits
     for a, days in named.items():
-        info = prob.agents[a]
-        c = sc.contracts[info.contract]
-        if c.overtime_h_per_week <= 0:
+        if a not in overtime:
             continue
-        rate = (c.overtime_cost_multiplier - 1.0) * sc.teams[info.team].cost_per_hour / 60 * OBJ_SCALE
-        for wk in prob.weeks:
-            lim = week_limits(prob, info, wk)
-            paid = sum(prob.shifts[days[d]].paid_min for d in wk.days if d in days)
-            terms["overtime"] += max(0.0, paid - lim.regular_max_min) * rate
+        rate, weeks = overtime[a]
+        for wdays, regular_max in weeks:
+            paid = sum(prob.shifts[days[d]].paid_min for d in wdays if d in days)
+            terms["overtime"] += max(0.0, paid - regular_max) * rate
     # lost contacts (true curves) and over-staffing
     lost_total = 0.0
     over_w = w.overstaff_agent_hour * prob.interval_h * OBJ_SCALE / CAP_SCALE
@@ -325,10 +322,8 @@ def evaluate(prob: RosterProblem, named: Named, breaks: Breaks, personal_terms: 
     # late deferred work: overdue at each due check, per work-hour and hour
     for q, dem in prob.deferred.items():
         late_w = prob.scenario.late_work_hour_for(q) * prob.interval_h * prob.interval_h * OBJ_SCALE / CAP_SCALE
-        arrived = np.concatenate([[0.0], np.cumsum(dem.work)])
-        for u, last in dem.due:
-            allowed = arrived[u + 1] - arrived[last + 1]
-            terms["late_work"] += late_w * max(0.0, backlog[q][u] - allowed)
+        u, allowed = dem.due_checks
+        terms["late_work"] += late_w * float(np.maximum(0.0, backlog[q][u] - allowed).sum())
     for k, val in (personal_terms or {}).items():
         terms[k] += val
     return Plan(named=named, breaks=breaks, capacity=capacity, alloc=alloc, served=served, backlog=backlog,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -175,6 +176,15 @@ class DeferredDemand:
     work_h: np.ndarray             # effective agent-hours arriving per interval (report)
     required: np.ndarray           # min capacity per interval, effective agents (report)
 
+    @cached_property
+    def due_checks(self) -> tuple[np.ndarray, np.ndarray]:
+        """``due`` as arrays: each check's interval ``u`` and the backlog allowed at its end (capacity-unit-
+        intervals: the work arrived after the check's deadline interval, which is not yet due)."""
+        arrived = np.concatenate([[0.0], np.cumsum(self.work)])
+        u = np.array([u for u, _ in self.due], dtype=np.int64)
+        last = np.array([a for _, a in self.due], dtype=np.int64)
+        return u, arrived[u + 1] - arrived[last + 1]
+
 
 @dataclass
 class RosterProblem:
@@ -226,6 +236,22 @@ class RosterProblem:
         """Global intervals covered by shift ``s`` started on day ``d`` (clipped to the horizon)."""
         a = d * self.per_day + s.start
         return range(max(0, a), min(self.horizon_intervals, a + s.length))
+
+    @cached_property
+    def overtime_limits(self) -> dict[int, tuple[float, list[tuple[tuple[int, ...], int]]]]:
+        """Agents whose contract allows overtime: agent -> (objective units per overtime minute, [(a week's
+        days, its regular maximum paid minutes)]), worked out once (every evaluation of a roster prices it)."""
+        from scheduler.optimize.limits import week_limits      # (limits imports this module)
+
+        sc = self.scenario
+        out = {}
+        for a, info in enumerate(self.agents):
+            c = sc.contracts[info.contract]
+            if c.overtime_h_per_week <= 0:
+                continue
+            rate = (c.overtime_cost_multiplier - 1.0) * sc.teams[info.team].cost_per_hour / 60 * OBJ_SCALE
+            out[a] = (rate, [(wk.days, week_limits(self, info, wk).regular_max_min) for wk in self.weeks])
+        return out
 
     def week_of_day(self, d: int) -> int:
         for w in self.weeks:
