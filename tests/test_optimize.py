@@ -352,6 +352,37 @@ def test_per_interval_roster_buys_no_shift_the_requirement_does_not_need():
     assert redundant == []
 
 
+def test_per_interval_drops_that_keep_every_requirement_are_ranked_first():
+    """Per-interval mode: where capacity equals the requirement the allocation LP's dual sits on the cheap side of
+    the kink, so most shifts look worth less than they cost; the drops that leave every interval at its requirement
+    (capacity as placed, breaks off) come before those that would fall short."""
+    from scheduler.optimize.assign import assign_greedy
+    from scheduler.optimize.greedy import greedy_counts
+    from scheduler.optimize.improve import drop_candidates, shift_capacity
+    from scheduler.optimize.placement import evaluate, place_breaks
+    from scheduler.optimize.problem import CAP_SCALE
+
+    scenario = make_scenario(queues={"voice": {"hours": "08:00-20:00"}}, weights={"lost_contact": 0.01})
+    agents = make_agents([{"agent_id": f"A{i:02d}", "team": "tier1", "skills": ("voice", "email")} for i in range(20)])
+    volumes = standard_volumes(scenario, voice_peak=12.0)
+    volumes["email"] = np.zeros_like(volumes["email"])
+    prob = build_problem(scenario, agents, make_requirements(scenario, volumes), per_interval_hard="soft")
+    counts = greedy_counts(prob)
+    named = assign_greedy(prob, {k: n + (i % 3 == 0) for i, (k, n) in enumerate(sorted(counts.items()))})
+    plan = evaluate(prob, named, place_breaks(prob, named), exact=True)
+    # the duals' cheap side everywhere: every shift worth nothing, so only the ranking can tell them apart
+    plan.capacity_value = {g: np.zeros_like(v) for g, v in plan.capacity_value.items()}
+    dem = prob.live["voice"]
+    spare = np.full(prob.horizon_intervals, np.inf)
+    spare[dem.t] = plan.served["voice"][dem.t] - dem.required * CAP_SCALE
+    safe = []
+    for a, d in drop_candidates(prob, plan, overlap=10 ** 6):
+        t0, cap = shift_capacity(prob, a, d, named[a][d], plan.breaks)
+        safe.append(bool((cap <= spare[t0: t0 + len(cap)] + 1e-6).all()))
+    assert True in safe and False in safe
+    assert safe == sorted(safe, reverse=True)          # every safe drop before the first unsafe one
+
+
 def test_requests_are_honoured_when_they_cost_little():
     scenario = make_scenario(weights={"preference": 50})
     requests = pd.DataFrame({C.AGENT_ID: ["A01", "A03"], C.DATE: [date(2026, 11, 5), date(2026, 11, 6)],
@@ -766,6 +797,34 @@ def test_rounds_try_more_single_changes_before_they_stop():
     assert (dropped, moved, added) == (1, 0, 0)
     assert target[1] not in plan.named.get(target[0], {})
     assert plan.objective < start.objective
+
+
+def test_changes_set_aside_before_the_roster_changed_are_tried_again_before_the_rounds_stop():
+    """A single change that did not pay is set aside; once the roster has changed it may pay. Before the rounds
+    stop, the changes set aside before the last round that paid are tried once more."""
+    from scheduler.optimize.improve import drop_candidates, prune
+
+    scenario = make_scenario()
+    prob, start, personal, rescore = _overstaffed_start(scenario, make_agents())
+    ranked = drop_candidates(prob, start, overlap=10 ** 6)
+    later, first = ranked[0], ranked[2]          # ``later`` is tried (and refused) before ``first`` pays
+
+    def without(*gone):
+        named = {a: {d: s for d, s in days.items() if (a, d) not in gone} for a, days in start.named.items()}
+        return ({a: days for a, days in named.items() if days},
+                {k: v for k, v in start.breaks.items() if k not in gone})
+
+    assert rescore(*without(first))[0].objective < start.objective
+    assert rescore(*without(first, later))[0].objective < rescore(*without(first))[0].objective
+    allowed = [{(a, d, s) for a, days in without(*g)[0].items() for d, s in days.items()} for g in ((first,), (first, later))]
+
+    def refuse_others(named, breaks):
+        mine = {(a, d, s) for a, days in named.items() for d, s in days.items()}
+        return rescore(named, breaks) if mine in allowed else None
+
+    plan, _, dropped, moved, added = prune(prob, start, personal, refuse_others, rounds=400)
+    assert (dropped, moved, added) == (2, 0, 0)
+    assert all(d not in plan.named.get(a, {}) for a, d in (first, later))
 
 
 def test_shifts_at_a_poor_start_time_move_where_their_capacity_is_worth_more():

@@ -242,6 +242,7 @@ def drop_candidates(prob: RosterProblem, plan: Plan, overlap: int = OVERLAP,
     T = prob.horizon_intervals
     week_of = {d: w.index for w in prob.weeks for d in w.days}
     worth = _worth(prob, value)
+    spare = _spare(prob, plan) if prob.per_interval_hard else None
     scored = []
     for a, days in plan.named.items():
         info = prob.agents[a]
@@ -250,7 +251,13 @@ def drop_candidates(prob: RosterProblem, plan: Plan, overlap: int = OVERLAP,
                 continue
             net = worth.placed(info.pool, d, s_idx, plan.breaks.get((a, d), [])) - prob.shift_cost[(info.team, s_idx)]
             if net < 0:
-                scored.append((net, a, d, s_idx))
+                # per-interval mode: a drop that leaves every interval at its requirement first (where capacity
+                # equals the requirement the dual sits on the cheap side of the kink: most drops fall short)
+                short = 0
+                if spare is not None:
+                    t0, cap = shift_capacity(prob, a, d, s_idx, plan.breaks)
+                    short = int(bool((cap > spare[info.queues][t0: t0 + len(cap)] + 1e-6).any()))
+                scored.append((short, net, a, d, s_idx))
     scored.sort()
     paid: dict[tuple[int, int], int] = defaultdict(int)
     for a, days in plan.named.items():
@@ -259,7 +266,7 @@ def drop_candidates(prob: RosterProblem, plan: Plan, overlap: int = OVERLAP,
     minimum = {}
     used = used if used is not None else Changes(prob)
     out = []
-    for _, a, d, s_idx in scored:
+    for *_, a, d, s_idx in scored:
         w = week_of[d]
         info = prob.agents[a]
         if (a, w) not in minimum:
@@ -275,6 +282,28 @@ def drop_candidates(prob: RosterProblem, plan: Plan, overlap: int = OVERLAP,
         used.book(info.queues, span)
         paid[(a, w)] -= prob.shifts[s_idx].paid_min
         out.append((a, d))
+    return out
+
+
+def _spare(prob: RosterProblem, plan: Plan) -> dict[tuple[str, ...], np.ndarray]:
+    """Per-interval mode: capacity units per capacity group and interval that could go without any of the group's
+    live queues falling below its requirement — the sum of their served capacity above the requirement (inf where
+    none of them has one: no volume, or deferred queues only)."""
+    T = prob.horizon_intervals
+    above = {}
+    for q, dem in prob.live.items():
+        extra = np.full(T, np.inf)
+        extra[dem.t] = np.maximum(0.0, plan.served[q][dem.t] - dem.required * CAP_SCALE)
+        above[q] = extra
+    out = {}
+    for g in {info.queues for info in prob.agents}:
+        mine = [above[q] for q in g if q in above]
+        if not mine:
+            out[g] = np.full(T, np.inf)
+            continue
+        finite = [np.where(np.isinf(x), 0.0, x) for x in mine]
+        total = np.sum(finite, axis=0)
+        out[g] = np.where(np.all(np.isinf(mine), axis=0), np.inf, total)
     return out
 
 
@@ -1205,7 +1234,8 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
     every = ("drop",) + (("move", "transfer", "replace", "repattern") if move else ()) + (("add",) if add else ())
     share = {k: 1.0 for k in every}        # of each kind's candidates, best first
     resting: set[str] = set()              # kinds whose best change alone did not pay
-    failed: set[tuple] = set()             # single changes that did not pay when tried alone
+    failed: dict[tuple, int] = {}          # single changes that did not pay when tried alone -> the round
+    paid_at = -1                           # the last round that paid
     strikes = {k: 0 for k in every}        # ... tried since the kind last paid
     dry: set[str] = set()                  # kinds with no candidate left (since a round last paid)
     queue: list[tuple[str, ...]] = []      # the kinds of the next rounds
@@ -1226,10 +1256,21 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
                 # LP's cheap side of the kink: the first few drops tried alone may all fall short, and a shift
                 # wholly in surplus ranked below them was never tried)
                 more = [k for k in every if SINGLE_TRIES <= strikes[k] < LAST_TRIES and k not in dry]
-                if not more:
+                stale = [key for key, at in failed.items() if at < paid_at]
+                if more:
+                    resting.difference_update(more)
+                    queue = [(k,) for k in more]
+                elif stale:
+                    # the changes set aside before the roster last changed are tried again (a drop that fell short
+                    # then may leave every interval at its requirement now), once, before the rounds stop
+                    for key in stale:
+                        del failed[key]
+                    strikes = {k: 0 for k in every}
+                    resting.clear()
+                    dry.clear()
+                    queue = [tuple(k for k in every if k not in ("repattern", "replace"))]
+                else:
                     break
-                resting.difference_update(more)
-                queue = [(k,) for k in more]
             else:
                 queue = [live]
         kinds = queue.pop(0)
@@ -1324,7 +1365,7 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
                 # the duals misjudge some single changes (a kink of the lost-contact curve): that one is set
                 # aside and the next best tried, up to SINGLE_TRIES of a kind before it rests
                 (change,) = drops or moves or transfers or replaces or repatterns or adds
-                failed.add(_key(kinds[0], change))
+                failed[_key(kinds[0], change)] = r
                 strikes[kinds[0]] += 1
                 if strikes[kinds[0]] >= SINGLE_TRIES:
                     resting.add(kinds[0])
@@ -1338,6 +1379,7 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
             strikes[k] = 0
         resting.clear()
         dry.clear()
+        paid_at = r
         say(f"roster: {len(drops)} shifts worth less than their cost dropped, {len(moves)} moved, {len(transfers)} "
             f"moved to another day, {len(adds)} added, cost {plan.objective / OBJ_SCALE:,.0f}")
         log.info("improve round %d (%s): %d dropped, %d moved, %d to other days, %d replaced, %d weeks re-arranged, "
