@@ -1278,7 +1278,7 @@ def _prune(prob: RosterProblem, plan: Plan, personal: list, evaluate_named: Call
         used = Changes(prob)
 
         def best(kind: str, candidates: list) -> list:
-            candidates = [c for c in candidates if _key(kind, c) not in failed]
+            # (the changes set aside are already left out: every candidate function takes them as ``skip``)
             return candidates[: max(1, int(np.ceil(share[kind] * len(candidates))))] if candidates else candidates
 
         drops = []
