@@ -61,6 +61,19 @@ CASES = {
 }
 
 
+def _batched_instance4(monkeypatch, **settings):
+    """Instance4, priced in batches as 19-24 are and without the whole model, with ``settings`` (names of
+    :mod:`scheduler.optimize.curtois`) patched."""
+    from scheduler.optimize import curtois, curtois_cg
+
+    monkeypatch.setattr(curtois_cg, "BATCH_DAYS", 28)
+    monkeypatch.setattr(curtois_cg, "BATCH_EMPLOYEE_DAYS", 0)
+    monkeypatch.setattr(curtois, "WHOLE_MAX_LITS", 0)
+    for name, value in settings.items():
+        monkeypatch.setattr(curtois, name, value)
+    return read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_rule_reaches_the_hand_computed_optimum(case):
     overrides, optimum = CASES[case]
@@ -268,12 +281,7 @@ def test_batched_instances_skip_column_generation(monkeypatch):
     """Instances priced in batches (19-24; here Instance4 with the batch thresholds lowered) get no column
     generation however fast their greedy start: best responses from it, then the local search; the
     roster keeps every rule."""
-    from scheduler.optimize import curtois, curtois_cg
-
-    monkeypatch.setattr(curtois_cg, "BATCH_DAYS", 28)
-    monkeypatch.setattr(curtois_cg, "BATCH_EMPLOYEE_DAYS", 0)
-    monkeypatch.setattr(curtois, "WHOLE_MAX_LITS", 0)
-    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
+    inst = _batched_instance4(monkeypatch)
     sol = solve_curtois(inst, time_limit_s=1, deterministic=True, workers=1)
     assert sol.stats["cg_batches"] > 0 and sol.stats["cg_iterations"] == 0
     assert "polish_changes" in sol.stats and sol.stats["ls_moves"] > 0
@@ -327,14 +335,9 @@ def test_batched_best_responses_price_a_batch_only_when_its_last_program_fits(mo
 def test_a_split_local_search_is_followed_by_best_responses(monkeypatch):
     """A local search split between the threads takes LS_SPLIT_SHARE of the time in SPLIT_LEGS legs, best
     responses after each leg that improved (before, they were left no time after a split search)."""
-    from scheduler.optimize import curtois, curtois_cg
+    from scheduler.optimize import curtois
 
-    monkeypatch.setattr(curtois_cg, "BATCH_DAYS", 28)
-    monkeypatch.setattr(curtois_cg, "BATCH_EMPLOYEE_DAYS", 0)
-    monkeypatch.setattr(curtois, "WHOLE_MAX_LITS", 0)
-    monkeypatch.setattr(curtois, "SPLIT_MIN_AGENTS", 2)
-    monkeypatch.setattr(curtois, "SPLIT_MIN_CELLS", 0)
-    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
+    inst = _batched_instance4(monkeypatch, SPLIT_MIN_AGENTS=2, SPLIT_MIN_CELLS=0)
     said: list[str] = []
     sol = solve_curtois(inst, time_limit_s=3, workers=2, progress=said.append)
     ls = [k for k, m in enumerate(said) if "local search gives" in m and "parts" in m]
@@ -570,13 +573,9 @@ def test_long_horizons_alternate_annealing_legs_and_best_responses(monkeypatch, 
     """From CYCLES_MIN_DAYS (lowered here to Instance4's 28 days, priced in batches as 19-24 are) the unsplit
     local search runs LS_CYCLES legs, best responses after each that improved; below it one run. The roster
     keeps every rule."""
-    from scheduler.optimize import curtois, curtois_cg
+    from scheduler.optimize import curtois
 
-    monkeypatch.setattr(curtois_cg, "BATCH_DAYS", 28)
-    monkeypatch.setattr(curtois_cg, "BATCH_EMPLOYEE_DAYS", 0)
-    monkeypatch.setattr(curtois, "CYCLES_MIN_DAYS", min_days)
-    monkeypatch.setattr(curtois, "WHOLE_MAX_LITS", 0)
-    inst = read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt"))
+    inst = _batched_instance4(monkeypatch, CYCLES_MIN_DAYS=min_days)
     said = []
     temps = []
     anneal = curtois.anneal
@@ -603,3 +602,85 @@ def test_the_evaluation_reserve_scales_the_least_of_its_timings(monkeypatch):
     roster = np.full((data.n_agents, data.h), -1, dtype=np.int64)
     scale = curtois.EVAL_SAFETY * data.n_agents / curtois.EVAL_SAMPLE
     assert curtois._eval_reserve(data, roster) == pytest.approx(0.2 * scale)
+
+
+def test_best_responses_price_with_the_under_weights_given():
+    """Best responses priced with other under-cover weights (the guided phase's) answer those: from a roster
+    where no employee can do better under the instance's weights, weighing its short cells three times as
+    much makes employees take them, and the roster then costs less under those weights (and more under the
+    instance's, or the first best responses would have found it)."""
+    from scheduler.optimize.curtois import Clock
+    from scheduler.optimize.curtois_cg import ColumnGeneration
+
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt")))
+    cg = ColumnGeneration(data, build_curtois_model, clock=Clock(1e9, True), threads=1)
+    stable, _ = cg.polish(cg.greedy(lambda: 1e9), lambda: 1e9)
+    same, changed = cg.polish(stable, lambda: 1e9)
+    assert changed == 0 and np.array_equal(same, stable)
+    short = (data.counts(stable) < data.req) & data.has_cover
+    assert short.any()
+    heavy = types.SimpleNamespace(**vars(data))
+    heavy.w_under = np.where(short, 3 * data.w_under, data.w_under)
+    heavy.counts = data.counts
+    guided, changed = cg.polish(stable, lambda: 1e9, under=heavy.w_under)
+    assert changed > 0
+    assert _Data.cost(heavy, guided) < _Data.cost(heavy, stable)
+    assert data.cost(guided) >= data.cost(stable)
+
+
+def test_guided_phase_weighs_each_cell_by_the_steps_it_was_short_at(monkeypatch):
+    """The guided phase's local searches see every cover cell at its under weight × (1 + GUIDED_BOOST × the
+    steps at whose start it was short), the rest of the instance unchanged; its best responses are priced
+    with the last weights; it returns their roster with its true objective."""
+    from scheduler.optimize import curtois
+    from scheduler.optimize.curtois import Clock, _guided
+
+    data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt")))
+    roster = np.full((data.n_agents, data.h), -1, dtype=np.int64)     # all off: every demanded cell is short
+    ones = np.argwhere((data.req == 1) & data.has_cover)
+    more = np.argwhere((data.req > 1) & data.has_cover)
+    cells = [tuple(ones[0]), tuple(more[0])]        # one employee covers the first, the second stays short
+    seen = []
+
+    def fake_anneal(d, r, **kw):
+        seen.append(d.w_under.copy())
+        assert d.req is data.req and d.w_over is data.w_over and d is not data
+        out = r.copy()
+        if len(seen) == 1:                  # the first step covers the first cell
+            day, s = cells[0]
+            out[0, day] = s
+        return out, 0, {}
+
+    class FakeCG:
+        def polish(self, r, time_left, under=None):
+            self.under = under
+            return r, 0
+
+    monkeypatch.setattr(curtois, "anneal", fake_anneal)
+    monkeypatch.setattr(curtois, "GUIDED_STEPS", 2)
+    monkeypatch.setattr(curtois, "GUIDED_BOOST", 0.5)
+    cg = FakeCG()
+    out, cost = _guided(data, roster, Clock(1e9, True), cg, 1.0, 0, (3.0, 1.0), 1)
+    demanded = (data.req > 0) & data.has_cover
+    w = data.w_under
+    assert np.array_equal(seen[0], np.where(demanded, np.ceil(1.5 * w), w))
+    (day, s), (day2, s2) = cells
+    assert seen[1][day, s] == np.ceil(1.5 * w[day, s])            # short at the first step only
+    assert seen[1][day2, s2] == np.ceil(2.0 * w[day2, s2])        # short at both
+    assert np.array_equal(cg.under, seen[1])
+    assert out[0, day] == s and cost == data.cost(out)
+
+
+def test_unsplit_legs_start_with_a_guided_phase_and_keep_every_rule(monkeypatch):
+    """On the clock each unsplit leg from GUIDED_FROM_LEG starts with a guided phase; the roster keeps every
+    rule and its objective is the scorer's."""
+    from scheduler.optimize import curtois
+
+    inst = _batched_instance4(monkeypatch, CYCLES_MIN_DAYS=28, GUIDED_FROM_LEG=1)
+    said: list[str] = []
+    sol = solve_curtois(inst, time_limit_s=4, workers=1, progress=said.append)
+    legs = [m for m in said if "local search gives" in m or "guided phase gives" in m]
+    assert len(legs) == 2 * curtois.LS_CYCLES - 1
+    assert "local search" in legs[0] and all("guided" in legs[k] for k in range(1, len(legs), 2))
+    score = check_curtois(inst, sol.roster)
+    assert score.violations == [] and score.objective == sol.objective

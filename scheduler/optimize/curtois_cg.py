@@ -574,11 +574,12 @@ class ColumnGeneration:
             n[days, roster[a][days]] += 1
         return roster
 
-    def _marginal(self, n: np.ndarray) -> np.ndarray:
-        """Cover duals of one more employee given the counts ``n``: its under weight where the
-        requirement is not met, minus its over weight elsewhere."""
+    def _marginal(self, n: np.ndarray, under: np.ndarray | None = None) -> np.ndarray:
+        """Cover duals of one more employee given the counts ``n``: its under weight (``under``, default the
+        instance's) where the requirement is not met, minus its over weight elsewhere."""
         data = self.data
-        return np.where(n < data.req, data.w_under, -data.w_over).astype(float) * data.has_cover
+        under = data.w_under if under is None else under
+        return np.where(n < data.req, under, -data.w_over).astype(float) * data.has_cover
 
     def _rescue(self, a: int, pi: np.ndarray) -> list[np.ndarray]:
         """Schedules of ``a`` when its batch program found none keeping the maxima: its own program
@@ -676,7 +677,8 @@ class ColumnGeneration:
                 n[days, roster[a][days]] += 1
         return roster
 
-    def _polish_batched(self, roster: np.ndarray, time_left: Callable[[], float]) -> tuple[np.ndarray, int]:
+    def _polish_batched(self, roster: np.ndarray, time_left: Callable[[], float], under: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, int]:
         """Best responses a batch at a time: the employees of a batch are priced together, each against
         everyone else's current schedules (split between the threads: :meth:`price_batches`); each new
         schedule is then taken in turn if it is still strictly better given the schedules taken before it.
@@ -705,7 +707,7 @@ class ColumnGeneration:
                     w = own >= 0
                     m = n.copy()
                     m[days[w], own[w]] -= 1
-                    return self._marginal(m)
+                    return self._marginal(m, under)
 
                 res = self.price_batches(ags, pi_of, n_best=1, warm=True, pool=pool, around=roster)
                 last[id(p)] = time.perf_counter() - t0
@@ -716,7 +718,7 @@ class ColumnGeneration:
                     new, own = pats[0], roster[a]
                     w = own >= 0
                     n[days[w], own[w]] -= 1
-                    pi = self._marginal(n)
+                    pi = self._marginal(n, under)
                     cur = self.pattern_cost(a, own) - float(pi[days[w], own[w]].sum())
                     value = self.pattern_cost(a, new) - float(pi[days[new >= 0], new[new >= 0]].sum())
                     if value < cur - 1e-9:
@@ -793,14 +795,16 @@ class ColumnGeneration:
             out[a] = self.cols[a][next(j for j, v in enumerate(vs) if solver.boolean_value(v))]
         return out
 
-    def polish(self, roster: np.ndarray, time_left: Callable[[], float]) -> tuple[np.ndarray, int]:
+    def polish(self, roster: np.ndarray, time_left: Callable[[], float], under: np.ndarray | None = None
+               ) -> tuple[np.ndarray, int]:
         """Best responses: each employee in turn takes its best schedule given everyone else's (the
         dynamic program with the marginal cover prices: a missing employee on a (day, shift) earns its
         under weight, an extra one costs its over weight) — a schedule is taken only when strictly better, so the roster never gets worse —
         until a whole round changes nothing. A schedule is taken only when it is strictly better.
-        Returns (roster, number of schedules changed)."""
+        ``under``: under-cover weights (day × shift) to price with instead of the instance's (the guided
+        phase of :func:`.curtois._anneal`). Returns (roster, number of schedules changed)."""
         if self.batched:
-            return self._polish_batched(roster, time_left)
+            return self._polish_batched(roster, time_left, under)
         data = self.data
         roster = roster.copy()
         n = data.counts(roster)
@@ -813,7 +817,7 @@ class ColumnGeneration:
             if line is not None:
                 worked = own >= 0
                 n[days[worked], own[worked]] -= 1
-                pi = np.where(n < data.req, data.w_under, -data.w_over).astype(float) * data.has_cover
+                pi = self._marginal(n, under)
                 _, pats, _ = line.price(pi, n_best=1)
                 if pats:
                     cur = self.pattern_cost(a, own) - float(pi[days[worked], own[worked]].sum())
