@@ -491,6 +491,10 @@ def test_small_models_end_with_the_whole_model_from_the_best_roster(monkeypatch)
     monkeypatch.setattr(curtois, "WHOLE_POLISH_MAX_LITS", 0)
     off = solve_curtois(inst, time_limit_s=3, deterministic=True, workers=1)
     assert "whole_polish_status" not in off.stats and shares[-1] == curtois.LS_SHARE
+    # on a horizon long enough for legs the local search takes LS_LEGS_SHARE (LNS the rest)
+    monkeypatch.setattr(curtois, "CYCLES_MIN_DAYS", data.h)
+    solve_curtois(inst, time_limit_s=3, deterministic=True, workers=1)
+    assert shares[-1] == curtois.LS_LEGS_SHARE != curtois.LS_SHARE
 
 
 def test_weekend_cover_bound_counts_the_weekend_cells_no_roster_can_cover():

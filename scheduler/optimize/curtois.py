@@ -355,6 +355,9 @@ POLISH_SHARE = 0.5           # batched best responses after rounding until this 
 LS_CYCLES = 3
 CYCLES_MIN_DAYS = 182
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS) ...
+LS_LEGS_SHARE = 0.97         # ... this share when it runs in LS_CYCLES unsplit legs (20, 22: the LNS after it found
+                             # 0-1 improvements on 22; 60 s, seeds 0-4, 2026-12-07: 33,545 mean -> 33,339 / 33,649 /
+                             # 33,521 / 33,336 / 33,365, 33,442) ...
 LS_SPLIT_SHARE = 0.85        # ... this share when split between the threads (21, 23, 24), best responses the rest
                              # (before, all of it, no LNS: there it found 1-4 cells in 17-28 moves). A best response
                              # re-plans an employee's year, which the split search (far from converged) does not; 60 s,
@@ -543,7 +546,8 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         split = not deterministic and split_search(data, chains)
         best, best_cost = _anneal(data, best, best_cost, clock, seed, _floor(bound), stats, say, chains,
                                   cg=cg if column_generation else None,
-                                  share=WHOLE_POLISH_LS_SHARE if polish_whole else LS_SPLIT_SHARE if split else LS_SHARE)
+                                  share=WHOLE_POLISH_LS_SHARE if polish_whole else LS_SPLIT_SHARE if split
+                                  else LS_LEGS_SHARE if column_generation and data.h >= CYCLES_MIN_DAYS else LS_SHARE)
     if polish_whole and best_cost > _floor(bound) and clock.left() > 0:
         best, best_cost, bound = _polish_whole(data, best, best_cost, bound, clock, seed, stats, say)
     if best_cost > _floor(bound):
