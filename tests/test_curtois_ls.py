@@ -80,6 +80,8 @@ def test_delta_and_rule_check_agree_with_the_scorer(which):
     st = RosterSearch(data, roster)
     if which == "heavy":
         assert (st.rows.dtype, st.rc.dtype, st.cov.dtype) == (np.int8, np.int16, np.int32)
+    if which == "tiny":     # the cover at least int16, so that the guided phase's heavier weights fit it too
+        assert st.cov.dtype == np.int16
     rng, search_rng = random.Random(3), make_rng(3)
     short = st.deficits()
     tried = feasible = 0
