@@ -413,7 +413,8 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
        on instances priced in batches, 19–24): the
        Lagrangian bound, then rosters from the LP (:func:`_round`: sequential rounding, and repeated
        dives until 80 % when the LP is near its bound or stalls), each improved by best responses;
-    3. the local search (:mod:`scheduler.optimize.curtois_ls`), then on small models (``WHOLE_POLISH_MAX_LITS``)
+    3. the local search (:mod:`scheduler.optimize.curtois_ls`; on long horizons in legs with best responses
+       after each, an unsplit leg starting with a guided phase, :func:`_guided`), then on small models (``WHOLE_POLISH_MAX_LITS``)
        the whole model from the best roster (:func:`_polish_whole`), then large-neighbourhood search around
        the best roster until the time is up (CP-SAT moves alternating with pool moves); a search split between
        the threads takes ``LS_SPLIT_SHARE`` of the time and best responses the rest.
