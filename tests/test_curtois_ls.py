@@ -3,6 +3,7 @@ the independent scorer on every move tried, and the annealing returns a valid, n
 
 from __future__ import annotations
 
+import copy
 import random
 
 import numpy as np
@@ -11,8 +12,9 @@ import pytest
 from scheduler.io.curtois import parse_curtois, read_curtois
 from scheduler.optimize.curtois import Clock, _Data, _to_roster, build_curtois_model
 from scheduler.optimize.curtois_cg import ColumnGeneration
-from scheduler.optimize.curtois_ls import (CHAIN_SEED, KINDS, REQUEST_GAIN, REQUEST_SHARE, RosterSearch, _anneal_chain,
-                                           _cover_cost, anneal, make_rng, request_share, split_cover)
+from scheduler.optimize.curtois_ls import (ACC, BEST, CHAIN_SEED, COST, KINDS, REQ, REQUEST_GAIN, REQUEST_SHARE, WU, Guide,
+                                           N, RosterSearch, _anneal_chain, _cover_cost, anneal, guided_anneal,
+                                           make_rng, request_share, split_cover)
 from scheduler.validate_curtois import check_curtois
 
 from conftest import shared_path
@@ -252,6 +254,59 @@ def test_split_search_keeps_every_rule_and_never_worsens_the_roster():
     assert score.violations == [] and score.objective == cost <= data.cost(start)
     with pytest.raises(ValueError):
         anneal(data, start, max_moves=1000, chains=2, split=True)
+
+
+def test_guide_weighs_each_cell_by_the_steps_it_was_short_at_and_tracks_the_guided_objective():
+    """A guide's first look starts its clock; each later look at least ``every_s`` after the last counts a step
+    for every cell short then, weighs it base × (1 + boost × its steps) in the search's cover, and sets the
+    run's objective to the roster's objective under those weights; a look before the step is due changes nothing."""
+    data = _data("Instance7")
+    start = _start(data)
+    st = RosterSearch(data, start)
+    ctl = np.zeros(ACC + len(KINDS), dtype=np.int64)
+    ctl[COST] = ctl[BEST] = st.cost
+    base = st.cov[:, :, WU].astype(np.int64)
+    guide = Guide(every_s=1.0, boost=0.5)
+    guide.update(st, ctl, 10.0)
+    guide.update(st, ctl, 10.5)
+    assert np.array_equal(st.cov[:, :, WU], base) and ctl[COST] == data.cost(start) and guide.updates == 0
+    short = (data.counts(start) < data.req) & data.has_cover & (data.w_under > 0)
+    assert short.any() and not short.all()
+    guide.update(st, ctl, 11.0)
+    assert np.array_equal(st.cov[:, :, WU], np.where(short, np.ceil(1.5 * base), base))
+    heavy = copy.copy(data)
+    heavy.w_under = st.cov[:, :, WU].astype(np.int64)
+    assert ctl[COST] == ctl[BEST] == heavy.cost(start) > data.cost(start)
+    # a cell filled since stays at its weight; one still short counts a second step
+    day, s = map(int, np.argwhere(short)[0])
+    st.cov[day, s, N] = st.cov[day, s, REQ]
+    still = short.copy()
+    still[day, s] = False
+    guide.update(st, ctl, 12.5)
+    assert np.array_equal(guide.weights, np.where(still, 2 * base, np.where(short, np.ceil(1.5 * base), base)))
+    assert np.array_equal(st.cov[:, :, WU], guide.weights) and guide.updates == 2
+
+
+def test_guided_search_returns_its_final_roster_with_the_true_objective_and_its_weights():
+    """The guided search on the clock: every rule kept, the returned objective the scorer's (not the guided
+    one), the weights those of the chosen run (the short cells heavier, none lighter than the instance's);
+    without the clock it refuses."""
+    data = _data("Instance7")
+    start = _start(data)
+    anneal(data, start, max_moves=1000)         # (compiles the loop on a fresh machine: not on the clock below)
+    clock = Clock(1.0, False)
+    roster, cost, weights, stats = guided_anneal(data, start, time_left=clock.left, seed=3, t_start=3.0,
+                                                 t_end=0.2, every_s=0.05, boost=0.5, chains=2)
+    score = check_curtois(data.inst, _to_roster(data, roster))
+    assert score.violations == [] and score.objective == cost
+    assert stats["ls_guide_updates"] >= 5 and stats["ls_moves"] > 0
+    assert (weights >= data.w_under).all() and (weights > data.w_under).any()
+    # no time: the start as it was, with the instance's weights
+    roster, cost, weights, _ = guided_anneal(data, start, time_left=lambda: 0.0, seed=3, t_start=3.0, t_end=0.2,
+                                             every_s=0.05, boost=0.5)
+    assert np.array_equal(roster, start) and cost == data.cost(start) and np.array_equal(weights, data.w_under)
+    with pytest.raises(ValueError):
+        _anneal_chain(data, start, None, 1000, 0, 3.0, 0.2, 0, guide=Guide(0.1, 0.5))
 
 
 def test_anneal_needs_a_limit():

@@ -632,46 +632,39 @@ def test_best_responses_price_with_the_under_weights_given():
     assert data.cost(guided) >= data.cost(stable)
 
 
-def test_guided_phase_weighs_each_cell_by_the_steps_it_was_short_at(monkeypatch):
-    """The guided phase's local searches see every cover cell at its under weight × (1 + GUIDED_BOOST × the
-    steps at whose start it was short), the rest of the instance unchanged; its best responses are priced
-    with the last weights; it returns their roster with its true objective."""
+def test_guided_phase_prices_its_best_responses_with_the_guided_search_weights(monkeypatch):
+    """The guided phase runs the guided search for GUIDED_LS of the budget, its weights updated GUIDED_UPDATES
+    times evenly spaced, then best responses priced with that search's last weights; it returns their roster with its true
+    objective."""
     from scheduler.optimize import curtois
     from scheduler.optimize.curtois import Clock, _guided
 
     data = _Data(read_curtois(shared_path("benchmarks", "curtois-qu-nrp-1-24", "Instance4.txt")))
-    roster = np.full((data.n_agents, data.h), -1, dtype=np.int64)     # all off: every demanded cell is short
-    ones = np.argwhere((data.req == 1) & data.has_cover)
-    more = np.argwhere((data.req > 1) & data.has_cover)
-    cells = [tuple(ones[0]), tuple(more[0])]        # one employee covers the first, the second stays short
-    seen = []
+    roster = np.full((data.n_agents, data.h), -1, dtype=np.int64)
+    day, s = map(int, np.argwhere((data.req > 0) & data.has_cover)[0])
+    heavy = 3 * data.w_under
+    seen = {}
 
-    def fake_anneal(d, r, **kw):
-        seen.append(d.w_under.copy())
-        assert d.req is data.req and d.w_over is data.w_over and d is not data
+    def fake_guided_anneal(d, r, *, time_left, seed, t_start, t_end, every_s, boost, chains):
+        seen.update(time_left=time_left(), every_s=every_s, boost=boost, chains=chains, temps=(t_start, t_end))
         out = r.copy()
-        if len(seen) == 1:                  # the first step covers the first cell
-            day, s = cells[0]
-            out[0, day] = s
-        return out, 0, {}
+        out[0, day] = s
+        return out, 0, heavy, {}
 
     class FakeCG:
         def polish(self, r, time_left, under=None):
-            self.under = under
+            self.under, self.time_left = under, time_left()
             return r, 0
 
-    monkeypatch.setattr(curtois, "anneal", fake_anneal)
-    monkeypatch.setattr(curtois, "GUIDED_STEPS", 2)
+    monkeypatch.setattr(curtois, "guided_anneal", fake_guided_anneal)
+    monkeypatch.setattr(curtois, "GUIDED_UPDATES", 4)
     monkeypatch.setattr(curtois, "GUIDED_BOOST", 0.5)
     cg = FakeCG()
-    out, cost = _guided(data, roster, Clock(1e9, True), cg, 1.0, 0, (3.0, 1.0), 1)
-    demanded = (data.req > 0) & data.has_cover
-    w = data.w_under
-    assert np.array_equal(seen[0], np.where(demanded, np.ceil(1.5 * w), w))
-    (day, s), (day2, s2) = cells
-    assert seen[1][day, s] == np.ceil(1.5 * w[day, s])            # short at the first step only
-    assert seen[1][day2, s2] == np.ceil(2.0 * w[day2, s2])        # short at both
-    assert np.array_equal(cg.under, seen[1])
+    out, cost = _guided(data, roster, Clock(1e9, True), cg, 10.0, 0, (3.0, 1.0), 2)
+    phase = 10.0 * curtois.GUIDED_LS
+    assert seen == dict(time_left=pytest.approx(phase), every_s=pytest.approx(phase / 4), boost=0.5, chains=2,
+                        temps=(3.0, 1.0))
+    assert cg.under is heavy and cg.time_left == pytest.approx(10.0 * curtois.GUIDED_BR)
     assert out[0, day] == s and cost == data.cost(out)
 
 

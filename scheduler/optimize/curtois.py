@@ -31,7 +31,6 @@ roster (every Boolean locked), so the reported objective is the rule engine's ow
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import os
@@ -47,7 +46,7 @@ from ortools.sat.python import cp_model
 from scheduler.errors import InfeasibleError, NoSolutionError
 from scheduler.io.curtois import CurtoisInstance, Roster
 from scheduler.optimize import rules as R
-from scheduler.optimize.curtois_ls import T_END, T_START, anneal
+from scheduler.optimize.curtois_ls import T_END, T_START, anneal, guided_anneal
 
 log = logging.getLogger(__name__)
 
@@ -365,13 +364,15 @@ LS_SPLIT_SHARE = 0.85        # ... this share when split between the threads (21
                              # 47,163 / 47,112 -> 46,910 / 46,476 / 46,716 (seeds 3-4 46,377 / 46,523; 0.9: 46,785 /
                              # 46,635 / 47,182, 0.8: 46,932 / 46,620 / 46,763, 0.7: 47,644 / 46,990 / 46,382), 23
                              # 19,205 / 19,092 / 19,062 -> 18,862 / 18,776 / 18,876, 21 21,844 / 21,996 -> 21,710 / 21,863
-GUIDED_FROM_LEG = 0          # unsplit legs from this one start with a guided phase (_guided): short cover cells
-GUIDED_BOOST = 0.3           # weigh 1 + this × the steps they were short at, for GUIDED_STEPS local searches of
-GUIDED_STEPS = 3             # GUIDED_LS of the leg's budget in all, then best responses with those weights for
-GUIDED_LS = 0.3              # GUIDED_BR of it. 60 s, seeds 0-4, back to back, 2026-12-07: Instance22 34,028 /
-GUIDED_BR = 0.15             # 33,723 / 34,173 / 33,938 / 33,975 (mean 33,967) -> 33,243 / 33,450 / 33,740 / 33,471 /
-GUIDED_SEED = 52711          # 33,820 (33,545); one step at 0.5: 33,582, from the second leg at 0.3: 33,699; Instance20
-                             # 5,141 / 5,110 -> 5,139 / 5,151 (seeds 0-1)
+GUIDED_FROM_LEG = 0          # unsplit legs from this one start with a guided phase (_guided): a local search of
+GUIDED_LS = 0.3              # this share of the leg's budget in which GUIDED_UPDATES times the cells short then
+GUIDED_UPDATES = 10          # count one more step, weighing 1 + GUIDED_BOOST × their steps, then best responses with
+GUIDED_BOOST = 0.3           # the last weights for GUIDED_BR of it. 60 s, seeds 0-4, back to back, 2026-12-07:
+GUIDED_BR = 0.15             # Instance22 34,028 / 33,723 / 34,173 / 33,938 / 33,975 (mean 33,967) without; weights
+GUIDED_SEED = 52711          # fixed for each of three runs 33,431 / 33,238 / 33,437 / 33,457 / 33,761 (33,465; from
+                             # the second leg on the day before: 33,699), of six runs 33,209, of ten 33,194; updated
+                             # every 0.5 s of one run (~10 times) 32,950 / 33,059 / 33,585 / 33,218 / 33,075 (33,177;
+                             # a prototype 33,108), every 1 s 33,511, boost 0.5 33,216, GUIDED_LS 0.4 33,265
 SPLIT_LEGS = 2               # a split search with best responses runs in this many legs of one cooling, best
 SPLIT_MID_POLISH = 0.1       # responses after each (this share of the phase left between legs): 60 s, 2026-12-06,
                              # 24 seeds 0-2 / 5-7 back to back 46,648 / 46,451 / 46,894 / 46,520 / 46,737 / 46,553 ->
@@ -684,11 +685,12 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
 
 def _guided(data: _Data, roster: np.ndarray, clock: Clock, cg, budget: float, seed: int,
             temps: tuple[float, float], chains: int) -> tuple[np.ndarray, int]:
-    """The guided phase before a leg of the local search (a guided local search's penalties on the cover):
-    in ``GUIDED_STEPS`` steps, each a local search of ``GUIDED_LS`` / ``GUIDED_STEPS`` of the leg's ``budget``,
-    every cover cell weighs its under weight × (1 + ``GUIDED_BOOST`` × the steps at whose start it was short);
-    then best responses priced with the last weights (``GUIDED_BR`` of the budget). The leg goes on from where
-    they leave the roster, with the true weights. Returns that roster and its (true) objective.
+    """The guided phase before a leg of the local search (a guided local search's penalties on the cover,
+    :func:`.curtois_ls.guided_anneal`): a local search of ``GUIDED_LS`` of the leg's ``budget`` in which
+    ``GUIDED_UPDATES`` times, evenly spaced, each cover cell short at that moment counts one more step and weighs
+    its under weight × (1 + ``GUIDED_BOOST`` × its steps) from then on; then best responses priced with the last
+    weights (``GUIDED_BR`` of the budget). The leg goes on from where they leave the roster, with the true
+    weights. Returns that roster and its (true) objective.
 
     The search's rosters are local optima where a cover cell gained costs one lost elsewhere (a weekend worked
     early in the year for one late, with run repairs around both): at the annealing's temperatures (3 → 0.2)
@@ -696,19 +698,16 @@ def _guided(data: _Data, roster: np.ndarray, clock: Clock, cg, budget: float, se
     the shortfall moves, and the true search after it takes the pairs of cells that then fit. From a 60 s
     roster of Instance22 (34,049), four rounds of 4 s guided search, 2 s guided best responses, 4 s search and
     3 s best responses gave 33,470 / 33,633 / 33,541 at seeds 0-2; the same rounds without the guided part
-    stayed at 34,044 (docs/benchmarks.md)."""
-    guided = copy.copy(data)
-    penalty = np.zeros(data.w_under.shape)
-    t_ls = GUIDED_LS * budget / GUIDED_STEPS
-    for step in range(GUIDED_STEPS):
-        n = data.counts(roster)
-        penalty += (n < data.req) & data.has_cover
-        guided.w_under = np.ceil(data.w_under * (1.0 + GUIDED_BOOST * penalty)).astype(np.int64)
-        stop = clock.elapsed() + t_ls
-        roster, _, _ = anneal(guided, roster, time_left=lambda stop=stop: stop - clock.elapsed(),
-                              seed=seed + GUIDED_SEED + step, chains=chains, t_start=temps[0], t_end=temps[1])
+    stayed at 34,044 (docs/benchmarks.md). The weights grow inside one run rather than between runs (fixed for
+    each of three, six or ten runs: 60 s, seeds 0-4, Instance22 means 33,465 / 33,209 / 33,194; updated every
+    0.5 s, about ten times: 33,177)."""
+    stop = clock.elapsed() + GUIDED_LS * budget
+    roster, _, weights, _ = guided_anneal(data, roster, time_left=lambda: stop - clock.elapsed(),
+                                          seed=seed + GUIDED_SEED, t_start=temps[0], t_end=temps[1],
+                                          every_s=GUIDED_LS * budget / GUIDED_UPDATES, boost=GUIDED_BOOST,
+                                          chains=chains)
     until = clock.elapsed() + GUIDED_BR * budget
-    roster, _ = cg.polish(roster, lambda: until - clock.elapsed(), under=guided.w_under)
+    roster, _ = cg.polish(roster, lambda: until - clock.elapsed(), under=weights)
     return roster, data.cost(roster)
 
 
