@@ -613,11 +613,13 @@ def test_request_move_exchanges_two_days_when_the_requester_is_off():
 @pytest.mark.parametrize("which", ["Instance9", "Instance13"])
 def test_request_moves_keep_the_cover_and_their_delta_agrees_with_the_scorer(which):
     """On a greedy roster, every request move proposed grants its employee's on-request and leaves every
-    cell's cover as it was; a feasible one keeps the rules and its delta is the scorer's change."""
+    cell's cover as it was; a feasible one keeps the rules and its delta is the scorer's change. (The scorer
+    judges the first 200 moves the rule check rejects, then only the feasible ones: on Instance13 1,500 of
+    the proposals are rejected, 12 s of scoring.)"""
     data = _data(which)
     st = RosterSearch(data, _start(data))
     rng = make_rng(5)
-    feasible = 0
+    feasible = rejected = 0
     for _ in range(5_000):
         ch = st.request(rng)
         if ch is None:
@@ -628,9 +630,12 @@ def test_request_moves_keep_the_cover_and_their_delta_agrees_with_the_scorer(whi
         wanted = {(day, s) for day, s, want, _ in data.requests[a] if want}
         assert any((x, cand[a, x]) in wanted and st.rows[a, x] != cand[a, x] for x in range(d, d + len(ch[0][2])))
         delta = st.delta(ch)
+        if delta is None and rejected >= 200:
+            continue
         score = check_curtois(data.inst, _to_roster(data, cand))
         assert (delta is not None) == (score.violations == [])
         if delta is None:
+            rejected += 1
             continue
         assert score.objective == st.cost + delta
         st.commit(ch, delta)
