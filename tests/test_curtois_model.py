@@ -489,11 +489,11 @@ def test_small_models_end_with_the_whole_model_from_the_best_roster(monkeypatch)
     assert cost == data.cost(roster) <= start and bound <= cost
     assert check_curtois(inst, curtois._to_roster(data, roster)).violations == []
     monkeypatch.setattr(curtois, "WHOLE_POLISH_MAX_LITS", 0)
-    off = solve_curtois(inst, time_limit_s=3, deterministic=True, workers=1)
+    off = solve_curtois(inst, time_limit_s=1, deterministic=True, workers=1)
     assert "whole_polish_status" not in off.stats and shares[-1] == curtois.LS_SHARE
     # on a horizon long enough for legs the local search takes LS_LEGS_SHARE (LNS the rest)
     monkeypatch.setattr(curtois, "CYCLES_MIN_DAYS", data.h)
-    solve_curtois(inst, time_limit_s=3, deterministic=True, workers=1)
+    solve_curtois(inst, time_limit_s=1, deterministic=True, workers=1)
     assert shares[-1] == curtois.LS_LEGS_SHARE != curtois.LS_SHARE
 
 
