@@ -1292,6 +1292,7 @@ class Guide:
         self.every_s, self.boost = every_s, boost
         self.base: np.ndarray | None = None
         self.steps: np.ndarray | None = None
+        self.top = 0                # the largest weight the search's cover holds
         self.last = 0.0
         self.updates = 0
 
@@ -1338,8 +1339,8 @@ def guided_anneal(data, roster: np.ndarray, *, time_left: Callable[[], float], s
     i_best = min(range(len(results)), key=lambda i: results[i][1])
     best, cost, guide, stats = results[i_best]
     stats = dict(stats, ls_moves=sum(r[3]["ls_moves"] for r in results), ls_guide_updates=guide.updates)
-    weights = guide.weights if guide.weights is not None else np.asarray(data.w_under, dtype=np.int64)
-    return best, cost, weights, stats
+    weights = guide.weights
+    return best, cost, np.asarray(data.w_under, dtype=np.int64) if weights is None else weights, stats
 
 
 def _anneal_chain(data, roster: np.ndarray, time_left: Callable[[], float] | None, max_moves: int | None, seed: int,
@@ -1395,9 +1396,8 @@ def _anneal_chain(data, roster: np.ndarray, time_left: Callable[[], float] | Non
                 break
             dfrac = (time.perf_counter() - t1) / budget / n
     cost = int(ctl[COST])
-    if guide is not None:           # (the guided objective changed under the run: its end, not its best)
-        best, ctl[BEST] = st.roster(), cost
-    elif ctl[SAVED] == 0 or cost < ctl[BEST]:
+    # (a guided run returns its end, not its best: the guided objective changed under it)
+    if guide is not None or ctl[SAVED] == 0 or cost < ctl[BEST]:
         best, ctl[BEST] = st.roster(), cost
     stats = {"ls_moves": moves, "ls_accepted": int(ctl[ACC:].sum()), "ls_compile_s": round(compile_s, 3)}
     stats.update({f"ls_{k}": int(c) for k, c in zip(KINDS, ctl[ACC:])})
