@@ -1102,7 +1102,7 @@ class RosterSearch:
         self.hasreq = (self.rc != 0).any(axis=2)
         self.rows = np.array(roster, dtype=np.int64).reshape(A, h).astype(_small_int(np.array([-1, S])))
         cov = np.stack([data.req, data.w_under, data.w_over, data.counts(self.rows)], axis=-1)
-        # at least int16: the guided phase (curtois._guided) weighs short cells up to 1.9 x 100, and an int8
+        # at least int16: the guided search (Guide) weighs short cells up to ~3.7 x 100 (nine or ten updates), and an int8
         # cover here and an int16 one there are two compiled versions of the loop, the second compiled inside
         # a timed solve on a fresh machine (7 s of a 4 s test); int16 costs ~1.5 % of the moves (Instance22)
         self.cov = cov.astype(_small_int(np.append(cov, [A + 1, np.iinfo(np.int16).max])))
