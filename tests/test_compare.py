@@ -20,7 +20,7 @@ SHORT = ["--set", "horizon.start=2026-11-10", "--set", "horizon.days=3", "--set"
 def compared(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
     res = CliRunner().invoke(main, ["compare", str(SCENARIOS / "double11.yaml"), str(SCENARIOS / "double11_no_overflow.yaml"),
-                                    "-o", str(out), "--no-simulate", "-j", "1", *SHORT])
+                                    "-o", str(out), "--no-simulate", "-j", "2", *SHORT])
     assert res.exit_code == 0, res.output
     return out, res.output
 
