@@ -471,6 +471,7 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
             if code == cp_model.OPTIMAL:
                 return _finish(data, best, bound, t_start, first_s, stats)
 
+    cg = None               # (none when the whole model's solve took all the time)
     if column_generation and clock.left() > 0:
         cg = ColumnGeneration(data, build_curtois_model, clock=clock, threads=workers, seed=seed)
         if best is None:
@@ -547,14 +548,13 @@ def solve_curtois(instance: CurtoisInstance, *, time_limit_s: float = 60.0, work
         chains = 1 if deterministic else max(1, min(workers, os.cpu_count() or 1))
         split = not deterministic and split_search(data, chains)
         best, best_cost = _anneal(data, best, best_cost, clock, seed, _floor(bound), stats, say, chains,
-                                  cg=cg if column_generation else None,
+                                  cg=cg,
                                   share=WHOLE_POLISH_LS_SHARE if polish_whole else LS_SPLIT_SHARE if split
                                   else LS_LEGS_SHARE if column_generation and data.h >= CYCLES_MIN_DAYS else LS_SHARE)
     if polish_whole and best_cost > _floor(bound) and clock.left() > 0:
         best, best_cost, bound = _polish_whole(data, best, best_cost, bound, clock, seed, stats, say)
     if best_cost > _floor(bound):
-        best, best_cost = _lns(data, best, best_cost, clock, rng, seed, _floor(bound), stats, say,
-                               cg=cg if column_generation else None)
+        best, best_cost = _lns(data, best, best_cost, clock, rng, seed, _floor(bound), stats, say, cg=cg)
     return _finish(data, best, bound, t_start, first_s, stats)
 
 
