@@ -39,8 +39,10 @@ def table_row(r: dict) -> list:
             scorer]
 
 
-# rough wall-clock seconds on 2 cores (orders `python -m benchmarks --jobs N`, longest first)
-EXPECTED_S = {"quick": 15, "full": 1200}
+# rough wall-clock seconds on 2 cores (orders `python -m benchmarks --jobs N`, longest first); quick: ~5 s, plus
+# ~30 s on a fresh clone, where the local search's numba compilation falls in it (started second, beside the
+# optimizer's, it no longer ends the CI run 30 s after everything else)
+EXPECTED_S = {"quick": 35, "full": 1200}
 
 
 def run(mode: str) -> dict:

@@ -1681,7 +1681,9 @@ def test_week_lp_counts_are_the_lps_rounded_per_pool_day_and_the_rosters_start(m
     # the pipeline (not deterministic, time limit and size within LP_START_*) starts from them; without them from
     # the greedy's counts
     monkeypatch.setattr(weeklp, "_week", solve_week)
-    short = solve_roster(scenario, agents, req)             # a 10 s limit: below LP_START_MIN_S
+    quick = make_scenario(horizon={"days": 14}, contracts={"full_time": {"min_hours_per_week": 24}},
+                          solver={"time_limit_s": 3})
+    short = solve_roster(quick, agents, req)                 # a 3 s limit: below LP_START_MIN_S
     assert "shift counts (week LPs, rounded)" not in [s.name for s in short.stages]
     monkeypatch.setattr(api, "LP_START_MIN_S", 5.0)
     for lp_ok in (True, False):
@@ -1691,7 +1693,7 @@ def test_week_lp_counts_are_the_lps_rounded_per_pool_day_and_the_rosters_start(m
         names = [s.name for s in roster.stages]
         assert ("shift counts (week LPs, rounded)" in names) is lp_ok
         assert not _hard(check_roster(scenario, agents, roster.assignments, roster.breaks))
-    det = solve_roster(make_scenario(horizon={"days": 14}, solver={"deterministic": True}), agents, req)
+    det = solve_roster(make_scenario(horizon={"days": 14}, solver={"deterministic": True, "time_limit_s": 3}), agents, req)
     assert "shift counts (week LPs, rounded)" not in [s.name for s in det.stages]
 
 
