@@ -132,7 +132,7 @@ def _shift_counts(mode: str) -> tuple[dict, list[str], list[str]]:
     from scheduler.errors import InfeasibleError, NoSolutionError
     from scheduler.optimize import solve_roster
 
-    days, limit = (3, 10.0) if mode == "quick" else (7, 60.0)
+    days, limit = (3, 5.0) if mode == "quick" else (7, 60.0)
     sc, req, required, agents = _shift_case(days, limit)
     starts = list(range(360, 16 * 60 + 1, 60))
     coverage = _coverage_of(starts)
@@ -239,7 +239,7 @@ def _rostering(mode: str) -> tuple[dict, list[str], list[str]]:
     from scheduler.optimize.curtois import solve_curtois
     from scheduler.validate_curtois import check_curtois
 
-    limit = 10.0 if mode == "quick" else 30.0
+    limit = 5.0 if mode == "quick" else 30.0
     cases = _roster_cases()
     rows, notes, failures = [], [], []
     res, why = _pyworkforce(ROSTER_SCRIPT, [c for _, c in cases])
@@ -339,7 +339,7 @@ def _two_skills(mode: str) -> tuple[dict, list[str], list[str]]:
                          f"are booked in both rosters (e.g. {a} on day {d}: {' and '.join(what)}) — one agent "
                          "counted for two queues at once")
     inst = parse_curtois(_skills_instance(), name="two_skills")
-    sol = solve_curtois(inst, time_limit_s=10.0 if mode == "quick" else 20.0, workers=2, seed=0)
+    sol = solve_curtois(inst, time_limit_s=5.0 if mode == "quick" else 20.0, workers=2, seed=0)
     score = check_curtois(inst, sol.roster)
     worked = sum(1 for row in sol.roster for s in row if s)
     rows.append(["this project: one roster, a (shift, queue) type per day", sol.status, worked,
@@ -355,7 +355,7 @@ def _two_skills(mode: str) -> tuple[dict, list[str], list[str]]:
 
 
 # rough wall-clock seconds on 2 cores (orders `python -m benchmarks --jobs N`, longest first)
-EXPECTED_S = {"quick": 17, "full": 120}
+EXPECTED_S = {"quick": 12, "full": 120}
 
 
 def run(mode: str) -> dict:
