@@ -581,6 +581,7 @@ def test_annealing_legs_continue_one_cooling():
     assert all(legs[k][1] == pytest.approx(legs[k + 1][0]) for k in range(2))
     assert all(hi > lo for hi, lo in legs)
     assert ls_temperatures(0, 1) == pytest.approx((T_START, T_END))
+    assert ls_temperatures(2, 3, 0.1)[1] == pytest.approx(0.1) and ls_temperatures(0, 3, 0.1)[0] == pytest.approx(T_START)
 
 
 @pytest.mark.parametrize("min_days,legs", [(28, 3), (29, 1)])
@@ -597,7 +598,9 @@ def test_long_horizons_alternate_annealing_legs_and_best_responses(monkeypatch, 
     monkeypatch.setattr(curtois, "anneal",
                         lambda *a, **kw: temps.append((kw["t_start"], kw["t_end"])) or anneal(*a, **kw))
     sol = solve_curtois(inst, time_limit_s=2, deterministic=True, workers=1, progress=said.append)
-    assert len(temps) == legs and temps == [curtois.ls_temperatures(k, legs) for k in range(legs)]
+    t_end = curtois.LEGS_T_END if legs > 1 else curtois.T_END          # (unsplit legs end colder than one run)
+    assert len(temps) == legs and temps == [curtois.ls_temperatures(k, legs, t_end) for k in range(legs)]
+    assert temps[-1][1] == pytest.approx(t_end)
     assert sum("local search gives" in m for m in said) == legs
     score = check_curtois(inst, sol.roster)
     assert score.violations == [] and score.objective == sol.objective

@@ -343,7 +343,7 @@ DIVE_NOISE = 0.1             # perturbation of the repeated dives (added to LP v
 MAX_DIVES = 12
 POLISH_SHARE = 0.5           # batched best responses after rounding until this share of the time (Instance23
                              # 44279 -> 39713, 24 128501 -> 117510, 20 6589 -> 6646; load 2.7-4)
-# the local search in LS_CYCLES annealing runs (legs of one cooling, curtois_ls.T_START -> T_END), each
+# the local search in LS_CYCLES annealing runs (legs of one cooling, curtois_ls.T_START -> LEGS_T_END), each
 # followed by best responses, on horizons from CYCLES_MIN_DAYS when the search is not split between the threads
 # (Instances 20, 22): a best response re-plans an employee's whole horizon (moves a weekend it works half a year
 # away, say), which the local search's moves cannot. 60 s, seeds 0-4, 2026-12-06: 22 one run 34,816 / 34,335 /
@@ -352,6 +352,12 @@ POLISH_SHARE = 0.5           # batched best responses after rounding until this 
 # 5,145 / 5,152 / 5,100; on shorter horizons no gain: 19 3,403 / 3,413 / 3,409 -> 3,429 / 3,422 / 3,425, 13 1,450 /
 # 1,449 / 1,441 -> 1,452 / 1,459 / 1,439
 LS_CYCLES = 3
+LEGS_T_END = 0.1             # the unsplit legs' cooling ends here, not at curtois_ls.T_END (0.2): 3 -> 0.97 -> 0.31 -> 0.1;
+                             # at 0.2 an uphill step of 1 (a request, a surplus shift) still passes 0.7 % of the time and
+                             # the last leg ends before the roster settles. 60 s, 2026-12-07, Instance22 seeds 0-14: mean
+                             # 33,349 -> 33,149, under the target 33,268 at 5 -> 12 of 15 (lower at 12 of the 15 seeds);
+                             # 0.05 33,297 at seeds 0-4 (0.1: 33,077, 0.2: 33,177); a cold last run instead (10 % of
+                             # the phase at 0.5 -> 0.1 after the legs) 33,262
 CYCLES_MIN_DAYS = 182
 LS_SHARE = 0.9               # local search takes this share of the time left after rounding (then LNS) ...
 LS_LEGS_SHARE = 0.97         # ... this share when it runs in LS_CYCLES unsplit legs (20, 22: the LNS after it found
@@ -647,7 +653,7 @@ def _anneal(data: _Data, best: np.ndarray, best_cost: int, clock: Clock, seed: i
         budget = (end - clock.elapsed()) / (cycles - k)
         if budget <= 0 or best_cost <= floor:
             break
-        temps = ls_temperatures(k, cycles)
+        temps = ls_temperatures(k, cycles, LEGS_T_END if cycles > 1 and not split else T_END)
         start, start_cost = best, best_cost
         if (cg is not None and not split and not clock.deterministic and cycles > 1 and k >= GUIDED_FROM_LEG
                 and GUIDED_BOOST > 0):
@@ -711,11 +717,11 @@ def _guided(data: _Data, roster: np.ndarray, clock: Clock, cg, budget: float, se
     return roster, data.cost(roster)
 
 
-def ls_temperatures(k: int, cycles: int) -> tuple[float, float]:
+def ls_temperatures(k: int, cycles: int, t_end: float = T_END) -> tuple[float, float]:
     """Start and end temperature of the ``k``-th of ``cycles`` annealing runs: consecutive legs of one
-    geometric cooling from ``curtois_ls.T_START`` to ``T_END`` (each run goes on from where the last one stopped
+    geometric cooling from ``curtois_ls.T_START`` to ``t_end`` (each run goes on from where the last one stopped
     instead of heating the roster again)."""
-    ratio = T_END / T_START
+    ratio = t_end / T_START
     return T_START * ratio ** (k / cycles), T_START * ratio ** ((k + 1) / cycles)
 
 
