@@ -1656,7 +1656,11 @@ def test_week_lp_counts_are_the_lps_rounded_per_pool_day_and_the_rosters_start(m
     from scheduler.optimize import api, weeklp
     from scheduler.optimize.lpbound import fluid_avail
 
-    scenario = make_scenario(horizon={"days": 14}, contracts={"full_time": {"min_hours_per_week": 24}})
+    def limited(seconds: float):
+        return make_scenario(horizon={"days": 14}, contracts={"full_time": {"min_hours_per_week": 24}},
+                             solver={"time_limit_s": seconds})
+
+    scenario = limited(10)
     agents = make_agents()
     req = make_requirements(scenario, standard_volumes(scenario, voice_peak=9.0, email_per_day=120.0))
     prob = build_problem(scenario, agents, req)
@@ -1681,17 +1685,13 @@ def test_week_lp_counts_are_the_lps_rounded_per_pool_day_and_the_rosters_start(m
     # the pipeline (not deterministic, time limit and size within LP_START_*) starts from them; without them from
     # the greedy's counts
     monkeypatch.setattr(weeklp, "_week", solve_week)
-    quick = make_scenario(horizon={"days": 14}, contracts={"full_time": {"min_hours_per_week": 24}},
-                          solver={"time_limit_s": 3})
-    short = solve_roster(quick, agents, req)                 # a 3 s limit: below LP_START_MIN_S
+    short = solve_roster(limited(3), agents, req)            # a 3 s limit: below LP_START_MIN_S
     assert "shift counts (week LPs, rounded)" not in [s.name for s in short.stages]
     monkeypatch.setattr(api, "LP_START_MIN_S", 5.0)
-    at_five = make_scenario(horizon={"days": 14}, contracts={"full_time": {"min_hours_per_week": 24}},
-                            solver={"time_limit_s": 5})          # (the checks are which stages ran, and validity)
     for lp_ok in (True, False):
         if not lp_ok:
             monkeypatch.setattr(api, "lp_counts", lambda *a, **kw: None)
-        roster = solve_roster(at_five, agents, req)
+        roster = solve_roster(limited(5), agents, req)       # (the checks are which stages ran, and validity)
         names = [s.name for s in roster.stages]
         assert ("shift counts (week LPs, rounded)" in names) is lp_ok
         assert not _hard(check_roster(scenario, agents, roster.assignments, roster.breaks))
