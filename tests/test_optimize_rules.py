@@ -216,3 +216,36 @@ def test_incremental_roster_score_equals_the_full_model_term_by_term():
     wrong[b][next(iter(wrong[b]))] = off               # a shift outside the agent's team
     assert same(wrong) is None
     assert same(first) == start and scorer.rescored == 0          # kept: the last two rosters of each agent
+
+
+def test_calendar_sums_and_counts_hold_the_agents_current_booleans():
+    """The calendar's flat sums (days worked, counts per shift kind, minutes) are exact, and a count over a range of
+    days asked again after the agent's Booleans were made anew sees the new ones (the flat list is kept per agent
+    and range between counts)."""
+    from types import SimpleNamespace
+
+    from ortools.sat.python import cp_model
+
+    from scheduler.optimize.rules import Calendar, add_max_count
+
+    shifts = [SimpleNamespace(index=i, code=c, start_min=st, length_min=ln, paid_min=ln - 30, is_night=night,
+                              is_late=False)
+              for i, (c, st, ln, night) in enumerate([("E", 420, 480, False), ("N", 1320, 540, True)])]
+    m = cp_model.CpModel()
+    cal = Calendar(m, 5, shifts)
+    cal.add_agent(0, lambda d: [0, 1] if d % 2 == 0 else [0])
+    nights = cal.count(0, range(5), lambda s: s.is_night)
+    m.add(nights == 3)                              # every even day a night
+    m.add(cal.day_sum(0, 1) == 0)
+    m.add(cal.day_sum(0, 3) + cal.day_sum(0, 7) == 1)      # (day 7 is outside the horizon: 0)
+    minutes = cal.minutes(0, range(5))
+    solver = cp_model.CpSolver()
+    assert solver.solve(m) == cp_model.OPTIMAL
+    assert solver.value(minutes) == 3 * 510 + 450
+    assert solver.value(cal.count(0, range(5), lambda s: not s.is_night)) == 1
+    # the agent made anew (fewer shifts allowed): the same count sees its new Booleans only
+    cal.add_agent(0, lambda d: [0])
+    assert cal.count(0, range(5), lambda s: s.is_night) == 0
+    add_max_count(cal, 0, range(5), lambda s: not s.is_night, 2, scope="week", rule="max_early")
+    m.add(sum(cal.x[0][d][0] for d in range(5)) == 3)
+    assert solver.solve(m) == cp_model.INFEASIBLE

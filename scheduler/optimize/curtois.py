@@ -252,10 +252,11 @@ def build_curtois_model(data: _Data, *, agents: Sequence[int] | None = None,
         penalties += R.add_requests(cal, a, reqs, rule="request")
     fixed = data.counts(base, [a for a in range(data.n_agents) if a not in set(agents)])
     for d in free_days if cover else ():
+        day = [cal.x[a][d - s0] for a in agents]
         for s in range(data.n_shifts):
             if not data.has_cover[d, s]:
                 continue
-            lits = [cal.x[a][d - s0][s] for a in agents if s in cal.x[a][d - s0]]
+            lits = [x[s] for x in day if s in x]
             need = int(data.req[d, s] - fixed[d, s])
             if need <= 0 and not lits:
                 continue        # a constant: nobody free can change it
