@@ -487,17 +487,18 @@ def test_small_models_end_with_the_whole_model_from_the_best_roster(monkeypatch)
     assert sol.bound is not None and sol.bound <= sol.objective
     score = check_curtois(inst, sol.roster)
     assert score.violations == [] and score.objective == sol.objective
-    # the interleaved workers repeat themselves in deterministic mode
-    assert solve_curtois(inst, time_limit_s=8, deterministic=True, workers=1).roster == sol.roster
-    # from a poor roster (the greedy start's): the hint is reached and improved, and a worse answer is never taken
+    # from a poor roster (the greedy start's): the hint is reached and improved, and a worse answer is never taken;
+    # the interleaved workers repeat themselves in deterministic mode (so does the whole solve, with this phase in
+    # it: test_deterministic_mode_repeats_itself). (0.5 s of the deterministic clock: 1.3 s; from 2 s on, 6 s)
     from scheduler.optimize.curtois_cg import ColumnGeneration
 
     greedy = ColumnGeneration(data, build_curtois_model, clock=curtois.Clock(1e9, True), threads=1).greedy(lambda: 1e9)
     start = data.cost(greedy)
-    stats: dict = {}
-    roster, cost, bound = curtois._polish_whole(data, greedy, start, -math.inf, curtois.Clock(2.0, True), 0, stats,
-                                                lambda _m: None)
-    assert cost == data.cost(roster) <= start and bound <= cost
+    runs = [curtois._polish_whole(data, greedy, start, -math.inf, curtois.Clock(0.5, True), 0, {}, lambda _m: None)
+            for _ in range(2)]
+    (roster, cost, bound), (again, _, _) = runs
+    assert cost == data.cost(roster) < start and bound <= cost
+    assert np.array_equal(again, roster)
     assert check_curtois(inst, curtois._to_roster(data, roster)).violations == []
     monkeypatch.setattr(curtois, "WHOLE_POLISH_MAX_LITS", 0)
     off = solve_curtois(inst, time_limit_s=1, deterministic=True, workers=1)
