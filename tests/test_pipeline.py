@@ -101,7 +101,7 @@ def test_per_interval_soft_mode_from_the_scenario_meets_every_interval_the_agent
     from scheduler.pipeline import run_scenario
 
     sc = load_scenario(SCENARIOS / "double11.yaml", [
-        "horizon.start=2026-11-03", "horizon.days=2", "solver.time_limit_s=15", "solver.per_interval=soft",
+        "horizon.start=2026-11-03", "horizon.days=2", "solver.time_limit_s=8", "solver.per_interval=soft",
         "forecast.model=seasonal_naive", "forecast.backtest_folds=1"])
     roster = run_scenario(sc, simulate=False).roster
     live = [q for q, spec in sc.queues.items() if spec.is_live]
