@@ -13,7 +13,7 @@ from scheduler.cli import main
 from conftest import SCENARIOS
 
 SHORT = ["--set", "horizon.start=2026-11-10", "--set", "horizon.days=3", "--set", "solver.time_limit_s=5",
-         "--set", "solver.workers=2"]
+         "--set", "solver.workers=2", "--set", "forecast.backtest_folds=1"]
 
 
 @pytest.fixture(scope="module")
