@@ -236,8 +236,8 @@ def test_calendar_sums_and_counts_hold_the_agents_current_booleans():
     cal.add_agent(0, lambda d: [0, 1] if d % 2 == 0 else [0])
     nights = cal.count(0, range(5), lambda s: s.is_night)
     m.add(nights == 3)                              # every even day a night
-    m.add(cal.day_sum(0, 1) == 0)
-    m.add(cal.day_sum(0, 3) + cal.day_sum(0, 7) == 1)      # (day 7 is outside the horizon: 0)
+    m.add(sum(cal.day_lits(0, [1])) == 0)
+    m.add(sum(cal.day_lits(0, [3, 7])) == 1)               # (day 7 is outside the horizon: no Boolean)
     minutes = cal.minutes(0, range(5))
     solver = cp_model.CpSolver()
     assert solver.solve(m) == cp_model.OPTIMAL

@@ -96,10 +96,6 @@ class Calendar:
             return self.x[a][d]
         return {}
 
-    def day_sum(self, a: int, d: int):
-        """1 if agent ``a`` works on day ``d`` (a linear expression; 0 outside the horizon)."""
-        return _lsum(list(self.lits(a, d).values()))
-
     def works(self, a: int, d: int) -> cp_model.IntVar:
         """A Boolean equal to "works on day d" (created once)."""
         key = (a, d)
