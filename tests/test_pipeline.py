@@ -95,13 +95,15 @@ def test_per_interval_soft_mode_from_the_scenario_meets_every_interval_the_agent
     """solver.per_interval=soft reaches the optimizer: on two quiet days of the sample every live interval has
     its required agents, but the first night before any shift of the horizon starts (07:00), which the plan
     lists (findings coverage and horizon_start)."""
+    # 12 s of wall clock: at 8 s, with the suite's other worker and a busy loop sharing the two cores, one run
+    # in three ended 0.02 effective agents short at 22:00-23:30 (five runs at 12 s under that load met them)
     from datetime import date
 
     from scheduler import columns as C
     from scheduler.pipeline import run_scenario
 
     sc = load_scenario(SCENARIOS / "double11.yaml", [
-        "horizon.start=2026-11-03", "horizon.days=2", "solver.time_limit_s=8", "solver.per_interval=soft",
+        "horizon.start=2026-11-03", "horizon.days=2", "solver.time_limit_s=12", "solver.per_interval=soft",
         "forecast.model=seasonal_naive", "forecast.backtest_folds=1"])
     roster = run_scenario(sc, simulate=False).roster
     live = [q for q, spec in sc.queues.items() if spec.is_live]
